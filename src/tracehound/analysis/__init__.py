@@ -1,0 +1,1 @@
+"""Pure, vectorised analysis over request records."""

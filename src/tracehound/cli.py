@@ -1,0 +1,325 @@
+"""The ``tracehound`` command: parses, calls, prints. Logic lives in the library modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from tracehound import __version__
+from tracehound.errors import TracehoundError
+
+def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """ClickException, Abort and NoArgsIsHelpError from click and from typer's vendored copy."""
+    mods = []
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            mods.append(__import__(name, fromlist=["x"]))
+        except ImportError:
+            pass
+    pick = lambda attr: tuple(getattr(m, attr) for m in mods if hasattr(m, attr))  # noqa: E731
+    return pick("ClickException"), pick("Abort"), pick("NoArgsIsHelpError")
+
+
+_CLICK_ERRORS, _ABORTS, _NO_ARGS = _click_exceptions()
+
+app = typer.Typer(
+    name="tracehound",
+    help="Reproduce, diagnose and verify intermittent failures of web APIs.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"tracehound {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
+
+@app.command("probe")
+def probe_cmd(
+    url: Annotated[Optional[str], typer.Argument(help="Target URL (with --flow: the base URL).")] = None,
+    method: Annotated[Optional[str], typer.Option("-X", "--method", help="HTTP method (default GET, POST with a body).")] = None,
+    header: Annotated[list[str], typer.Option("-H", "--header", help="Request header 'Name: value' (repeatable).")] = [],
+    data: Annotated[Optional[str], typer.Option("--data", help="Request body; @file reads a file.")] = None,
+    json_body: Annotated[Optional[str], typer.Option("--json", help="JSON request body (sets Content-Type); @file reads a file.")] = None,
+    concurrency: Annotated[int, typer.Option("-c", "--concurrency", help="Virtual users (closed model); connection cap (open model).")] = 1,
+    requests: Annotated[Optional[int], typer.Option("-n", "--requests", help="Total requests to send.")] = None,
+    duration: Annotated[Optional[str], typer.Option("-d", "--duration", help="How long to send, e.g. 30s, 2m.")] = None,
+    rate: Annotated[Optional[float], typer.Option("--rate", help="Open model: requests per second at constant arrival rate.")] = None,
+    open_model: Annotated[bool, typer.Option("--open", help="With --stages: ramp the arrival rate instead of the VU count.")] = False,
+    stages: Annotated[Optional[str], typer.Option("--stages", help="Ramps, e.g. 10s:5,30s:50 (10s:=5 jumps to 5 and holds).")] = None,
+    max_requests: Annotated[Optional[int], typer.Option("--max-requests", help="Hard bound on requests (default 2,000,000).")] = None,
+    max_duration: Annotated[Optional[str], typer.Option("--max-duration", help="Hard bound on the send window (default 30m).")] = None,
+    max_connections: Annotated[Optional[int], typer.Option("--max-connections", help="Open model: cap on open connections (default -c, or 1000).")] = None,
+    timeout: Annotated[str, typer.Option("--timeout", help="Per-request timeout.")] = "10s",
+    connect_timeout: Annotated[str, typer.Option("--connect-timeout", help="Connect (and TLS handshake) timeout.")] = "3s",
+    no_keepalive: Annotated[bool, typer.Option("--no-keepalive", help="A new connection for every request.")] = False,
+    insecure: Annotated[bool, typer.Option("-k", "--insecure", help="Do not verify TLS certificates.")] = False,
+    cacert: Annotated[Optional[Path], typer.Option("--cacert", help="CA bundle to verify TLS with.")] = None,
+    record_header: Annotated[list[str], typer.Option("--record-header", help="Also record this response header (repeatable).")] = [],
+    flow: Annotated[Optional[Path], typer.Option("--flow", help="Flow file (YAML): setup steps and steps with captures.")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Processes to spread the load over.")] = 1,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Run folder (default .tracehound/runs/<UTC time>-<slug>).")] = None,
+    label: Annotated[Optional[str], typer.Option("--label", help="Name used in the run folder.")] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the run folder.")] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Progress and summary as JSON lines on stdout.")] = False,
+) -> None:
+    """Fire controlled HTTP load at a target and record every request, failures included."""
+    from tracehound.flow import Flow
+    from tracehound.probe import LoadShape, ProbeConfig, Target, parse_duration, parse_stages, probe
+    from tracehound.probe.shapes import DEFAULT_MAX_DURATION, DEFAULT_MAX_REQUESTS
+    from tracehound.errors import BadTarget
+
+    shape = LoadShape(
+        concurrency=concurrency,
+        requests=requests,
+        duration=parse_duration(duration) if duration else None,
+        rate=rate,
+        stages=parse_stages(stages) if stages else None,
+        open_model=open_model or rate is not None,
+        max_requests=max_requests or DEFAULT_MAX_REQUESTS,
+        max_duration=parse_duration(max_duration) if max_duration else DEFAULT_MAX_DURATION,
+        max_connections=max_connections,
+    )
+    flow_obj = Flow.load(flow) if flow else None
+    target = None
+    if flow_obj is None:
+        if not url:
+            raise BadTarget("give a URL to probe (or --flow FILE)")
+        target = Target.parse(url, method, header, data, json_body)
+    elif header or data or json_body or method:
+        raise BadTarget("with --flow, put methods, headers and bodies in the flow's steps")
+    config = ProbeConfig(
+        shape=shape,
+        target=target,
+        flow=flow_obj,
+        base_url=url,
+        timeout=parse_duration(timeout),
+        connect_timeout=parse_duration(connect_timeout),
+        keepalive=not no_keepalive,
+        insecure=insecure,
+        ca_file=str(cacert) if cacert else None,
+        record_headers=tuple(record_header),
+        workers=workers,
+        out=out_dir,
+        label=label,
+    )
+    shape.validate()
+    config.endpoint()
+    if jsonl:
+        run = probe(config, on_progress=_jsonl_progress)
+    elif quiet or not err.is_terminal:
+        run = probe(config)
+    else:
+        with Live(Text("starting…"), console=err, refresh_per_second=4, transient=True) as live:
+            run = probe(config, on_progress=lambda p: live.update(_progress_view(p)))
+    _finish(run, quiet=quiet, jsonl=jsonl)
+
+
+def _jsonl_progress(p: object) -> None:
+    d = {k: v for k, v in vars(p).items() if k != "window_ms"}
+    print(json.dumps({"type": "progress", **d}), flush=True)
+
+
+def _progress_view(p: object) -> Text:
+    from tracehound.probe import Progress
+
+    assert isinstance(p, Progress)
+    planned = f"/{p.planned_s:.0f}s" if p.planned_s else "s"
+    t = Text()
+    t.append(f"{p.elapsed_s:6.1f}{planned}  ", style="dim")
+    t.append(f"{p.completed:,} requests  ")
+    t.append(f"{p.rps:,.0f} req/s  ", style="bold")
+    t.append(f"{p.inflight} in flight  ")
+    if p.p50_ms is not None:
+        t.append(f"p50 {p.p50_ms:.1f} ms  p99 {p.p99_ms:.1f} ms  ")
+    if p.failed:
+        kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(p.failures.items(), key=lambda kv: -kv[1]))
+        t.append(f"failed {p.failed:,} ({kinds})", style="red")
+    else:
+        t.append("no failures", style="green")
+    return t
+
+
+def _finish(run: object, quiet: bool, jsonl: bool) -> None:
+    from tracehound.probe import Run, summarize
+
+    assert isinstance(run, Run)
+    summary = summarize(run.table, run.meta)
+    if jsonl:
+        d = summary.to_dict()
+        for key in ("latency_ok", "latency_failed"):
+            if d.get(key):
+                d[key].pop("histogram", None)
+        print(json.dumps({"type": "summary", "run": str(run.path), "interrupted": run.interrupted, **d}), flush=True)
+    elif quiet:
+        print(run.path)
+    else:
+        print_summary(run, summary)
+    if run.interrupted:
+        raise typer.Exit(130)
+
+
+def _ms(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.1f}" if v >= 10 else f"{v:.2f}"
+
+
+def print_summary(run: object, s: object) -> None:
+    """The run summary as a person reads it."""
+    from tracehound.probe import Run, Summary
+
+    assert isinstance(run, Run) and isinstance(s, Summary)
+    meta = run.meta
+    target = meta.get("target", {})
+    shape = meta.get("shape", {})
+    state = "[bold red]INTERRUPTED[/]" if run.interrupted else "complete"
+    out.print(f"[bold]Run[/] {run.path}  ({state})")
+    what = target.get("method", "FLOW") + " " + str(target.get("url", ""))
+    if "flow" in target:
+        what = f"flow {target['flow'].get('source')} on {target.get('url')}"
+    load = (
+        f"open model, {shape.get('rate') or 'staged'} req/s"
+        if shape.get("model") == "open"
+        else f"closed model, {shape.get('concurrency')} VUs"
+    )
+    if shape.get("stages"):
+        load += ", stages " + ",".join(f"{st['duration_s']:g}s:{'' if st['ramp'] else '='}{st['target']:g}" for st in shape["stages"])
+    out.print(f"[bold]Target[/] {what}  ·  {load}  ·  {s.duration_s:.2f}s")
+    rate = f"{s.achieved_rps:,.1f} req/s achieved"
+    if s.intended_rps:
+        rate += f" (intended {s.intended_rps:,.1f}, {100 * s.achieved_rps / s.intended_rps:.1f}%)"
+    fail_style = "red" if s.failed else "green"
+    out.print(
+        f"[bold]Requests[/] {s.requests:,}  ok {s.ok:,}  [{fail_style}]failed {s.failed:,} "
+        f"({100 * s.failure_rate:.2f}%)[/]" + (f"  cancelled {s.cancelled:,}" if s.cancelled else "") + f"  ·  {rate}"
+    )
+    if shape.get("model") == "open":
+        out.print(
+            f"[bold]Schedule[/] late {s.late:,} (sent >10 ms after intended)  dropped {s.dropped:,}  "
+            f"send lag p99 {_ms(s.send_lag_p99_ms)} ms"
+        )
+    out.print(
+        f"[bold]Connections[/] {s.connections:,} opened  ·  {100 * s.reused_fraction:.1f}% of requests on a reused connection"
+    )
+    t = Table(title=None, box=None, pad_edge=False, show_edge=False)
+    t.add_column("latency ms", style="bold")
+    cols = ["count", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"]
+    for c in cols:
+        t.add_column(c, justify="right")
+    for name, lat in (("ok", s.latency_ok), ("failed", s.latency_failed)):
+        if lat is None:
+            continue
+        p = lat.percentiles_ms
+        t.add_row(
+            name,
+            f"{lat.count:,}",
+            _ms(lat.mean_ms),
+            *(_ms(p.get(k)) for k in ("p50", "p90", "p95", "p99", "p99.9")),
+            _ms(lat.max_ms),
+        )
+    out.print(t)
+    if s.status_counts:
+        total = max(sum(s.status_counts.values()), 1)
+        parts = ", ".join(f"{k}: {v:,} ({100 * v / total:.1f}%)" for k, v in sorted(s.status_counts.items()))
+        out.print(f"[bold]Status[/] {parts}")
+    if s.error_kinds:
+        out.print("[bold]Error kinds[/] " + ", ".join(f"{k}: {v:,}" for k, v in sorted(s.error_kinds.items(), key=lambda kv: -kv[1])))
+    if s.errors:
+        out.print("[bold]Errors[/]")
+        for e in s.errors:
+            out.print(f"  {e['count']:>8,}  {e['message']}", markup=False)
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="File to import: HAR, hey CSV, k6 JSON, vegeta JSON or request CSV.")],
+    fmt: Annotated[str, typer.Option("--format", help="auto|har|hey|k6|vegeta|csv")] = "auto",
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Run folder to create.")] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the run folder.")] = False,
+) -> None:
+    """Turn another tool's output into a run folder in tracehound's record schema."""
+    from tracehound.probe import summarize
+    from tracehound.probe.importers import import_file
+
+    run = import_file(file, fmt, out_dir)
+    if quiet:
+        print(run.path)
+    else:
+        print_summary(run, summarize(run.table, run.meta))
+
+
+@app.command("show")
+def show_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+    jsonl: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
+) -> None:
+    """Print the summary of a recorded run."""
+    from tracehound.probe import Run, summarize
+
+    run = Run.load(run_dir)
+    s = summarize(run.table, run.meta)
+    if jsonl:
+        d = s.to_dict()
+        print(json.dumps({"run": str(run.path), "interrupted": run.interrupted, **d}))
+    else:
+        print_summary(run, s)
+
+
+@app.command("demo")
+def demo_cmd(
+    duration: Annotated[str, typer.Option("-d", "--duration", help="How long to probe.")] = "8s",
+) -> None:
+    """Start the built-in intermittently failing service and probe it."""
+    from tracehound.demo import run_demo
+
+    run_demo(duration, out, err)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: one line and a non-zero exit for every error a user can cause."""
+    try:
+        rc = app(args=argv, standalone_mode=False)
+    except TracehoundError as e:
+        err.print(f"tracehound: error: {e.line()}", markup=False, soft_wrap=True)
+        sys.exit(e.exit_code)
+    except _NO_ARGS:
+        app(args=["--help"], standalone_mode=False)
+        sys.exit(2)
+    except _CLICK_ERRORS as e:
+        err.print(f"tracehound: error: {e.format_message()}", markup=False, soft_wrap=True)
+        sys.exit(e.exit_code)
+    except _ABORTS:
+        err.print("tracehound: interrupted", markup=False)
+        sys.exit(130)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        err.print("tracehound: interrupted", markup=False)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)
+    sys.exit(rc if isinstance(rc, int) else 0)

@@ -1,0 +1,49 @@
+"""Errors a user can cause. The CLI catches :class:`TracehoundError` once and prints one line."""
+
+from __future__ import annotations
+
+
+class TracehoundError(Exception):
+    """Base of every error caused by the user's input or environment; ``str()`` is the message."""
+
+    exit_code = 2
+    hint = ""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    def line(self) -> str:
+        msg = str(self)
+        return f"{msg} ({self.hint})" if self.hint else msg
+
+
+class BadTarget(TracehoundError):
+    """The target URL, method, header or body cannot be used."""
+
+
+class TargetUnreachable(TracehoundError):
+    """The target's host does not resolve, or no connection to it ever succeeded."""
+
+    exit_code = 3
+
+
+class BadFlow(TracehoundError):
+    """A flow file is unreadable or has a bad step or an unknown variable."""
+
+
+class BadShape(TracehoundError):
+    """The load shape or its bounds are missing or inconsistent."""
+
+
+class OutputNotWritable(TracehoundError):
+    """The output folder cannot be created or written."""
+
+
+class BadImport(TracehoundError):
+    """A file to import is unreadable, corrupt, truncated or of an unknown format."""
+
+
+class BadRun(TracehoundError):
+    """A run folder is missing or unreadable."""

@@ -1,0 +1,370 @@
+"""Flows: multi-step requests such as login-then-call and create-then-read.
+
+A flow file is YAML::
+
+    base_url: http://127.0.0.1:8000      # optional; the CLI's URL wins
+    vars: {user: alice}                  # optional constants
+    setup:                               # once per virtual user
+      - name: login
+        method: POST
+        path: /login
+        json: {username: "{user}", password: secret}
+        capture: {token: "$.access_token"}
+    steps:                               # every iteration
+      - name: create
+        method: POST
+        path: /items
+        headers: {Authorization: "Bearer {token}"}
+        json: {title: "item {vu}-{iter}"}
+        capture: {id: "$.id"}
+      - name: read
+        path: /items/{id}
+        headers: {Authorization: "Bearer {token}"}
+
+``{name}`` substitutes a variable into paths, URLs, header values and JSON/data bodies; ``{{`` is a
+literal brace. Built-ins: ``{vu}``, ``{iter}``, ``{seq}``, ``{uuid}``. A capture is ``$.a.b[0]``
+on the JSON body, or ``header:Location`` on a response header. A variable no earlier step can
+define is rejected when the flow is loaded; a capture that fails at run time is recorded as that
+request's error, and steps that need the missing variable are recorded as errors too.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tracehound.errors import BadFlow
+
+BUILTINS = frozenset({"vu", "iter", "seq", "uuid"})
+_VAR = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_STEP_KEYS = {"name", "method", "path", "url", "headers", "json", "data", "capture"}
+_PATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+)\]|\[['\"]([^'\"]+)['\"]\]")
+
+
+class MissingVariable(Exception):
+    """A variable needed by a step has no value (its capture failed)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class CaptureFailed(Exception):
+    """A capture expression found nothing in the response."""
+
+
+@dataclass(frozen=True)
+class Capture:
+    """``$.json.path`` into the response body, or ``header:Name``."""
+
+    var: str
+    expr: str
+    header: str | None = None
+    path: tuple[str | int, ...] = ()
+
+    @classmethod
+    def parse(cls, var: str, expr: str, where: str) -> Capture:
+        if not isinstance(expr, str):
+            raise BadFlow(f"{where}: capture {var!r} must be a string like '$.id'")
+        if expr.lower().startswith("header:"):
+            name = expr.split(":", 1)[1].strip()
+            if not name:
+                raise BadFlow(f"{where}: capture {var!r} names no header")
+            return cls(var, expr, header=name.lower())
+        if not expr.startswith("$"):
+            raise BadFlow(f"{where}: capture {var!r}={expr!r} must start with '$' or 'header:'")
+        tokens: list[str | int] = []
+        pos = 1
+        while pos < len(expr):
+            m = _PATH_TOKEN.match(expr, pos)
+            if not m:
+                raise BadFlow(f"{where}: capture {var!r}: cannot parse {expr!r} at {expr[pos:]!r}")
+            if m.group(1) is not None:
+                tokens.append(m.group(1))
+            elif m.group(2) is not None:
+                tokens.append(int(m.group(2)))
+            else:
+                tokens.append(m.group(3))
+            pos = m.end()
+        return cls(var, expr, path=tuple(tokens))
+
+    def extract(self, body: bytes, headers: Mapping[str, str]) -> Any:
+        """The captured value; :class:`CaptureFailed` with the reason when absent."""
+        if self.header is not None:
+            if self.header not in headers:
+                raise CaptureFailed(f"capture {self.var}: no {self.header!r} header in the response")
+            return headers[self.header]
+        try:
+            value: Any = jsonlib.loads(body)
+        except ValueError:
+            raise CaptureFailed(f"capture {self.var}: response body is not JSON") from None
+        for tok in self.path:
+            try:
+                if isinstance(tok, int):
+                    if not isinstance(value, list):
+                        raise KeyError(tok)
+                    value = value[tok]
+                else:
+                    if not isinstance(value, dict):
+                        raise KeyError(tok)
+                    value = value[tok]
+            except (KeyError, IndexError):
+                raise CaptureFailed(f"capture {self.var}: {self.expr} not found in the response") from None
+        if value is None:
+            raise CaptureFailed(f"capture {self.var}: {self.expr} is null in the response")
+        return value
+
+
+class Template:
+    """A string with ``{var}`` placeholders, parsed once."""
+
+    __slots__ = ("parts", "names", "whole")
+
+    def __init__(self, text: str) -> None:
+        self.parts: list[str | tuple[str]] = []
+        pos = 0
+        for m in _VAR.finditer(text):
+            if m.start() > pos:
+                self.parts.append(text[pos : m.start()])
+            tok = m.group(0)
+            self.parts.append("{" if tok == "{{" else "}" if tok == "}}" else (m.group(1),))
+            pos = m.end()
+        if pos < len(text):
+            self.parts.append(text[pos:])
+        self.names = {p[0] for p in self.parts if isinstance(p, tuple)}
+        self.whole = self.parts[0][0] if len(self.parts) == 1 and isinstance(self.parts[0], tuple) else None
+
+    def render(self, env: Mapping[str, Any]) -> str:
+        out = []
+        for p in self.parts:
+            if isinstance(p, tuple):
+                out.append(str(_lookup(env, p[0])))
+            else:
+                out.append(p)
+        return "".join(out)
+
+    def render_value(self, env: Mapping[str, Any]) -> Any:
+        """Like :meth:`render`, but ``"{id}"`` alone keeps the captured value's JSON type."""
+        if self.whole is not None:
+            return _lookup(env, self.whole)
+        return self.render(env)
+
+
+def _lookup(env: Mapping[str, Any], name: str) -> Any:
+    if name == "uuid":
+        return str(uuid.uuid4())
+    if name not in env:
+        raise MissingVariable(name)
+    return env[name]
+
+
+def _json_template(value: Any) -> Any:
+    if isinstance(value, str):
+        return Template(value)
+    if isinstance(value, list):
+        return [_json_template(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_template(v) for k, v in value.items()}
+    return value
+
+
+def _json_names(value: Any) -> set[str]:
+    if isinstance(value, Template):
+        return set(value.names)
+    if isinstance(value, list):
+        return set().union(*(_json_names(v) for v in value)) if value else set()
+    if isinstance(value, dict):
+        return set().union(*(_json_names(v) for v in value.values())) if value else set()
+    return set()
+
+
+def _json_render(value: Any, env: Mapping[str, Any]) -> Any:
+    if isinstance(value, Template):
+        return value.render_value(env)
+    if isinstance(value, list):
+        return [_json_render(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_render(v, env) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Step:
+    """One request of a flow."""
+
+    name: str
+    method: str
+    target: Template  # a path (joined to the base URL) or an absolute URL
+    absolute: bool
+    headers: list[tuple[str, Template]] = field(default_factory=list)
+    json: Any = None
+    data: Template | None = None
+    captures: list[Capture] = field(default_factory=list)
+
+    @property
+    def needs(self) -> set[str]:
+        names = set(self.target.names)
+        for _, t in self.headers:
+            names |= t.names
+        names |= _json_names(self.json)
+        if self.data is not None:
+            names |= self.data.names
+        return names
+
+    def render(self, env: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]], bytes | None]:
+        """(path or URL, headers, body) for this iteration; :class:`MissingVariable` if one lacks a value."""
+        target = self.target.render(env)
+        headers = [(k, v.render(env)) for k, v in self.headers]
+        body: bytes | None = None
+        if self.json is not None:
+            body = jsonlib.dumps(_json_render(self.json, env), separators=(",", ":")).encode()
+            if not any(k.lower() == "content-type" for k, _ in headers):
+                headers.append(("Content-Type", "application/json"))
+        elif self.data is not None:
+            body = self.data.render(env).encode()
+        return target, headers, body
+
+
+@dataclass
+class Flow:
+    """Setup steps run once per virtual user; steps run every iteration."""
+
+    setup: list[Step]
+    steps: list[Step]
+    base_url: str | None = None
+    vars: dict[str, Any] = field(default_factory=dict)
+    source: str = "<flow>"
+
+    @property
+    def last_step(self) -> Step:
+        return self.steps[-1]
+
+    @classmethod
+    def load(cls, path: str | Path) -> Flow:
+        """Read and validate a flow file; :class:`BadFlow` with one clear reason otherwise."""
+        p = Path(path)
+        try:
+            text = p.read_text()
+        except OSError as e:
+            raise BadFlow(f"cannot read flow {str(p)!r}: {e.strerror or e}") from None
+        except UnicodeDecodeError:
+            raise BadFlow(f"flow {str(p)!r} is not UTF-8 text") from None
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise BadFlow(f"flow {str(p)!r} is not valid YAML{where}") from None
+        return cls.from_dict(doc, source=str(p))
+
+    @classmethod
+    def from_dict(cls, doc: Any, source: str = "<flow>") -> Flow:
+        if not isinstance(doc, dict):
+            raise BadFlow(f"{source}: a flow is a mapping with 'steps:' (and optional 'setup:')")
+        unknown = set(doc) - {"base_url", "vars", "setup", "steps"}
+        if unknown:
+            raise BadFlow(f"{source}: unknown key {sorted(unknown)[0]!r} (expected base_url, vars, setup, steps)")
+        variables = doc.get("vars") or {}
+        if not isinstance(variables, dict):
+            raise BadFlow(f"{source}: 'vars' must be a mapping")
+        setup = [_parse_step(s, f"{source}: setup[{i}]") for i, s in enumerate(_steps(doc, "setup", source))]
+        steps = [_parse_step(s, f"{source}: steps[{i}]") for i, s in enumerate(_steps(doc, "steps", source))]
+        if not steps:
+            raise BadFlow(f"{source}: 'steps' must list at least one step")
+        names = [s.name for s in setup + steps]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise BadFlow(f"{source}: step name {sorted(dup)[0]!r} is used twice")
+        known = set(BUILTINS) | set(map(str, variables))
+        for s in setup:
+            _check_vars(s, known, source)
+            known |= {c.var for c in s.captures}
+        setup_known = set(known)
+        # A step may use a variable captured by a later step of the previous iteration; only a
+        # variable nothing captures at all is an error.
+        all_known = setup_known | {c.var for s in steps for c in s.captures}
+        for s in steps:
+            _check_vars(s, all_known, source)
+        base = doc.get("base_url")
+        if base is not None and not isinstance(base, str):
+            raise BadFlow(f"{source}: 'base_url' must be a string")
+        return cls(setup, steps, base, {str(k): v for k, v in variables.items()}, source)
+
+
+def _steps(doc: dict, key: str, source: str) -> list:
+    value = doc.get(key) or []
+    if not isinstance(value, list):
+        raise BadFlow(f"{source}: '{key}' must be a list of steps")
+    return value
+
+
+def _check_vars(step: Step, known: set[str], source: str) -> None:
+    missing = sorted(step.needs - known)
+    if missing:
+        raise BadFlow(
+            f"{source}: step {step.name!r} uses unknown variable {{{missing[0]}}}",
+            hint="define it under 'vars:' or capture it in an earlier step",
+        )
+
+
+def _parse_step(raw: Any, where: str) -> Step:
+    if not isinstance(raw, dict):
+        raise BadFlow(f"{where}: a step is a mapping with name, method, path or url")
+    unknown = set(raw) - _STEP_KEYS
+    if unknown:
+        raise BadFlow(f"{where}: unknown key {sorted(unknown)[0]!r} (expected one of {', '.join(sorted(_STEP_KEYS))})")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise BadFlow(f"{where}: every step needs a 'name'")
+    where = f"{where} ({name})"
+    method = raw.get("method", "GET")
+    if not isinstance(method, str) or method.upper() not in {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}:
+        raise BadFlow(f"{where}: invalid method {method!r}")
+    if ("path" in raw) == ("url" in raw):
+        raise BadFlow(f"{where}: give exactly one of 'path' or 'url'")
+    target = raw.get("path", raw.get("url"))
+    if not isinstance(target, str) or not target:
+        raise BadFlow(f"{where}: 'path'/'url' must be a non-empty string")
+    absolute = "url" in raw
+    if absolute and not re.match(r"^https?://", target):
+        raise BadFlow(f"{where}: 'url' must start with http:// or https://")
+    if not absolute and not target.startswith("/"):
+        raise BadFlow(f"{where}: 'path' must start with '/'")
+    headers_raw = raw.get("headers") or {}
+    if not isinstance(headers_raw, dict):
+        raise BadFlow(f"{where}: 'headers' must be a mapping")
+    headers = []
+    for k, v in headers_raw.items():
+        if not isinstance(k, str) or not re.match(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", k):
+            raise BadFlow(f"{where}: invalid header name {k!r}")
+        headers.append((k, Template(str(v))))
+    if "json" in raw and "data" in raw:
+        raise BadFlow(f"{where}: give 'json' or 'data', not both")
+    data = raw.get("data")
+    if data is not None and not isinstance(data, str):
+        raise BadFlow(f"{where}: 'data' must be a string")
+    cap_raw = raw.get("capture") or {}
+    if not isinstance(cap_raw, dict):
+        raise BadFlow(f"{where}: 'capture' must map variable names to '$.json.path'")
+    captures = []
+    for var, expr in cap_raw.items():
+        if not isinstance(var, str) or not re.match(r"^[A-Za-z_]\w*$", var) or var in BUILTINS:
+            raise BadFlow(f"{where}: invalid capture variable name {var!r}")
+        captures.append(Capture.parse(var, expr, where))
+    return Step(
+        name=name,
+        method=method.upper(),
+        target=Template(target),
+        absolute=absolute,
+        headers=headers,
+        json=_json_template(raw["json"]) if "json" in raw else None,
+        data=Template(data) if data is not None else None,
+        captures=captures,
+    )
