@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import re
 import socket
 import ssl
 import time
@@ -23,7 +24,7 @@ from typing import Any
 import httptools
 
 from tracehound.flow import CaptureFailed, Flow, MissingVariable, Step
-from tracehound.probe.records import ERROR_CODE, RecordBuffer, SAMPLE_BYTES, _NO_DIGEST
+from tracehound.probe.records import ERROR_CODE, INT32_MAX, NI, SAMPLE_BYTES, RecordBuffer, _NO_DIGEST
 from tracehound.probe.shapes import ArrivalSchedule, LoadShape
 from tracehound.probe.target import Endpoint, Target, build_request, split_url
 from tracehound.redact import redact_path
@@ -61,10 +62,7 @@ def classify_connect_error(exc: BaseException, ep: Endpoint, timeout: float) -> 
 class Spec:
     """A request ready to send, with the interned codes of its constant fields."""
 
-    __slots__ = (
-        "data", "ep", "method", "host", "path", "step", "m_code", "h_code", "p_code", "s_code",
-        "captures", "env", "head",
-    )
+    __slots__ = ("data", "ep", "method", "host", "path", "step", "spec_code", "path_code", "captures", "env", "head")
 
     def __init__(
         self,
@@ -83,13 +81,69 @@ class Spec:
         self.host = ep.host_header.encode()
         self.path = redact_path(path).encode()
         self.step = step.encode() if step is not None else None
-        self.m_code = buf.method.code_of(self.method)
-        self.h_code = buf.host.code_of(self.host)
-        self.p_code = buf.path.code_of(self.path) if captures is None else -1
-        self.s_code = buf.step.code_of(self.step) if self.step is not None else -1
+        self.spec_code = buf.spec_code(self.step, self.method, self.host)
+        self.path_code = buf.path_code(self.path)
         self.captures = captures
         self.env = env
         self.head = method == "HEAD"
+
+
+_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?")
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+HEAD_CACHE_SIZE = 2048
+RESPONSE_CACHE_SIZE = 1024
+
+
+def parse_head(head: bytes, buf: RecordBuffer) -> tuple | None:
+    """Strict parse of a response head (status line and headers, without the final CRLFCRLF).
+
+    Returns ``(status, content_length, keep_alive, header_code, header_tuple, all_headers)``
+    for a plain response framed by a single Content-Length, or None when anything is unusual
+    (chunked, 1xx/204/304, obs-fold, duplicate lengths…), in which case httptools parses it.
+
+    This exists for speed: httptools calls back into Python once per header, and on a fast
+    local target those calls cost about a third of the request rate (benchmarks/loadgen.py).
+    Heads repeat byte for byte (they differ at most by the Date header, once a second), so
+    each distinct head is parsed once and cached.
+    """
+    lines = head.split(b"\r\n")
+    m = _STATUS_LINE.fullmatch(lines[0])
+    if m is None:
+        return None
+    status = int(m.group(2))
+    if status < 200 or status in (204, 304):
+        return None
+    clen = -1
+    conn = b""
+    wanted = buf.header_index
+    vals: list[bytes | None] = [None] * len(wanted)
+    allh: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(b":")
+        if not sep or not _TOKEN.fullmatch(name):
+            return None
+        low = name.lower()
+        value = value.strip(b" \t")
+        if low == b"content-length":
+            if clen >= 0 or not value.isdigit():
+                return None
+            clen = int(value)
+        elif low == b"transfer-encoding":
+            return None
+        elif low == b"connection":
+            conn = value.lower()
+        i = wanted.get(low)
+        if i is not None:
+            vals[i] = value if vals[i] is None else vals[i] + b", " + value
+        key = low.decode("latin-1")
+        text = value.decode("latin-1")
+        allh[key] = text if key not in allh else allh[key] + ", " + text
+    if clen < 0:
+        return None
+    keep = b"close" not in conn if m.group(1) == b"1" else b"keep-alive" in conn
+    htuple = tuple(vals)
+    hcode = buf.header_sets.code(htuple)
+    return (status, clen, keep, hcode, htuple, allh)
 
 
 class Conn(asyncio.Protocol):
@@ -108,13 +162,14 @@ class Conn(asyncio.Protocol):
         self.owner: Any = None
         self.hidx = engine.buf.header_index
         self.nh = len(engine.buf.header_names)
+        self.hcache = engine.head_cache
+        self.rcache = engine.response_cache
         self.spec: Spec | None = None
-        self.all_headers: dict[str, str] | None = None
-        self.body_parts: list[bytes] | None = None
-        self.body1: bytes | None = None
-        self.hasher = None
+        self.first = 0
+        self.slow = False
         self.result_status = 0
         self.result_ok = False
+        self.result_headers: dict[str, str] | None = None
 
     # -- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -124,8 +179,28 @@ class Conn(asyncio.Protocol):
         if not self.busy:
             return  # bytes nobody asked for (a late response after a timeout): ignored
         if self.first == 0:
-            self.first = perf_ns()
-        self.nin += len(data)
+            now = self.first = perf_ns()
+            self.nin = len(data)
+            hit = self.rcache.get(data)
+            if hit is not None:
+                self._complete_fast(now, hit, data)
+                return
+            i = data.find(b"\r\n\r\n")
+            if i > 0 and not self.spec.head:  # type: ignore[union-attr]
+                head = data[:i]
+                info = self.hcache.get(head, _MISSING)
+                if info is _MISSING:
+                    info = parse_head(head, self.e.buf)
+                    if len(self.hcache) >= HEAD_CACHE_SIZE:
+                        self.hcache.clear()
+                    self.hcache[head] = info
+                if info is not None and len(data) == i + 4 + info[1]:
+                    hit = self._response_entry(info, data, i + 4)
+                    self._complete_fast(now, hit, data)
+                    return
+            self._start_slow()
+        else:
+            self.nin += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -134,6 +209,27 @@ class Conn(asyncio.Protocol):
             if self.busy:
                 self._fail(perf_ns(), "protocol", f"invalid HTTP response: {exc}")
 
+    def _response_entry(self, info: tuple, data: bytes, body_at: int) -> tuple:
+        """What recording needs from a whole one-piece response, cached when it is small.
+
+        ``(status, keep_alive, header_code, header_tuple, all_headers, digest, sample, body_at)``
+        """
+        status, _, keep, hcode, htuple, allh = info
+        b = self.e.buf
+        body = data[body_at:]
+        if body:
+            digest, sample = b.small_body(body) if len(body) <= 65536 else (
+                blake2b(body, digest_size=8).digest(), b.sample_code(body[:SAMPLE_BYTES]))
+        else:
+            digest, sample = _EMPTY_DIGEST, b.sample_code(b"")
+        entry = (status, keep, hcode, htuple, allh, digest, sample, body_at)
+        if hcode != -2 and len(data) <= 4096:
+            rc = self.rcache
+            if len(rc) >= RESPONSE_CACHE_SIZE:
+                rc.clear()
+            rc[data] = entry
+        return entry
+
     def eof_received(self) -> bool | None:
         return None
 
@@ -141,8 +237,8 @@ class Conn(asyncio.Protocol):
         self.closed = True
         if self.busy:
             now = perf_ns()
-            if exc is None and self.headers_done and not self.framed and self.status:
-                self._complete(now, keep=False)  # body delimited by the close
+            if exc is None and self.slow and self.headers_done and not self.framed and self.status:
+                self._complete_slow(now, keep=False)  # body delimited by the close
                 return
             if exc is None:
                 kind = "remote_disconnected"
@@ -161,18 +257,31 @@ class Conn(asyncio.Protocol):
         elif self.owner is not None:
             self.owner.on_idle_lost(self)
 
-    # -- httptools callbacks ----------------------------------------------------------------
+    # -- httptools callbacks (the general path) ----------------------------------------------
+    def _start_slow(self) -> None:
+        self.slow = True
+        self.status = 0
+        self.hdrs: list | None = None
+        self.hasher = None
+        self.body1: bytes | None = None
+        self.bfirst = b""
+        self.headers_done = False
+        self.framed = False
+        self.body_parts: list[bytes] | None = [] if self.spec.captures is not None else None  # type: ignore[union-attr]
+        self.all_headers: dict[str, str] = {}
+
     def on_header(self, name: bytes, value: bytes) -> None:
         low = name.lower()
         i = self.hidx.get(low)
         if i is not None:
             if self.hdrs is None:
                 self.hdrs = [None] * self.nh
-            self.hdrs[i] = value
+            self.hdrs[i] = value if self.hdrs[i] is None else self.hdrs[i] + b", " + value
         if low == b"content-length" or low == b"transfer-encoding":
             self.framed = True
-        if self.all_headers is not None:
-            self.all_headers[low.decode("latin-1")] = value.decode("latin-1")
+        key = low.decode("latin-1")
+        text = value.decode("latin-1")
+        self.all_headers[key] = text if key not in self.all_headers else self.all_headers[key] + ", " + text
 
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
@@ -181,16 +290,16 @@ class Conn(asyncio.Protocol):
             self.framed = True
         if self.spec.head:  # type: ignore[union-attr]
             self.parser = httptools.HttpResponseParser(self)
-            self._complete(perf_ns(), keep=True)
+            self._complete_slow(perf_ns(), keep=True)
 
     def on_body(self, body: bytes) -> None:
         if self.body1 is None and self.hasher is None:
-            self.body1 = body  # the common case: the whole body in one piece, hashed once later
+            self.body1 = body  # the whole body in one piece, hashed once later
         else:
             h = self.hasher
             if h is None:
                 h = self.hasher = blake2b(self.body1, digest_size=8)
-                self.bfirst = self.body1[:SAMPLE_BYTES]
+                self.bfirst = self.body1[:SAMPLE_BYTES]  # type: ignore[index]
                 self.body1 = None
             h.update(body)
             if len(self.bfirst) < SAMPLE_BYTES:
@@ -199,8 +308,8 @@ class Conn(asyncio.Protocol):
             self.body_parts.append(body)
 
     def on_message_complete(self) -> None:
-        if self.busy:
-            self._complete(perf_ns(), keep=self.parser.should_keep_alive())
+        if self.busy and self.slow:
+            self._complete_slow(perf_ns(), keep=self.parser.should_keep_alive())
 
     # -- requests ---------------------------------------------------------------------------
     def send(self, spec: Spec, seq: int, vu: int, intended: int, connect_ns: int, owner: Any) -> None:
@@ -212,52 +321,69 @@ class Conn(asyncio.Protocol):
         self.intended = intended or now
         self.start = now
         self.connect_ns = connect_ns
-        self.reused = self.carried > 0
-        self.idle = now - self.last_end if self.carried else -1
         self.first = 0
-        self.nin = 0
-        self.status = 0
-        self.hdrs: list | None = None
-        self.hasher = None
-        self.body1 = None
-        self.headers_done = False
-        self.framed = False
-        if spec.captures is not None:
-            self.body_parts = []
-            self.all_headers = {}
-        elif self.body_parts is not None:
-            self.body_parts = None
-            self.all_headers = None
+        self.slow = False
         self.owner = owner
         e.inflight += 1
         self.infl = e.inflight
-        self.deadline = now + e.timeout_ns
         self.busy = True
-        e.busy.add(self)
         self.transport.write(spec.data)  # type: ignore[union-attr]
 
-    def _complete(self, now: int, keep: bool) -> None:
-        kind = msg = None
+    def _captures(self, body: bytes, headers: dict[str, str]) -> str | None:
         spec = self.spec
-        if spec.captures and 200 <= self.status < 400:  # type: ignore[union-attr]
-            body = b"".join(self.body_parts or ())
-            try:
-                for cap in spec.captures:  # type: ignore[union-attr]
-                    spec.env[cap.var] = cap.extract(body, self.all_headers or {})  # type: ignore[index]
-            except CaptureFailed as exc:
-                kind, msg = "capture", str(exc)
-        self.carried += 1
-        self.last_end = now
-        self._record(now, kind, msg)
+        try:
+            for cap in spec.captures:  # type: ignore[union-attr]
+                spec.env[cap.var] = cap.extract(body, headers)  # type: ignore[index]
+        except CaptureFailed as exc:
+            return str(exc)
+        return None
+
+    def _complete_fast(self, now: int, entry: tuple, data: bytes) -> None:
+        status, keep, hcode, htuple, allh, digest, sample, body_at = entry
+        spec = self.spec
+        msg = None
+        if spec.captures is not None:  # type: ignore[union-attr]
+            self.result_headers = allh
+            if spec.captures and status < 400:  # type: ignore[union-attr]
+                msg = self._captures(data[body_at:], allh)
+            self.result_status = status
+            self.result_ok = msg is None
+        if hcode == -2:
+            hcode = self.e.buf.header_code(len(self.e.buf), htuple)
+        self._record(now, status, "capture" if msg else None, msg, digest, sample, hcode)
+        if not keep or not self.e.keepalive:
+            self.close()
+        self.owner.on_response(self)
+
+    def _complete_slow(self, now: int, keep: bool) -> None:
+        msg = None
+        spec = self.spec
+        if spec.captures is not None:  # type: ignore[union-attr]
+            self.result_headers = self.all_headers
+            if spec.captures and 200 <= self.status < 400:  # type: ignore[union-attr]
+                msg = self._captures(b"".join(self.body_parts or ()), self.all_headers)
+        b = self.e.buf
+        if self.body1 is not None:
+            digest, sample = b.small_body(self.body1)
+        elif self.hasher is not None:
+            digest, sample = self.hasher.digest(), b.sample_code(self.bfirst)
+        else:
+            digest, sample = _EMPTY_DIGEST, b.sample_code(b"")
+        hcode = b.header_code(len(b), tuple(self.hdrs) if self.hdrs is not None else (None,) * self.nh)
+        self._record(now, self.status, "capture" if msg else None, msg, digest, sample, hcode)
         self.result_status = self.status
-        self.result_ok = kind is None
+        self.result_ok = msg is None
         if not keep or not self.e.keepalive:
             self.close()
         self.owner.on_response(self)
 
     def _fail(self, now: int, kind: str, msg: str, close: bool = True) -> None:
-        self.carried += 1
-        self._record(now, kind, msg)
+        got = self.slow and self.headers_done
+        status = self.status if got else 0
+        hcode = -1
+        if got:
+            hcode = self.e.buf.header_code(len(self.e.buf), tuple(self.hdrs) if self.hdrs is not None else (None,) * self.nh)
+        self._record(now, status, kind, msg, _EMPTY_DIGEST if got else _NO_DIGEST, -1, hcode)
         self.result_status = 0
         self.result_ok = False
         if close:
@@ -267,7 +393,10 @@ class Conn(asyncio.Protocol):
 
     def on_timeout(self, now: int) -> None:
         if self.busy:
-            got = "after the headers" if self.headers_done else "before any response" if not self.first else "mid-response"
+            got = (
+                "after the headers" if self.slow and self.headers_done
+                else "before any response" if not self.first else "mid-response"
+            )
             self._fail(now, "timeout", f"no complete response within {self.e.timeout_s:g}s ({got})")
 
     def cancel(self, now: int) -> None:
@@ -280,64 +409,47 @@ class Conn(asyncio.Protocol):
         if t is not None and not t.is_closing():
             t.abort() if abort else t.close()
 
-    def _record(self, now: int, kind: str | None, msg: str | None) -> None:
-        """Append this request's record: the inlined twin of :meth:`RecordBuffer.add`."""
+    def _record(self, now: int, status: int, kind: str | None, msg: str | None,
+                digest: bytes, sample: int, hcode: int) -> None:
+        """Append this request's row: the inlined twin of :meth:`RecordBuffer.add`."""
         e = self.e
         b = e.buf
         spec = self.spec
         self.busy = False
-        e.busy.discard(self)
         e.inflight -= 1
-        e.completed += 1
-        b.seq.append(self.seq)
-        b.vu.append(self.vu)
-        _code(b.step, spec.s_code, spec.step)  # type: ignore[union-attr]
-        _code(b.method, spec.m_code, spec.method)  # type: ignore[union-attr]
-        _code(b.host, spec.h_code, spec.host)  # type: ignore[union-attr]
-        _code(b.path, spec.p_code, spec.path)  # type: ignore[union-attr]
-        b.intended_ns.append(self.intended)
-        b.start_ns.append(self.start)
-        b.connect_us.append(self.connect_ns // 1000 if self.connect_ns >= 0 else -1)
-        b.ttfb_us.append((self.first - self.start) // 1000 if self.first else -1)
-        b.total_us.append((now - self.intended) // 1000)
-        b.status.append(self.status if kind not in ("timeout", "cancelled") or self.headers_done else 0)
-        b.error_kind.append(ERROR_CODE[kind] if kind else -1)
-        if msg is None and not b.error.raw:
-            b.error.codes.append(-1)
-        else:
-            b.error.add(msg.encode() if msg else None)
-        b.bytes_in.append(self.nin)
-        b.bytes_out.append(len(spec.data))  # type: ignore[union-attr]
-        if self.body1 is not None:
-            digest, sample = b.small_body(self.body1)
-            b.body_hash += digest
-            b.body_sample.add(sample)
-        elif self.hasher is not None:
-            b.body_hash += self.hasher.digest()
-            b.body_sample.add(b.sample(self.bfirst))
-        elif self.headers_done:
-            b.body_hash += _EMPTY_DIGEST
-            b.body_sample.add(b"")
-        else:
-            b.body_hash += _NO_DIGEST
-            b.body_sample.add(None)
-        b.conn_id.append(self.id)
-        b.conn_reused.append(1 if self.reused else 0)
-        b.conn_idle_us.append(self.idle // 1000 if self.idle >= 0 else -1)
-        b.conn_requests.append(self.carried - 1)
-        b.inflight.append(self.infl)
-        hdrs = self.hdrs
-        b.headers.add(tuple(hdrs) if hdrs is not None else None)
+        carried = self.carried
+        start = self.start
+        pcode = spec.path_code  # type: ignore[union-attr]
+        if pcode == -2:
+            b.paths.overflow[len(b.ints) // NI] = spec.path  # type: ignore[union-attr]
+        idle = (start - self.last_end) // 1000 if carried else -1
+        b.ints.extend((
+            self.seq,
+            self.vu,
+            spec.spec_code,  # type: ignore[union-attr]
+            pcode,
+            self.connect_ns // 1000 if self.connect_ns >= 0 else -1,
+            (self.first - start) // 1000 if self.first else -1,
+            status,
+            -1 if kind is None else ERROR_CODE[kind],
+            -1 if msg is None else b.error_code(len(b.ints) // NI, msg),
+            self.nin if self.first else 0,
+            len(spec.data),  # type: ignore[union-attr]
+            sample,
+            self.id,
+            carried,
+            idle if idle < INT32_MAX else INT32_MAX,
+            self.infl,
+            hcode,
+        ))
+        b.times.extend((self.intended, start, now))
+        b.digests += digest
+        self.carried = carried + 1
+        self.last_end = now
 
 
+_MISSING = object()
 _EMPTY_DIGEST = blake2b(b"", digest_size=8).digest()
-
-
-def _code(col: Any, code: int, value: bytes | None) -> None:
-    if code >= 0 and not col.raw:
-        col.codes.append(code)
-    else:
-        col.add(value)
 
 
 class Engine:
@@ -364,9 +476,7 @@ class Engine:
         self.keepalive = keepalive
         self.limit = request_limit if request_limit is not None else shape.request_limit
         self.issued = 0
-        self.completed = 0
         self.inflight = 0
-        self.busy: set[Conn] = set()
         self.conns: list[Conn] = []
         self.conn_ids = itertools.count()
         self.stopping = False
@@ -381,23 +491,36 @@ class Engine:
         self._ca_file = ca_file
         self.done = self.loop.create_future()
         self.active_drivers = 0
+        self.head_cache: dict[bytes, Any] = {}
+        self.response_cache: dict[bytes, tuple] = {}
+        #: True once no new request may start: the send window ended or stop() was called.
+        #: A timer sets it, so the hot path reads a flag instead of the clock.
+        self.closed_window = False
+        self.loop.call_later(shape.stop_after, self._close_window)
 
     # -- bounds -------------------------------------------------------------------------
     def admit(self) -> int | None:
         """The next sequence number, or None when a bound says stop."""
-        if self.stopping or self.issued >= self.limit or perf_ns() >= self.end_ns:
+        if self.closed_window or self.issued >= self.limit:
             return None
         s = self.issued
         self.issued += 1
         return s
 
+    def _close_window(self) -> None:
+        if perf_ns() < self.end_ns:  # timers may fire a hair early
+            self.loop.call_later((self.end_ns - perf_ns()) / 1e9, self._close_window)
+            return
+        self.closed_window = True
+
     def stop(self, interrupted: bool = False) -> None:
         """No new requests; with ``interrupted``, in-flight requests are cancelled now."""
         self.stopping = True
+        self.closed_window = True
         if interrupted:
             self.interrupted = True
             now = perf_ns()
-            for c in list(self.busy):
+            for c in self.busy_conns():
                 c.cancel(now)
         self._check_done()
 
@@ -408,8 +531,11 @@ class Engine:
         self.active_drivers -= 1
         self._check_done()
 
+    def busy_conns(self) -> list[Conn]:
+        return [c for c in self.conns if c.busy]
+
     def _check_done(self) -> None:
-        if self.active_drivers <= 0 and not self.busy and not self.done.done():
+        if self.active_drivers <= 0 and self.inflight <= 0 and not self.done.done():
             self.done.set_result(None)
 
     # -- connections ------------------------------------------------------------------------
@@ -447,7 +573,7 @@ class Engine:
             raise ConnectFailure(*classify_connect_error(exc, ep, self.connect_timeout)) from None
         self.conns.append(conn)
         if len(self.conns) > 4096:
-            self.conns = [c for c in self.conns if not c.closed]
+            self.conns = [c for c in self.conns if not c.closed or c.busy]
         return conn, max(perf_ns() - t, 1000)
 
     def record_unsent(
@@ -455,39 +581,25 @@ class Engine:
     ) -> None:
         """Record a request that failed before it could be written (connect, capture)."""
         now = perf_ns()
-        self.completed += 1
         b = self.buf
-        b.seq.append(seq)
-        b.vu.append(vu)
-        _code(b.step, spec.s_code, spec.step)
-        _code(b.method, spec.m_code, spec.method)
-        _code(b.host, spec.h_code, spec.host)
-        _code(b.path, spec.p_code, spec.path)
-        b.intended_ns.append(intended or start)
-        b.start_ns.append(start)
-        b.connect_us.append(connect_ns // 1000 if connect_ns >= 0 else -1)
-        b.ttfb_us.append(-1)
-        b.total_us.append((now - (intended or start)) // 1000)
-        b.status.append(0)
-        b.error_kind.append(ERROR_CODE[kind])
-        b.error.add(msg.encode())
-        b.bytes_in.append(0)
-        b.bytes_out.append(0)
-        b.body_hash += _NO_DIGEST
-        b.body_sample.add(None)
-        b.conn_id.append(-1)
-        b.conn_reused.append(0)
-        b.conn_idle_us.append(-1)
-        b.conn_requests.append(0)
-        b.inflight.append(self.inflight + 1)
-        b.headers.add(None)
+        row = len(b)
+        if spec.path_code == -2:
+            b.paths.overflow[row] = spec.path
+        b.ints.extend((
+            seq, vu, spec.spec_code, spec.path_code,
+            connect_ns // 1000 if connect_ns >= 0 else -1, -1, 0, ERROR_CODE[kind], b.error_code(row, msg),
+            0, 0, -1, -1, 0, -1, self.inflight + 1, -1,
+        ))
+        b.times.extend((intended or start, start, now))
+        b.digests += _NO_DIGEST
 
     async def sweeper(self) -> None:
         tick = min(0.05, max(self.timeout_s / 20, 0.002))
         while True:
             await asyncio.sleep(tick)
             now = perf_ns()
-            expired = [c for c in self.busy if c.deadline <= now]
+            limit = now - self.timeout_ns
+            expired = [c for c in self.conns if c.busy and c.start <= limit]
             for c in expired:
                 c.on_timeout(now)
             if expired:
@@ -553,6 +665,12 @@ class ClosedVU:
         conn.send(self.spec, seq, self.id, start, cns, self)
 
     def on_response(self, conn: Conn) -> None:
+        e = self.e
+        if not conn.closed and self.active and not e.closed_window and e.issued < e.limit:
+            seq = e.issued  # the hot path: admit() and go() inlined
+            e.issued = seq + 1
+            conn.send(self.spec, seq, self.id, 0, 0, self)
+            return
         if conn.closed:
             self.conn = None
         self.go()

@@ -100,160 +100,72 @@ def schema(headers: Sequence[str] = DEFAULT_HEADERS) -> pa.Schema:
     return pa.schema(fields, metadata={"tracehound.schema": SCHEMA_VERSION})
 
 
-class StrColumn:
-    """An append-only column of optional byte strings.
+class Interner:
+    """Values of one column interned to int32 codes, up to a limit.
 
-    Interned into a dictionary while the number of distinct values is small (method, path,
-    server, content-type), switched to raw bytes plus offsets when it is not (x-request-id).
+    Codes: ``-1`` is null; ``-2`` means the value did not fit in the dictionary and is kept in
+    ``overflow`` under its row number. Most columns (method, step, server, body samples) repeat
+    a few values, so a row costs four bytes and no Python object.
     """
 
-    __slots__ = ("codes", "index", "values", "raw", "data", "offsets", "valid", "limit")
+    __slots__ = ("index", "values", "limit", "overflow")
 
     def __init__(self, limit: int = DICT_LIMIT) -> None:
-        self.codes = array("i")
-        self.index: dict[bytes, int] = {}
-        self.values: list[bytes] = []
-        self.raw = False
-        self.data = bytearray()
-        self.offsets = array("q", [0])
-        self.valid = bytearray()
+        self.index: dict = {}
+        self.values: list = []
         self.limit = limit
+        self.overflow: dict[int, object] = {}
 
-    def __len__(self) -> int:
-        return len(self.valid) if self.raw else len(self.codes)
-
-    def add(self, value: bytes | None) -> None:
-        if self.raw:
-            self._add_raw(value)
-            return
+    def code(self, value: object) -> int:
+        """The code of ``value``, interning it; -2 when the dictionary is full."""
         if value is None:
-            self.codes.append(-1)
-            return
-        code = self.index.get(value)
-        if code is None:
-            if len(self.values) >= self.limit:
-                self._to_raw()
-                self._add_raw(value)
-                return
-            code = len(self.values)
-            self.index[value] = code
-            self.values.append(value)
-        self.codes.append(code)
-
-    def code_of(self, value: bytes) -> int:
-        """Intern a value up front (for constants such as the target's path); -1 in raw mode."""
-        if self.raw:
             return -1
-        code = self.index.get(value)
-        if code is None:
-            code = len(self.values)
-            self.index[value] = code
+        c = self.index.get(value)
+        if c is None:
+            if len(self.values) >= self.limit:
+                return -2
+            c = len(self.values)
+            self.index[value] = c
             self.values.append(value)
-        return code
+        return c
 
-    def _add_raw(self, value: bytes | None) -> None:
-        if value is None:
-            self.valid.append(0)
-        else:
-            self.valid.append(1)
-            self.data += value
-        self.offsets.append(len(self.data))
-
-    def _to_raw(self) -> None:
-        codes, values = self.codes, self.values
-        self.raw = True
-        self.codes = array("i")
-        self.index = {}
-        self.values = []
-        for c in codes:
-            self._add_raw(None if c < 0 else values[c])
-
-    def to_arrow(self, dictionary: bool = False) -> pa.Array:
-        if self.raw:
-            n = len(self.valid)
-            valid = np.frombuffer(bytes(self.valid), dtype=np.uint8).astype(bool)
-            bitmap = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
-            text = pa.LargeStringArray.from_buffers(
-                n, pa.py_buffer(self.offsets.tobytes()), pa.py_buffer(bytes(self.data)), bitmap
-            )
-            arr = text.cast(pa.string())
-            return arr.dictionary_encode() if dictionary else arr
-        codes = np.frombuffer(self.codes, dtype=np.int32) if len(self.codes) else np.zeros(0, np.int32)
-        strings = pa.array([v.decode("utf-8", "replace") for v in self.values], pa.string())
+    def column(self, codes: np.ndarray, decode: bool = True) -> pa.Array:
+        """A string column from per-row codes (dictionary part vectorised, overflow by row)."""
+        strings = [v.decode("utf-8", "replace") if decode else v for v in self.values]
         mask = codes < 0
-        indices = pa.array(np.where(mask, 0, codes), pa.int32(), mask=mask if mask.any() else None)
-        arr = pa.DictionaryArray.from_arrays(indices, strings)
-        return arr if dictionary else arr.cast(pa.string())
+        dict_arr = pa.DictionaryArray.from_arrays(
+            pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask if mask.any() else None),
+            pa.array(strings or [""], pa.string()),
+        )
+        arr = dict_arr.cast(pa.string())
+        if self.overflow:
+            rows = np.nonzero(codes == -2)[0]
+            if rows.size:
+                py = arr.to_pylist()
+                for r in rows.tolist():
+                    v = self.overflow.get(r)
+                    py[r] = v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+                arr = pa.array(py, pa.string())
+        return arr
 
 
-class HeaderColumns:
-    """The recorded response headers of every row, interned as whole tuples.
-
-    Most services answer with the same few header values, so a row costs one int32 code. When
-    the number of distinct tuples passes :data:`DICT_LIMIT` (a per-request id header, say), the
-    rows move to one :class:`StrColumn` per header.
-    """
-
-    __slots__ = ("n", "codes", "index", "sets", "cols", "limit")
-
-    def __init__(self, n: int, limit: int = DICT_LIMIT) -> None:
-        self.n = n
-        self.codes = array("i")
-        self.index: dict[tuple | None, int] = {None: 0}
-        self.sets: list[tuple] = [(None,) * n]
-        self.cols: list[StrColumn] | None = None
-        self.limit = limit
-
-    def add(self, values: tuple | None) -> None:
-        if self.cols is None:
-            code = self.index.get(values)
-            if code is None:
-                if len(self.sets) >= self.limit:
-                    self._explode()
-                    self.add(values)
-                    return
-                code = len(self.sets)
-                self.index[values] = code
-                self.sets.append(values)  # type: ignore[arg-type]
-            self.codes.append(code)
-        else:
-            for col, v in zip(self.cols, values or self.sets[0]):
-                col.add(v)
-
-    def _explode(self) -> None:
-        cols = [StrColumn() for _ in range(self.n)]
-        for c in self.codes:
-            for col, v in zip(cols, self.sets[c]):
-                col.add(v)
-        self.cols = cols
-        self.codes = array("i")
-        self.index = {}
-
-    def to_arrow(self) -> list[pa.Array]:
-        if self.cols is not None:
-            return [c.to_arrow() for c in self.cols]
-        codes = np.frombuffer(self.codes, dtype=np.int32) if len(self.codes) else np.zeros(0, np.int32)
-        out = []
-        for j in range(self.n):
-            values = [s[j] for s in self.sets]
-            uniq = list(dict.fromkeys(v for v in values if v is not None))
-            pos = {v: i for i, v in enumerate(uniq)}
-            remap = np.array([pos[v] if v is not None else -1 for v in values], dtype=np.int32)
-            idx = remap[codes]
-            mask = idx < 0
-            strings = pa.array([v.decode("utf-8", "replace") for v in uniq], pa.string())
-            arr = pa.DictionaryArray.from_arrays(
-                pa.array(np.where(mask, 0, idx), pa.int32(), mask=mask if mask.any() else None), strings
-            )
-            out.append(arr.cast(pa.string()))
-        return out
+# Layout of the int32 row array: one record is NI consecutive values.
+(I_SEQ, I_VU, I_SPEC, I_PATH, I_CONNECT, I_TTFB, I_STATUS, I_KIND, I_ERROR, I_IN, I_OUT,
+ I_SAMPLE, I_CONN, I_CARRIED, I_IDLE, I_INFLIGHT, I_HEADERS) = range(17)
+NI = 17
+# Layout of the int64 row array: intended start, actual start, end (perf_counter ns).
+NT = 3
+INT32_MAX = 2**31 - 1
 
 
 class RecordBuffer:
-    """Columns of one process's records, appended at request completion.
+    """One process's records, appended at request completion in two interleaved arrays.
 
-    Timestamps are ``time.perf_counter_ns()`` values while recording; :meth:`to_table` shifts them
-    to epoch nanoseconds with the offset taken when the buffer was created.
+    A row is 17 int32 values (:data:`I_SEQ` …), 3 int64 timestamps and an 8-byte body digest:
+    about 100 bytes, appended with two ``extend`` calls. Strings (step, method, host, path,
+    error, body sample, recorded headers) are interned codes. Timestamps are
+    ``time.perf_counter_ns()`` values while recording; :meth:`to_table` shifts them to epoch
+    nanoseconds with the offset taken when the buffer was created.
     """
 
     def __init__(
@@ -269,58 +181,64 @@ class RecordBuffer:
         self.header_names = tuple(dict.fromkeys(h.strip().lower() for h in headers))
         self.header_index = {h.encode(): i for i, h in enumerate(self.header_names)}
         self.epoch_offset_ns = time.time_ns() - time.perf_counter_ns()
-        self.seq = array("q")
-        self.vu = array("i")
-        self.step = StrColumn()
-        self.method = StrColumn()
-        self.host = StrColumn()
-        self.path = StrColumn()
-        self.intended_ns = array("q")
-        self.start_ns = array("q")
-        self.connect_us = array("i")  # -1: no connection attempt belongs to this request
-        self.ttfb_us = array("i")  # -1: no byte received
-        self.total_us = array("q")
-        self.status = array("h")
-        self.error_kind = array("b")
-        self.error = StrColumn()
-        self.bytes_in = array("q")
-        self.bytes_out = array("q")
-        self.body_hash = bytearray()  # 8 bytes per row
-        self.body_sample = StrColumn(limit=1 << 30)
-        self.conn_id = array("i")
-        self.conn_reused = bytearray()
-        self.conn_idle_us = array("q")  # -1: new connection
-        self.conn_requests = array("i")
-        self.inflight = array("i")
-        self.headers = HeaderColumns(len(self.header_names))
+        self.ints = array("i")
+        self.times = array("q")
+        self.digests = bytearray()
+        self.specs = Interner(limit=1 << 16)  # (step, method, host)
+        self.paths = Interner()
+        self.errors = Interner()
+        self.samples = Interner(limit=MAX_DISTINCT_SAMPLES)
+        self.header_sets = Interner()  # tuples of header values
         self.samples_capped = False
-        self._sample_cache: dict[bytes, bytes | None] = {}
-        #: whole small bodies → (digest, redacted sample): most responses repeat byte for byte
-        self.body_cache: dict[bytes, tuple[bytes, bytes | None]] = {}
+        #: whole small bodies → (digest, sample code): most responses repeat byte for byte
+        self.body_cache: dict[bytes, tuple[bytes, int]] = {}
 
-    def small_body(self, body: bytes) -> tuple[bytes, bytes | None]:
-        """Digest and sample of a whole body that arrived in one piece (cached when small)."""
+    def __len__(self) -> int:
+        return len(self.ints) // NI
+
+    # -- interning helpers used by the engine ---------------------------------------------
+    def spec_code(self, step: bytes | None, method: bytes, host: bytes) -> int:
+        return self.specs.code((step, method, host))
+
+    def path_code(self, path: bytes) -> int:
+        return self.paths.code(path)
+
+    def sample_code(self, first: bytes) -> int:
+        """Code of the redacted sample of a body's first bytes; -1 once the cap is hit."""
+        c = self.samples.index.get(first)
+        if c is not None:
+            return c
+        c = self.samples.code(first)
+        if c == -2:
+            self.samples_capped = True
+            return -1
+        self.samples.values[c] = redact_text(first.decode("utf-8", "replace")).encode()
+        return c
+
+    def small_body(self, body: bytes) -> tuple[bytes, int]:
+        """Digest and sample code of a whole body that arrived in one piece (cached when small)."""
         hit = self.body_cache.get(body)
         if hit is None:
-            hit = (hashlib.blake2b(body, digest_size=8).digest(), self.sample(body[:SAMPLE_BYTES]))
+            hit = (hashlib.blake2b(body, digest_size=8).digest(), self.sample_code(body[:SAMPLE_BYTES]))
             if len(body) <= 2048 and len(self.body_cache) < 4096:
                 self.body_cache[body] = hit
         return hit
 
-    def __len__(self) -> int:
-        return len(self.seq)
+    def error_code(self, row: int, message: str | None) -> int:
+        if message is None:
+            return -1
+        c = self.errors.code(message.encode())
+        if c == -2:
+            self.errors.overflow[row] = message
+        return c
 
-    def sample(self, first: bytes) -> bytes | None:
-        """The redacted sample for a body's first bytes, interned; None once the cap is hit."""
-        cached = self._sample_cache.get(first, _MISSING)
-        if cached is not _MISSING:
-            return cached  # type: ignore[return-value]
-        if len(self._sample_cache) >= MAX_DISTINCT_SAMPLES:
-            self.samples_capped = True
-            return None
-        red = redact_text(first.decode("utf-8", "replace")).encode()
-        self._sample_cache[first] = red
-        return red
+    def header_code(self, row: int, values: tuple | None) -> int:
+        if values is None:
+            return -1
+        c = self.header_sets.code(values)
+        if c == -2:
+            self.header_sets.overflow[row] = values
+        return c
 
     def add(
         self,
@@ -350,80 +268,122 @@ class RecordBuffer:
         conn_requests: int,
         inflight: int,
     ) -> None:
-        """Append one record (the general, keyword path; the engine has an inlined fast path)."""
-        self.seq.append(seq)
-        self.vu.append(vu)
-        self.step.add(step)
-        self.method.add(method)
-        self.host.add(host)
-        self.path.add(path)
-        self.intended_ns.append(intended_ns)
-        self.start_ns.append(start_ns)
-        self.connect_us.append(connect_ns // 1000 if connect_ns >= 0 else -1)
-        self.ttfb_us.append((first_byte_ns - start_ns) // 1000 if first_byte_ns > 0 else -1)
-        self.total_us.append((end_ns - intended_ns) // 1000)
-        self.status.append(status)
-        self.error_kind.append(ERROR_CODE[error_kind] if error_kind else -1)
-        self.error.add(error.encode() if error else None)
-        self.bytes_in.append(bytes_in)
-        self.bytes_out.append(bytes_out)
-        self.body_hash += body_digest if body_digest is not None else _NO_DIGEST
-        self.body_sample.add(self.sample(body_first) if body_first is not None else None)
-        self.conn_id.append(conn_id)
-        self.conn_reused.append(1 if conn_reused else 0)
-        self.conn_idle_us.append(conn_idle_ns // 1000 if conn_idle_ns >= 0 else -1)
-        self.conn_requests.append(conn_requests)
-        self.inflight.append(inflight)
-        self.headers.add(tuple(headers) if headers is not None else None)
+        """Append one record (the general, keyword path; the engine has an inlined twin)."""
+        row = len(self)
+        pc_ = self.path_code(path)
+        if pc_ == -2:
+            self.paths.overflow[row] = path
+        self.ints.extend(
+            (
+                seq,
+                vu,
+                self.spec_code(step, method, host),
+                pc_,
+                connect_ns // 1000 if connect_ns >= 0 else -1,
+                (first_byte_ns - start_ns) // 1000 if first_byte_ns > 0 else -1,
+                status,
+                ERROR_CODE[error_kind] if error_kind else -1,
+                self.error_code(row, error),
+                min(bytes_in, INT32_MAX),
+                min(bytes_out, INT32_MAX),
+                self.sample_code(body_first) if body_first is not None else -1,
+                conn_id,
+                conn_requests,
+                min(conn_idle_ns // 1000, INT32_MAX) if conn_idle_ns >= 0 else -1,
+                inflight,
+                self.header_code(row, tuple(headers) if headers is not None else None),
+            )
+        )
+        self.times.extend((intended_ns, start_ns, end_ns))
+        self.digests += body_digest if body_digest is not None else _NO_DIGEST
+        del conn_reused  # implied by conn_requests > 0
+
+    def rows(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """A copy of rows ``lo:hi`` of the int32 array as an (n, NI) matrix."""
+        hi = len(self) if hi is None else hi
+        if hi <= lo:
+            return np.zeros((0, NI), np.int32)
+        return np.frombuffer(self.ints[lo * NI : hi * NI], dtype=np.int32).reshape(-1, NI)
+
+    def timestamps(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        hi = len(self) if hi is None else hi
+        if hi <= lo:
+            return np.zeros((0, NT), np.int64)
+        return np.frombuffer(self.times[lo * NT : hi * NT], dtype=np.int64).reshape(-1, NT)
 
     def to_table(self) -> pa.Table:
         """All records as one Arrow table in :func:`schema` order."""
-        n = len(self.seq)
+        n = len(self)
+        m = np.frombuffer(self.ints, dtype=np.int32).reshape(-1, NI) if n else np.zeros((0, NI), np.int32)
+        t = np.frombuffer(self.times, dtype=np.int64).reshape(-1, NT) if n else np.zeros((0, NT), np.int64)
         off = self.epoch_offset_ns
+        spec = m[:, I_SPEC]
+        specs = self.specs.values
+        spec_mask = spec < 0
 
-        def np_of(col: array, dtype: type) -> np.ndarray:
-            return np.frombuffer(col, dtype=dtype) if n else np.zeros(0, dtype)
+        def spec_part(j: int) -> pa.Array:
+            vals = [s[j] for s in specs]
+            uniq = list(dict.fromkeys(v for v in vals if v is not None))
+            pos = {v: i for i, v in enumerate(uniq)}
+            remap = np.array([pos[v] if v is not None else -1 for v in vals] or [-1], dtype=np.int32)
+            idx = np.where(spec_mask, -1, remap[np.where(spec_mask, 0, spec)])
+            mask = idx < 0
+            return pa.DictionaryArray.from_arrays(
+                pa.array(np.where(mask, 0, idx).astype(np.int32), mask=mask if mask.any() else None),
+                pa.array([u.decode("utf-8", "replace") for u in uniq] or [""], pa.string()),
+            )
 
-        status = np_of(self.status, np.int16)
-        kinds = np_of(self.error_kind, np.int8)
-        connect = np_of(self.connect_us, np.int32)
-        ttfb = np_of(self.ttfb_us, np.int32)
-        idle = np_of(self.conn_idle_us, np.int64)
-        conn = np_of(self.conn_id, np.int32)
+        intended = t[:, 0]
+        start = t[:, 1]
+        end = t[:, 2]
+        status = m[:, I_STATUS].astype(np.int16)
+        kinds = m[:, I_KIND]
+        connect = m[:, I_CONNECT]
+        ttfb = m[:, I_TTFB]
+        idle = m[:, I_IDLE]
+        conn = m[:, I_CONN]
+        carried = m[:, I_CARRIED]
         cols: dict[str, pa.Array] = {
-            "run_id": pa.DictionaryArray.from_arrays(
-                pa.array(np.zeros(n, np.int32)), pa.array([self.run_id])
-            ),
-            "seq": pa.array(np_of(self.seq, np.int64)),
+            "run_id": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([self.run_id])),
+            "seq": pa.array(m[:, I_SEQ].astype(np.int64)),
             "worker": pa.array(np.full(n, self.worker, np.int16)),
-            "vu": pa.array(np_of(self.vu, np.int32)),
-            "source": pa.DictionaryArray.from_arrays(
-                pa.array(np.zeros(n, np.int32)), pa.array([self.source])
-            ),
-            "step": self.step.to_arrow(dictionary=True),
-            "method": self.method.to_arrow(dictionary=True),
-            "host": self.host.to_arrow(dictionary=True),
-            "path": self.path.to_arrow(),
-            "intended_start_ns": pa.array(np_of(self.intended_ns, np.int64) + off),
-            "start_ns": pa.array(np_of(self.start_ns, np.int64) + off),
+            "vu": pa.array(m[:, I_VU].copy()),
+            "source": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([self.source])),
+            "step": spec_part(0),
+            "method": spec_part(1),
+            "host": spec_part(2),
+            "path": self.paths.column(m[:, I_PATH]),
+            "intended_start_ns": pa.array(intended + off),
+            "start_ns": pa.array(start + off),
             "connect_ms": _ms(connect, connect < 0),
             "ttfb_ms": _ms(ttfb, ttfb < 0),
-            "total_ms": _ms(np_of(self.total_us, np.int64), None),
+            "total_ms": _ms((end - intended) // 1000, None),
             "status": pa.array(status),
             "error_kind": _dict_codes(kinds, ERROR_KINDS),
-            "error": self.error.to_arrow(),
-            "bytes_in": pa.array(np_of(self.bytes_in, np.int64)),
-            "bytes_out": pa.array(np_of(self.bytes_out, np.int64)),
-            "body_hash": _hash_column(bytes(self.body_hash), n),
-            "body_sample": self.body_sample.to_arrow(),
-            "conn_id": pa.array(conn, mask=conn < 0),
-            "conn_reused": pa.array(np.frombuffer(bytes(self.conn_reused), np.uint8).astype(bool)),
+            "error": self.errors.column(m[:, I_ERROR]),
+            "bytes_in": pa.array(m[:, I_IN].astype(np.int64)),
+            "bytes_out": pa.array(m[:, I_OUT].astype(np.int64)),
+            "body_hash": _hash_column(bytes(self.digests), n),
+            "body_sample": self.samples.column(m[:, I_SAMPLE]),
+            "conn_id": pa.array(conn.copy(), mask=conn < 0),
+            "conn_reused": pa.array(carried > 0),
             "conn_idle_ms": _ms(idle, idle < 0),
-            "conn_requests": pa.array(np_of(self.conn_requests, np.int32)),
-            "inflight": pa.array(np_of(self.inflight, np.int32)),
+            "conn_requests": pa.array(carried.copy()),
+            "inflight": pa.array(m[:, I_INFLIGHT].copy()),
         }
-        for name, col in zip(self.header_names, self.headers.to_arrow()):
-            cols[header_column(name)] = col
+        hcodes = m[:, I_HEADERS]
+        sets = self.header_sets.values
+        for j, name in enumerate(self.header_names):
+            part = Interner()
+            part.values = []
+            remap_vals: list[int] = []
+            for s_ in sets:
+                remap_vals.append(part.code(s_[j]))
+            remap = np.array(remap_vals or [-1], dtype=np.int32)
+            codes = np.where(hcodes >= 0, remap[np.where(hcodes >= 0, hcodes, 0)], np.where(hcodes == -2, -2, -1))
+            if self.header_sets.overflow:
+                part.overflow = {r: v[j] for r, v in self.header_sets.overflow.items()}
+            cols[header_column(name)] = part.column(codes.astype(np.int32))
         sch = schema(self.header_names)
         return pa.table([cols[f.name].cast(f.type) for f in sch], schema=sch)
 
@@ -440,7 +400,7 @@ def body_digest(chunks: Iterable[bytes]) -> bytes:
     return h.digest()
 
 
-def _ms(us: np.ndarray, null: np.ndarray | None) -> pa.Array:
+def _ms(us: np.ndarray, null: np.ndarray | None) -> pa.Array:  # noqa: D103
     ms = us.astype(np.float32) / np.float32(1000.0)
     if null is not None and null.any():
         return pa.array(ms, mask=null)

@@ -18,7 +18,7 @@ import numpy as np
 from tracehound.errors import BadFlow, TargetUnreachable
 from tracehound.flow import Flow
 from tracehound.probe import engine as eng
-from tracehound.probe.records import DEFAULT_HEADERS, ERROR_KINDS, RecordBuffer
+from tracehound.probe.records import DEFAULT_HEADERS, ERROR_KINDS, I_KIND, I_STATUS, RecordBuffer
 from tracehound.probe.run import (
     Run,
     base_meta,
@@ -102,7 +102,7 @@ class _ProgressTracker:
 
     def snapshot(self, engine: eng.Engine | None, planned: float | None, t0: float) -> Progress:
         b = self.buf
-        n = len(b.seq)
+        n = len(b)
         lo = self.pos
         self.pos = n
         now = time.perf_counter()
@@ -111,17 +111,19 @@ class _ProgressTracker:
         p50 = p99 = None
         window: list[float] | None = None
         if n > lo:
-            status = np.frombuffer(b.status[lo:n], dtype=np.int16)
-            kinds = np.frombuffer(b.error_kind[lo:n], dtype=np.int8)
-            total = np.frombuffer(b.total_us[lo:n], dtype=np.int64) / 1000.0
+            rows = b.rows(lo, n)
+            ts = b.timestamps(lo, n)
+            status = rows[:, I_STATUS]
+            kinds = rows[:, I_KIND]
+            total = (ts[:, 2] - ts[:, 0]) / 1e6
             for k, c in zip(*np.unique(kinds[kinds >= 0], return_counts=True)):
                 name = ERROR_KINDS[int(k)]
                 if name != "cancelled":
                     self.failures[name] = self.failures.get(name, 0) + int(c)
                     self.failed += int(c)
             http = status[(kinds < 0) & (status >= 400)]
-            for s, c in zip(*np.unique(http, return_counts=True)):
-                key = f"http_{int(s)}"
+            for s_, c in zip(*np.unique(http, return_counts=True)):
+                key = f"http_{int(s_)}"
                 self.failures[key] = self.failures.get(key, 0) + int(c)
                 self.failed += int(c)
             p50, p99 = (float(x) for x in np.percentile(total, [50, 99]))
@@ -235,7 +237,7 @@ async def run_engine(
         if flow_pool is not None:
             flow_pool.close()
         now = eng.perf_ns()
-        for c in list(e.busy):
+        for c in e.busy_conns():
             c.cancel(now)
         e.stopping = True
         current = asyncio.current_task()
@@ -253,7 +255,7 @@ async def run_engine(
         stop_reason = "requests" if e.issued >= e.limit else "duration"
     return {
         "issued": e.issued,
-        "completed": e.completed,
+        "completed": len(buf),
         "dropped": e.dropped,
         "interrupted": e.interrupted,
         "stop_reason": stop_reason,
