@@ -164,10 +164,11 @@ def _progress_view(p: object) -> Text:
 
 
 def _finish(run: object, quiet: bool, jsonl: bool) -> None:
-    from tracehound.probe import Run, summarize
+    from tracehound.probe import Run
+    from tracehound.probe.summary import summarize_run
 
     assert isinstance(run, Run)
-    summary = summarize(run.table, run.meta)
+    summary = summarize_run(run)
     if jsonl:
         d = summary.to_dict()
         for key in ("latency_ok", "latency_failed"):
@@ -262,14 +263,14 @@ def import_cmd(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the run folder.")] = False,
 ) -> None:
     """Turn another tool's output into a run folder in tracehound's record schema."""
-    from tracehound.probe import summarize
+    from tracehound.probe.summary import summarize_run
     from tracehound.probe.importers import import_file
 
     run = import_file(file, fmt, out_dir)
     if quiet:
         print(run.path)
     else:
-        print_summary(run, summarize(run.table, run.meta))
+        print_summary(run, summarize_run(run))
 
 
 @app.command("show")
@@ -278,10 +279,11 @@ def show_cmd(
     jsonl: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
 ) -> None:
     """Print the summary of a recorded run."""
-    from tracehound.probe import Run, summarize
+    from tracehound.probe import Run
+    from tracehound.probe.summary import summarize_run
 
     run = Run.load(run_dir)
-    s = summarize(run.table, run.meta)
+    s = summarize_run(run)
     if jsonl:
         d = s.to_dict()
         print(json.dumps({"run": str(run.path), "interrupted": run.interrupted, **d}))

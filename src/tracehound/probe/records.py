@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -128,25 +128,6 @@ class Interner:
             self.index[value] = c
             self.values.append(value)
         return c
-
-    def column(self, codes: np.ndarray, decode: bool = True) -> pa.Array:
-        """A string column from per-row codes (dictionary part vectorised, overflow by row)."""
-        strings = [v.decode("utf-8", "replace") if decode else v for v in self.values]
-        mask = codes < 0
-        dict_arr = pa.DictionaryArray.from_arrays(
-            pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask if mask.any() else None),
-            pa.array(strings or [""], pa.string()),
-        )
-        arr = dict_arr.cast(pa.string())
-        if self.overflow:
-            rows = np.nonzero(codes == -2)[0]
-            if rows.size:
-                py = arr.to_pylist()
-                for r in rows.tolist():
-                    v = self.overflow.get(r)
-                    py[r] = v.decode("utf-8", "replace") if isinstance(v, bytes) else v
-                arr = pa.array(py, pa.string())
-        return arr
 
 
 # Layout of the int32 row array: one record is NI consecutive values.
@@ -311,81 +292,125 @@ class RecordBuffer:
             return np.zeros((0, NT), np.int64)
         return np.frombuffer(self.times[lo * NT : hi * NT], dtype=np.int64).reshape(-1, NT)
 
+    def schema(self) -> pa.Schema:
+        return schema(self.header_names)
+
     def to_table(self) -> pa.Table:
         """All records as one Arrow table in :func:`schema` order."""
+        batches = list(self.batches())
+        return pa.Table.from_batches(batches, schema=self.schema())
+
+    def batches(self, size: int = 1 << 16) -> Iterator[pa.RecordBatch]:
+        """The records as Arrow batches of ``size`` rows (bounded transient memory)."""
         n = len(self)
-        m = np.frombuffer(self.ints, dtype=np.int32).reshape(-1, NI) if n else np.zeros((0, NI), np.int32)
-        t = np.frombuffer(self.times, dtype=np.int64).reshape(-1, NT) if n else np.zeros((0, NT), np.int64)
+        dicts = _Dictionaries(self)
+        if n == 0:
+            yield self._batch(0, 0, dicts)
+            return
+        for lo in range(0, n, size):
+            yield self._batch(lo, min(n, lo + size), dicts)
+
+    def _batch(self, lo: int, hi: int, dicts: _Dictionaries) -> pa.RecordBatch:
+        n = hi - lo
+        m = self.rows(lo, hi)
+        t = self.timestamps(lo, hi)
         off = self.epoch_offset_ns
         spec = m[:, I_SPEC]
-        specs = self.specs.values
-        spec_mask = spec < 0
-
-        def spec_part(j: int) -> pa.Array:
-            vals = [s[j] for s in specs]
-            uniq = list(dict.fromkeys(v for v in vals if v is not None))
-            pos = {v: i for i, v in enumerate(uniq)}
-            remap = np.array([pos[v] if v is not None else -1 for v in vals] or [-1], dtype=np.int32)
-            idx = np.where(spec_mask, -1, remap[np.where(spec_mask, 0, spec)])
-            mask = idx < 0
-            return pa.DictionaryArray.from_arrays(
-                pa.array(np.where(mask, 0, idx).astype(np.int32), mask=mask if mask.any() else None),
-                pa.array([u.decode("utf-8", "replace") for u in uniq] or [""], pa.string()),
-            )
-
-        intended = t[:, 0]
-        start = t[:, 1]
-        end = t[:, 2]
-        status = m[:, I_STATUS].astype(np.int16)
-        kinds = m[:, I_KIND]
         connect = m[:, I_CONNECT]
         ttfb = m[:, I_TTFB]
         idle = m[:, I_IDLE]
         conn = m[:, I_CONN]
         carried = m[:, I_CARRIED]
+        rows = np.arange(lo, hi)
         cols: dict[str, pa.Array] = {
             "run_id": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([self.run_id])),
             "seq": pa.array(m[:, I_SEQ].astype(np.int64)),
             "worker": pa.array(np.full(n, self.worker, np.int16)),
-            "vu": pa.array(m[:, I_VU].copy()),
+            "vu": pa.array(m[:, I_VU]),
             "source": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([self.source])),
-            "step": spec_part(0),
-            "method": spec_part(1),
-            "host": spec_part(2),
-            "path": self.paths.column(m[:, I_PATH]),
-            "intended_start_ns": pa.array(intended + off),
-            "start_ns": pa.array(start + off),
+            "step": dicts.spec_part(0, spec),
+            "method": dicts.spec_part(1, spec),
+            "host": dicts.spec_part(2, spec),
+            "path": _coded(m[:, I_PATH], dicts.paths, self.paths.overflow, rows),
+            "intended_start_ns": pa.array(t[:, 0] + off),
+            "start_ns": pa.array(t[:, 1] + off),
             "connect_ms": _ms(connect, connect < 0),
             "ttfb_ms": _ms(ttfb, ttfb < 0),
-            "total_ms": _ms((end - intended) // 1000, None),
-            "status": pa.array(status),
-            "error_kind": _dict_codes(kinds, ERROR_KINDS),
-            "error": self.errors.column(m[:, I_ERROR]),
+            "total_ms": _ms((t[:, 2] - t[:, 0]) // 1000, None),
+            "status": pa.array(m[:, I_STATUS].astype(np.int16)),
+            "error_kind": _dict_codes(m[:, I_KIND], ERROR_KINDS),
+            "error": _coded(m[:, I_ERROR], dicts.errors, self.errors.overflow, rows),
             "bytes_in": pa.array(m[:, I_IN].astype(np.int64)),
             "bytes_out": pa.array(m[:, I_OUT].astype(np.int64)),
-            "body_hash": _hash_column(bytes(self.digests), n),
-            "body_sample": self.samples.column(m[:, I_SAMPLE]),
-            "conn_id": pa.array(conn.copy(), mask=conn < 0),
+            "body_hash": _hash_column(bytes(self.digests[lo * 8 : hi * 8]), n),
+            "body_sample": _coded(m[:, I_SAMPLE], dicts.samples, {}, rows),
+            "conn_id": pa.array(conn, mask=conn < 0),
             "conn_reused": pa.array(carried > 0),
             "conn_idle_ms": _ms(idle, idle < 0),
-            "conn_requests": pa.array(carried.copy()),
-            "inflight": pa.array(m[:, I_INFLIGHT].copy()),
+            "conn_requests": pa.array(carried),
+            "inflight": pa.array(m[:, I_INFLIGHT]),
         }
         hcodes = m[:, I_HEADERS]
-        sets = self.header_sets.values
+        over = self.header_sets.overflow
         for j, name in enumerate(self.header_names):
-            part = Interner()
-            part.values = []
-            remap_vals: list[int] = []
-            for s_ in sets:
-                remap_vals.append(part.code(s_[j]))
-            remap = np.array(remap_vals or [-1], dtype=np.int32)
+            remap, strings = dicts.headers[j]
             codes = np.where(hcodes >= 0, remap[np.where(hcodes >= 0, hcodes, 0)], np.where(hcodes == -2, -2, -1))
-            if self.header_sets.overflow:
-                part.overflow = {r: v[j] for r, v in self.header_sets.overflow.items()}
-            cols[header_column(name)] = part.column(codes.astype(np.int32))
-        sch = schema(self.header_names)
-        return pa.table([cols[f.name].cast(f.type) for f in sch], schema=sch)
+            part_over = {r: v[j] for r, v in over.items() if lo <= r < hi} if over else {}
+            cols[header_column(name)] = _coded(codes.astype(np.int32), strings, part_over, rows)
+        sch = self.schema()
+        return pa.RecordBatch.from_arrays([cols[f.name].cast(f.type) for f in sch], schema=sch)
+
+
+class _Dictionaries:
+    """The string dictionaries of a finished buffer, built once for all its batches."""
+
+    def __init__(self, buf: RecordBuffer) -> None:
+        dec = lambda vals: pa.array([v.decode("utf-8", "replace") for v in vals] or [""], pa.string())  # noqa: E731
+        self.paths = dec(buf.paths.values)
+        self.errors = dec(buf.errors.values)
+        self.samples = dec(buf.samples.values)
+        specs = buf.specs.values
+        self.spec_parts = []
+        for j in range(3):
+            vals = [sp[j] for sp in specs]
+            uniq = list(dict.fromkeys(v for v in vals if v is not None))
+            pos = {v: i for i, v in enumerate(uniq)}
+            remap = np.array([pos[v] if v is not None else -1 for v in vals] or [-1], dtype=np.int32)
+            self.spec_parts.append((remap, dec(uniq)))
+        self.headers = []
+        sets = buf.header_sets.values
+        for j in range(len(buf.header_names)):
+            vals = [st[j] for st in sets]
+            uniq = list(dict.fromkeys(v for v in vals if v is not None))
+            pos = {v: i for i, v in enumerate(uniq)}
+            remap = np.array([pos[v] if v is not None else -1 for v in vals] or [-1], dtype=np.int32)
+            self.headers.append((remap, dec(uniq)))
+
+    def spec_part(self, j: int, spec: np.ndarray) -> pa.Array:
+        remap, strings = self.spec_parts[j]
+        neg = spec < 0
+        idx = np.where(neg, -1, remap[np.where(neg, 0, spec)])
+        mask = idx < 0
+        return pa.DictionaryArray.from_arrays(
+            pa.array(np.where(mask, 0, idx).astype(np.int32), mask=mask if mask.any() else None), strings
+        )
+
+
+def _coded(codes: np.ndarray, strings: pa.Array, overflow: dict, rows: np.ndarray) -> pa.Array:
+    """A string column from codes into ``strings`` (-1 null, -2 looked up in ``overflow`` by row)."""
+    mask = codes < 0
+    arr = pa.DictionaryArray.from_arrays(
+        pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask if mask.any() else None), strings
+    ).cast(pa.string())
+    if overflow:
+        where = np.nonzero(codes == -2)[0]
+        if where.size:
+            py = arr.to_pylist()
+            for i in where.tolist():
+                v = overflow.get(int(rows[i]))
+                py[i] = v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+            arr = pa.array(py, pa.string())
+    return arr
 
 
 _MISSING = object()

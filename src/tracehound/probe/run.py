@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
@@ -83,6 +84,18 @@ def write_table(path: Path, table: pa.Table, row_group_size: int = 1 << 20) -> N
     os.replace(tmp, path / REQUESTS_FILE)
 
 
+def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+    """Stream record batches into ``requests.parquet`` atomically; returns the row count."""
+    tmp = path / (REQUESTS_FILE + ".tmp")
+    rows = 0
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
+        for b in batches:
+            w.write_batch(b)
+            rows += b.num_rows
+    os.replace(tmp, path / REQUESTS_FILE)
+    return rows
+
+
 def _json_default(o: Any) -> Any:
     if isinstance(o, datetime):
         return iso(o)
@@ -115,13 +128,20 @@ class Run:
 
     @property
     def table(self) -> pa.Table:
+        """All records (read on first use)."""
         if self._table is None:
-            f = self.path / REQUESTS_FILE
-            try:
-                self._table = pq.read_table(f)
-            except (OSError, pa.ArrowInvalid) as e:
-                raise BadRun(f"cannot read {str(f)!r}: {e}") from None
+            self._table = self.read()
         return self._table
+
+    def read(self, columns: list[str] | None = None) -> pa.Table:
+        """The records, or only some columns of them (cheaper for big runs)."""
+        if self._table is not None:
+            return self._table if columns is None else self._table.select(columns)
+        f = self.path / REQUESTS_FILE
+        try:
+            return pq.read_table(f, columns=columns)
+        except (OSError, pa.ArrowInvalid) as e:
+            raise BadRun(f"cannot read {str(f)!r}: {e}") from None
 
     @property
     def complete(self) -> bool:

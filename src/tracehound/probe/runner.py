@@ -18,6 +18,8 @@ import numpy as np
 from tracehound.errors import BadFlow, TargetUnreachable
 from tracehound.flow import Flow
 from tracehound.probe import engine as eng
+import pyarrow as pa
+
 from tracehound.probe.records import DEFAULT_HEADERS, ERROR_KINDS, I_KIND, I_STATUS, RecordBuffer
 from tracehound.probe.run import (
     Run,
@@ -25,6 +27,7 @@ from tracehound.probe.run import (
     iso,
     prepare_run_dir,
     utc_now,
+    write_batches,
     write_meta,
     write_table,
 )
@@ -346,6 +349,12 @@ def probe(
         from tracehound.probe.workers import run_workers
 
         table, counts = run_workers(config, path, run_id, on_progress)
+        write_table(path, table)
+        rows = table.num_rows
+        status = table.column("status").to_numpy(zero_copy_only=False)
+        kinds = table.column("error_kind").cast(pa.string()).drop_null().to_pylist()
+        reach = _reachability(status, {k for k in kinds})
+        del table
     else:
         buf = RecordBuffer(run_id, config.headers)
         loop = _new_loop()
@@ -360,9 +369,13 @@ def probe(
         finally:
             loop.close()
         counts["body_samples_capped"] = buf.samples_capped
-        table = buf.to_table()
+        rows = len(buf)
+        m = buf.rows()
+        reach = _reachability(m[:, I_STATUS], {ERROR_KINDS[k] for k in np.unique(m[:, I_KIND]) if k >= 0})
+        del m
+        write_batches(path, buf.schema(), buf.batches())
+        del buf  # give the record memory back before anyone reads the run
     ended = utc_now()
-    write_table(path, table)
     interrupted = bool(counts.get("interrupted"))
     meta.update(
         status="interrupted" if interrupted else "complete",
@@ -372,7 +385,7 @@ def probe(
         duration_s=round(counts.get("elapsed_s") or (ended - started).total_seconds(), 6),
         stop_reason=counts.get("stop_reason"),
         counts={
-            "requests": table.num_rows,
+            "requests": rows,
             "issued": counts.get("issued"),
             "dropped": counts.get("dropped", 0),
             "connections": counts.get("connections"),
@@ -380,18 +393,19 @@ def probe(
         body_samples_capped=bool(counts.get("body_samples_capped")),
     )
     write_meta(path, meta)
-    run = Run(path, meta, table)
-    _check_reachable(run, ep)
+    run = Run(path, meta)
+    if reach is not None and not interrupted:
+        raise TargetUnreachable(
+            f"{ep.host}:{ep.port} is unreachable: {reach} ({rows} attempts recorded in {run.path})",
+            hint="is the service running on that port?",
+        )
     return run
 
 
-def _check_reachable(run: Run, ep: Endpoint) -> None:
-    """Raise :class:`TargetUnreachable` when not one request got a connection."""
-    t = run.table
-    if t.num_rows == 0:
-        return
-    kinds = set(t.column("error_kind").drop_null().cast("string").to_pylist())
-    status = t.column("status").to_numpy()
+def _reachability(status: np.ndarray, kinds: set[str]) -> str | None:
+    """Why the target is unreachable, when not one request got a response; None otherwise."""
+    if status.size == 0:
+        return None
     if (status == 0).all() and kinds and kinds <= {"connect_refused", "connect_timeout", "dns", "tls", "other"}:
         what = {
             "connect_refused": "every connection was refused",
@@ -400,11 +414,8 @@ def _check_reachable(run: Run, ep: Endpoint) -> None:
             "tls": "every TLS handshake failed",
             "other": "no connection could be made",
         }
-        first = sorted(kinds)[0]
-        raise TargetUnreachable(
-            f"{ep.host}:{ep.port} is unreachable: {what[first]} ({t.num_rows} attempts recorded in {run.path})",
-            hint="is the service running on that port?",
-        )
+        return what[sorted(kinds)[0]]
+    return None
 
 
 def split_config(config: ProbeConfig, index: int, n: int) -> ProbeConfig:

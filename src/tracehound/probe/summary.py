@@ -88,6 +88,17 @@ def group_messages(messages: list[str | None], limit: int = 10) -> list[dict[str
     return [{"message": example[k], "pattern": k, "count": n} for k, n in counts.most_common(limit)]
 
 
+#: The columns :func:`summarize` reads; a run's other columns need not be loaded for it.
+SUMMARY_COLUMNS = [
+    "status", "error_kind", "error", "total_ms", "start_ns", "intended_start_ns", "conn_id", "conn_reused",
+]
+
+
+def summarize_run(run: Any) -> Summary:
+    """Summary of a :class:`~tracehound.probe.run.Run`, reading only the columns it needs."""
+    return summarize(run.read(SUMMARY_COLUMNS), run.meta)
+
+
 def summarize(table: pa.Table, meta: dict[str, Any] | None = None) -> Summary:
     """Summarise one run's records (vectorised; one pass per column)."""
     meta = meta or {}

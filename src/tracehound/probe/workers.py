@@ -38,7 +38,9 @@ def _worker(config: ProbeConfig, index: int, path: str, run_id: str, q: Any) -> 
         loop.close()
     counts["body_samples_capped"] = buf.samples_capped
     part = Path(path) / "parts" / f"worker-{index}.parquet"
-    pq.write_table(buf.to_table(), part, compression="zstd")
+    with pq.ParquetWriter(part, buf.schema(), compression="zstd") as w:
+        for batch in buf.batches():
+            w.write_batch(batch)
     q.put(("done", index, counts))
 
 
