@@ -205,7 +205,7 @@ def print_summary(run: object, s: object) -> None:
     load = (
         f"open model, {shape.get('rate') or 'staged'} req/s"
         if shape.get("model") == "open"
-        else f"closed model, {shape.get('concurrency')} VUs"
+        else ("closed model, staged VUs" if shape.get("stages") else f"closed model, {shape.get('concurrency')} VUs")
     )
     if shape.get("stages"):
         load += ", stages " + ",".join(f"{st['duration_s']:g}s:{'' if st['ramp'] else '='}{st['target']:g}" for st in shape["stages"])

@@ -81,3 +81,16 @@ def redact_path(path: str) -> str:
     head, _, query = path.partition("?")
     pairs = parse_qsl(query, keep_blank_values=True)
     return head + "?" + urlencode([(k, MASK if _SECRET_KEY.match(k) else v) for k, v in pairs], safe="[]")
+
+
+_HEADER_ARG = re.compile(r"^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*:\s*(.*)$", re.S)
+
+
+def redact_arg(arg: str) -> str:
+    """A command-line argument with credentials masked (``-H 'X-Api-Key: …'``, URLs, bodies)."""
+    m = _HEADER_ARG.match(arg)
+    if m and not arg.lstrip().startswith(("http:", "https:")) and is_secret_header(m.group(1)):
+        return f"{m.group(1)}: {MASK}"
+    if re.match(r"^https?://", arg):
+        return redact_url(arg)
+    return redact_text(arg)

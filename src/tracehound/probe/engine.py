@@ -699,6 +699,7 @@ class OpenDispatcher:
         self.schedule = ArrivalSchedule(engine.shape)
         self.flow_pool = flow_pool
         self.queued_total = 0
+        self.exited = False
 
     async def run(self) -> None:
         e = self.e
@@ -706,6 +707,7 @@ class OpenDispatcher:
         try:
             await self._run()
         finally:
+            self.exited = True
             self.e.dropped += len(self.pending)
             self.pending.clear()
             for c in self.idle:
@@ -792,7 +794,10 @@ class OpenDispatcher:
             conn.send(self.spec, seq, conn.id, intended, 0, self)  # type: ignore[arg-type]
         else:
             self.idle.append(conn)
-        if self.e.stopping:
+        if self.exited:
+            if not conn.closed:
+                self.idle.remove(conn)
+                conn.close()
             self.e._check_done()
 
     def on_idle_lost(self, conn: Conn) -> None:

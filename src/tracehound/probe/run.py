@@ -168,9 +168,9 @@ def base_meta(kind: str, run_id: str, started: datetime) -> dict[str, Any]:
 
 
 def _argv() -> list[str]:
-    from tracehound.redact import redact_text
+    from tracehound.redact import redact_arg
 
-    return [redact_text(a) for a in sys.argv[1:]]
+    return [redact_arg(a) for a in sys.argv[1:]]
 
 
 def save_run(

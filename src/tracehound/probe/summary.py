@@ -131,7 +131,10 @@ def summarize(table: pa.Table, meta: dict[str, Any] | None = None) -> Summary:
     if not duration and n:
         duration = float((start.max() - start.min()) / 1e9)
     sent = int((~cancelled).sum())
-    achieved = sent / duration if duration > 0 else 0.0
+    # The achieved rate is over the send window (first to last send), not the whole run, which
+    # also waits for the last responses.
+    span = float((start.max() - start.min()) / 1e9) if n > 1 else 0.0
+    achieved = (sent - 1) / span if span > 0 else (sent / duration if duration > 0 else 0.0)
     lag = start - intended
     late = int((lag > LATE_NS).sum()) if n else 0
     lag_p99 = float(np.percentile(lag, 99) / 1e6) if n else None
