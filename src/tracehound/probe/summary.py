@@ -90,7 +90,7 @@ def group_messages(messages: list[str | None], limit: int = 10) -> list[dict[str
 
 #: The columns :func:`summarize` reads; a run's other columns need not be loaded for it.
 SUMMARY_COLUMNS = [
-    "status", "error_kind", "error", "total_ms", "start_ns", "intended_start_ns", "conn_id", "conn_reused",
+    "status", "error_kind", "error", "body_sample", "total_ms", "start_ns", "intended_start_ns", "conn_id", "conn_reused",
 ]
 
 
@@ -120,9 +120,18 @@ def summarize(table: pa.Table, meta: dict[str, Any] | None = None) -> Summary:
         kinds = {d["values"]: int(d["counts"]) for d in vc.to_pylist()}
     errs: list[dict[str, Any]] = []
     if n and failed.any():
-        msgs = table.column("error").filter(pa.array(failed)).to_pylist()
+        fmask = pa.array(failed)
+        msgs = table.column("error").filter(fmask).to_pylist()
+        bodies = (
+            table.column("body_sample").filter(fmask).to_pylist()
+            if "body_sample" in table.column_names
+            else [None] * len(msgs)
+        )
         stat_f = status[failed]
-        msgs = [m if m is not None else f"HTTP {int(s)}" for m, s in zip(msgs, stat_f)]
+        msgs = [
+            m if m is not None else (f"HTTP {int(s)}: {b[:160]}" if b else f"HTTP {int(s)}")
+            for m, s, b in zip(msgs, stat_f, bodies)
+        ]
         errs = group_messages(msgs)
 
     start = _col(table, "start_ns") if n else np.zeros(0, np.int64)
