@@ -301,6 +301,131 @@ def demo_cmd(
     run_demo(duration, out, err)
 
 
+lab_app = typer.Typer(
+    help="The lab: real services with one known cause of intermittent failure, and their fixed twins.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(lab_app, name="lab")
+
+
+@lab_app.command("list")
+def lab_list_cmd() -> None:
+    """List the lab's scenarios."""
+    from tracehound import lab
+
+    t = Table(box=None, pad_edge=False, show_edge=False)
+    t.add_column("scenario", style="bold", no_wrap=True)
+    t.add_column("failure mode", no_wrap=True)
+    t.add_column("symptom", overflow="fold")
+    t.add_column("needs", no_wrap=True)
+    for sc in lab.scenarios():
+        t.add_row(sc.name, sc.failure_mode, sc.symptom, ", ".join(sc.needs) or "-")
+    out.print(t)
+
+
+@lab_app.command("up")
+def lab_up_cmd(
+    name: Annotated[str, typer.Argument(help="Scenario name (see `tracehound lab list`).")],
+    fixed: Annotated[bool, typer.Option("--fixed", help="Start the fixed twin instead of the faulty version.")] = False,
+    logs: Annotated[Optional[Path], typer.Option("--logs", help="Keep the logs in this folder (default: a temp folder, removed).")] = None,
+) -> None:
+    """Start a scenario on 127.0.0.1 and keep it up until Ctrl-C."""
+    import time
+
+    from tracehound import lab
+
+    with lab.up(name, fixed=fixed, log_dir=logs) as inst:
+        _print_instance(inst)
+        out.print("[dim]Up. Ctrl-C stops everything.[/]")
+        try:
+            while not inst.dead():
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            out.print("stopping…")
+            return
+        err.print(f"tracehound: error: {', '.join(inst.dead())} exited; see {inst.log_dir}", markup=False)
+        raise typer.Exit(1)
+
+
+def _load_text(load: dict) -> str:
+    parts = []
+    if "rate" in load:
+        parts.append(f"{load['rate']} req/s")
+    elif "stages" in load:
+        parts.append(f"stages {load['stages']}")
+    else:
+        parts.append(f"{load.get('concurrency', 1)} VUs")
+    if "duration" in load:
+        parts.append(f"{load['duration']}s")
+    return " for ".join(parts)
+
+
+def _print_instance(inst: object) -> None:
+    from tracehound.lab import Instance
+
+    assert isinstance(inst, Instance)
+    sc = inst.scenario
+    version = "fixed twin" if inst.fixed else ("healthy control" if sc.healthy else "faulty version")
+    out.print(Text.assemble((sc.name, "bold"), f" ({version}) — {sc.symptom}"))
+    rows = [("URL", inst.url)]
+    if len(inst.app_urls) > 1 or inst.app_urls[0] != inst.url:
+        rows.append(("App", ", ".join(inst.app_urls)))
+    rows += [(f"{k} log", str(v)) for k, v in inst.logs.items()]
+    if inst.db_dsn:
+        rows.append(("DB DSN", inst.db_dsn))
+    elif inst.database_url:
+        rows.append(("DB URL", inst.database_url))
+    if inst.redis_url:
+        rows.append(("Redis URL", inst.redis_url))
+    rows += [(f"{k} URL", v) for k, v in inst.service_urls.items()]
+    rows.append(("Code", str(inst.code_dir)))
+    t = Table(box=None, show_header=False, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
+    for k, v in rows:
+        t.add_row(k, v)
+    out.print(t)
+
+
+@lab_app.command("check")
+def lab_check_cmd(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Scenarios to check (default: all).")] = None,
+    logs: Annotated[Optional[Path], typer.Option("--logs", help="Keep logs and run folders in this folder.")] = None,
+) -> None:
+    """Reproduce each scenario under its declared load; its fixed twin and the controls must not fail."""
+    from tracehound import lab
+
+    def progress(r: object) -> None:
+        assert isinstance(r, lab.CheckResult)
+        line = Text.assemble(("ok", "green") if r.ok else ("FAILED", "red"), f" {r.scenario}")
+        if not r.ok:
+            line.append(f": {r.error or '; '.join(r.problems)}")
+        out.print(line)
+
+    def starting(sc: object) -> None:
+        assert isinstance(sc, lab.Scenario)
+        what = "the control" if sc.healthy else "the faulty version, then the fixed twin"
+        err.print(f"checking {sc.name}: {what}, {_load_text(sc.load)}…", style="dim", markup=False)
+
+    results = lab.check(names or None, log_dir=logs, on_result=progress, on_start=starting)
+    t = Table(box=None, pad_edge=False, show_edge=False)
+    for col, j in (("scenario", "left"), ("truth", "left"), ("faulty failure rate", "right"),
+                   ("expected", "right"), ("twin failures", "right"), ("ok", "left")):
+        t.add_column(col, justify=j)
+    for r in results:
+        f = r.faulty
+        rate = f"{100 * f.failure_rate:.1f}% of {f.requests:,}" if f else "-"
+        lo, hi = r.expected
+        twin = "-" if r.healthy else (f"{r.twin.failed:,} of {r.twin.requests:,}" if r.twin else "?")
+        t.add_row(r.scenario, r.failure_mode, rate, f"{100 * lo:.0f}–{100 * hi:.0f}%", twin,
+                  "[green]yes[/]" if r.ok else "[red]no[/]")
+    out.print()
+    out.print(t)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one line and a non-zero exit for every error a user can cause."""
     try:

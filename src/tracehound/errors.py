@@ -47,3 +47,17 @@ class BadImport(TracehoundError):
 
 class BadRun(TracehoundError):
     """A run folder is missing or unreadable."""
+
+
+class BadScenario(TracehoundError):
+    """A lab scenario is unknown, or its ``scenario.yaml`` is unreadable or invalid."""
+
+
+class MissingBinary(TracehoundError):
+    """A server the lab needs (PostgreSQL, Redis, nginx) is not installed."""
+
+
+class ServerFailed(TracehoundError):
+    """A lab server did not start, or did not become ready in time."""
+
+    exit_code = 3

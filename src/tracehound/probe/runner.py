@@ -181,8 +181,10 @@ async def run_engine(
     tracker = _ProgressTracker(buf)
     t_start = time.perf_counter()
     stop_reason = "bounds"
+    previous: dict[int, Any] = {}
     if install_signals:
         for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.getsignal(sig)
             try:
                 loop.add_signal_handler(sig, e.stop, True)
             except (NotImplementedError, RuntimeError, ValueError):
@@ -235,7 +237,9 @@ async def run_engine(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 try:
                     loop.remove_signal_handler(sig)
-                except (NotImplementedError, RuntimeError, ValueError):
+                    if previous.get(sig) is not None:
+                        signal.signal(sig, previous[sig])  # give the caller's handler back
+                except (NotImplementedError, RuntimeError, ValueError, TypeError):
                     pass
         if flow_pool is not None:
             flow_pool.close()

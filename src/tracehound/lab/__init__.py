@@ -1,0 +1,32 @@
+"""The lab: small real services, each with one classic cause of intermittent failure and its fixed
+twin, plus healthy controls, on throwaway servers bound to 127.0.0.1.
+
+>>> from tracehound import lab
+>>> "demo" in [s.name for s in lab.scenarios()]
+True
+>>> with lab.up("demo") as inst:          # doctest: +SKIP
+...     print(inst.url, inst.app_log)
+>>> lab.check(["demo"])[0].ok             # doctest: +SKIP
+True
+
+Adding a scenario is adding one folder under ``lab/scenarios/``: see :mod:`tracehound.lab.scenario`
+for the format of its ``scenario.yaml``.
+"""
+
+from tracehound.lab.check import CheckResult, Measurement, check, measure
+from tracehound.lab.instance import Instance, up
+from tracehound.lab.scenario import SCENARIOS_DIR, Scenario, get_scenario, load_scenario, scenarios
+
+__all__ = [
+    "SCENARIOS_DIR",
+    "CheckResult",
+    "Instance",
+    "Measurement",
+    "Scenario",
+    "check",
+    "get_scenario",
+    "load_scenario",
+    "measure",
+    "scenarios",
+    "up",
+]

@@ -1,0 +1,138 @@
+"""Checking that each scenario still does what its metadata says, under its declared load.
+
+The faulty version must fail within its expected range, its fixed twin and every healthy control
+not at all.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tracehound.errors import TracehoundError
+from tracehound.failure_modes import NONE
+from tracehound.lab import servers
+from tracehound.lab.instance import up
+from tracehound.lab.scenario import Scenario, get_scenario, scenarios
+from tracehound.probe import probe
+from tracehound.probe.summary import summarize_run
+
+
+@dataclass
+class Measurement:
+    """What one probe of one version measured."""
+
+    requests: int
+    failed: int
+    failure_rate: float
+    status_counts: dict[str, int]
+    error_kinds: dict[str, int]
+    errors: list[str]
+    p50_ms: float | None
+    run_dir: Path | None = None
+
+
+@dataclass
+class CheckResult:
+    """The verdict on one scenario: the faulty version in range, the twin (if any) clean."""
+
+    scenario: str
+    failure_mode: str
+    expected: tuple[float, float]
+    faulty: Measurement | None = None
+    twin: Measurement | None = None
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.problems
+
+    @property
+    def healthy(self) -> bool:
+        return self.failure_mode == NONE
+
+
+def measure(scenario: Scenario, fixed: bool = False, log_dir: Path | None = None) -> Measurement:
+    """Start one version of ``scenario``, probe it with its declared load, and stop it."""
+    keep = log_dir is not None
+    work = Path(log_dir) if keep else servers.temp_dir(f"check-{scenario.name}")
+    try:
+        with up(scenario, fixed=fixed, log_dir=work / "logs") as inst:
+            config = scenario.probe_config(inst.url, out=work / "run", label=f"lab-{scenario.name}")
+            try:
+                run = probe(config)
+            finally:
+                servers.guard()  # the probe's event loop resets SIGTERM to its default
+            if run.interrupted:
+                raise KeyboardInterrupt
+            s = summarize_run(run)
+        latency = s.latency_ok or s.latency_failed
+        return Measurement(
+            requests=s.requests,
+            failed=s.failed,
+            failure_rate=s.failure_rate,
+            status_counts=dict(s.status_counts),
+            error_kinds=dict(s.error_kinds),
+            errors=[f"{e['count']} × {_first_line(e['message'])}" for e in s.errors[:3]],
+            p50_ms=latency.percentiles_ms.get("p50") if latency is not None else None,
+            run_dir=run.path if keep else None,
+        )
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _first_line(message: str, limit: int = 160) -> str:
+    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def check_one(scenario: Scenario, log_dir: Path | None = None) -> CheckResult:
+    """Reproduce one scenario and verify its twin; errors starting it become the result's ``error``."""
+    result = CheckResult(scenario.name, scenario.failure_mode, scenario.expected_failure_rate)
+    lo, hi = scenario.expected_failure_rate
+    try:
+        m = result.faulty = measure(scenario, False, log_dir / "faulty" if log_dir else None)
+        if m.requests == 0:
+            result.problems.append("no request completed")
+        elif scenario.healthy:
+            if m.failed:
+                result.problems.append(f"healthy control failed {m.failed} of {m.requests} requests")
+        elif not lo <= m.failure_rate <= hi:
+            result.problems.append(f"failure rate {m.failure_rate:.1%} outside the expected {lo:.0%}–{hi:.0%}")
+        if scenario.fixed is not None:
+            t = result.twin = measure(scenario, True, log_dir / "fixed" if log_dir else None)
+            if t.requests == 0:
+                result.problems.append("fixed twin: no request completed")
+            elif t.failed:
+                result.problems.append(f"fixed twin failed {t.failed} of {t.requests} requests")
+    except TracehoundError as e:
+        result.error = e.line()
+    return result
+
+
+def check(
+    names: Sequence[str] | None = None,
+    log_dir: Path | None = None,
+    on_result: Callable[[CheckResult], Any] | None = None,
+    on_start: Callable[[Scenario], Any] | None = None,
+) -> list[CheckResult]:
+    """Check the named scenarios (default: all), one after the other.
+
+    ``on_start`` sees each scenario before its check, ``on_result`` each verdict. Logs and run
+    folders are kept under ``log_dir/<scenario>/{faulty,fixed}/`` when it is given.
+    """
+    chosen = [get_scenario(n) for n in names] if names else scenarios()
+    results = []
+    for sc in chosen:
+        if on_start is not None:
+            on_start(sc)
+        r = check_one(sc, Path(log_dir) / sc.name if log_dir else None)
+        results.append(r)
+        if on_result is not None:
+            on_result(r)
+    return results
