@@ -207,6 +207,10 @@ def print_summary(run: object, s: object) -> None:
         if shape.get("model") == "open"
         else ("closed model, staged VUs" if shape.get("stages") else f"closed model, {shape.get('concurrency')} VUs")
     )
+    if shape.get("model") == "imported":
+        imp = meta.get("import", {})
+        load = f"imported from {imp.get('format')} file {imp.get('file')}"
+        what = str(target.get("method", "")) + " " + str(target.get("url") or f"{target.get('distinct_urls', '?')} URLs")
     if shape.get("stages"):
         load += ", stages " + ",".join(f"{st['duration_s']:g}s:{'' if st['ramp'] else '='}{st['target']:g}" for st in shape["stages"])
     out.print(f"[bold]Target[/] {what}  ·  {load}  ·  {s.duration_s:.2f}s")
@@ -218,6 +222,8 @@ def print_summary(run: object, s: object) -> None:
         f"[bold]Requests[/] {s.requests:,}  ok {s.ok:,}  [{fail_style}]failed {s.failed:,} "
         f"({100 * s.failure_rate:.2f}%)[/]" + (f"  cancelled {s.cancelled:,}" if s.cancelled else "") + f"  ·  {rate}"
     )
+    if meta.get("import", {}).get("time_base") == "relative":
+        out.print("[dim]Times are relative to the start of the imported run (the format has no clock time).[/]")
     if shape.get("model") == "open":
         out.print(
             f"[bold]Schedule[/] late {s.late:,} (sent >10 ms after intended)  dropped {s.dropped:,}  "
