@@ -1,29 +1,39 @@
+# make demo · make test · make bench — each sets up what it needs first.
+
 PYTHON ?= python3
-VENV := .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: demo test deps venv bench clean
+.PHONY: venv install deps test demo bench clean
 
+# The venv is (re)installed only when pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
-	touch $(STAMP)
+	@if ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
+	  $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	    echo "make: tracehound needs Python >= 3.11; '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo 'not found') (set PYTHON=...)" >&2; \
+	    exit 1; }; \
+	  echo "creating $(VENV) with $$($(PYTHON) --version 2>&1)"; \
+	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); \
+	fi
+	$(PIP) install -q -e '.[test]'
+	@touch $(STAMP)
 
-venv: $(STAMP)
+venv install: $(STAMP)
 
 deps:
-	./scripts/install-debian-deps.sh
-
-demo: venv
-	$(BIN)/tracehound demo
+	@bash scripts/install-debian-deps.sh
 
 test: deps venv
 	$(BIN)/python -m pytest -q
+
+demo: venv
+	$(BIN)/tracehound demo
 
 bench: deps venv
 	$(BIN)/python benchmarks/loadgen.py
 
 clean:
-	rm -rf $(VENV) .tracehound .pytest_cache build dist src/*.egg-info
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache
+	find src tests benchmarks -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,60 +1,150 @@
 """The demo's built-in service: an orders API whose database pool runs dry under load.
 
-Four pooled "connections" (a semaphore); each request holds one for ~20 ms of work. A request
-that waits more than 100 ms for a connection gets a 503, as a real pool with a checkout timeout
-would answer. At a handful of concurrent users it never fails; at two dozen it often does.
-Run: ``python -m tracehound.demo_service PORT``.
+A plain ASGI app. Every ``/orders`` request checks a "connection" out of a pool of four (an
+``asyncio.Semaphore``) and holds it for 15–30 ms of simulated query time. A request that waits
+more than 100 ms for a connection answers 503 with the pool's error and logs one line to stderr,
+as a real pool with a checkout timeout would. A handful of concurrent users never wait that
+long; two dozen often do.
+
+Run: ``python -m tracehound.demo_service PORT [--parent PID]``. With ``--parent`` the service
+shuts itself down when that process is gone, so it cannot outlive a killed demo.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import os
 import random
+import re
+import signal
 import sys
-import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
 
 POOL_SIZE = 4
-CHECKOUT_TIMEOUT = 0.1
-_pool: asyncio.Semaphore | None = None
+CHECKOUT_TIMEOUT_S = 0.1
+QUERY_TIME_S = (0.015, 0.030)
+
+_ORDER_PATH = re.compile(r"^/orders(?:/(\d+))?/?$")
 
 
-async def app(scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
-    global _pool
-    if scope["type"] == "lifespan":
+class OrdersService:
+    """The ASGI app: ``GET /orders``, ``GET /orders/{id}`` (both through the pool), ``GET /health``."""
+
+    def __init__(
+        self,
+        pool_size: int = POOL_SIZE,
+        checkout_timeout: float = CHECKOUT_TIMEOUT_S,
+        query_time: tuple[float, float] = QUERY_TIME_S,
+        parent_pid: int | None = None,
+    ) -> None:
+        self.pool_size = pool_size
+        self.checkout_timeout = checkout_timeout
+        self.query_time = query_time
+        self.parent_pid = parent_pid
+        self.pool = asyncio.Semaphore(pool_size)
+        self.waiting = 0
+        self._watchdog: asyncio.Task | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
-            msg = await receive()
-            if msg["type"] == "lifespan.startup":
-                _pool = asyncio.Semaphore(POOL_SIZE)
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if self.parent_pid is not None:
+                    self._watchdog = asyncio.create_task(self._watch_parent(self.parent_pid))
                 await send({"type": "lifespan.startup.complete"})
-            elif msg["type"] == "lifespan.shutdown":
+            elif message["type"] == "lifespan.shutdown":
+                if self._watchdog is not None:
+                    self._watchdog.cancel()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-    if scope["type"] != "http":
-        return
-    assert _pool is not None
-    status, body = 200, {}
-    t = time.perf_counter()
-    try:
-        await asyncio.wait_for(_pool.acquire(), CHECKOUT_TIMEOUT)
-    except asyncio.TimeoutError:
-        status = 503
-        body = {"detail": f"connection pool exhausted ({POOL_SIZE}/{POOL_SIZE}), timed out after {CHECKOUT_TIMEOUT}s"}
-        print(f"ERROR pool checkout timed out after {time.perf_counter() - t:.3f}s path={scope['path']}",
-              file=sys.stderr, flush=True)
-    else:
+
+    async def _http(self, scope: Scope, send: Send) -> None:
+        path = scope["path"]
+        if path == "/health":
+            await _respond(send, 200, {"status": "ok"})
+            return
+        match = _ORDER_PATH.match(path)
+        if match is None:
+            await _respond(send, 404, {"detail": "not found"})
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await _respond(send, 405, {"detail": "method not allowed"})
+            return
+        order_id = int(match.group(1)) if match.group(1) else None
+        status, body = await self._query(order_id, f"{scope['method']} {path}")
+        await _respond(send, status, body)
+
+    async def _query(self, order_id: int | None, request_line: str) -> tuple[int, dict[str, Any]]:
+        self.waiting += 1
         try:
-            await asyncio.sleep(random.uniform(0.015, 0.025))
-            body = {"order": random.randint(1, 10_000), "items": 3}
+            async with asyncio.timeout(self.checkout_timeout):
+                await self.pool.acquire()
+        except TimeoutError:
+            waiting = self.waiting - 1
+            _log(
+                f"ERROR db.pool: checkout timed out after {self.checkout_timeout:g}s "
+                f"(pool size {self.pool_size}, all in use, {waiting} other requests waiting); "
+                f"{request_line} -> 503"
+            )
+            return 503, {
+                "detail": f"connection pool exhausted ({self.pool_size}/{self.pool_size}), "
+                f"timed out after {self.checkout_timeout:g}s"
+            }
         finally:
-            _pool.release()
+            self.waiting -= 1
+        try:
+            await asyncio.sleep(random.uniform(*self.query_time))
+        finally:
+            self.pool.release()
+        if order_id is None:
+            return 200, {"orders": [{"id": i, "items": 3} for i in range(1, 4)]}
+        return 200, {"id": order_id, "items": 3, "status": "shipped"}
+
+    async def _watch_parent(self, pid: int) -> None:
+        while os.getppid() == pid:
+            await asyncio.sleep(0.25)
+        _log(f"INFO demo: parent process {pid} is gone; shutting down")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+async def _respond(send: Send, status: int, body: dict[str, Any]) -> None:
     data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
 
 
-if __name__ == "__main__":
+def _log(line: str) -> None:
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    print(f"{now} {line}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tracehound.demo_service", description=__doc__.splitlines()[0])
+    parser.add_argument("port", type=int)
+    parser.add_argument("--parent", type=int, default=None, help="exit when this process is gone")
+    args = parser.parse_args(argv)
+
     import uvicorn
 
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    app = OrdersService(parent_pid=args.parent)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, lifespan="on")
+
+
+if __name__ == "__main__":
+    main()

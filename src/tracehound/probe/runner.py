@@ -20,7 +20,7 @@ from tracehound.flow import Flow
 from tracehound.probe import engine as eng
 import pyarrow as pa
 
-from tracehound.probe.records import DEFAULT_HEADERS, ERROR_KINDS, I_KIND, I_STATUS, RecordBuffer
+from tracehound.probe.records import DEFAULT_HEADERS, ERROR_KINDS, I_KIND, I_STATUS, NI, RecordBuffer
 from tracehound.probe.run import (
     Run,
     base_meta,
@@ -332,6 +332,12 @@ def probe(
 
         raise BadShape("--workers must be >= 1")
     ep, _ = config.endpoint()
+    try:
+        socket.getaddrinfo(ep.host, ep.port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise TargetUnreachable(f"cannot resolve host {ep.host!r}: {e.strerror}", hint="check the URL") from None
+    except UnicodeError:
+        raise TargetUnreachable(f"cannot resolve host {ep.host!r}: not a valid host name") from None
     started = utc_now()
     path = prepare_run_dir(config.out, config.slug(), started)
     run_id = path.name if config.out is None else f"{started:%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:8]}"
@@ -374,9 +380,16 @@ def probe(
             loop.close()
         counts["body_samples_capped"] = buf.samples_capped
         rows = len(buf)
-        m = buf.rows()
-        reach = _reachability(m[:, I_STATUS], {ERROR_KINDS[k] for k in np.unique(m[:, I_KIND]) if k >= 0})
-        del m
+        if rows:
+            m = np.frombuffer(buf.ints, dtype=np.int32).reshape(-1, NI)  # a view: no copy of the rows
+            status_col = m[:, I_STATUS]
+            reach = (
+                _reachability(status_col, {ERROR_KINDS[k] for k in np.unique(m[:, I_KIND]) if k >= 0})
+                if not status_col.any() else None
+            )
+            del m, status_col
+        else:
+            reach = None
         write_batches(path, buf.schema(), buf.batches())
         del buf  # give the record memory back before anyone reads the run
     ended = utc_now()

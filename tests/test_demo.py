@@ -1,0 +1,111 @@
+"""``tracehound demo``: the built-in service fails under load, and nothing outlives the demo."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+DEMO_SERVICE = "tracehound.demo_service"
+
+
+def demo_services(parent: int) -> list[int]:
+    """Pids of live demo services started by the demo process ``parent`` (zombies excluded)."""
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            argv = Path(f"/proc/{d}/cmdline").read_bytes().split(b"\0")
+            state = Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        args = [a.decode(errors="replace") for a in argv]
+        if DEMO_SERVICE in args and "--parent" in args and str(parent) in args and state != "Z":
+            found.append(int(d))
+    return found
+
+
+def wait_until(predicate, timeout: float, step: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def start_demo(cwd: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tracehound", "demo", *args],
+        cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def finish(p: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    try:
+        return p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise
+
+
+def only_run(cwd: Path) -> Path:
+    runs = list((cwd / ".tracehound" / "runs").iterdir())
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def test_demo_shows_load_dependent_503s_and_stops_its_service(tmp_path):
+    p = start_demo(tmp_path, "-d", "4s")
+    stdout, stderr = finish(p, timeout=90)
+    assert p.returncode == 0, stderr
+    m = re.search(r"^Requests ([\d,]+)\s+ok ([\d,]+)\s+failed ([\d,]+)", stdout, re.MULTILINE)
+    assert m, stdout
+    total, ok, failed = (int(g.replace(",", "")) for g in m.groups())
+    assert ok > 0 and failed > 0 and total >= ok + failed
+    assert re.search(r"^Status 200: [\d,]+ .*503: [\d,]+", stdout, re.MULTILINE), stdout
+    assert "connection pool exhausted (4/4), timed out after 0.1s" in stdout
+
+    status = pq.read_table(only_run(tmp_path) / "requests.parquet", columns=["status"]).column("status").to_numpy()
+    assert (status == 200).any() and (status == 503).any()
+    assert set(status.tolist()) <= {200, 503}
+    assert not demo_services(p.pid), "the demo left its service running"
+
+
+def test_ctrl_c_keeps_the_run_and_stops_the_service(tmp_path):
+    p = start_demo(tmp_path, "-d", "30s")
+    try:
+        assert wait_until(lambda: demo_services(p.pid), timeout=20), "the demo service never started"
+        time.sleep(1.5)  # let the probe get going
+        p.send_signal(signal.SIGINT)
+        stdout, stderr = finish(p, timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, stderr
+    assert "INTERRUPTED" in stdout and "Traceback" not in stderr
+    assert pq.read_metadata(only_run(tmp_path) / "requests.parquet").num_rows > 0
+    assert not demo_services(p.pid), "the demo left its service running"
+
+
+def test_service_exits_by_itself_when_the_demo_is_killed(tmp_path):
+    p = start_demo(tmp_path, "-d", "30s")
+    try:
+        assert wait_until(lambda: demo_services(p.pid), timeout=20), "the demo service never started"
+        p.kill()  # SIGKILL: no cleanup code in the demo runs
+        p.wait(timeout=10)
+        assert wait_until(lambda: not demo_services(p.pid), timeout=10), "the orphaned demo service kept running"
+    finally:
+        p.kill()
+        p.communicate()
+        for pid in demo_services(p.pid):
+            os.kill(pid, signal.SIGKILL)
