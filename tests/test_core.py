@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,24 +11,11 @@ import numpy as np
 import pytest
 
 from tracehound.analysis.histogram import Histogram
-from tracehound.demo import _wait_ready, free_port
+from tracehound.demo import free_port
 from tracehound.errors import BadFlow
 from tracehound.flow import Flow
 from tracehound.probe import LoadShape, ProbeConfig, RecordBuffer, Target, probe
 from tracehound.probe.summary import summarize_run
-
-
-@pytest.fixture(scope="module")
-def demo_url():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tracehound.demo_service", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        _wait_ready(port, proc)
-        yield f"http://127.0.0.1:{port}/orders"
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

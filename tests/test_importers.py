@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 
 import pytest
 
-from tracehound.demo import _wait_ready, free_port
 from tracehound.errors import BadImport
 from tracehound.probe.importers import detect, import_file
-
-
-@pytest.fixture(scope="module")
-def demo_url():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tracehound.demo_service", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        _wait_ready(port, proc)
-        yield f"http://127.0.0.1:{port}/orders"
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 @pytest.mark.skipif(shutil.which("hey") is None, reason="hey (Debian package hey) is not installed")

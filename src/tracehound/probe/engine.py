@@ -26,7 +26,7 @@ import httptools
 from tracehound.flow import CaptureFailed, Flow, MissingVariable, Step
 from tracehound.probe.records import ERROR_CODE, INT32_MAX, NI, SAMPLE_BYTES, RecordBuffer, _NO_DIGEST
 from tracehound.probe.shapes import ArrivalSchedule, LoadShape
-from tracehound.probe.target import Endpoint, Target, build_request, split_url
+from tracehound.probe.target import Endpoint, build_request, split_url
 from tracehound.redact import redact_path
 
 perf_ns = time.perf_counter_ns
