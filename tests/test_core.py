@@ -129,3 +129,12 @@ def test_histogram_percentiles_within_a_tenth_of_a_percent():
     a, b = Histogram.of(v[:1000]), Histogram.of(v[1000:])
     assert np.array_equal(a.merge(b).counts, h.counts)
     assert np.array_equal(Histogram.from_dict(h.to_dict()).counts, h.counts)
+
+
+def test_timeouts_are_recorded_at_the_timeout(demo_url, tmp_path):
+    run = probe(ProbeConfig(LoadShape(concurrency=2, requests=20), Target(demo_url), timeout=0.008, out=tmp_path / "r"))
+    rows = run.table.to_pylist()
+    assert len(rows) == 20
+    assert all(r["error_kind"] == "timeout" and r["status"] == 0 for r in rows)  # the service needs >= 15 ms
+    assert all(8 <= r["total_ms"] < 40 for r in rows)
+    assert all(not r["conn_reused"] for r in rows)  # a timed-out connection is never reused

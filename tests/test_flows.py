@@ -1,0 +1,96 @@
+"""Flows against a real FastAPI app: login-then-call, create-then-read, failed captures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tracehound.demo import _wait_ready, free_port
+from tracehound.flow import Flow
+from tracehound.probe import LoadShape, ProbeConfig, probe
+
+
+@pytest.fixture(scope="module")
+def flow_app(tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("flowapp") / "served.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tests.flow_app:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
+        cwd=Path(__file__).parent.parent, env={**os.environ, "FLOW_APP_LOG": str(log)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        _wait_ready(port, proc)
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def served(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+LOGIN = {"name": "login", "method": "POST", "path": "/login", "json": {"user": "alice", "password": "s3cret"},
+         "capture": {"token": "$.access_token"}}
+
+
+def test_login_then_call_and_create_then_read(flow_app, tmp_path):
+    url, log = flow_app
+    flow = Flow.from_dict({
+        "setup": [LOGIN],
+        "steps": [
+            {"name": "me", "path": "/me", "headers": {"Authorization": "Bearer {token}"}},
+            {"name": "create", "method": "POST", "path": "/items", "json": {"title": "t {vu}-{iter}"},
+             "capture": {"id": "$.id", "where": "header:Location"}},
+            {"name": "read", "path": "/items/{id}"},
+        ],
+    })
+    before = len(served(log))
+    run = probe(ProbeConfig(LoadShape(concurrency=3, requests=60), flow=flow, base_url=url, out=tmp_path / "r"))
+    rows = run.table.to_pylist()
+    assert len(rows) == 60
+    assert {r["status"] for r in rows} <= {200, 201} and all(r["error_kind"] is None for r in rows)
+    assert {r["step"] for r in rows} == {"login", "me", "create", "read"}
+    assert sum(r["step"] == "login" for r in rows) == 3  # setup once per VU
+    new = served(log)[before:]
+    created = {r["path"] for r in new if r["method"] == "POST" and r["path"] == "/items"}
+    reads = [r for r in new if r["path"].startswith("/items/")]
+    assert created and reads and all(r["status"] == 200 for r in reads)  # reads hit created ids
+    assert "Bearer" not in json.dumps(run.meta)
+
+
+def test_failed_capture_is_recorded_and_dependent_step_not_sent(flow_app, tmp_path):
+    url, log = flow_app
+    flow = Flow.from_dict({
+        "steps": [
+            {"name": "create", "method": "POST", "path": "/items", "json": {}, "capture": {"id": "$.nope"}},
+            {"name": "read", "path": "/items/{id}"},
+        ],
+    })
+    before = len(served(log))
+    run = probe(ProbeConfig(LoadShape(concurrency=1, requests=10), flow=flow, base_url=url, out=tmp_path / "r"))
+    rows = run.table.to_pylist()
+    creates = [r for r in rows if r["step"] == "create"]
+    reads = [r for r in rows if r["step"] == "read"]
+    assert creates and all(r["status"] == 201 and r["error_kind"] == "capture" for r in creates)
+    assert reads and all(r["status"] == 0 and r["error_kind"] == "capture" and "{id}" in r["error"] for r in reads)
+    assert not any(r["path"].startswith("/items/") for r in served(log)[before:])  # never sent
+
+
+def test_setup_failure_is_retried_and_recorded(flow_app, tmp_path):
+    url, _ = flow_app
+    bad_login = {**LOGIN, "json": {"password": "wrong"}}
+    flow = Flow.from_dict({"setup": [bad_login],
+                           "steps": [{"name": "me", "path": "/me", "headers": {"Authorization": "Bearer {token}"}}]})
+    rows = probe(ProbeConfig(LoadShape(concurrency=1, requests=6), flow=flow, base_url=url, out=tmp_path / "r")).table.to_pylist()
+    assert [r["step"] for r in rows] == ["login", "me"] * 3
+    assert all(r["status"] == 401 for r in rows if r["step"] == "login")
+    assert all(r["error_kind"] == "capture" for r in rows if r["step"] == "me")
