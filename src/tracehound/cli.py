@@ -168,6 +168,11 @@ def _finish(run: object, quiet: bool, jsonl: bool) -> None:
     from tracehound.probe.summary import summarize_run
 
     assert isinstance(run, Run)
+    if quiet and not jsonl:
+        print(run.path)  # scripts get the folder; reading the records back is theirs to choose
+        if run.interrupted:
+            raise typer.Exit(130)
+        return
     summary = summarize_run(run)
     if jsonl:
         d = summary.to_dict()
