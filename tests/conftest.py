@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import select
 import signal
+import ssl
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from tracehound.demo import _wait_ready, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT_S = 15.0
 
 
 @pytest.fixture(scope="module")
@@ -24,3 +36,176 @@ def demo_url():
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+# -- the faulty app (tests/servers/faulty_app.py) ----------------------------------------------
+
+
+@dataclass
+class FaultyServer:
+    """A running faulty app: its base URL and its truth log. Unpacks as ``(base_url, log)``."""
+
+    base_url: str
+    log: Path
+    ca_file: str | None = None
+
+    def __iter__(self) -> Iterator[object]:
+        return iter((self.base_url, self.log))
+
+    def mark(self) -> int:
+        """A position in the log; pass it to :meth:`events` to see only what came after."""
+        return len(self._lines())
+
+    def events(self, since: int = 0, kinds: tuple[str, ...] = ("response", "reset", "disconnect")) -> list[dict]:
+        """What the server did since ``since``: requests by default, or other ``kinds`` of event."""
+        return [e for e in map(json.loads, self._lines()[since:]) if e["event"] in kinds]
+
+    def wait_events(self, since: int, count: int, timeout: float = 5.0, **kw: object) -> list[dict]:
+        """:meth:`events`, once at least ``count`` of them are logged (or ``timeout`` passes)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.events(since, **kw)  # type: ignore[arg-type]
+            if len(got) >= count or time.monotonic() > deadline:
+                return got
+            time.sleep(0.02)
+
+    def _lines(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+
+@contextlib.contextmanager
+def faulty_app(workdir: Path, *args: str, tls: tuple[str, str, str] | None = None) -> Iterator[FaultyServer]:
+    """Start the faulty app in its own process group on a free port; kill the group afterwards.
+
+    ``tls`` is ``(keyfile, certfile, ca_file)``. Readiness is bounded: the app prints its port once
+    listening, then one real request must succeed, all within :data:`START_TIMEOUT_S`.
+    """
+    log = workdir / "truth.jsonl"
+    cmd = [sys.executable, "-m", "tests.servers.faulty_app", "--port", "0", "--log", str(log),
+           "--parent", str(os.getpid()), *args]
+    if tls:
+        cmd += ["--ssl-keyfile", tls[0], "--ssl-certfile", tls[1]]
+    with open(workdir / "stderr.log", "ab") as stderr:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
+                                start_new_session=True)
+    try:
+        port = _read_port(proc, workdir)
+        scheme = "https" if tls else "http"
+        server = FaultyServer(f"{scheme}://127.0.0.1:{port}", log, tls[2] if tls else None)
+        _wait_http_ok(server, proc, workdir)
+        yield server
+    finally:
+        _kill_group(proc)
+
+
+def _read_port(proc: subprocess.Popen, workdir: Path) -> int:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    out = b""
+    fd = proc.stdout.fileno()  # type: ignore[union-attr]
+    while b"\n" not in out:
+        left = deadline - time.monotonic()
+        if left <= 0 or proc.poll() is not None:
+            raise RuntimeError(f"faulty app did not start: {(workdir / 'stderr.log').read_text()[-2000:]}")
+        ready, _, _ = select.select([fd], [], [], min(left, 0.2))
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                continue
+            out += chunk
+    return int(out.split(b"\n", 1)[0].rsplit(b":", 1)[1])
+
+
+def _wait_http_ok(server: FaultyServer, proc: subprocess.Popen, workdir: Path) -> None:
+    ctx = ssl.create_default_context(cafile=server.ca_file) if server.ca_file else None
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            with urllib.request.urlopen(server.base_url + "/ok", timeout=1.0, context=ctx) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"faulty app not ready: {(workdir / 'stderr.log').read_text()[-2000:]}")
+        time.sleep(0.05)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the app's process group, SIGKILL what is left, and check that nothing is."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # stragglers of the group, if any
+    if proc.stdout is not None:
+        proc.stdout.close()
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return  # the group is empty: no orphan
+        if time.monotonic() > deadline:
+            raise AssertionError(f"faulty app's process group {proc.pid} survived SIGKILL")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def faulty(tmp_path_factory) -> Iterator[FaultyServer]:
+    """The faulty app with every fault off except those chosen by path."""
+    with faulty_app(tmp_path_factory.mktemp("faulty")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def faulty_close5(tmp_path_factory) -> Iterator[FaultyServer]:
+    """The faulty app closing every connection silently after its 5th response."""
+    with faulty_app(tmp_path_factory.mktemp("faulty-close5"), "--close-after", "5") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def faulty_stall(tmp_path_factory) -> Iterator[FaultyServer]:
+    """The faulty app whose event loop blocks for 1 s once every 2 s."""
+    with faulty_app(tmp_path_factory.mktemp("faulty-stall"), "--stall-every", "2", "--stall", "1") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory) -> dict[str, str]:
+    """A trustme CA with a certificate for 127.0.0.1, and an unrelated CA."""
+    import trustme
+
+    d = tmp_path_factory.mktemp("tls")
+    ca, other = trustme.CA(), trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    files = {k: str(d / f"{k}.pem") for k in ("key", "cert", "ca", "wrong_ca")}
+    cert.private_key_pem.write_to_path(files["key"])
+    cert.cert_chain_pems[0].write_to_path(files["cert"])
+    ca.cert_pem.write_to_path(files["ca"])
+    other.cert_pem.write_to_path(files["wrong_ca"])
+    return files
+
+
+@pytest.fixture(scope="module")
+def faulty_tls(tmp_path_factory, tls_files) -> Iterator[FaultyServer]:
+    """The faulty app over HTTPS, with a certificate from a trustme CA (``ca_file``)."""
+    tls = (tls_files["key"], tls_files["cert"], tls_files["ca"])
+    with faulty_app(tmp_path_factory.mktemp("faulty-tls"), tls=tls) as server:
+        yield server
+
+
+@pytest.fixture
+def cli():
+    """Run ``python -m tracehound ARGS`` to completion (bounded); returns the CompletedProcess."""
+
+    def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True,
+                              timeout=timeout, cwd=ROOT)
+
+    return run

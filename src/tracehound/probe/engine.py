@@ -783,6 +783,17 @@ class OpenDispatcher:
             if burst >= 64:
                 burst = 0
                 await asyncio.sleep(0)
+        if not e.stopping:
+            # Arrivals that fell due inside the window but could not even be dispatched (the
+            # client itself stalled past the window's end) are counted, not forgotten.
+            missed = 0
+            while e.issued + missed < e.limit:
+                off = self.schedule.offset_ns(k + missed)
+                if off == math.inf or off >= stop_ns:
+                    break
+                missed += 1
+            e.issued += missed
+            e.dropped += missed
         # wait for the queue to drain or the window to close
         while self.pending and not e.stopping and perf_ns() < e.end_ns:
             await asyncio.sleep(0.005)

@@ -1,0 +1,139 @@
+"""Failures of the target and of the input: refused, TLS, bad arguments, Ctrl-C — via the real CLI."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tracehound.demo import free_port
+from tracehound.errors import TargetUnreachable
+from tracehound.probe import LoadShape, ProbeConfig, Target, probe
+from tracehound.probe.run import Run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def one_error_line(r: subprocess.CompletedProcess) -> str:
+    """The single ``tracehound: error:`` line a failed command printed (asserts there is just one)."""
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("tracehound: error:"), r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    return lines[0]
+
+
+def test_connection_refused_is_recorded_then_reported(tmp_path):
+    port = free_port()  # nothing listens there
+    with pytest.raises(TargetUnreachable, match="every connection was refused"):
+        probe(ProbeConfig(LoadShape(concurrency=2, requests=10), Target(f"http://127.0.0.1:{port}/ok"),
+                          out=tmp_path / "r"))
+    run = Run.load(tmp_path / "r")
+    rows = run.table.to_pylist()
+    assert len(rows) == 10
+    assert all(r["error_kind"] == "connect_refused" and r["status"] == 0 and r["conn_id"] is None for r in rows)
+    assert sorted(r["seq"] for r in rows) == list(range(10))
+
+
+def test_connection_refused_via_cli_exits_3(tmp_path, cli):
+    r = cli("probe", f"http://127.0.0.1:{free_port()}/ok", "-n", "5", "--out", str(tmp_path / "r"))
+    assert r.returncode == 3
+    assert "every connection was refused" in one_error_line(r)
+    assert pq.read_table(tmp_path / "r" / "requests.parquet").column("error_kind").to_pylist() == [
+        "connect_refused"] * 5
+
+
+def test_https_with_the_servers_ca(faulty_tls, tmp_path):
+    mark = faulty_tls.mark()
+    run = probe(ProbeConfig(LoadShape(concurrency=2, requests=20), Target(f"{faulty_tls.base_url}/ok"),
+                            ca_file=faulty_tls.ca_file, out=tmp_path / "r"))
+    rows = run.table.to_pylist()
+    assert len(rows) == 20 and all(r["status"] == 200 and r["error_kind"] is None for r in rows)
+    assert len({r["conn_id"] for r in rows}) == 2  # keep-alive over TLS too
+    assert len(faulty_tls.events(mark)) == 20
+
+
+def test_https_without_verification(faulty_tls, tmp_path, tls_files):
+    run = probe(ProbeConfig(LoadShape(requests=5), Target(f"{faulty_tls.base_url}/ok"), insecure=True,
+                            ca_file=tls_files["wrong_ca"], out=tmp_path / "r"))
+    assert run.table.column("status").to_pylist() == [200] * 5
+
+
+def test_https_with_a_wrong_ca_is_a_tls_failure(faulty_tls, tmp_path, tls_files, cli):
+    mark = faulty_tls.mark()
+    out = tmp_path / "r"
+    r = cli("probe", f"{faulty_tls.base_url}/ok", "-n", "4", "--cacert", tls_files["wrong_ca"], "--out", str(out))
+    assert r.returncode == 3
+    assert "TLS handshake" in one_error_line(r)
+    rows = pq.read_table(out / "requests.parquet").to_pylist()
+    assert len(rows) == 4 and all(r["error_kind"] == "tls" and r["status"] == 0 for r in rows)
+    assert "CERTIFICATE_VERIFY_FAILED" in rows[0]["error"]
+    assert faulty_tls.events(mark) == []  # no request ever reached the application
+
+
+@pytest.mark.parametrize(
+    "args, code, says",
+    [
+        (["htp://127.0.0.1/ok", "-n", "1"], 2, "scheme must be http or https"),
+        (["http://", "-n", "1"], 2, "no host"),
+        (["http://no-such-host.invalid/ok", "-n", "1"], 3, "cannot resolve host"),
+        (["{url}", "-c", "2"], 2, "no bounds"),
+        (["{url}", "-n", "10", "--max-requests", "5"], 2, "exceeds the hard bound"),
+        (["{url}", "-n", "1", "--out", "/proc/self/forbidden/run"], 2, "cannot write the run folder"),
+        (["{url}", "-d", "1x"], 2, "invalid duration"),
+        (["{url}", "-n", "1", "-H", "no colon"], 2, "invalid header"),
+    ],
+    ids=["bad-scheme", "no-host", "dns", "no-bounds", "over-max-requests", "unwritable-out", "bad-duration",
+         "bad-header"],
+)
+def test_bad_input_is_one_line_and_a_nonzero_exit(faulty, tmp_path, cli, args, code, says):
+    mark = faulty.mark()
+    args = [a.replace("{url}", f"{faulty.base_url}/ok") for a in args]
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "r")]
+    r = cli("probe", *args)
+    assert r.returncode == code
+    assert says in one_error_line(r)
+    assert faulty.events(mark) == []  # rejected before any load
+    assert not (tmp_path / "r" / "requests.parquet").exists()
+
+
+def test_ctrl_c_stops_and_keeps_the_records(faulty, tmp_path):
+    out = tmp_path / "r"
+    mark = faulty.mark()
+    p = subprocess.Popen([sys.executable, "-m", "tracehound", "probe", f"{faulty.base_url}/delay/10", "-c", "4",
+                          "-d", "30s", "--quiet", "--out", str(out)],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        faulty.wait_events(mark, 20, timeout=15)  # load is flowing: the signal handlers are in place
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        stdout, stderr = p.communicate(timeout=10)
+        stopped_in = time.monotonic() - sent
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 130, stderr
+    assert stopped_in < 5
+    assert "Traceback" not in stderr
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["interrupted"] is True and meta["complete"] is False and meta["status"] == "interrupted"
+    assert meta["stop_reason"] == "interrupted"
+    rows = pq.read_table(out / "requests.parquet").to_pylist()
+    assert len(rows) > 20 and meta["counts"]["requests"] == len(rows)
+    assert sorted(r["seq"] for r in rows) == list(range(len(rows)))
+    done = [r for r in rows if r["error_kind"] is None]
+    cancelled = [r for r in rows if r["error_kind"] == "cancelled"]
+    assert len(done) + len(cancelled) == len(rows) and len(cancelled) <= 4  # at most one in flight per VU
+    assert all(r["status"] == 200 for r in done)
+    served = [e for e in faulty.events(mark) if e["event"] == "response"]
+    assert len(done) <= len(served) <= len(done) + 4
+    assert str(out) in stdout
