@@ -44,7 +44,10 @@ def test_create_then_read_reads_what_it_created(faulty, tmp_path):
     rows = run.table.to_pylist()
     truth = faulty.events(mark)
     assert len(rows) == 60
-    assert Counter((r["step"], r["status"]) for r in rows) == {("create", 201): 30, ("read", 200): 30}
+    steps = Counter((r["step"], r["status"]) for r in rows)
+    assert set(steps) == {("create", 201), ("read", 200)}
+    # The request bound may fall between a VU's create and its read: at most one such per VU.
+    assert 0 <= steps[("create", 201)] - steps[("read", 200)] <= 3
     # On the server, every connection alternates: create (Location /items/n), then GET /items/n.
     per_port: dict[int, list[dict]] = defaultdict(list)
     for e in sorted(truth, key=lambda e: e["conn_request"]):
@@ -55,7 +58,8 @@ def test_create_then_read_reads_what_it_created(faulty, tmp_path):
             assert (create["method"], create["path"], create["status"]) == ("POST", "/items", 201)
             assert (read["method"], read["path"], read["status"]) == ("GET", create["headers"]["Location"], 200)
     created = {e["headers"]["Location"] for e in truth if e["path"] == "/items"}
-    assert {r["path"] for r in rows if r["step"] == "read"} == created  # each created id read once
+    reads = [r["path"] for r in rows if r["step"] == "read"]
+    assert len(set(reads)) == len(reads) and set(reads) <= created  # each created id read at most once
 
 
 def test_failed_capture_fails_the_dependent_step_unsent(faulty, tmp_path):
@@ -72,12 +76,13 @@ def test_failed_capture_fails_the_dependent_step_unsent(faulty, tmp_path):
     creates = [r for r in rows if r["step"] == "create"]
     reads = [r for r in rows if r["step"] == "read"]
     oks = [r for r in rows if r["step"] == "ok"]
-    assert len(creates) == len(reads) == len(oks) == 10
+    assert len(creates) + len(reads) + len(oks) == 30
+    assert len(creates) - 2 <= len(oks) <= len(reads) <= len(creates)  # the bound may cut an iteration
     assert all(r["status"] == 201 and r["error_kind"] == "capture" and "$.nope" in r["error"] for r in creates)
     assert all(r["status"] == 0 and r["error_kind"] == "capture" and "{id}" in r["error"] for r in reads)
     assert all(r["bytes_out"] == 0 and r["conn_id"] is None for r in reads)
     assert all(r["status"] == 200 and r["error_kind"] is None for r in oks)  # independent steps go on
-    assert Counter(e["path"] for e in truth) == {"/items": 10, "/ok": 10}  # no read was ever sent
+    assert Counter(e["path"] for e in truth) == {"/items": len(creates), "/ok": len(oks)}  # no read was sent
 
 
 @pytest.mark.parametrize(
@@ -103,3 +108,25 @@ def test_bad_flow_file_is_one_line_exit_2(faulty, tmp_path, cli, text, says):
     assert len(lines) == 1 and lines[0].startswith("tracehound: error:"), r.stderr
     assert says in lines[0] and "Traceback" not in r.stderr
     assert faulty.events(mark) == []
+
+
+def test_captured_values_cannot_break_the_request(faulty, tmp_path):
+    """A captured value with CR/LF must not inject headers, one with a space must not break the
+    request line: the step is recorded as unsendable, never sent malformed."""
+    mark = faulty.mark()
+    flow = Flow.from_dict({"steps": [
+        {"name": "create", "method": "POST", "path": "/items", "json": {"name": "a\r\nX-Evil: injected", "slug": "x y"},
+         "capture": {"id": "$.id"}},
+        {"name": "read", "path": "/items/{id}", "capture": {"name": "$.item.name", "slug": "$.item.slug"}},
+        {"name": "header", "path": "/echo-headers", "headers": {"X-Name": "{name}"}},
+        {"name": "path", "path": "/items/{slug}"},
+    ]})
+    run = probe(ProbeConfig(LoadShape(concurrency=1, requests=8), flow=flow, base_url=faulty.base_url,
+                            out=tmp_path / "r"))
+    rows = run.table.to_pylist()
+    bad = [r for r in rows if r["step"] in ("header", "path")]
+    assert len(bad) == 4
+    assert all(r["status"] == 0 and r["error_kind"] == "other" and "cannot be sent" in r["error"] for r in bad), [
+        (r["step"], r["status"], r["error"]) for r in bad]
+    served = faulty.events(mark)
+    assert Counter(e["path"].split("/")[1] for e in served) == {"items": 4}  # creates and reads only
