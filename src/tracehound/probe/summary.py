@@ -144,12 +144,16 @@ def summarize(table: pa.Table, meta: dict[str, Any] | None = None) -> Summary:
     # also waits for the last responses.
     span = float((start.max() - start.min()) / 1e9) if n > 1 else 0.0
     achieved = (sent - 1) / span if span > 0 else (sent / duration if duration > 0 else 0.0)
-    lag = start - intended
-    late = int((lag > LATE_NS).sum()) if n else 0
-    lag_p99 = float(np.percentile(lag, 99) / 1e6) if n else None
+    # Only rows with a recorded schedule have a send lag (imports carry none).
+    scheduled = table.column("intended_start_ns").is_valid().to_numpy(zero_copy_only=False) if n else np.zeros(0, bool)
+    lag = (start - intended)[scheduled]
+    late = int((lag > LATE_NS).sum()) if lag.size else 0
+    lag_p99 = float(np.percentile(lag, 99) / 1e6) if lag.size else None
     conn = table.column("conn_id")
     conns = int(pc.count_distinct(conn.drop_null()).as_py()) if n else 0
-    reused = table.column("conn_reused").to_numpy(zero_copy_only=False) if n else np.zeros(0, bool)
+    reused_col = table.column("conn_reused")
+    known = reused_col.is_valid().to_numpy(zero_copy_only=False) if n else np.zeros(0, bool)
+    reused = pc.fill_null(reused_col, False).to_numpy(zero_copy_only=False)[known] if n else np.zeros(0, bool)
     shape = meta.get("shape") or {}
     counts = meta.get("counts") or {}
     return Summary(
@@ -170,5 +174,5 @@ def summarize(table: pa.Table, meta: dict[str, Any] | None = None) -> Summary:
         dropped=int(counts.get("dropped", 0)),
         send_lag_p99_ms=lag_p99,
         connections=conns,
-        reused_fraction=float(reused.mean()) if n else 0.0,
+        reused_fraction=float(reused.mean()) if reused.size else 0.0,
     )
