@@ -1,71 +1,95 @@
-"""Importers: other tools' request logs as tracehound runs, in the same record schema.
+"""Importers: other tools' request logs as tracehound runs, one row per request, in the record schema.
 
-Columns a format does not carry stay null; nothing is invented. Formats: HAR 1.2 (browser
-DevTools), ``hey -o csv``, k6 ``--out json``, vegeta ``encode --to json``, and the
-``request_id,http_code,duration_ms,timestamp`` CSV of a curl loop.
+Formats, one module each: HAR 1.2 from browser DevTools (:mod:`.har`), ``hey -o csv``
+(:mod:`.hey`), k6 ``--out json`` (:mod:`.k6`), vegeta ``encode --to json`` (:mod:`.vegeta`) and
+the ``request_id,http_code,duration_ms,timestamp`` CSV of a curl loop (:mod:`.csv`). Each
+module's docstring says which columns it fills and from what; a column a format does not carry
+stays null. ``source`` is the format's name and ``run_id`` the new run folder's name.
+
+>>> run = import_file("session.har")
+>>> run.meta["import"]
+{'format': 'har', 'file': 'session.har', 'rows': 42, 'skipped': 0, 'time_base': 'epoch'}
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from types import ModuleType
 
 from tracehound.errors import BadImport
-from tracehound.probe.importers import curlcsv, har, hey, k6, vegeta
-from tracehound.probe.importers._table import Imported
-from tracehound.probe.run import Run, save_run
-
-FORMATS = {"har": har, "hey": hey, "k6": k6, "vegeta": vegeta, "csv": curlcsv}
+from tracehound.probe.importers import csv, har, hey, k6, vegeta
+from tracehound.probe.importers._files import bad, head
+from tracehound.probe.run import Run, prepare_run_dir, save_run
 
 __all__ = ["FORMATS", "detect", "import_file"]
 
+_READERS: dict[str, ModuleType] = {"har": har, "hey": hey, "k6": k6, "vegeta": vegeta, "csv": csv}
+#: The format names ``--format`` takes besides ``auto``.
+FORMATS: tuple[str, ...] = tuple(_READERS)
 
-def _head(path: Path) -> str:
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(4096)
-    except OSError as e:
-        raise BadImport(f"cannot read {str(path)!r}: {e.strerror or e}") from None
-    if not raw.strip():
-        raise BadImport(f"{str(path)!r} is empty")
-    return raw.decode("utf-8", "replace").lstrip("\ufeff").lstrip()
+_HAR = re.compile(r'\{\s*"log"\s*:')
+_K6 = re.compile(r'"type"\s*:\s*"(?:Point|Metric)"')
+_VEGETA_KEYS = ('"code"', '"timestamp"', '"latency"')
 
 
-def detect(path: Path) -> str:
-    """The format of a file, sniffed from its first bytes."""
-    head = _head(path)
-    first = head.splitlines()[0] if head else ""
-    if head.startswith("{") and '"log"' in head[:200]:
+def detect(path: str | Path) -> str:
+    """The format of a file, told from its first bytes (never from its name)."""
+    p = Path(path)
+    return _format_of(p, head(p))
+
+
+def _format_of(path: Path, start: str) -> str:
+    first = start.split("\n", 1)[0].rstrip("\r")
+    if _HAR.match(start):
         return "har"
     if first.startswith("{"):
-        if '"metric"' in first or '"type":"Metric"' in first.replace(" ", ""):
+        if _K6.search(first):
             return "k6"
-        if '"attack"' in first or '"latency"' in first:
+        if all(k in first for k in _VEGETA_KEYS):
             return "vegeta"
-        if '"log"' in head:
-            return "har"
-    if first.startswith("response-time,"):
+    fields = [f.strip() for f in first.split(",")]
+    if fields == list(hey.HEADER):
         return "hey"
-    if first.replace(" ", "").startswith("request_id,http_code"):
+    if fields == list(csv.HEADER):
         return "csv"
-    raise BadImport(f"cannot tell the format of {str(path)!r}", hint="pass --format har|hey|k6|vegeta|csv")
+    raise bad(path, f"cannot tell its format from its first line {first[:60]!r}",
+              hint="pass --format " + "|".join(FORMATS))
 
 
 def import_file(path: str | Path, fmt: str = "auto", out: Path | None = None) -> Run:
-    """Read ``path`` in format ``fmt`` (``auto`` sniffs it) and write it as a new run folder."""
+    """Read ``path`` in format ``fmt`` (``auto`` sniffs it) and write it as a new run folder.
+
+    ``run.json`` gets ``"shape": {"model": "imported"}``, the file's target (URLs redacted), an
+    ``"import"`` block (format, file, rows, skipped cut-off lines, ``time_base``) and
+    ``duration_s`` from the first start to the last end. Raises :class:`BadImport` with one line
+    naming the file and the problem when the file cannot be imported.
+    """
+    name = fmt.strip().lower()
+    if name != "auto" and name not in _READERS:
+        raise BadImport(f"unknown format {fmt!r}", hint="use auto, " + ", ".join(FORMATS))
     p = Path(path)
-    if fmt != "auto" and fmt not in FORMATS:
-        raise BadImport(f"unknown format {fmt!r}", hint="use auto, har, hey, k6, vegeta or csv")
-    _head(p)
-    name = detect(p) if fmt == "auto" else fmt
-    imported: Imported = FORMATS[name].read(p)
+    start = head(p)
+    if name == "auto":
+        name = _format_of(p, start)
+    imported = _READERS[name].read(p)
     if imported.rows == 0:
-        raise BadImport(f"{str(p)!r} holds no requests")
+        cut = " (its only line is cut off)" if imported.skipped else ""
+        raise bad(p, f"no requests in it{cut}")
+    slug = f"import-{name}-{p.stem}"
+    folder = prepare_run_dir(out, slug)
     meta = {
         "target": imported.target,
         "shape": {"model": "imported"},
-        "import": {"format": name, "file": str(p), "rows": imported.rows, "skipped": imported.skipped,
-                   "time_base": imported.time_base},
+        "import": {
+            "format": name,
+            "file": str(p),
+            "rows": imported.rows,
+            "skipped": imported.skipped,
+            "time_base": imported.time_base,
+        },
     }
-    if imported.duration_s is not None:
-        meta["duration_s"] = imported.duration_s
-    return save_run("import", imported.table(name), meta, out, f"import-{name}-{p.stem}")
+    duration = imported.duration_s()
+    if duration is not None:
+        meta["duration_s"] = duration
+    return save_run("import", imported.table(folder.name, name), meta, folder, slug)

@@ -1,98 +1,151 @@
-"""vegeta ``encode --to json``: one JSON object per line, latency in ns, body base64.
+"""vegeta ``encode --to json``: one JSON result per line.
 
-A last line cut off mid-way (a truncated file) is skipped and counted in ``skipped``; a bad
-line anywhere else is an error naming the line.
+Each line is ``{"attack", "seq", "code", "timestamp", "latency", "bytes_out", "bytes_in",
+"error", "body", "method", "url", "headers"}``:
+
+- ``seq``: vegeta's own ``seq``; ``start_ns``: ``timestamp`` (when vegeta sent the request; its
+  schedule is not in the file, so ``intended_start_ns`` is null); ``total_ms``: ``latency`` (ns).
+- ``status``: ``code`` (0 when no response came back).
+- ``error``: vegeta's ``error``, except that for a response with a status below 200 or from 400
+  up vegeta copies the status line there (``500 Internal Server Error``); that copy is dropped,
+  as the prober leaves ``error`` null for an HTTP error status. The error kind comes from
+  :data:`GO_ERRORS`.
+- ``bytes_in``/``bytes_out``: vegeta's counts, which are body bytes only (the prober counts
+  headers too); null when no response came back, as vegeta only counts once it reads one.
+- ``body_hash``/``body_sample``: from ``body`` (base64) as vegeta kept it: the whole body unless
+  the attack ran with ``-max-body``. An empty body is null.
+- the recorded response headers from ``headers``, repeated values joined with ``", "``.
+
+``connect_ms``, ``ttfb_ms``, the connection columns, ``worker`` and ``vu`` are not in vegeta's
+results and stay null. A last line cut off mid-way (a truncated file) is skipped and counted
+in ``"skipped"``; a bad line anywhere else is an error naming it.
 """
 
 from __future__ import annotations
 
 import base64
-import json
-from datetime import datetime
+import binascii
 from pathlib import Path
+from typing import Any
 
-from tracehound.errors import BadImport
-from tracehound.probe.importers._table import Imported, body_fields, target_of, url_parts
+import numpy as np
+
+from tracehound.probe.importers._fields import (
+    Bodies,
+    each_distinct,
+    epoch_ns,
+    target_of,
+    text,
+    url_columns,
+)
+from tracehound.probe.importers._files import JsonLines, bad
+from tracehound.probe.importers._table import Imported, ints
+from tracehound.probe.records import DEFAULT_HEADERS, header_column
+from tracehound.redact import redact_text
+
+#: Pieces of Go's net/http error messages → error kind, first match wins; anything else is
+#: ``other``. A dial that times out is a connect timeout, any other timeout a response timeout.
+GO_ERRORS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("connection refused",), "connect_refused"),
+    (("dial tcp", "i/o timeout"), "connect_timeout"),
+    (("timeout",), "timeout"),
+    (("deadline exceeded",), "timeout"),
+    (("connection reset",), "reset"),
+    (("no such host",), "dns"),
+    (("server misbehaving",), "dns"),
+    (("x509:",), "tls"),
+    (("tls:",), "tls"),
+    (("eof",), "remote_disconnected"),
+    (("server closed idle connection",), "remote_disconnected"),
+    (("malformed http",), "protocol"),
+)
+_FIELDS = ("code", "timestamp", "latency")
 
 
-def _kind(error: str) -> str:
-    e = error.lower()
-    if "timeout" in e or "deadline exceeded" in e:
-        return "timeout"
-    if "refused" in e:
-        return "connect_refused"
-    if "reset" in e:
-        return "reset"
-    if "eof" in e:
-        return "remote_disconnected"
-    if "tls" in e or "x509" in e or "certificate" in e:
-        return "tls"
-    if "no such host" in e:
-        return "dns"
+def error_kind(message: str) -> str:
+    """The error kind of a Go HTTP client error message."""
+    m = message.lower()
+    for pieces, kind in GO_ERRORS:
+        if all(p in m for p in pieces):
+            return kind
     return "other"
 
 
-def json_lines(path: Path):  # type: ignore[no-untyped-def]
-    """(line number, object) per line; a truncated last line is reported as ``None``."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise BadImport(f"cannot read {str(path)!r}: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise BadImport(f"{str(path)!r} is not UTF-8 text") from None
-    last = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
-    for i, ln in enumerate(lines):
-        if not ln.strip():
-            continue
-        try:
-            yield i + 1, json.loads(ln)
-        except json.JSONDecodeError:
-            if i == last:
-                yield i + 1, None
-                return
-            raise BadImport(f"{str(path)!r}: line {i + 1} is not valid JSON") from None
-
-
 def read(path: Path) -> Imported:
-    out = Imported()
-    urls, methods, starts = [], [], []
-    for line, o in json_lines(path):
-        if o is None:
-            out.skipped += 1
-            continue
+    """The results in a vegeta JSON file."""
+    lines = JsonLines(path)
+    seq: list[int] = []
+    code: list[int] = []
+    started: list[str] = []
+    latency: list[int] = []
+    sizes: list[tuple[Any, Any]] = []
+    methods: list[str | None] = []
+    urls: list[str | None] = []
+    errors: list[str | None] = []
+    attacks: list[str] = []
+    headers: dict[str, list[str | None]] = {h: [] for h in DEFAULT_HEADERS}
+    bodies = Bodies()
+    numbers: list[int] = []
+    for number, r in lines:
         try:
-            start = datetime.fromisoformat(o["timestamp"].replace("Z", "+00:00"))
-            latency_ns = int(o["latency"])
-            code = int(o.get("code") or 0)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BadImport(f"{str(path)!r}: line {line} is not a vegeta result ({exc})") from None
-        start_ns = int(start.timestamp() * 1e9)
-        starts.append(start_ns)
-        url = o.get("url") or ""
-        urls.append(url)
-        methods.append(o.get("method"))
-        host, p = url_parts(url) if url else (None, None)
-        error = o.get("error") or None
-        body = None
-        if o.get("body"):
-            try:
-                body = base64.b64decode(o["body"])
-            except ValueError:
-                body = None
-        hdrs = {k.lower(): (v[0] if isinstance(v, list) and v else v) for k, v in (o.get("headers") or {}).items()}
-        out.add(
-            seq=int(o["seq"]) if isinstance(o.get("seq"), int) else None,
-            method=o.get("method"), host=host, path=p, start_ns=start_ns, intended_start_ns=start_ns,
-            total_ms=latency_ns / 1e6, status=code,
-            error_kind=_kind(error) if error else None, error=error,
-            bytes_in=o.get("bytes_in"), bytes_out=o.get("bytes_out"),
-            h_server=hdrs.get("server"), h_content_type=hdrs.get("content-type"),
-            h_retry_after=hdrs.get("retry-after"), h_x_request_id=hdrs.get("x-request-id"),
-            **(body_fields(body) if code else {}),
-        )
-    if out.rows and all(v is None for v in out.columns.get("seq", [None])):
-        out.columns.pop("seq", None)
-    out.target = target_of(urls, methods)
-    if starts:
-        out.duration_s = (max(starts) - min(starts)) / 1e9
-    return out
+            if not isinstance(r, dict) or any(k not in r for k in _FIELDS):
+                raise ValueError(f"not a vegeta result (needs {', '.join(_FIELDS)})")
+            c, lat, ts = r["code"], r["latency"], r["timestamp"]
+            if not (isinstance(c, int) and 0 <= c <= 999 and _count(lat) >= 0 and isinstance(ts, str)):
+                raise ValueError("code, latency or timestamp has the wrong type")
+            body = base64.b64decode(r["body"], validate=True) if r.get("body") else None
+            recorded = {k.lower(): v for k, v in (r.get("headers") or {}).items()}
+            s = r.get("seq")
+        except (ValueError, TypeError, AttributeError, binascii.Error) as exc:
+            raise bad(path, f"line {number}: {exc}") from None
+        numbers.append(number)
+        seq.append(_count(s))
+        code.append(c)
+        started.append(ts)
+        latency.append(lat)
+        sizes.append((r.get("bytes_in"), r.get("bytes_out")))
+        methods.append(text(r.get("method")))
+        urls.append(text(r.get("url")))
+        msg = r.get("error") or None
+        if msg is not None and c and str(msg).startswith(f"{c} "):
+            msg = None  # vegeta's copy of the status line
+        errors.append(str(msg) if msg is not None else None)
+        attacks.append(str(r.get("attack") or ""))
+        for h, col in headers.items():
+            v = recorded.get(h)
+            col.append(", ".join(map(str, v)) if isinstance(v, list) and v else (v if isinstance(v, str) else None))
+        bodies.add(body)
+
+    n = len(code)
+    hosts, paths = url_columns(urls)
+    seqs = np.array(seq, np.int64)
+    # vegeta counts bytes only once a response is read: without one its zeros mean "not counted"
+    answered = np.array(code, np.int64) > 0
+    b_in, b_out = (np.where(answered, np.array([_count(x[j]) for x in sizes], np.int64), -1) for j in (0, 1))
+    columns: dict[str, Any] = {
+        "method": methods,
+        "host": hosts,
+        "path": paths,
+        "start_ns": epoch_ns(path, started, lambda j: f"line {numbers[j]}"),
+        "total_ms": np.array(latency, np.float64) / 1e6,
+        "status": np.array(code, np.int64),
+        "error_kind": each_distinct(errors, error_kind),
+        "error": each_distinct(errors, redact_text),
+        "bytes_in": ints(b_in, b_in >= 0),
+        "bytes_out": ints(b_out, b_out >= 0),
+        "body_hash": bodies.hashes,
+        "body_sample": bodies.samples,
+        **{header_column(h): v for h, v in headers.items()},
+    }
+    if n and (seqs >= 0).all():
+        columns["seq"] = seqs
+    target = target_of(urls, methods)
+    names = [a for a in dict.fromkeys(attacks) if a]
+    if len(names) == 1:
+        target["attack"] = names[0]
+    return Imported(rows=n, columns=columns, target=target, skipped=lines.skipped)
+
+
+def _count(v: Any) -> int:
+    """A non-negative integer field that fits int64, or -1."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63 else -1
