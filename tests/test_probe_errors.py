@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -47,6 +50,40 @@ def test_connection_refused_via_cli_exits_3(tmp_path, cli):
     assert "every connection was refused" in one_error_line(r)
     assert pq.read_table(tmp_path / "r" / "requests.parquet").column("error_kind").to_pylist() == [
         "connect_refused"] * 5
+
+
+@pytest.fixture
+def full_backlog():
+    """A port whose listener never accepts and whose backlog is full: new SYNs go unanswered."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(3):
+            c = socket.socket()
+            c.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                c.connect(("127.0.0.1", port))
+            fillers.append(c)
+        time.sleep(0.1)
+        yield port
+    finally:
+        for c in fillers:
+            c.close()
+        listener.close()
+
+
+def test_connect_timeout(full_backlog, tmp_path):
+    with pytest.raises(TargetUnreachable, match="every connection attempt timed out"):
+        probe(ProbeConfig(LoadShape(concurrency=2, requests=4), Target(f"http://127.0.0.1:{full_backlog}/"),
+                          connect_timeout=0.3, out=tmp_path / "r"))
+    rows = Run.load(tmp_path / "r").table.to_pylist()
+    assert len(rows) == 4
+    for r in rows:
+        assert r["error_kind"] == "connect_timeout" and r["status"] == 0
+        assert 290 <= r["connect_ms"] <= 600 and r["total_ms"] >= r["connect_ms"]
 
 
 def test_https_with_the_servers_ca(faulty_tls, tmp_path):
@@ -137,3 +174,52 @@ def test_ctrl_c_stops_and_keeps_the_records(faulty, tmp_path):
     served = [e for e in faulty.events(mark) if e["event"] == "response"]
     assert len(done) <= len(served) <= len(done) + 4
     assert str(out) in stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_to_the_main_process_stops_every_worker(faulty, tmp_path, sig):
+    """``kill -INT``/``kill -TERM`` of tracehound's own pid (a supervisor, a CI timeout) reaches no
+    worker; the run must still stop at once, leave no process behind, and keep its records."""
+    out = tmp_path / "r"
+    mark = faulty.mark()
+    with open(tmp_path / "stderr", "wb") as stderr:
+        p = subprocess.Popen([sys.executable, "-m", "tracehound", "probe", f"{faulty.base_url}/delay/10", "-c", "4",
+                              "--workers", "2", "-d", "30s", "--quiet", "--out", str(out)],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    try:
+        faulty.wait_events(mark, 40, timeout=20)  # the workers are sending
+        time.sleep(0.5)
+        os.kill(p.pid, sig)
+        sent = time.monotonic()
+        try:
+            p.wait(timeout=6)
+        except subprocess.TimeoutExpired:
+            pass
+        stopped_in = time.monotonic() - sent
+        group_left = _group_alive(p.pid, until=sent + 6)
+        quiet = faulty.mark()
+        time.sleep(0.3)
+        load_after = len(faulty.events(quiet))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGKILL)  # whatever the outcome, no load generator outlives the test
+        p.wait(timeout=10)
+    assert stopped_in < 6, "the main process kept running after the signal"
+    assert not group_left, "worker processes outlived the main process"
+    assert load_after == 0, "load went on after the run was stopped"
+    assert p.returncode == 130
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["interrupted"] is True and meta["complete"] is False
+    assert pq.read_metadata(out / "requests.parquet").num_rows > 0
+
+
+def _group_alive(pgid: int, until: float) -> bool:
+    """True if processes of group ``pgid`` remain at ``until`` (its leader already waited for)."""
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        if time.monotonic() > until:
+            return True
+        time.sleep(0.05)

@@ -108,3 +108,25 @@ def test_bad_flow_file_is_one_line_exit_2(faulty, tmp_path, cli, text, says):
     assert len(lines) == 1 and lines[0].startswith("tracehound: error:"), r.stderr
     assert says in lines[0] and "Traceback" not in r.stderr
     assert faulty.events(mark) == []
+
+
+def test_captured_values_cannot_break_the_request(faulty, tmp_path):
+    """A captured value with CR/LF must not inject headers, one with a space must not break the
+    request line: the step is recorded as unsendable, never sent malformed."""
+    mark = faulty.mark()
+    flow = Flow.from_dict({"steps": [
+        {"name": "create", "method": "POST", "path": "/items", "json": {"name": "a\r\nX-Evil: injected", "slug": "x y"},
+         "capture": {"id": "$.id"}},
+        {"name": "read", "path": "/items/{id}", "capture": {"name": "$.item.name", "slug": "$.item.slug"}},
+        {"name": "header", "path": "/echo-headers", "headers": {"X-Name": "{name}"}},
+        {"name": "path", "path": "/items/{slug}"},
+    ]})
+    run = probe(ProbeConfig(LoadShape(concurrency=1, requests=8), flow=flow, base_url=faulty.base_url,
+                            out=tmp_path / "r"))
+    rows = run.table.to_pylist()
+    bad = [r for r in rows if r["step"] in ("header", "path")]
+    assert len(bad) == 4
+    assert all(r["status"] == 0 and r["error_kind"] == "other" and "cannot be sent" in r["error"] for r in bad), [
+        (r["step"], r["status"], r["error"]) for r in bad]
+    served = faulty.events(mark)
+    assert Counter(e["path"].split("/")[1] for e in served) == {"items": 4}  # creates and reads only

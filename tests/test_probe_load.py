@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
+import pytest
 
 from tracehound.probe import LoadShape, ProbeConfig, Stage, Target, probe
 from tracehound.probe.summary import summarize_run
@@ -107,7 +110,7 @@ def test_stages_ramp_the_virtual_users(faulty, tmp_path):
     shape = LoadShape(stages=[Stage(2, 4), Stage(2, 8, ramp=False)])
     run = probe(ProbeConfig(shape, Target(f"{faulty.base_url}/delay/20"), out=tmp_path / "r"))
     rows = run.table.to_pylist()
-    t0 = datetime.fromisoformat(run.meta["started_at"].replace("Z", "+00:00")).timestamp()  # <= the engine's start
+    t0 = datetime.fromisoformat(run.meta["started_at"]).timestamp()  # <= the engine's start
     first: dict[int, float] = {}
     for r in sorted(rows, key=lambda r: r["start_ns"]):
         first.setdefault(r["vu"], r["start_ns"] / 1e9 - t0)
@@ -120,3 +123,14 @@ def test_stages_ramp_the_virtual_users(faulty, tmp_path):
     assert max(r["inflight"] for r in rows) <= 8
     assert all(r["status"] == 200 for r in rows)
     assert len({r["conn_id"] for r in rows}) == len({e["client_port"] for e in faulty.events(mark)}) == 8
+
+
+@pytest.mark.parametrize("workers", [2, 3, 5])
+def test_worker_shares_of_staged_vus_add_up_to_the_whole(workers):
+    stages = [Stage(2, 7), Stage(1, 3, ramp=False), Stage(2, 0)]
+    whole = LoadShape(stages=stages)
+    parts = [replace(whole, vu_share=(i, workers)) for i in range(workers)]
+    for t in np.linspace(0, 5.5, 111):
+        vus = max(0, math.ceil(whole.level_at(t) - 1e-9))
+        assert sum(p.level_at(t) for p in parts) == vus, t
+        assert all(p.level_at(t) == int(p.level_at(t)) >= 0 for p in parts)

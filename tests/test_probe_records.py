@@ -211,8 +211,8 @@ def test_run_json_describes_the_run_and_redacts_credentials(faulty, tmp_path, cl
     assert meta["shape"]["requests"] == 20
     assert meta["shape"]["bounds"] == {"max_requests": 2_000_000, "max_duration_s": 1800.0}
     assert {"tracehound", "python", "pyarrow", "numpy", "httptools"} <= set(meta["tool"])
-    started = datetime.fromisoformat(meta["started_at"].replace("Z", "+00:00"))
-    ended = datetime.fromisoformat(meta["ended_at"].replace("Z", "+00:00"))
+    started = datetime.fromisoformat(meta["started_at"])
+    ended = datetime.fromisoformat(meta["ended_at"])
     assert started <= ended
     assert meta["interrupted"] is False and meta["complete"] is True and meta["status"] == "complete"
     assert meta["stop_reason"] == "requests" and meta["counts"]["requests"] == 20
@@ -242,3 +242,20 @@ def test_workers_share_the_run(faulty, tmp_path, cli):
     # Connection by connection, as many requests as the server saw on each client port.
     assert len(conns) == len(by_port(truth)) == 8
     assert sorted(len(g) for g in conns.values()) == sorted(len(g) for g in by_port(truth).values())
+
+
+@pytest.mark.parametrize(
+    "shape, vus",
+    [(["-c", "2", "-n", "40", "--workers", "3"], 2), (["--stages", "1500ms:=3", "--workers", "2"], 3)],
+    ids=["more-workers-than-vus", "stage-not-divisible"],
+)
+def test_workers_never_exceed_the_virtual_users(faulty, tmp_path, cli, shape, vus):
+    out = tmp_path / "r"
+    mark = faulty.mark()
+    r = cli("probe", f"{faulty.base_url}/delay/20", *shape, "--quiet", "--out", str(out), timeout=120)
+    assert r.returncode == 0, r.stderr
+    rows = pq.read_table(out / "requests.parquet").to_pylist()
+    assert rows and all(r["status"] == 200 for r in rows)
+    # Each virtual user holds one keep-alive connection, and the server saw each client port.
+    connections, ports = len(by_connection(rows)), len(by_port(faulty.events(mark)))
+    assert connections == ports == vus

@@ -59,7 +59,7 @@ class TruthLog:
     """One JSON line per event, flushed at once so a reader never misses a handled request."""
 
     def __init__(self, path: str) -> None:
-        self._f = open(path, "a", buffering=1)
+        self._f = open(path, "a", buffering=1)  # noqa: SIM115 -- open for the life of the process
 
     def write(self, **fields: Any) -> None:
         fields.setdefault("t_ns", time.time_ns())
@@ -108,7 +108,7 @@ class FaultyApp:
         for k in itertools.count(1):
             await asyncio.sleep(max(0.0, start + k * self.stall_every - self.stall - loop.time()))
             t0 = time.time_ns()
-            time.sleep(self.stall)  # deliberately blocking: this is the fault
+            time.sleep(self.stall)  # noqa: ASYNC251 -- blocking the loop is the fault
             self.log.write(event="stall", t0_ns=t0, t1_ns=time.time_ns())
 
     async def _http(self, scope: dict, receive: Any, send: Any) -> None:

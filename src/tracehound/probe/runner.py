@@ -331,6 +331,9 @@ def probe(
         from tracehound.errors import BadShape
 
         raise BadShape("--workers must be >= 1")
+    if not config.shape.open_model and not config.shape.stages and config.workers > config.shape.concurrency:
+        # Every worker runs at least one VU: more workers than VUs would run more VUs than asked.
+        config = replace(config, workers=config.shape.concurrency)
     ep, _ = config.endpoint()
     try:
         socket.getaddrinfo(ep.host, ep.port, type=socket.SOCK_STREAM)
@@ -442,12 +445,20 @@ def split_config(config: ProbeConfig, index: int, n: int) -> ProbeConfig:
         return total // n + (1 if index < total % n else 0)
 
     s = config.shape
+    stages, vu_share = s.stages, None
+    if s.stages and s.open_model:
+        stages = [Stage(st.duration, st.target / n, st.ramp) for st in s.stages]  # rates divide exactly
+    elif s.stages:
+        # VUs do not: each worker takes whole VUs of the run's level at every instant. Dividing the
+        # targets by n and rounding up in each worker ran up to n - 1 VUs too many.
+        vu_share = (index, n)
     shape = replace(
         s,
         concurrency=max(1, share(s.concurrency)) if not s.open_model else max(1, math.ceil(s.concurrency / n)),
         requests=share(s.requests) if s.requests is not None else None,
         rate=s.rate / n if s.rate is not None else None,
-        stages=[Stage(st.duration, st.target / n, st.ramp) for st in s.stages] if s.stages else None,
+        stages=stages,
+        vu_share=vu_share,
         max_requests=max(1, share(s.max_requests)),
         max_connections=math.ceil(s.max_connections / n) if s.max_connections else None,
     )

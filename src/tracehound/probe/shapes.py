@@ -79,6 +79,8 @@ class LoadShape:
     max_duration: float = DEFAULT_MAX_DURATION
     max_connections: int | None = None
     extra: dict = field(default_factory=dict)
+    #: ``(index, n)``: this process is worker ``index`` of ``n`` and runs its share of the staged VUs.
+    vu_share: tuple[int, int] | None = None
 
     def validate(self) -> None:
         if self.requests is None and self.duration is None and not self.stages:
@@ -132,7 +134,18 @@ class LoadShape:
         return self.concurrency
 
     def level_at(self, t: float) -> float:
-        """Target VUs (closed) or rate (open) ``t`` seconds into a staged run."""
+        """Target VUs (closed) or rate (open) ``t`` seconds into a staged run.
+
+        With :attr:`vu_share`, this worker's whole number of the run's VUs: the shares of all
+        workers add up to the run's whole VU count at every instant.
+        """
+        level = self._level_at(t)
+        if self.vu_share is None or self.open_model:
+            return level
+        index, n = self.vu_share
+        return float((max(0, math.ceil(level - 1e-9)) + n - 1 - index) // n)
+
+    def _level_at(self, t: float) -> float:
         assert self.stages
         prev = 0.0
         start = 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json as jsonlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -12,6 +13,10 @@ from tracehound import __version__
 from tracehound.errors import BadTarget
 
 USER_AGENT = f"tracehound/{__version__}"
+# What may not appear in a request target, or in a header value (HTAB is allowed there): a flow
+# renders captured response data into both, and must never send a malformed or injected request.
+_BAD_IN_TARGET = re.compile(r"[\x00-\x20\x7f]")
+_BAD_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
 
 
@@ -87,10 +92,14 @@ def build_request(
     body: bytes | None = None,
     keepalive: bool = True,
 ) -> bytes:
-    """The bytes of one HTTP/1.1 request."""
+    """The bytes of one HTTP/1.1 request; :class:`BadTarget` if a path or header value would break it."""
+    if _BAD_IN_TARGET.search(path):
+        raise BadTarget(f"request target {path!r} contains whitespace or a control character")
     names = set()
     lines = [f"{method} {path} HTTP/1.1"]
     for k, v in headers:
+        if _BAD_IN_VALUE.search(v):
+            raise BadTarget(f"header {k!r} has a control character (CR, LF…) in its value")
         names.add(k.lower())
         lines.append(f"{k}: {v}")
     if "host" not in names:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
+import os
 import queue
 import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +23,18 @@ from tracehound.probe.records import RecordBuffer
 from tracehound.probe.runner import Progress, ProbeConfig, _new_loop, run_engine, split_config
 
 
-def _worker(config: ProbeConfig, index: int, path: str, run_id: str, q: Any) -> None:
+def _watch_parent(parent: int) -> None:
+    """Stop this worker (as Ctrl-C would) if the main process dies without telling it."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGINT)
+            return
+
+
+def _worker(config: ProbeConfig, index: int, path: str, run_id: str, q: Any, parent: int) -> None:
     buf = RecordBuffer(run_id, config.headers, worker=index)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
     def progress(p: Progress) -> None:
         q.put(("progress", index, p))
@@ -57,14 +70,20 @@ def run_workers(
     q = ctx.Queue()
     shares = [split_config(config, i, n) for i in range(n)]
     shares = [(i, s) for i, s in enumerate(shares) if s.shape.requests is None or s.shape.requests > 0]
-    procs = [ctx.Process(target=_worker, args=(s, i, str(path), run_id, q), daemon=True) for i, s in shares]
+    procs = [ctx.Process(target=_worker, args=(s, i, str(path), run_id, q, os.getpid()), daemon=True) for i, s in shares]
     interrupted = False
 
-    def on_sigint(signum: int, frame: Any) -> None:
+    def on_signal(signum: int, frame: Any) -> None:
+        # Ctrl-C at a terminal reaches the workers too, but a kill of this pid alone (a supervisor,
+        # a CI timeout) does not: pass it on as SIGINT so each worker stops and writes its part.
         nonlocal interrupted
-        interrupted = True  # workers get the same signal from the terminal and stop themselves
+        interrupted = True
+        for p in procs:
+            if p.pid is not None and p.is_alive():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(p.pid, signal.SIGINT)
 
-    old = signal.signal(signal.SIGINT, on_sigint)
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     latest: dict[int, Progress] = {}
     done: dict[int, dict[str, Any]] = {}
     errors: list[str] = []
@@ -94,7 +113,8 @@ def run_workers(
         for p in procs:
             p.join(timeout=10)
     finally:
-        signal.signal(signal.SIGINT, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
         for p in procs:
             if p.is_alive():
                 p.terminate()
