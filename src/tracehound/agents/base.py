@@ -28,6 +28,9 @@ class AgentResult:
     detail: str = ""
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    #: Signal names the agent's data could have shown; the diagnoser counts the expected ones
+    #: among them that did not show as evidence against.
+    tested: list[str] = field(default_factory=list)
 
     @property
     def signals(self) -> list[Signal]:
@@ -35,4 +38,4 @@ class AgentResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "status": self.status, "detail": self.detail,
-                "seconds": round(self.seconds, 2), "findings": [f.to_dict() for f in self.findings]}
+                "seconds": round(self.seconds, 2), "tested": sorted(self.tested), "findings": [f.to_dict() for f in self.findings]}
