@@ -266,6 +266,100 @@ def print_summary(run: object, s: object) -> None:
             out.print(f"  {e['count']:>8,}  {e['message']}", markup=False)
 
 
+@app.command("investigate")
+def investigate_cmd(
+    url: Annotated[Optional[str], typer.Argument(help="Target URL (with --flow: the base URL).")] = None,
+    method: Annotated[Optional[str], typer.Option("-X", "--method", help="HTTP method (default GET, POST with a body).")] = None,
+    header: Annotated[list[str], typer.Option("-H", "--header", help="Request header 'Name: value' (repeatable).")] = [],
+    data: Annotated[Optional[str], typer.Option("--data", help="Request body; @file reads a file.")] = None,
+    json_body: Annotated[Optional[str], typer.Option("--json-body", "--json", help="JSON request body; @file reads a file.")] = None,
+    flow: Annotated[Optional[Path], typer.Option("--flow", help="Flow file: the URL is the base URL, the last step the target.")] = None,
+    code: Annotated[Optional[Path], typer.Option("--code", help="The service's source folder.")] = None,
+    logs: Annotated[list[Path], typer.Option("--logs", help="A log file of the service (repeatable).")] = [],
+    db: Annotated[Optional[str], typer.Option("--db", help="PostgreSQL DSN (read-only use).")] = None,
+    redis: Annotated[Optional[str], typer.Option("--redis", help="Redis URL (read-only use).")] = None,
+    metrics: Annotated[Optional[str], typer.Option("--metrics", help="Prometheus metrics URL to scrape.")] = None,
+    browser: Annotated[Optional[str], typer.Option("--browser", help="Page URL to load in headless Chromium.")] = None,
+    symptom: Annotated[Optional[str], typer.Option("--symptom", help="The symptom as reported, for the report.")] = None,
+    budget: Annotated[str, typer.Option("--budget", help="Time for the whole investigation (seconds, or 90s, 2m).")] = "120",
+    max_concurrency: Annotated[int, typer.Option("--max-concurrency", help="Most concurrent users any experiment uses.")] = 32,
+    timeout: Annotated[str, typer.Option("--timeout", help="Per-request timeout.")] = "10s",
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for report.json and the runs (default .tracehound/runs/<time>-investigation).")] = None,
+    as_json: Annotated[bool, typer.Option("--json-report", help="Print report.json to stdout instead of the summary.")] = False,
+) -> None:
+    """Find why a request fails intermittently: experiments, analysis, ranked causes with evidence."""
+    from tracehound.case import Case, Sources
+    from tracehound.errors import BadTarget, OutputNotWritable
+    from tracehound.flow import Flow
+    from tracehound.orchestrator import investigate
+    from tracehound.probe import Target, parse_duration
+
+    flow_obj = Flow.load(flow) if flow else None
+    target = None
+    if flow_obj is None:
+        if not url:
+            raise BadTarget("give a URL to investigate (or --flow FILE with the base URL)")
+        target = Target.parse(url, method, header, data, json_body)
+    elif header or data or json_body or method:
+        raise BadTarget("with --flow, put methods, headers and bodies in the flow's steps")
+    for f in logs:
+        if not f.is_file():
+            raise BadTarget(f"cannot read log file {str(f)!r}: no such file")
+    if code is not None and not code.is_dir():
+        raise BadTarget(f"--code {str(code)!r} is not a folder")
+    case = Case(target=target, flow=flow_obj, base_url=url if flow_obj else None,
+                sources=Sources(logs=list(logs), db=db, redis=redis, code=code, metrics=metrics, browser=browser),
+                budget_s=parse_duration(budget if budget[-1:].isalpha() else budget + "s"),
+                max_concurrency=max_concurrency, timeout_s=parse_duration(timeout), symptom=symptom)
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OutputNotWritable(f"cannot create {str(out_dir)!r}: {e.strerror or e}") from None
+    inv = investigate(case, out_dir, on_event=lambda m: err.print(m, style="dim", markup=False, highlight=False))
+    report = inv.to_dict()
+    path = inv.out / "report.json"
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    if as_json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print_investigation(inv)
+
+
+def print_investigation(inv: object) -> None:
+    """The ranked hypotheses, as a person reads them."""
+    from tracehound.orchestrator import Investigation
+
+    assert isinstance(inv, Investigation)
+    if inv.verdict == "not_reproduced":
+        out.print(Text.assemble(("not reproduced", "bold yellow"),
+                                f": {inv.requests} requests over {len(inv.experiments)} experiments, "
+                                f"{inv.failures} failed. No cause is named."))
+        for step in inv.next_steps:
+            out.print(f"  • {step}", markup=False)
+    else:
+        out.print(Text.assemble(("reproduced", "bold red"),
+                                f": {inv.failures} of {inv.requests} requests failed ({inv.failure_rate:.1%}) "
+                                f"over {len(inv.experiments)} experiments in {inv.seconds:.0f} s"))
+        t = Table(box=None, pad_edge=False)
+        t.add_column("#", justify="right")
+        t.add_column("failure mode", style="bold", no_wrap=True)
+        t.add_column("confidence", justify="right")
+        t.add_column("strongest evidence", overflow="fold")
+        for i, h in enumerate(inv.hypotheses[:5], 1):
+            ev = "; ".join(f"{e.signal} {e.points:+.1f}" for e in (h.evidence_for[:2] + h.evidence_against[:1]))
+            t.add_row(str(i), h.id, f"{h.confidence:.0%}", ev)
+        out.print(t)
+        if inv.hypotheses:
+            out.print(f"Why {inv.hypotheses[0].id}:", style="bold")
+            for line in inv.hypotheses[0].explain():
+                out.print(f"  {line}", markup=False)
+    skipped = [a for a in inv.agents if a.status != "ok"]
+    for a in skipped:
+        out.print(f"  {a.name}: {a.status}: {a.detail}", style="dim", markup=False)
+    out.print(f"Report: {inv.out / 'report.json'}", markup=False)
+
+
 @app.command("import")
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="File to import: HAR, hey CSV, k6 JSON, vegeta JSON or request CSV.")],

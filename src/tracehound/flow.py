@@ -34,7 +34,7 @@ import json as jsonlib
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ from tracehound.errors import BadFlow
 
 BUILTINS = frozenset({"vu", "iter", "seq", "uuid"})
 _VAR = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_STEP_KEYS = {"name", "method", "path", "url", "headers", "json", "data", "capture"}
+_STEP_KEYS = {"name", "method", "path", "url", "headers", "json", "data", "capture", "pause"}
 _PATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+)\]|\[['\"]([^'\"]+)['\"]\]")
 
 
@@ -207,6 +207,8 @@ class Step:
     json: Any = None
     data: Template | None = None
     captures: list[Capture] = field(default_factory=list)
+    #: Seconds to wait before sending this step (think time, as k6's sleep between requests).
+    pause: float = 0.0
 
     @property
     def needs(self) -> set[str]:
@@ -245,6 +247,11 @@ class Flow:
     @property
     def last_step(self) -> Step:
         return self.steps[-1]
+
+    def with_pause(self, seconds: float) -> Flow:
+        """A copy whose steps after the first each wait ``seconds`` before being sent."""
+        steps = [self.steps[0], *(replace(s, pause=seconds) for s in self.steps[1:])]
+        return replace(self, steps=steps)
 
     @classmethod
     def load(cls, path: str | Path) -> Flow:
@@ -358,8 +365,12 @@ def _parse_step(raw: Any, where: str) -> Step:
         if not isinstance(var, str) or not re.match(r"^[A-Za-z_]\w*$", var) or var in BUILTINS:
             raise BadFlow(f"{where}: invalid capture variable name {var!r}")
         captures.append(Capture.parse(var, expr, where))
+    pause = raw.get("pause", 0)
+    if isinstance(pause, bool) or not isinstance(pause, (int, float)) or not 0 <= pause <= 300:
+        raise BadFlow(f"{where}: 'pause' must be a number of seconds between 0 and 300")
     return Step(
         name=name,
+        pause=float(pause),
         method=method.upper(),
         target=Template(target),
         absolute=absolute,

@@ -924,6 +924,8 @@ class FlowVU:
                 ok = ok and res
             self.need_setup = not ok
         for step in self.flow.steps:
+            if step.pause > 0:
+                await asyncio.sleep(step.pause)
             res = await self.step(step, seq, intended)
             seq, intended = None, 0
             if res is None:

@@ -53,6 +53,8 @@ class ProbeConfig:
     workers: int = 1
     out: Path | None = None
     label: str | None = None
+    #: Extra keys written into ``run.json`` (an experiment's kind and purpose, for instance).
+    annotations: dict[str, Any] = field(default_factory=dict)
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -355,6 +357,7 @@ def probe(
         "record_headers": list(config.headers),
         "tls_verify": not config.insecure,
     }
+    meta.update(config.annotations)
     write_meta(path, meta)
     raise_nofile_limit(config.shape.peak_concurrency * 2 + 256)
 

@@ -1,0 +1,121 @@
+"""Diagnosis accuracy: `investigate` on every lab scenario and twin, black box (URL or flow alone).
+
+    python benchmarks/diagnosis.py                  # every scenario, its twin, the controls
+    python benchmarks/diagnosis.py demo tasks_session_leak --no-twins
+    python benchmarks/diagnosis.py --json results.json
+
+Prints one row per investigation (scenario, truth, top-1, top-3, confidence, seconds), then top-1
+and top-3 accuracy over the faulty versions, whether every twin and control came out clean
+(`not_reproduced`, or `none` first), and the median seconds. The bars (issue 4): top-3 >= 80 %,
+every twin and control clean, median <= 90 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tracehound import lab
+from tracehound.case import Case
+from tracehound.errors import TracehoundError
+from tracehound.failure_modes import NONE
+from tracehound.lab import servers
+from tracehound.orchestrator import investigate
+
+
+def one(sc: lab.Scenario, fixed: bool, work: Path, budget: float) -> dict:
+    version = "twin" if fixed else ("control" if sc.healthy else "faulty")
+    row = {"scenario": sc.name, "version": version, "truth": NONE if fixed else sc.failure_mode}
+    t0 = time.monotonic()
+    try:
+        with lab.up(sc, fixed=fixed, log_dir=work / "logs") as inst:
+            cfg = sc.probe_config(inst.url)
+            case = Case(target=cfg.target, flow=cfg.flow, base_url=cfg.base_url, budget_s=budget,
+                        timeout_s=sc.timeout)
+            try:
+                inv = investigate(case, work / "investigation")
+            finally:
+                servers.guard()
+    except TracehoundError as e:
+        row.update(error=e.line(), seconds=time.monotonic() - t0)
+        return row
+    ids = [h.id for h in inv.hypotheses]
+    row.update(
+        verdict=inv.verdict,
+        top1=ids[0] if ids else None,
+        top3=ids[:3],
+        confidence=inv.hypotheses[0].confidence if ids else None,
+        failure_rate=inv.failure_rate,
+        seconds=time.monotonic() - t0,
+        investigate_s=inv.seconds,
+        stopped_early=inv.stopped_early,
+    )
+    return row
+
+
+def clean(row: dict) -> bool:
+    return row.get("verdict") == "not_reproduced" or row.get("top1") == NONE
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("names", nargs="*", help="scenarios (default: all)")
+    ap.add_argument("--no-twins", action="store_true", help="skip the fixed twins")
+    ap.add_argument("--budget", type=float, default=120.0)
+    ap.add_argument("--json", type=Path, help="write the rows here")
+    ap.add_argument("--keep", type=Path, help="keep run folders and logs here")
+    args = ap.parse_args()
+    chosen = [lab.get_scenario(n) for n in args.names] if args.names else lab.scenarios()
+    rows = []
+    head = f"{'scenario':28} {'version':8} {'truth':20} {'top-1':20} {'top-3 hit':9} {'conf':>5} {'secs':>5}"
+    print(head)
+    print("-" * len(head))
+    for sc in chosen:
+        versions = [False] + ([True] if sc.fixed is not None and not args.no_twins else [])
+        for fixed in versions:
+            work = Path(tempfile.mkdtemp(prefix=f"th-diag-{sc.name}-"))
+            if args.keep:
+                work = args.keep / f"{sc.name}-{'twin' if fixed else 'faulty'}"
+                work.mkdir(parents=True, exist_ok=True)
+            try:
+                row = one(sc, fixed, work, args.budget)
+            finally:
+                if not args.keep:
+                    shutil.rmtree(work, ignore_errors=True)
+            rows.append(row)
+            if "error" in row:
+                print(f"{sc.name:28} {row['version']:8} {row['truth']:20} ERROR: {row['error']}")
+                continue
+            hit = row["truth"] in row["top3"] if row["truth"] != NONE else clean(row)
+            top1 = row["top1"] or row["verdict"]
+            conf = f"{row['confidence']:.0%}" if row["confidence"] is not None else "-"
+            print(f"{sc.name:28} {row['version']:8} {row['truth']:20} {top1:20} {'yes' if hit else 'NO':9} "
+                  f"{conf:>5} {row['seconds']:5.0f}", flush=True)
+    faulty = [r for r in rows if r["version"] == "faulty"]
+    others = [r for r in rows if r["version"] != "faulty"]
+    top1 = sum(r.get("top1") == r["truth"] for r in faulty)
+    top3 = sum(r["truth"] in (r.get("top3") or []) for r in faulty)
+    clean_n = sum(clean(r) for r in others)
+    secs = [r["seconds"] for r in rows if "seconds" in r]
+    print()
+    if faulty:
+        print(f"top-1 accuracy: {top1}/{len(faulty)} = {top1 / len(faulty):.0%}")
+        print(f"top-3 accuracy: {top3}/{len(faulty)} = {top3 / len(faulty):.0%}  (bar: >= 80%)")
+    if others:
+        print(f"twins and controls clean: {clean_n}/{len(others)}  (bar: all)")
+    if secs:
+        print(f"median seconds per investigation: {statistics.median(secs):.0f}  (bar: <= 90)")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2, default=str))
+    ok = (not faulty or top3 / len(faulty) >= 0.8) and clean_n == len(others) and (not secs or statistics.median(secs) <= 90)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The Case: what the user gives an investigation, validated at the boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracehound.errors import BadTarget
+from tracehound.flow import Flow
+from tracehound.probe import Target
+from tracehound.probe.target import split_url
+
+DEFAULT_BUDGET = 120.0
+DEFAULT_MAX_CONCURRENCY = 32
+
+
+@dataclass
+class Sources:
+    """Evidence beyond the wire; each one feeds an agent."""
+
+    logs: list[Path] = field(default_factory=list)
+    db: str | None = None
+    redis: str | None = None
+    code: Path | None = None
+    metrics: str | None = None
+    browser: str | None = None
+
+
+@dataclass
+class Case:
+    """A target (one request) or a flow with its base URL, the sources, and the bounds."""
+
+    target: Target | None = None
+    flow: Flow | None = None
+    base_url: str | None = None
+    sources: Sources = field(default_factory=Sources)
+    budget_s: float = DEFAULT_BUDGET
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    timeout_s: float = 10.0
+    symptom: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.target is None) == (self.flow is None):
+            raise BadTarget("give a target URL, or --flow FILE with the base URL")
+        if self.flow is not None:
+            self.base_url = self.base_url or self.flow.base_url
+            if not self.base_url:
+                raise BadTarget("with --flow, give the base URL (or set base_url: in the flow)")
+            split_url(self.base_url)
+        if self.budget_s < 10:
+            raise BadTarget("--budget must be at least 10 seconds")
+        if not 1 <= self.max_concurrency <= 1000:
+            raise BadTarget("--max-concurrency must be between 1 and 1000")
+
+    @property
+    def origin(self) -> str:
+        """scheme://host:port of the service."""
+        if self.target is not None:
+            ep = self.target.endpoint
+        else:
+            assert self.base_url is not None
+            ep, _ = split_url(self.base_url)
+        scheme = "https" if ep.tls else "http"
+        return f"{scheme}://{ep.host}:{ep.port}"
+
+    def describe(self) -> dict:
+        if self.target is not None:
+            return {"method": self.target.method, "url": self.target.url}
+        assert self.flow is not None
+        last = self.flow.last_step
+        return {"flow": self.flow.source, "base_url": self.base_url,
+                "target_step": last.name, "method": last.method}

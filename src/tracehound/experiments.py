@@ -1,0 +1,266 @@
+"""Experiments: load shapes that tell causes apart, each run recorded with its purpose.
+
+An :class:`Experiment` is one load shape applied to the case's target (or flow). Its run folder's
+``run.json`` carries ``experiment: {kind, purpose, concurrency, rate, gap_s, delay_s, role,
+during}`` so any analysis can tell a sweep level from an idle-gap probe without this module.
+
+Kinds:
+
+``baseline``   one request at a time: does it fail with no concurrency at all?
+``sweep``      closed-model concurrency levels: does failure grow with load, where is the knee?
+``canary``     a cheap request nobody loads (a path the service does not serve), sent at a low rate
+               while idle and during each sweep level: does the whole service slow down or fail?
+``low_rate``   a long probe at a low arrival rate with fresh virtual users: failures that begin
+               after a time (expiring credentials) or that stay after load (leaks)
+``idle_gap``   requests after growing pauses on the same connection: stale pooled connections,
+               keep-alive races
+``flow_delay`` a flow's dependent steps with a pause between them: a read that needs time to see
+               a write
+``confirm``    the condition that failed most, again: the failure reproduces
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tracehound.case import Case
+from tracehound.flow import Flow
+from tracehound.probe import LoadShape, ProbeConfig, Run, probe, summarize
+from tracehound.probe.run import write_meta
+
+#: Where the canary goes: a path no service serves, answered by routing alone (any status counts).
+CANARY_PATH = "/__tracehound__/canary"
+CANARY_RATE = 5.0
+
+
+@dataclass
+class Experiment:
+    kind: str
+    purpose: str
+    shape: LoadShape
+    concurrency: int | None = None
+    rate: float | None = None
+    gap_s: float | None = None
+    delay_s: float | None = None
+    flow: Flow | None = None
+    #: Run a canary alongside (during this experiment's load).
+    with_canary: bool = False
+    # Filled in when it has run
+    run: Run | None = None
+    canary: Run | None = None
+    requests: int = 0
+    failures: int = 0
+    failure_rate: float = 0.0
+    p50_ms: float | None = None
+    seconds: float = 0.0
+    outcome: str = ""
+    skipped: str | None = None
+
+    @property
+    def name(self) -> str:
+        extra = ""
+        if self.concurrency is not None and self.kind in ("sweep", "confirm", "flow_delay"):
+            extra = f" c={self.concurrency}"
+        if self.rate is not None:
+            extra += f" {self.rate:g}/s"
+        if self.delay_s:
+            extra += f" pause {self.delay_s:g}s"
+        return self.kind + extra
+
+    def annotation(self, role: str = "target", during: str | None = None) -> dict[str, Any]:
+        purpose = self.purpose if role == "target" else f"a cheap request nobody loads, during {self.name}"
+        return {"kind": self.kind if role == "target" else "canary", "purpose": purpose,
+                "concurrency": self.concurrency, "rate": self.rate, "gap_s": self.gap_s,
+                "delay_s": self.delay_s, "role": role, "during": during}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "name": self.name, "purpose": self.purpose, "shape": self.shape.describe(),
+            "requests": self.requests, "failures": self.failures, "failure_rate": round(self.failure_rate, 4),
+            "p50_ms": None if self.p50_ms is None else round(self.p50_ms, 1),
+            "seconds": round(self.seconds, 2), "outcome": self.outcome,
+            "run": str(self.run.path) if self.run else None,
+            "canary_run": str(self.canary.path) if self.canary else None,
+        }
+
+
+@dataclass
+class Runner:
+    """Runs experiments for one case into ``out/runs``; keeps every run it made."""
+
+    case: Case
+    out: Path
+    runs: list[Run] = field(default_factory=list)
+    done: list[Experiment] = field(default_factory=list)
+    _n: int = 0
+
+    def config(self, exp: Experiment, label: str) -> ProbeConfig:
+        c = self.case
+        flow = exp.flow or c.flow
+        return ProbeConfig(
+            shape=exp.shape,
+            target=None if flow is not None else c.target,
+            flow=flow,
+            base_url=c.base_url or (c.origin if flow is not None else None),
+            timeout=c.timeout_s,
+            out=self._dir(label),
+            label=label,
+            annotations={"experiment": exp.annotation()},
+        )
+
+    def _dir(self, label: str) -> Path:
+        self._n += 1
+        return self.out / "runs" / f"{self._n:02d}-{label}"
+
+    def run(self, exp: Experiment) -> Experiment:
+        """Run one experiment (with its canary, if asked) and summarise its outcome."""
+        label = exp.name.replace(" ", "-").replace("/", "per").replace("=", "")
+        t0 = time.monotonic()
+        canary = self._start_canary(exp, during="load") if exp.with_canary else None
+        try:
+            run = probe(self.config(exp, label))
+        finally:
+            if canary is not None:
+                exp.canary = self._finish_canary(*canary)
+        exp.seconds = time.monotonic() - t0
+        exp.run = run
+        self.runs.append(run)
+        if exp.canary is not None:
+            self.runs.append(exp.canary)
+        s = summarize(run.table, run.meta)
+        exp.requests, exp.failures, exp.failure_rate = s.requests, s.failed, s.failure_rate
+        exp.p50_ms = s.latency_ok.percentiles_ms.get("p50") if s.latency_ok else None
+        statuses = ", ".join(f"{k}×{v}" for k, v in sorted(s.status_counts.items(), key=lambda kv: -kv[1])[:3])
+        kinds = ", ".join(f"{k}×{v}" for k, v in s.error_kinds.items() if k != "cancelled")
+        exp.outcome = (f"{s.failed}/{s.requests} failed ({s.failure_rate:.1%})"
+                       + (f"; statuses {statuses}" if statuses else "") + (f"; errors {kinds}" if kinds else "")
+                       + (f"; p50 ok {exp.p50_ms:.0f} ms" if exp.p50_ms is not None else ""))
+        self.done.append(exp)
+        return exp
+
+    def canary_alone(self, seconds: float) -> Run | None:
+        """The canary with nothing else running: its idle latency, to compare with under load."""
+        exp = Experiment("canary", "the canary's latency with the service idle", LoadShape(rate=CANARY_RATE,
+                         duration=seconds, open_model=True, concurrency=1))
+        started = self._start_canary(exp, during="idle", seconds=seconds)
+        run = self._finish_canary(*started) if started else None
+        if run is not None:
+            self.runs.append(run)
+        return run
+
+    def _start_canary(self, exp: Experiment, during: str, seconds: float | None = None
+                      ) -> tuple[subprocess.Popen, Path, Experiment, str] | None:
+        # A separate process: in this one it would share the interpreter with the load and
+        # measure our own scheduling delays instead of the service's.
+        seconds = seconds or exp.shape.duration or exp.shape.planned_duration or 3.0
+        out = self._dir(f"canary-{during}-{exp.name.replace(' ', '-')}".replace("=", ""))
+        cmd = [sys.executable, "-m", "tracehound", "probe", self.case.origin + CANARY_PATH,
+               "--rate", f"{CANARY_RATE:g}", "-c", "2", "-d", f"{seconds:.2f}s", "--timeout",
+               f"{self.case.timeout_s:g}s", "--quiet", "--out", str(out)]
+        try:
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except OSError:
+            return None
+        return p, out, exp, during
+
+    def _finish_canary(self, p: subprocess.Popen, out: Path, exp: Experiment, during: str) -> Run | None:
+        try:
+            p.wait(timeout=(exp.shape.duration or 5.0) + self.case.timeout_s + 15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        with contextlib.suppress(Exception):
+            if p.stderr:
+                p.stderr.close()
+        try:
+            run = Run.load(out)
+        except Exception:  # noqa: BLE001 - a canary that could not run is simply absent
+            return None
+        run.meta["experiment"] = exp.annotation(role="canary", during=during)
+        with contextlib.suppress(OSError):
+            write_meta(out, run.meta)
+        return run
+
+
+# The experiments, as shapes -------------------------------------------------------------------
+
+def baseline(case: Case, seconds: float = 3.0, requests: int = 30) -> Experiment:
+    return Experiment("baseline", "one request at a time: does it fail with no concurrency at all?",
+                      LoadShape(concurrency=1, requests=requests, duration=seconds), concurrency=1)
+
+
+def sweep_level(case: Case, concurrency: int, seconds: float) -> Experiment:
+    return Experiment("sweep", f"{concurrency} concurrent users: does failure grow with load?",
+                      LoadShape(concurrency=concurrency, duration=seconds), concurrency=concurrency,
+                      with_canary=True)
+
+
+def low_rate(case: Case, seconds: float, rate: float, users: int) -> Experiment:
+    return Experiment("low_rate", f"{rate:g} req/s for {seconds:.0f} s with fresh users: do failures begin "
+                      "after a time, or stay after the load?",
+                      LoadShape(rate=rate, duration=seconds, open_model=True, concurrency=users,
+                                max_connections=users), rate=rate, concurrency=users)
+
+
+def idle_gap(case: Case, gaps: list[float]) -> Experiment:
+    """Sequential requests on one connection after each pause in ``gaps``."""
+    flow = _gap_flow(case, gaps)
+    per_iteration = len(flow.steps)
+    return Experiment("idle_gap", "requests after pauses of " + ", ".join(f"{g:g}" for g in gaps)
+                      + " s: do requests after idle time fail?",
+                      LoadShape(concurrency=1, requests=per_iteration + len(case.flow.setup if case.flow else []),
+                                duration=sum(gaps) + 10), gap_s=max(gaps), concurrency=1, flow=flow)
+
+
+def flow_delay(case: Case, concurrency: int, delay: float, seconds: float) -> Experiment:
+    assert case.flow is not None
+    return Experiment("flow_delay", f"the flow with a {delay:g} s pause before each dependent step: does a read "
+                      "need time to see a write?",
+                      LoadShape(concurrency=concurrency, duration=seconds), concurrency=concurrency,
+                      delay_s=delay, flow=case.flow.with_pause(delay) if delay else case.flow)
+
+
+def confirm(exp: Experiment, seconds: float) -> Experiment:
+    shape = replace(exp.shape, duration=seconds, requests=None)
+    return replace(Experiment(exp.kind, exp.purpose, shape), kind="confirm",
+                   purpose=f"the condition that failed most ({exp.name}), again: does it reproduce?",
+                   concurrency=exp.concurrency, rate=exp.rate, delay_s=exp.delay_s, flow=exp.flow)
+
+
+def _gap_flow(case: Case, gaps: list[float]) -> Flow:
+    """The case's requests repeated, each repetition after one pause of ``gaps``."""
+    if case.flow is not None:
+        base = case.flow
+        steps = []
+        for k, g in enumerate([0.0, *gaps]):
+            steps += [replace(s, pause=g if i == 0 else 0.0, name=f"{s.name} (idle {g:g}s)" if k else s.name)
+                      for i, s in enumerate(base.steps)]
+        return replace(base, steps=steps)
+    t = case.target
+    assert t is not None
+    doc: dict[str, Any] = {"steps": []}
+    headers = {k: _literal(v) for k, v in t.headers}
+    for g in [0.0, *gaps]:
+        step: dict[str, Any] = {"name": f"target (idle {g:g}s)" if g else "target", "method": t.method,
+                                "url": _literal(t.url), "pause": g}
+        if headers:
+            step["headers"] = headers
+        if t.body is not None:
+            step["data"] = _literal(t.body.decode("utf-8", "replace"))
+        doc["steps"].append(step)
+    return Flow.from_dict(doc, source="idle-gap probe")
+
+
+def _literal(text: str) -> str:
+    """``text`` as a flow template that renders to itself."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+__all__ = ["CANARY_PATH", "Experiment", "Runner", "baseline", "confirm", "flow_delay", "idle_gap",
+           "low_rate", "sweep_level"]
