@@ -10,7 +10,7 @@ import pytest
 from tracehound import lab
 from tracehound.case import Case
 from tracehound.errors import BadTarget
-from tracehound.experiments import CANARY_PATH, Runner, baseline, flow_delay, idle_gap, low_rate, sweep_level
+from tracehound.experiments import Runner, canary_path, baseline, flow_delay, idle_gap, low_rate, sweep_level
 from tracehound.flow import Flow
 from tracehound.lab import servers
 from tracehound.probe import Target
@@ -55,7 +55,7 @@ def test_sweep_shows_the_pool_giving_out_and_the_canary_runs_beside_it(tmp_path:
     cmeta = high.canary.meta["experiment"]
     assert cmeta["role"] == "canary" and cmeta["during"] == "load"
     paths = set(high.canary.table.column("path").to_pylist())
-    assert paths == {CANARY_PATH}
+    assert paths == {canary_path(case)} == {"/orders/__tracehound__canary"}
     assert {run.path for run in r.runs} == {base.run.path, high.run.path, high.canary.path}
 
 

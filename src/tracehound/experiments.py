@@ -34,8 +34,8 @@ from tracehound.flow import Flow
 from tracehound.probe import LoadShape, ProbeConfig, Run, probe, summarize
 from tracehound.probe.run import write_meta
 
-#: Where the canary goes: a path no service serves, answered by routing alone (any status counts).
-CANARY_PATH = "/__tracehound__/canary"
+#: What the canary asks for: a path no service serves, answered by routing alone (any status counts).
+CANARY_NAME = "__tracehound__canary"
 CANARY_RATE = 5.0
 
 
@@ -160,7 +160,7 @@ class Runner:
         # measure our own scheduling delays instead of the service's.
         seconds = seconds or exp.shape.duration or exp.shape.planned_duration or 3.0
         out = self._dir(f"canary-{during}-{exp.name.replace(' ', '-')}".replace("=", ""))
-        cmd = [sys.executable, "-m", "tracehound", "probe", self.case.origin + CANARY_PATH,
+        cmd = [sys.executable, "-m", "tracehound", "probe", self.case.origin + canary_path(self.case),
                "--rate", f"{CANARY_RATE:g}", "-c", "2", "-d", f"{seconds:.2f}s", "--timeout",
                f"{self.case.timeout_s:g}s", "--quiet", "--out", str(out)]
         try:
@@ -257,10 +257,29 @@ def _gap_flow(case: Case, gaps: list[float]) -> Flow:
     return Flow.from_dict(doc, source="idle-gap probe")
 
 
+def canary_path(case: Case) -> str:
+    """A path beside the target's that nothing serves.
+
+    It keeps the target's first path segment, so a gateway that routes by prefix (``/api/`` to
+    the app, the rest elsewhere) sends it to the same service as the target.
+    """
+    if case.target is not None:
+        path = case.target.path
+    else:
+        assert case.flow is not None
+        step = case.flow.last_step
+        path = "".join(p if isinstance(p, str) else "x" for p in step.target.parts)
+        if step.absolute:
+            path = "/" + path.split("://", 1)[-1].partition("/")[2]
+    segments = [s for s in path.split("?", 1)[0].split("/") if s]
+    prefix = "/" + segments[0] if len(segments) >= 2 and "{" not in segments[0] else ""
+    return f"{prefix}/{CANARY_NAME}"
+
+
 def _literal(text: str) -> str:
     """``text`` as a flow template that renders to itself."""
     return text.replace("{", "{{").replace("}", "}}")
 
 
-__all__ = ["CANARY_PATH", "Experiment", "Runner", "baseline", "confirm", "flow_delay", "idle_gap",
+__all__ = ["CANARY_NAME", "canary_path", "Experiment", "Runner", "baseline", "confirm", "flow_delay", "idle_gap",
            "low_rate", "sweep_level"]
