@@ -7,6 +7,7 @@ clear. Every experiment's purpose and outcome is kept; every agent shows up, ran
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,15 @@ class Investigation:
     @property
     def failure_rate(self) -> float:
         return self.failures / self.requests if self.requests else 0.0
+
+    @property
+    def report_path(self) -> Path:
+        return self.out / "report.json"
+
+    def write(self) -> Path:
+        """Write ``report.json`` into the investigation's folder."""
+        self.report_path.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n")
+        return self.report_path
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +137,7 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
     else:
         inv.next_steps = _next_steps(case, inv)
     inv.seconds = time.monotonic() - t0
+    inv.write()
     return inv
 
 
