@@ -67,6 +67,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("names", nargs="*", help="scenarios (default: all)")
     ap.add_argument("--no-twins", action="store_true", help="skip the fixed twins")
+    ap.add_argument("--twins-only", action="store_true", help="only the fixed twins and the controls")
     ap.add_argument("--budget", type=float, default=120.0)
     ap.add_argument("--json", type=Path, help="write the rows here")
     ap.add_argument("--keep", type=Path, help="keep run folders and logs here")
@@ -78,6 +79,8 @@ def main() -> int:
     print("-" * len(head))
     for sc in chosen:
         versions = [False] + ([True] if sc.fixed is not None and not args.no_twins else [])
+        if args.twins_only:
+            versions = [True] if sc.fixed is not None else [False]
         for fixed in versions:
             work = Path(tempfile.mkdtemp(prefix=f"th-diag-{sc.name}-"))
             if args.keep:

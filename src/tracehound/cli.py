@@ -317,11 +317,8 @@ def investigate_cmd(
         except OSError as e:
             raise OutputNotWritable(f"cannot create {str(out_dir)!r}: {e.strerror or e}") from None
     inv = investigate(case, out_dir, on_event=lambda m: err.print(m, style="dim", markup=False, highlight=False))
-    report = inv.to_dict()
-    path = inv.out / "report.json"
-    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
     if as_json:
-        print(json.dumps(report, indent=2, default=str))
+        print(inv.report_path.read_text(), end="")
     else:
         print_investigation(inv)
 
@@ -404,6 +401,38 @@ def demo_cmd(
     from tracehound.demo import run_demo
 
     run_demo(duration, out, err)
+
+
+@app.command("explain")
+def explain_cmd(
+    mode_id: Annotated[Optional[str], typer.Argument(metavar="ID", help="A failure-mode id (see --list).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List every failure mode with its title.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the entry (or the list) as JSON.")] = False,
+) -> None:
+    """Explain a failure mode: what it is, the evidence for and against it, fixes, checks, references."""
+    from rich.markdown import Markdown
+
+    from tracehound.diagnosis.catalog import get, load_catalog
+
+    catalog = load_catalog()
+    if list_ or mode_id is None:
+        if as_json:
+            print(json.dumps([{"id": m.id, "title": m.title, "prior": m.prior} for m in catalog.values()], indent=2))
+            return
+        t = Table(box=None, pad_edge=False, show_edge=False)
+        t.add_column("id", style="bold", no_wrap=True)
+        t.add_column("failure mode", overflow="fold")
+        for m in catalog.values():
+            t.add_row(m.id, m.title)
+        out.print(t)
+        return
+    mode = get(mode_id, catalog)
+    if as_json:
+        print(json.dumps(mode.to_dict(), indent=2))
+    elif out.is_terminal:
+        out.print(Markdown(mode.to_markdown()))
+    else:
+        print(mode.to_markdown(), end="")  # piped: the Markdown itself, for files and pagers
 
 
 lab_app = typer.Typer(

@@ -61,3 +61,11 @@ class ServerFailed(TracehoundError):
     """A lab server did not start, or did not become ready in time."""
 
     exit_code = 3
+
+
+class BadCatalog(TracehoundError):
+    """A failure-mode catalog entry is unreadable or invalid (the message names file and field)."""
+
+
+class UnknownFailureMode(TracehoundError):
+    """A failure-mode id that the catalog has no entry for."""

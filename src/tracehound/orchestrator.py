@@ -181,10 +181,11 @@ def _plan_and_run(case: Case, runner: Runner, run: Callable[[Experiment], Experi
             return
 
     # A read that needs time to see a write: the flow with and without a pause between steps.
-    if case.flow is not None and len(case.flow.steps) > 1 and worst.failures and left() > 14:
-        c = min(worst.concurrency or 4, 4)
+    if case.flow is not None and len(case.flow.steps) > 1 and worst.failures and left() > 16:
+        # Several users, so the paused run still sends enough requests to compare.
+        c = max(4, min(worst.concurrency or 4, 8))
         run(flow_delay(case, c, 0.0, 4.0))
-        run(flow_delay(case, c, 1.0, 4.0))
+        run(flow_delay(case, c, 1.0, 6.0))
         if leader_clear("the flow-delay probe"):
             return
 
