@@ -1,0 +1,63 @@
+"""`tracehound investigate` end to end: the report contract, and bad input."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+from tracehound import lab
+from tracehound.lab import servers
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_target_is_one_line_and_no_diagnosis(cli, tmp_path: Path):
+    port = _free_port()
+    r = cli("investigate", f"http://127.0.0.1:{port}/x", "--out", str(tmp_path / "inv"), "--budget", "30")
+    assert r.returncode == 3, r.stderr
+    lines = [x for x in r.stderr.splitlines() if x.startswith("tracehound: error:")]
+    assert len(lines) == 1 and "unreachable" in lines[0] and "Traceback" not in r.stderr
+    assert not (tmp_path / "inv" / "report.json").exists()
+
+
+def test_bad_input_is_refused_before_any_load(cli, tmp_path: Path):
+    r = cli("investigate", "http://127.0.0.1:9/x", "--budget", "3")
+    assert r.returncode == 2 and "budget" in r.stderr and "Traceback" not in r.stderr
+    r = cli("investigate", "--flow", str(tmp_path / "missing.yaml"), "http://127.0.0.1:9")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = cli("investigate", "http://127.0.0.1:9/x", "--logs", str(tmp_path / "nope.log"))
+    assert r.returncode == 2 and "nope.log" in r.stderr
+    r = cli("investigate", "not a url")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_investigate_ranks_the_pool_for_the_demo_and_writes_the_report(cli, tmp_path: Path):
+    sc = lab.get_scenario("demo")
+    with lab.up(sc, log_dir=tmp_path / "logs") as inst:
+        try:
+            r = cli("investigate", inst.url + sc.target["path"], "--out", str(tmp_path / "inv"),
+                    "--logs", str(inst.app_log), timeout=200)
+        finally:
+            servers.guard()
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "inv" / "report.json").read_text())
+    assert rep["schema"] == "tracehound.report/1" and rep["verdict"] == "reproduced"
+    assert 0 < rep["failure_rate"] < 1 and rep["requests"] > 100
+    ids = [h["id"] for h in rep["hypotheses"]]
+    assert "db_pool_exhaustion" in ids[:3]
+    top = rep["hypotheses"][0]
+    assert top["evidence_for"] and all({"signal", "points", "why"} <= set(e) for e in top["evidence_for"])
+    assert sum(h["confidence"] for h in rep["hypotheses"]) > 0.99
+    kinds = [e["kind"] for e in rep["experiments"]]
+    assert kinds[0] == "baseline" and "sweep" in kinds and all(e["purpose"] and e["outcome"] for e in rep["experiments"])
+    agents = {a["name"]: a for a in rep["agents"]}
+    assert agents["traffic"]["status"] == "ok"
+    assert agents["logs"]["status"] == "skipped" and "--logs" in agents["logs"]["detail"]
+    assert agents["postgres"]["status"] == "skipped" and agents["postgres"]["detail"] == "no --db given"
+    assert all(Path(p).is_dir() for p in rep["runs"])
+    assert "db_pool_exhaustion" in r.stdout and "Report:" in r.stdout
