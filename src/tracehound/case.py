@@ -35,7 +35,11 @@ class Case:
     base_url: str | None = None
     sources: Sources = field(default_factory=Sources)
     budget_s: float = DEFAULT_BUDGET
+    #: The most concurrent users any experiment runs: the peak the service is meant to take.
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    #: The peak arrival rate (requests/s) clients send, when known: the sweep then steps the
+    #: arrival rate up to it (open model) instead of flooding with closed-loop users.
+    max_rate: float | None = None
     timeout_s: float = 10.0
     symptom: str | None = None
 
@@ -51,6 +55,8 @@ class Case:
             raise BadTarget("--budget must be at least 10 seconds")
         if not 1 <= self.max_concurrency <= 1000:
             raise BadTarget("--max-concurrency must be between 1 and 1000")
+        if self.max_rate is not None and not 0 < self.max_rate <= 100_000:
+            raise BadTarget("--max-rate must be above 0 and at most 100000 requests/s")
 
     @property
     def origin(self) -> str:

@@ -282,7 +282,8 @@ def investigate_cmd(
     browser: Annotated[Optional[str], typer.Option("--browser", help="Page URL to load in headless Chromium.")] = None,
     symptom: Annotated[Optional[str], typer.Option("--symptom", help="The symptom as reported, for the report.")] = None,
     budget: Annotated[str, typer.Option("--budget", help="Time for the whole investigation (seconds, or 90s, 2m).")] = "120",
-    max_concurrency: Annotated[int, typer.Option("--max-concurrency", help="Most concurrent users any experiment uses.")] = 32,
+    max_concurrency: Annotated[int, typer.Option("--max-concurrency", help="Peak concurrent users the service should take; no experiment goes beyond.")] = 32,
+    max_rate: Annotated[Optional[float], typer.Option("--max-rate", help="Peak requests/s clients send: sweep arrival rates up to it instead of users.")] = None,
     timeout: Annotated[str, typer.Option("--timeout", help="Per-request timeout.")] = "10s",
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for report.json and the runs (default .tracehound/runs/<time>-investigation).")] = None,
     as_json: Annotated[bool, typer.Option("--json-report", help="Print report.json to stdout instead of the summary.")] = False,
@@ -310,7 +311,8 @@ def investigate_cmd(
     case = Case(target=target, flow=flow_obj, base_url=url if flow_obj else None,
                 sources=Sources(logs=list(logs), db=db, redis=redis, code=code, metrics=metrics, browser=browser),
                 budget_s=parse_duration(budget if budget[-1:].isalpha() else budget + "s"),
-                max_concurrency=max_concurrency, timeout_s=parse_duration(timeout), symptom=symptom)
+                max_concurrency=max_concurrency, max_rate=max_rate, timeout_s=parse_duration(timeout),
+                symptom=symptom)
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)

@@ -201,6 +201,13 @@ def sweep_level(case: Case, concurrency: int, seconds: float) -> Experiment:
                       with_canary=True)
 
 
+def rate_level(case: Case, rate: float, seconds: float) -> Experiment:
+    return Experiment("sweep", f"{rate:g} requests/s arriving: does failure grow with the arrival rate?",
+                      LoadShape(rate=rate, duration=seconds, open_model=True, concurrency=case.max_concurrency,
+                                max_connections=case.max_concurrency),
+                      rate=rate, concurrency=case.max_concurrency, with_canary=True)
+
+
 def low_rate(case: Case, seconds: float, rate: float, users: int) -> Experiment:
     return Experiment("low_rate", f"{rate:g} req/s for {seconds:.0f} s with fresh users: do failures begin "
                       "after a time, or stay after the load?",
@@ -282,4 +289,4 @@ def _literal(text: str) -> str:
 
 
 __all__ = ["CANARY_NAME", "canary_path", "Experiment", "Runner", "baseline", "confirm", "flow_delay", "idle_gap",
-           "low_rate", "sweep_level"]
+           "low_rate", "rate_level", "sweep_level"]

@@ -18,7 +18,8 @@ from tracehound import __version__
 from tracehound.agents.base import AgentResult
 from tracehound.case import Case
 from tracehound.diagnosis.scoring import Hypothesis, score
-from tracehound.experiments import Experiment, Runner, baseline, confirm, flow_delay, idle_gap, low_rate, sweep_level
+from tracehound.experiments import (Experiment, Runner, baseline, confirm, flow_delay, idle_gap, low_rate, rate_level,
+                                    sweep_level)
 from tracehound.failure_modes import NONE
 from tracehound.probe.run import iso, prepare_run_dir, utc_now
 
@@ -66,7 +67,7 @@ class Investigation:
             "tool": {"name": "tracehound", "version": __version__},
             "verdict": self.verdict,
             "case": {**self.case.describe(), "symptom": self.case.symptom, "budget_s": self.case.budget_s,
-                     "max_concurrency": self.case.max_concurrency},
+                     "max_concurrency": self.case.max_concurrency, "max_rate": self.case.max_rate},
             "started_at": self.started,
             "seconds": round(self.seconds, 2),
             "failure_rate": round(self.failure_rate, 5),
@@ -148,13 +149,18 @@ def _plan_and_run(case: Case, runner: Runner, run: Callable[[Experiment], Experi
     level_s = min(8.0, max(4.0, 6 * slow))
     runner.canary_alone(2.0)
 
-    # Concurrency sweep, stopping at the knee.
-    levels = sorted({lv for lv in (4, 12, case.max_concurrency) if lv <= case.max_concurrency} | {min(4, case.max_concurrency)})
+    # Load sweep up to the stated peak, stopping at the knee: arrival rates when the peak rate
+    # is known, concurrent users otherwise.
     worst: Experiment = base
-    for lv in levels:
+    mc = case.max_concurrency
+    if case.max_rate is not None:
+        sweep = [rate_level(case, r, level_s) for r in sorted({case.max_rate / 4, case.max_rate / 2, case.max_rate})]
+    else:
+        sweep = [sweep_level(case, lv, level_s) for lv in sorted({lv for lv in (4, 12, mc) if lv <= mc} | {min(4, mc)})]
+    for exp in sweep:
         if left() < level_s + 15:
             break
-        e = run(sweep_level(case, lv, level_s))
+        e = run(exp)
         if e.failure_rate > worst.failure_rate:
             worst = e
         if e.failure_rate >= 0.5:
@@ -183,7 +189,7 @@ def _plan_and_run(case: Case, runner: Runner, run: Callable[[Experiment], Experi
     # A read that needs time to see a write: the flow with and without a pause between steps.
     if case.flow is not None and len(case.flow.steps) > 1 and worst.failures and left() > 16:
         # Several users, so the paused run still sends enough requests to compare.
-        c = max(4, min(worst.concurrency or 4, 8))
+        c = min(max(4, min(worst.concurrency or 4, 8)), case.max_concurrency)
         run(flow_delay(case, c, 0.0, 4.0))
         run(flow_delay(case, c, 1.0, 6.0))
         if leader_clear("the flow-delay probe"):
