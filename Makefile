@@ -29,7 +29,7 @@ test: deps venv
 	$(BIN)/python -m pytest -q
 
 demo: venv
-	$(BIN)/tracehound demo
+	$(BIN)/tracehound demo --investigate
 
 bench: deps venv
 	$(BIN)/python benchmarks/loadgen.py

@@ -338,6 +338,29 @@ def test_up_wires_and_removes_an_instance() -> None:
         assert not any(p.exists() for p in paths)
 
 
+def test_instance_env_wins_over_the_app_env(tmp_path: Path) -> None:
+    folder = tmp_path / "greeters"
+    folder.mkdir()
+    (folder / "hello.py").write_text(HELLO_APP)
+    (folder / SCENARIO_FILE).write_text(yaml.safe_dump({
+        "name": "greeters",
+        "failure_mode": "none",
+        "symptom": "nothing fails",
+        "app": {
+            "module": "hello:app",
+            "instances": 2,
+            "env": {"GREETING": "everybody"},
+            "instance_env": {1: {"GREETING": "node one"}},
+        },
+        "target": {"path": "/"},
+        "load": {"concurrency": 1, "duration": 1},
+    }))
+    with no_orphans():
+        with lab.up(load_scenario(folder)) as inst:
+            bodies = [get(u + "/")[1] for u in inst.app_urls]
+    assert bodies == [b"hello from everybody", b"hello from node one"]
+
+
 def test_check_reproduces_the_demo_and_passes_the_slow_control(tmp_path: Path) -> None:
     with no_orphans():
         results = lab.check(list(FAST), log_dir=tmp_path)

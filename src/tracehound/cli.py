@@ -398,11 +398,30 @@ def show_cmd(
 @app.command("demo")
 def demo_cmd(
     duration: Annotated[str, typer.Option("-d", "--duration", help="How long to probe.")] = "8s",
+    investigate: Annotated[bool, typer.Option("--investigate", help="Start the lab's demo scenario and investigate it (what `make demo` runs).")] = False,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="With --investigate: folder for report.json and the runs.")] = None,
 ) -> None:
-    """Start the built-in intermittently failing service and probe it."""
-    from tracehound.demo import run_demo
+    """Start a built-in intermittently failing service and probe it, or investigate it."""
+    if not investigate:
+        from tracehound.demo import run_demo
 
-    run_demo(duration, out, err)
+        run_demo(duration, out, err)
+        return
+    from tracehound import lab
+    from tracehound.case import Case
+    from tracehound.lab import servers
+    from tracehound.orchestrator import investigate as run_investigation
+
+    sc = lab.get_scenario("demo")
+    err.print(f"starting the lab's demo scenario: {sc.symptom}", style="dim", markup=False)
+    with lab.up(sc) as inst:
+        cfg = sc.probe_config(inst.url)
+        case = Case(target=cfg.target, symptom=sc.symptom, budget_s=90)
+        try:
+            inv = run_investigation(case, out_dir, on_event=lambda m: err.print(m, style="dim", markup=False, highlight=False))
+        finally:
+            servers.guard()
+    print_investigation(inv)
 
 
 @app.command("explain")

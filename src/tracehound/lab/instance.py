@@ -101,8 +101,8 @@ def up(scenario: str | Scenario, fixed: bool = False, log_dir: Path | None = Non
         apps = []
         for i in range(dep.app.instances):
             name = "app" if i == 0 else f"app-{i}"
-            ienv = {**env, "APP_INSTANCE": str(i), **dep.app.instance_env.get(i, {})}
-            srv = stack.enter_context(_serve(dep.app, sc, code_dir, log_dir / f"{name}.log", ienv, name))
+            ienv = {"APP_INSTANCE": str(i), **dep.app.instance_env.get(i, {})}
+            srv = stack.enter_context(_serve(dep.app, sc, code_dir, log_dir / f"{name}.log", env, name, ienv))
             apps.append(srv)
             logs[name] = srv.log
             procs[name] = srv.process  # type: ignore[assignment]
@@ -133,12 +133,17 @@ def up(scenario: str | Scenario, fixed: bool = False, log_dir: Path | None = Non
         )
 
 
-def _serve(spec: AppSpec, sc: Scenario, code_dir: Path, log: Path, env: dict[str, str], name: str):  # type: ignore[no-untyped-def]
+def _serve(  # type: ignore[no-untyped-def]
+    spec: AppSpec, sc: Scenario, code_dir: Path, log: Path, env: dict[str, str], name: str,
+    instance_env: dict[str, str] | None = None,
+):
+    """Serve one app process; its environment is the wiring, then the app's ``env``, then the
+    instance's own (the most specific wins)."""
     return servers.app_server(
         spec.module,
         code_dir,
         log,
-        env={**env, **spec.env},
+        env={**env, **spec.env, **(instance_env or {})},
         server=spec.server,
         workers=spec.workers,
         worker_class=spec.worker_class,
