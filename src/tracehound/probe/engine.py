@@ -33,6 +33,12 @@ perf_ns = time.perf_counter_ns
 
 _CANCELLED = ERROR_CODE["cancelled"]
 
+#: A request written on a reused connection whose previous response ended less than this long
+#: before is sent again on a new connection if the connection dies before any byte of response
+#: (see :meth:`Conn.connection_lost`). Longer idle gaps are not retried: a request that meets an
+#: idle keep-alive timeout is a failure real clients see too.
+REUSE_RETRY_IDLE_NS = 20_000_000
+
 
 class ConnectFailure(Exception):
     def __init__(self, kind: str, message: str) -> None:
@@ -240,6 +246,14 @@ class Conn(asyncio.Protocol):
             if exc is None and self.slow and self.headers_done and not self.framed and self.status:
                 self._complete_slow(now, keep=False)  # body delimited by the close
                 return
+            if (
+                not self.first
+                and self.carried
+                and self.start - self.last_end < REUSE_RETRY_IDLE_NS
+                and (exc is None or isinstance(exc, (ConnectionResetError, BrokenPipeError)))
+            ):
+                self._retry_elsewhere()
+                return
             if exc is None:
                 kind = "remote_disconnected"
                 msg = (
@@ -256,6 +270,22 @@ class Conn(asyncio.Protocol):
             self._fail(now, kind, msg, close=False)
         elif self.owner is not None:
             self.owner.on_idle_lost(self)
+
+    def _retry_elsewhere(self) -> None:
+        """Hand the request back to its owner, unrecorded, to be sent once more on a new connection.
+
+        The server closed this reused connection right after its previous response, without a
+        ``Connection: close`` (uvicorn after an unhandled exception, a server capping requests per
+        connection), and the request was written before the close arrived. Nothing of a response
+        came, so the server cannot have answered it; browsers and HTTP client pools send such a
+        request again on a new connection, and recording the artifact would inflate failures.
+        The retry goes on a new connection, which carries nothing yet: it is never retried again.
+        """
+        e = self.e
+        self.busy = False
+        e.inflight -= 1
+        e.retried += 1
+        self.owner.retry(self)
 
     # -- httptools callbacks (the general path) ----------------------------------------------
     def _start_slow(self) -> None:
@@ -523,6 +553,8 @@ class Engine:
         self.addrs: dict[Endpoint, tuple[str, int]] = {}
         self.late = 0
         self.dropped = 0
+        #: Requests sent again on a new connection after a reused one closed under them.
+        self.retried = 0
         self._ssl: ssl.SSLContext | None = None
         self._insecure = insecure
         self._ca_file = ca_file
@@ -682,24 +714,25 @@ class ClosedVU:
         else:
             e.loop.create_task(self._connect_send(seq))
 
-    async def _connect_send(self, seq: int) -> None:
+    async def _connect_send(self, seq: int, intended: int = 0) -> None:
         e = self.e
         start = perf_ns()
+        intended = intended or start
         try:
             conn, cns = await e.connect(self.spec.ep)
         except ConnectFailure as f:
-            e.record_unsent(self.spec, seq, self.id, start, start, f.kind, f.message, perf_ns() - start)
+            e.record_unsent(self.spec, seq, self.id, intended, start, f.kind, f.message, perf_ns() - start)
             self.conn = None
             self.go()
             return
         if e.stopping and e.interrupted:
             conn.close()
-            e.record_unsent(self.spec, seq, self.id, start, start, "cancelled", "run ended before the request was sent")
+            e.record_unsent(self.spec, seq, self.id, intended, start, "cancelled", "run ended before the request was sent")
             self.go()
             return
         conn.owner = self
         self.conn = conn
-        conn.send(self.spec, seq, self.id, start, cns, self)
+        conn.send(self.spec, seq, self.id, intended, cns, self)
 
     def on_response(self, conn: Conn) -> None:
         e = self.e
@@ -715,6 +748,12 @@ class ClosedVU:
     def on_idle_lost(self, conn: Conn) -> None:
         if self.conn is conn:
             self.conn = None
+
+    def retry(self, conn: Conn) -> None:
+        """Send ``conn``'s request again on a new connection (:meth:`Conn._retry_elsewhere`)."""
+        if self.conn is conn:
+            self.conn = None
+        self.e.loop.create_task(self._connect_send(conn.seq, conn.intended))
 
 
 class OpenDispatcher:
@@ -824,8 +863,30 @@ class OpenDispatcher:
             self._next_pending()
             e._check_done()
             return
+        if e.stopping and e.interrupted:
+            conn.close()
+            self.nconns -= 1
+            e.record_unsent(spec, seq, -1, intended, start, "cancelled",  # type: ignore[arg-type]
+                            "run ended before the request was sent")
+            e._check_done()
+            return
         conn.owner = self
         conn.send(spec, seq, conn.id, intended, cns, self)  # type: ignore[arg-type]
+
+    def retry(self, conn: Conn) -> None:
+        """Send ``conn``'s request again on a new connection (:meth:`Conn._retry_elsewhere`).
+
+        The new connection takes the lost one's place in ``nconns``; the retry counts as a driver
+        meanwhile, so the run cannot end while it connects.
+        """
+        self.e.driver_started()
+        self.e.loop.create_task(self._retry(conn.seq, conn.intended))
+
+    async def _retry(self, seq: int, intended: int) -> None:
+        try:
+            await self._connect_send(seq, intended)
+        finally:
+            self.e.driver_exited()
 
     def _next_pending(self) -> None:
         if self.pending and self.nconns < self.max_conns and not self.e.stopping:
@@ -871,6 +932,11 @@ class _Waiter:
 
     def on_idle_lost(self, conn: Conn) -> None:
         self.vu.conns.pop(conn.ep, None)
+
+    def retry(self, conn: Conn) -> None:
+        """The request is to be sent again on a new connection: :meth:`FlowVU.step` does it."""
+        if not self.fut.done():
+            self.fut.set_result(None)
 
 
 class FlowVU:
@@ -961,24 +1027,30 @@ class FlowVU:
             e.record_unsent(spec, seq, self.id, intended, start, "other", f"step {step.name!r} cannot be sent: {exc}")
             return False
         spec = Spec(e.buf, data, ep, step.method, path, step.name, step.captures, self.env)
-        conn = self.conns.get(ep)
-        cns = 0
-        if conn is None or conn.closed:
-            try:
-                conn, cns = await e.connect(ep)
-            except ConnectFailure as f:
-                e.record_unsent(spec, seq, self.id, intended, start, f.kind, f.message, perf_ns() - start)
-                return False
-            self.conns[ep] = conn
-        if e.stopping and e.interrupted:
-            e.record_unsent(spec, seq, self.id, intended, start, "cancelled", "run ended before the request was sent")
-            return None
-        fut = e.loop.create_future()
-        conn.send(spec, seq, self.id, intended, cns, _Waiter(fut, self))
-        await fut
-        if conn.closed:
-            self.conns.pop(ep, None)
-        return conn.result_ok and 0 < conn.result_status < 400
+        while True:
+            conn = self.conns.get(ep)
+            cns = 0
+            if conn is None or conn.closed:
+                try:
+                    conn, cns = await e.connect(ep)
+                except ConnectFailure as f:
+                    e.record_unsent(spec, seq, self.id, intended, start, f.kind, f.message, perf_ns() - start)
+                    return False
+                self.conns[ep] = conn
+            if e.stopping and e.interrupted:
+                e.record_unsent(spec, seq, self.id, intended, start, "cancelled", "run ended before the request was sent")
+                return None
+            fut = e.loop.create_future()
+            conn.send(spec, seq, self.id, intended, cns, _Waiter(fut, self))
+            answered = await fut
+            if conn.closed and self.conns.get(ep) is conn:
+                del self.conns[ep]
+            if answered is not None:
+                return conn.result_ok and 0 < conn.result_status < 400
+            # A reused connection closed under the request (Conn._retry_elsewhere): once more on
+            # a new connection, which carries nothing yet and so is never retried again.
+            intended = conn.intended
+            start = perf_ns()
 
 
 def _placeholders(step: Step) -> dict[str, str]:

@@ -266,6 +266,7 @@ async def run_engine(
         "issued": e.issued,
         "completed": len(buf),
         "dropped": e.dropped,
+        "retried_on_new_connection": e.retried,
         "interrupted": e.interrupted,
         "stop_reason": stop_reason,
         "connections": next(e.conn_ids),
@@ -412,6 +413,7 @@ def probe(
             "issued": counts.get("issued"),
             "dropped": counts.get("dropped", 0),
             "connections": counts.get("connections"),
+            "retried_on_new_connection": counts.get("retried_on_new_connection", 0),
         },
         body_samples_capped=bool(counts.get("body_samples_capped")),
     )

@@ -128,6 +128,7 @@ def run_workers(
     counts: dict[str, Any] = {
         "issued": sum(c.get("issued", 0) for c in done.values()),
         "dropped": sum(c.get("dropped", 0) for c in done.values()),
+        "retried_on_new_connection": sum(c.get("retried_on_new_connection", 0) for c in done.values()),
         "connections": sum(c.get("connections", 0) or 0 for c in done.values()),
         "interrupted": interrupted or any(c.get("interrupted") for c in done.values()) or len(done) < len(procs),
         "body_samples_capped": any(c.get("body_samples_capped") for c in done.values()),
