@@ -234,10 +234,9 @@ def flow_delay(case: Case, concurrency: int, delay: float, seconds: float) -> Ex
 
 
 def confirm(exp: Experiment, seconds: float) -> Experiment:
-    shape = replace(exp.shape, duration=seconds, requests=None)
-    return replace(Experiment(exp.kind, exp.purpose, shape), kind="confirm",
-                   purpose=f"the condition that failed most ({exp.name}), again: does it reproduce?",
-                   concurrency=exp.concurrency, rate=exp.rate, delay_s=exp.delay_s, flow=exp.flow)
+    return Experiment("confirm", f"the condition that failed most ({exp.name}), again: does it reproduce?",
+                      replace(exp.shape, duration=seconds, requests=None),
+                      concurrency=exp.concurrency, rate=exp.rate, delay_s=exp.delay_s, flow=exp.flow)
 
 
 def _gap_flow(case: Case, gaps: list[float]) -> Flow:
