@@ -1,4 +1,4 @@
-"""``tracehound demo``: the built-in service fails under load, and nothing outlives the demo."""
+"""``tracehound demo``: the lab's demo scenario fails under load, and nothing outlives the demo."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-DEMO_SERVICE = "tracehound.demo_service"
-
-
 def demo_services(parent: int) -> list[int]:
-    """Pids of live demo services started by the demo process ``parent`` (zombies excluded)."""
+    """Pids of live demo services started by the demo process ``parent`` (zombies excluded).
+
+    The lab serves each scenario's code from a temp folder named after the process that started it.
+    """
+    marker = f"tracehound-{parent}-lab-demo-code"
     found = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -27,7 +28,7 @@ def demo_services(parent: int) -> list[int]:
         except OSError:
             continue
         args = [a.decode(errors="replace") for a in argv]
-        if DEMO_SERVICE in args and "--parent" in args and str(parent) in args and state != "Z":
+        if any(marker in a for a in args) and state != "Z":
             found.append(int(d))
     return found
 
@@ -64,7 +65,7 @@ def only_run(cwd: Path) -> Path:
     return runs[0]
 
 
-def test_demo_shows_load_dependent_503s_and_stops_its_service(tmp_path):
+def test_demo_shows_load_dependent_500s_and_stops_its_service(tmp_path):
     p = start_demo(tmp_path, "-d", "4s")
     stdout, stderr = finish(p, timeout=90)
     assert p.returncode == 0, stderr
@@ -72,12 +73,13 @@ def test_demo_shows_load_dependent_503s_and_stops_its_service(tmp_path):
     assert m, stdout
     total, ok, failed = (int(g.replace(",", "")) for g in m.groups())
     assert ok > 0 and failed > 0 and total >= ok + failed
-    assert re.search(r"^Status 200: [\d,]+ .*503: [\d,]+", stdout, re.MULTILINE), stdout
-    assert "connection pool exhausted (4/4), timed out after 0.1s" in stdout
+    assert re.search(r"^Status 200: [\d,]+ .*500: [\d,]+", stdout, re.MULTILINE), stdout
+    assert "HTTP 500: Internal Server Error" in stdout
+    assert re.search(r"The service's own log has [\d,]+ tracebacks", stdout), stdout
 
     status = pq.read_table(only_run(tmp_path) / "requests.parquet", columns=["status"]).column("status").to_numpy()
-    assert (status == 200).any() and (status == 503).any()
-    assert set(status.tolist()) <= {200, 503}
+    assert (status == 200).any() and (status == 500).any()
+    assert set(status.tolist()) <= {200, 500}
     assert not demo_services(p.pid), "the demo left its service running"
 
 
@@ -109,3 +111,13 @@ def test_service_exits_by_itself_when_the_demo_is_killed(tmp_path):
         p.communicate()
         for pid in demo_services(p.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_bad_input_gets_one_line_and_no_service(tmp_path):
+    for args in (["-d", "0"], ["-d", "soon"], ["--colour"]):
+        p = start_demo(tmp_path, *args)
+        stdout, stderr = finish(p, timeout=30)
+        assert p.returncode == 2, (args, stderr)
+        assert len(stderr.strip().splitlines()) == 1 and stderr.startswith("tracehound: error:"), (args, stderr)
+        assert "Traceback" not in stderr + stdout
+    assert not (tmp_path / ".tracehound").exists()

@@ -401,7 +401,7 @@ def demo_cmd(
     investigate: Annotated[bool, typer.Option("--investigate", help="Start the lab's demo scenario and investigate it (what `make demo` runs).")] = False,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="With --investigate: folder for report.json and the runs.")] = None,
 ) -> None:
-    """Start a built-in intermittently failing service and probe it, or investigate it."""
+    """Start the lab's demo scenario and probe it (with --investigate: investigate it)."""
     if not investigate:
         from tracehound.demo import run_demo
 

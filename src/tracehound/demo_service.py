@@ -1,4 +1,4 @@
-"""The demo's built-in service: an orders API whose database pool runs dry under load.
+"""A minimal orders API whose database pool runs dry under load: the prober tests' target.
 
 A plain ASGI app. Every ``/orders`` request checks a "connection" out of a pool of four (an
 ``asyncio.Semaphore``) and holds it for 15–30 ms of simulated query time. A request that waits
@@ -7,7 +7,7 @@ as a real pool with a checkout timeout would. A handful of concurrent users neve
 long; two dozen often do.
 
 Run: ``python -m tracehound.demo_service PORT [--parent PID]``. With ``--parent`` the service
-shuts itself down when that process is gone, so it cannot outlive a killed demo.
+shuts itself down when that process is gone, so it cannot outlive whoever started it.
 """
 
 from __future__ import annotations

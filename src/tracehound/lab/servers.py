@@ -238,12 +238,23 @@ class Process:
     def failed(self, what: str) -> ServerFailed:
         code = self.popen.returncode if self.popen is not None else None
         why = f"exited with status {code}" if code is not None else "still not ready"
-        tail = self.tail()
-        detail = f"; last lines of {self.log}:\n{tail}" if tail else f"; log: {self.log}"
+        last = _last_line(self.tail())
+        detail = f"; see {self.log}, which ends: {last}" if last else f"; log: {self.log}"
         return ServerFailed(f"{self.name} {why} {what}{detail}")
 
     def bind_failed(self) -> bool:
         return not self.alive() and any(s in self.tail().lower() for s in _BIND_FAILURES)
+
+
+def _last_line(text: str) -> str:
+    """The last line of a log tail that says something (one line, for a one-line error)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+def _first_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[0] if lines else ""
 
 
 def _killpg(pgid: int, sig: int) -> None:
@@ -434,7 +445,7 @@ class Postgres:
             raise ServerFailed(f"psql did not finish within 120s ({file or sql})") from None
         if done.returncode != 0:
             what = str(file) if file is not None else (sql or "")[:120]
-            raise ServerFailed(f"psql failed on {what}: {done.stderr.strip()}")
+            raise ServerFailed(f"psql failed on {what}: {_first_line(done.stderr)}")
         return done.stdout
 
 
