@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import asyncio
 import random
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import bcrypt
-from fastapi.concurrency import run_in_threadpool
 from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel
 
@@ -24,6 +25,7 @@ log = logging.getLogger("accounts")
 app = FastAPI(title="accounts")
 ACCOUNTS = load_accounts()
 SESSIONS = Sessions()
+PASSWORD_CHECKS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="bcrypt")
 
 
 class Credentials(BaseModel):
@@ -47,7 +49,9 @@ async def health() -> dict:
 @app.post("/api/auth/login")
 async def login(body: Credentials) -> dict:
     account = ACCOUNTS.get(body.email.strip().lower())
-    if account is None or not await run_in_threadpool(bcrypt.checkpw, body.password.encode(), account.password_hash):
+    if account is None or not await asyncio.get_running_loop().run_in_executor(
+        PASSWORD_CHECKS, bcrypt.checkpw, body.password.encode(), account.password_hash
+    ):
         log.info("failed sign-in for %s", body.email)
         raise HTTPException(status_code=401, detail="wrong email or password")
     token = SESSIONS.open(account)
