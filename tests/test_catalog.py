@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
-import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,8 +27,7 @@ DOCS = ROOT / "docs" / "failure-modes"
 
 def _import_agents() -> None:
     """Agents register their namespaced signals when imported."""
-    for mod in pkgutil.walk_packages(tracehound.agents.__path__, "tracehound.agents."):
-        importlib.import_module(mod.name)
+    tracehound.agents.import_all()
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -4,6 +4,16 @@ An agent never names a cause, never prints, and never imports another agent or t
 When its source is missing or it fails, the orchestrator shows it as ``skipped: why``.
 """
 
+import importlib
+import pkgutil
+
 from tracehound.agents.base import AgentResult, Finding
 
-__all__ = ["AgentResult", "Finding"]
+
+def import_all() -> None:
+    """Import every agent module, so that every namespaced signal (``log:``, ``pg:`` …) is registered."""
+    for mod in pkgutil.iter_modules(__path__, __name__ + "."):
+        importlib.import_module(mod.name)
+
+
+__all__ = ["AgentResult", "Finding", "import_all"]

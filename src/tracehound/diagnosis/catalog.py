@@ -564,6 +564,9 @@ def signals_markdown(catalog: Mapping[str, FailureMode]) -> str:
 
 def render_docs(catalog: Mapping[str, FailureMode] | None = None) -> dict[str, str]:
     """The docs pages by file name: one per entry, ``README.md`` (the index) and ``signals.md``."""
+    from tracehound.agents import import_all
+
+    import_all()  # the agents register the namespaced signals signals.md describes
     catalog = load_catalog() if catalog is None else catalog
     pages = {"README.md": _generated("src/tracehound/diagnosis/catalog/") + index_markdown(catalog),
              "signals.md": _generated("src/tracehound/diagnosis/catalog/") + signals_markdown(catalog)}

@@ -1,0 +1,7 @@
+"""``python -m tracehound.review --docs docs/rules``: generate the rules' pages."""
+
+import sys
+
+from tracehound.review.rules import main
+
+sys.exit(main())

@@ -1,0 +1,139 @@
+"""The reviewer: load a code base, run every rule, and place each finding on the routes it affects."""
+
+from __future__ import annotations
+
+import ast
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tracehound.review.project import BadCodePath, Function, Module, Project, Route, Skipped
+from tracehound.review.rules import CHECKS, Hit, Rule, all_rules
+
+
+@dataclass
+class Violation:
+    """One finding: a rule, a place in a file (1-based line and column), a message, and the routes it is on."""
+
+    rule: Rule
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    message: str
+    confidence: float
+    routes: list[Route] = field(default_factory=list)
+    function: str | None = None
+
+    @property
+    def code(self) -> str:
+        return self.rule.code
+
+    def location(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.rule.code, "name": self.rule.name, "severity": self.rule.severity, "path": self.path,
+                "line": self.line, "col": self.col, "end_line": self.end_line, "end_col": self.end_col,
+                "message": self.message, "signal": self.rule.signal, "links": list(self.rule.links),
+                "confidence": round(self.confidence, 2), "function": self.function,
+                "routes": sorted({r.label for r in self.routes})}
+
+
+@dataclass
+class Review:
+    root: Path
+    violations: list[Violation]
+    skipped: list[Skipped]
+    files: int
+    routes: list[Route]
+    #: Rules that crashed on this code (a bug of tracehound): "TH401: KeyError …", with the traceback.
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    project: Project | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"root": str(self.root), "files": self.files,
+                "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+                "routes": sorted({r.label for r in self.routes}),
+                "violations": [v.to_dict() for v in self.violations],
+                "errors": [e for e, _ in self.errors]}
+
+
+def review(path: str | Path, select: Iterable[str] | None = None) -> Review:
+    """Review the Python code under ``path`` (a folder or a file) with every rule, or the ``select``ed codes.
+
+    Unparsable files are skipped (listed in ``Review.skipped``); a missing path, or one without any
+    Python file, raises :class:`BadCodePath`.
+    """
+    root = Path(path)
+    project = Project.load(root)
+    if not project.modules and not project.skipped:
+        raise BadCodePath(f"{root}: no Python files to review")
+    rules = all_rules()
+    wanted = {c.upper() for c in select} if select else set(rules)
+    unknown = wanted - set(rules)
+    if unknown:
+        raise BadCodePath(f"unknown rule {sorted(unknown)[0]}", hint=f"known: {', '.join(rules)}")
+    out: list[Violation] = []
+    errors: list[tuple[str, str]] = []
+    for r, check in sorted(CHECKS, key=lambda rc: rc[0].code):
+        if r.code not in wanted:
+            continue
+        try:
+            out += [_violation(project, r, hit) for hit in check(project)]
+        except Exception as e:  # noqa: BLE001 - one rule's bug must not hide the others' findings
+            errors.append((f"{r.code} failed: {type(e).__name__}: {e}", traceback.format_exc()))
+    unique = {(v.code, v.path, v.line, v.col, v.message): v for v in out}
+    violations = sorted(unique.values(), key=lambda v: (v.path, v.line, v.col, v.code))
+    return Review(root, violations, project.skipped, len(project.modules), project.routes, errors, project)
+
+
+def _violation(project: Project, rule: Rule, hit: Hit) -> Violation:
+    node, scope = hit.node, hit.scope
+    module = scope.module
+    line = getattr(node, "lineno", 1)
+    col = getattr(node, "col_offset", 0) + 1
+    end_line = getattr(node, "end_lineno", None) or line
+    end_col = (getattr(node, "end_col_offset", None) or col - 1) + 1
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        end_line, end_col = line, col + len(f"def {node.name}")
+    confidence = hit.confidence if hit.confidence is not None else rule.confidence
+    return Violation(rule, module.rel, line, col, end_line, end_col, hit.message, confidence,
+                     sorted(_routes(project, hit), key=lambda r: r.label),
+                     scope.qualname if isinstance(scope, Function) else None)
+
+
+def _routes(project: Project, hit: Hit) -> set[Route]:
+    """The routes a finding is on: those reaching its function, or using the global or the
+    ``app.state`` attribute its statement defines."""
+    if hit.extra_routes:
+        return set(hit.extra_routes)
+    module = hit.scope.module
+    if hit.global_name:
+        return project.routes_using_global(module, hit.global_name)
+    if isinstance(hit.scope, Function):
+        found = project.routes_of(hit.scope)
+        if found:
+            return found
+    stmt = _statement(module, hit.node)
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+    out: set[Route] = set()
+    for t in targets:
+        if isinstance(t, ast.Name) and isinstance(hit.scope, Module):
+            out |= project.routes_using_global(module, t.id)
+        elif isinstance(t, ast.Attribute) and isinstance(t.value, ast.Attribute) and t.value.attr == "state":
+            out |= project.routes_using_state(t.attr)
+    return out
+
+
+def _statement(module: Module, node: ast.AST) -> ast.AST:
+    parents = module.parents
+    while node in parents and not isinstance(node, ast.stmt):
+        node = parents[node]
+    return node
+
+
+__all__ = ["Review", "Violation", "review"]
