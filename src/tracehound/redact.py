@@ -31,7 +31,13 @@ _JSON_PAIR = re.compile(rf'(?i)("[\w.-]*{_SECRET_WORD}[\w.-]*"\s*:\s*)"(?:[^"\\]
 _KV_PAIR = re.compile(rf"(?i)(\b[\w.-]*{_SECRET_WORD}[\w.-]*=)[^&\s,;\"]+")
 _JWT = re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w\-.~+/=]{8,}")
-_URL_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:]+(?::[^/@\s]*)?@")
+# The user part may be empty: ``redis://:password@host``.
+_URL_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:]*(?::[^/@\s]*)?@")
+# 'key': 'value' pairs as Python prints dicts (headers and payloads in error messages).
+_QUOTED_PAIR = re.compile(rf"(?i)('[\w.-]*{_SECRET_WORD}[\w.-]*'\s*:\s*)'(?:[^'\\]|\\.)*'?")
+# "Name: value" lines of credential headers quoted in free text (logs, error messages, dumps).
+_HEADER_LINE = re.compile(r"(?i)\b(authorization|proxy-authorization|cookie|set-cookie|x-[\w-]*(?:token|key|secret))"
+                          r"(\s*:\s*)[^\r\n\"']+")
 
 
 def is_secret_header(name: str) -> bool:
@@ -41,10 +47,13 @@ def is_secret_header(name: str) -> bool:
 
 
 def redact_text(text: str) -> str:
-    """Mask credentials inside free text: JSON and form pairs, JWTs, bearer tokens, URL userinfo."""
+    """Mask credentials inside free text: JSON, dict and form pairs, credential header lines, JWTs,
+    bearer tokens, URL userinfo."""
     if not text:
         return text
     text = _JSON_PAIR.sub(lambda m: m.group(1) + '"' + MASK + '"', text)
+    text = _QUOTED_PAIR.sub(lambda m: m.group(1) + "'" + MASK + "'", text)
+    text = _HEADER_LINE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     text = _KV_PAIR.sub(lambda m: m.group(1) + MASK, text)
     text = _JWT.sub(MASK, text)
     text = _BEARER.sub(lambda m: m.group(1) + " " + MASK, text)

@@ -1,0 +1,185 @@
+"""Past work under a folder: probe and imported runs, investigations, verifications (``tracehound runs``).
+
+Each kind of folder says what it is by the file it holds: ``report.json`` an investigation,
+``verify.json`` a verification, ``run.json`` with ``requests.parquet`` a run. Investigations and
+verifications keep their own runs inside (``runs/``); they are listed once, as themselves, and
+:func:`run_folders` reaches inside them for those who want every run (``tracehound sql``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tracehound.errors import BadRun
+from tracehound.probe.run import META_FILE, REQUESTS_FILE, RUNS_DIR, iso
+
+REPORT_FILE = "report.json"
+VERIFY_FILE = "verify.json"
+#: How deep under the folder given past work is looked for (a run folder stops the descent).
+MAX_DEPTH = 4
+
+
+@dataclass
+class PastWork:
+    """One line of ``tracehound runs``."""
+
+    path: Path
+    #: probe | import | investigation | verify
+    kind: str
+    started_at: str | None
+    target: str
+    requests: int | None
+    failures: int | None
+    #: A run: complete | interrupted | failed; an investigation: reproduced | not_reproduced; a verify: pass | fail.
+    verdict: str | None
+    #: An investigation's leading failure mode; a verification's SLO.
+    detail: str | None = None
+    confidence: float | None = None
+
+    @property
+    def failure_rate(self) -> float | None:
+        if self.requests is None or self.failures is None:
+            return None
+        return self.failures / self.requests if self.requests else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        rate = self.failure_rate
+        return {"path": str(self.path), "kind": self.kind, "started_at": self.started_at, "target": self.target,
+                "requests": self.requests, "failures": self.failures,
+                "failure_rate": None if rate is None else round(rate, 5), "verdict": self.verdict,
+                "detail": self.detail, "confidence": None if self.confidence is None else round(self.confidence, 4)}
+
+
+def kind_of(folder: Path) -> str | None:
+    """investigation, verify or run, by the file the folder holds; None for any other folder."""
+    if (folder / REPORT_FILE).is_file():
+        return "investigation"
+    if (folder / VERIFY_FILE).is_file():
+        return "verify"
+    if (folder / META_FILE).is_file() and (folder / REQUESTS_FILE).is_file():
+        return "run"
+    return None
+
+
+def _walk(root: Path, depth: int = 0) -> Iterator[tuple[Path, str]]:
+    kind = kind_of(root)
+    if kind is not None:
+        yield root, kind
+        return
+    if depth >= MAX_DEPTH:
+        return
+    try:
+        children = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return
+    for child in children:
+        yield from _walk(child, depth + 1)
+
+
+def _root(root: str | Path | None) -> Path:
+    path = Path(root) if root is not None else RUNS_DIR
+    if root is not None and not path.is_dir():
+        raise BadRun(f"{str(path)!r} is not a folder")
+    return path
+
+
+def past_work(root: str | Path | None = None) -> list[PastWork]:
+    """Every run, investigation and verification under ``root`` (default ``.tracehound/runs``), newest first."""
+    path = _root(root)
+    if not path.is_dir():
+        return []
+    out = [_describe(p, kind) for p, kind in _walk(path)]
+    return sorted(out, key=lambda w: w.started_at or "", reverse=True)
+
+
+def run_folders(root: str | Path | None = None) -> list[tuple[Path, Path | None]]:
+    """Every run folder under ``root``, those inside investigations and verifications too: (run, its parent work)."""
+    path = _root(root)
+    if not path.is_dir():
+        return []
+    out: list[tuple[Path, Path | None]] = []
+    for p, kind in _walk(path):
+        if kind == "run":
+            out.append((p, None))
+        elif (p / "runs").is_dir():
+            out += [(q, p) for q in sorted((p / "runs").iterdir()) if kind_of(q) == "run"]
+    return out
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a file, or an empty one when it cannot be read (a listing skips nothing)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def run_failures(folder: Path) -> tuple[int, int] | None:
+    """(requests, failures) of a run folder, cancelled requests left out; None when unreadable."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tracehound.probe.records import is_cancelled, is_failure
+
+    try:
+        t = pq.read_table(folder / REQUESTS_FILE, columns=["status", "error_kind"])
+    except (OSError, pa.ArrowInvalid, KeyError):
+        return None
+    if t.num_rows == 0:
+        return 0, 0
+    return int((~is_cancelled(t)).sum()), int(is_failure(t).sum())
+
+
+def _mtime(path: Path) -> str:
+    try:
+        return iso(datetime.fromtimestamp(os.stat(path).st_mtime, UTC))
+    except OSError:
+        return ""
+
+
+def _target(meta: dict[str, Any]) -> str:
+    t = meta.get("target") or {}
+    if "flow" in t:
+        return f"flow {t['flow'].get('source', '?')} on {t.get('url', '')}"
+    if t.get("url"):
+        return f"{t.get('method', 'GET')} {t['url']}"
+    if t.get("distinct_urls"):
+        return f"{t['distinct_urls']} URLs"
+    return ""
+
+
+def _describe(path: Path, kind: str) -> PastWork:
+    if kind == "investigation":
+        r = read_json(path / REPORT_FILE)
+        case = r.get("case") or {}
+        hyps = r.get("hypotheses") or []
+        top = hyps[0] if hyps else {}
+        what = (f"flow {case['flow']} on {case.get('base_url', '')}" if case.get("flow")
+                else f"{case.get('method', 'GET')} {case.get('url', '')}")
+        return PastWork(path, "investigation", r.get("started_at") or _mtime(path), what, r.get("requests"),
+                        r.get("failures"), r.get("verdict"), top.get("id"), top.get("confidence"))
+    if kind == "verify":
+        v = read_json(path / VERIFY_FILE)
+        after = v.get("after") or {}
+        runs = sorted(q for q in (path / "runs").glob("*") if kind_of(q) == "run") if (path / "runs").is_dir() else []
+        first = read_json(runs[0] / META_FILE) if runs else {}
+        verdict = None if "passed" not in v else ("pass" if v["passed"] else "fail")
+        return PastWork(path, "verify", first.get("started_at") or v.get("finished_at") or _mtime(path),
+                        _target(first) or f"{v.get('mode', '')} of {v.get('source', '?')}",
+                        after.get("requests"), after.get("failures"), verdict, v.get("slo"))
+    meta = read_json(path / META_FILE)
+    counts = run_failures(path)
+    status = meta.get("status") or ("complete" if meta.get("complete") else None)
+    return PastWork(path, str(meta.get("kind") or "probe"), meta.get("started_at") or _mtime(path), _target(meta),
+                    counts[0] if counts else (meta.get("counts") or {}).get("requests"),
+                    counts[1] if counts else None, status)
+
+
+__all__ = ["PastWork", "kind_of", "past_work", "read_json", "run_failures", "run_folders"]

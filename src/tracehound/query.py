@@ -1,0 +1,164 @@
+"""SQL over run folders with DuckDB (``tracehound sql``), for the cuts no command makes.
+
+Three relations, over every run under the folder given (those inside investigations too):
+
+* ``requests``: every recorded request (the columns of ``requests.parquet``), plus ``run`` (its
+  folder), ``failed`` and ``cancelled`` (as tracehound counts them) and ``start_time`` (UTC);
+* ``runs``: one row per run from its ``run.json``: kind, experiment, target, load shape, status,
+  counts, and ``meta``, the whole file as JSON for ``json_extract``;
+* ``investigations``: one row per ``report.json``: verdict, figures, the leading failure mode.
+
+>>> from tracehound.query import query
+>>> query("SELECT run, avg(failed::INT) AS failure_rate FROM requests GROUP BY run").rows  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from tracehound.errors import TracehoundError
+from tracehound.history import REPORT_FILE, read_json, run_folders
+from tracehound.probe.run import META_FILE, REQUESTS_FILE
+
+
+class BadQuery(TracehoundError):
+    """SQL that DuckDB cannot parse or run."""
+
+
+#: What every request gains over its Parquet columns.
+_DERIVED = """
+    regexp_replace(filename, '[/\\\\]{requests}$', '') AS run,
+    ((coalesce(status, 0) = 0 OR status >= 400 OR error_kind IS NOT NULL)
+        AND coalesce(error_kind::VARCHAR, '') <> 'cancelled') AS failed,
+    coalesce(error_kind::VARCHAR, '') = 'cancelled' AS cancelled,
+    make_timestamp(start_ns // 1000) AS start_time
+""".replace("{requests}", REQUESTS_FILE.replace(".", "\\."))
+
+_RUNS_SCHEMA = pa.schema([
+    ("run", pa.string()), ("run_id", pa.string()), ("kind", pa.string()), ("experiment", pa.string()),
+    ("role", pa.string()), ("parent", pa.string()), ("started_at", pa.timestamp("ms")),
+    ("ended_at", pa.timestamp("ms")), ("status", pa.string()), ("method", pa.string()), ("url", pa.string()),
+    ("model", pa.string()), ("concurrency", pa.int64()), ("rate", pa.float64()), ("duration_s", pa.float64()),
+    ("requests", pa.int64()), ("stop_reason", pa.string()), ("meta", pa.string()),
+])
+
+_INVESTIGATIONS_SCHEMA = pa.schema([
+    ("folder", pa.string()), ("started_at", pa.timestamp("ms")), ("verdict", pa.string()), ("url", pa.string()),
+    ("requests", pa.int64()), ("failures", pa.int64()), ("failure_rate", pa.float64()), ("top_cause", pa.string()),
+    ("confidence", pa.float64()), ("seconds", pa.float64()), ("report", pa.string()),
+])
+
+
+@dataclass
+class Result:
+    """Column names and rows of a query."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for row in self.rows:
+            yield dict(zip(self.columns, row))
+
+
+def _time(text: Any) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+def _number(v: Any, kind: type) -> Any:
+    try:
+        return None if v is None else kind(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _run_row(folder: Path, parent: Path | None) -> dict[str, Any]:
+    meta = read_json(folder / META_FILE)
+    target, shape, exp = meta.get("target") or {}, meta.get("shape") or {}, meta.get("experiment") or {}
+    return {
+        "run": str(folder), "run_id": meta.get("run_id"), "kind": meta.get("kind"), "experiment": exp.get("kind"),
+        "role": exp.get("role"), "parent": str(parent) if parent else None,
+        "started_at": _time(meta.get("started_at")), "ended_at": _time(meta.get("ended_at")),
+        "status": meta.get("status"), "method": target.get("method"), "url": target.get("url"),
+        "model": shape.get("model"), "concurrency": _number(shape.get("concurrency") or shape.get("max_connections"), int),
+        "rate": _number(shape.get("rate"), float), "duration_s": _number(meta.get("duration_s"), float),
+        "requests": _number((meta.get("counts") or {}).get("requests"), int), "stop_reason": meta.get("stop_reason"),
+        "meta": json.dumps(meta),
+    }
+
+
+def _investigation_row(folder: Path) -> dict[str, Any]:
+    r = read_json(folder / REPORT_FILE)
+    case, hyps = r.get("case") or {}, r.get("hypotheses") or []
+    return {
+        "folder": str(folder), "started_at": _time(r.get("started_at")), "verdict": r.get("verdict"),
+        "url": case.get("url") or case.get("base_url"), "requests": _number(r.get("requests"), int),
+        "failures": _number(r.get("failures"), int), "failure_rate": _number(r.get("failure_rate"), float),
+        "top_cause": hyps[0].get("id") if hyps else None,
+        "confidence": _number(hyps[0].get("confidence"), float) if hyps else None,
+        "seconds": _number(r.get("seconds"), float), "report": str(folder / REPORT_FILE),
+    }
+
+
+def connect(root: str | Path | None = None) -> Any:
+    """An in-memory DuckDB connection with ``requests``, ``runs`` and ``investigations`` over ``root``."""
+    import duckdb
+
+    from tracehound.probe.records import schema
+
+    found = run_folders(root)
+    con = duckdb.connect(":memory:")
+    con.register("_runs", pa.Table.from_pylist([_run_row(p, parent) for p, parent in found], _RUNS_SCHEMA))
+    con.execute("CREATE VIEW runs AS SELECT * FROM _runs")
+    parents = sorted({parent for _, parent in found if parent is not None and (parent / REPORT_FILE).is_file()})
+    con.register("_investigations", pa.Table.from_pylist([_investigation_row(p) for p in parents],
+                                                         _INVESTIGATIONS_SCHEMA))
+    con.execute("CREATE VIEW investigations AS SELECT * FROM _investigations")
+    if found:
+        files = [str(p / REQUESTS_FILE) for p, _ in found]
+        con.execute(f"CREATE VIEW requests AS SELECT * EXCLUDE (filename), {_DERIVED} "
+                    "FROM read_parquet($files, union_by_name = true, filename = true)".replace("$files", _list(files)))
+    else:
+        con.register("_no_requests", schema().empty_table().append_column("filename", pa.array([], pa.string())))
+        con.execute(f"CREATE VIEW requests AS SELECT * EXCLUDE (filename), {_DERIVED} FROM _no_requests")
+    return con
+
+
+def _list(items: Sequence[str]) -> str:
+    """A SQL list literal of strings (DuckDB views cannot take parameters)."""
+    return "[" + ", ".join("'" + s.replace("'", "''") + "'" for s in items) + "]"
+
+
+def query(sql: str, root: str | Path | None = None) -> Result:
+    """Run ``sql`` over the run folders under ``root``; :class:`BadQuery` with DuckDB's first line if it fails."""
+    import duckdb
+
+    if not sql.strip():
+        raise BadQuery("the query is empty", hint='e.g. tracehound sql "SELECT kind, count(*) FROM runs GROUP BY kind"')
+    con = connect(root)
+    try:
+        cur = con.execute(sql)
+        columns = [d[0] for d in cur.description or []]
+        rows = cur.fetchall() if cur.description else []
+    except duckdb.Error as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise BadQuery(first, hint="the relations are requests, runs and investigations") from None
+    finally:
+        con.close()
+    return Result(columns, rows)
+
+
+__all__ = ["BadQuery", "Result", "connect", "query"]
