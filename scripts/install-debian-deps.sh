@@ -12,6 +12,7 @@ PACKAGES=(
   "hey hey"
   "redis-server redis-server"
   "postgresql pg_ctl"
+  "chromium chromium"
 )
 
 say() { echo "install-debian-deps: $*"; }

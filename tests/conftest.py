@@ -209,3 +209,35 @@ def cli():
                               timeout=timeout, cwd=ROOT, check=False)
 
     return run
+
+
+def _run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, check=False)
+
+
+@dataclass
+class DemoInvestigation:
+    """One `tracehound investigate` of the lab's demo scenario, shared by the tests that read it."""
+
+    out: Path
+    result: subprocess.CompletedProcess
+    #: The target's path on the scenario's server, to aim a rerun at another instance.
+    path: str
+
+
+@pytest.fixture(scope="session")
+def demo_investigation(tmp_path_factory) -> DemoInvestigation:
+    """The demo scenario investigated once per session through the CLI (about 45 s), logs given."""
+    from tracehound import lab
+    from tracehound.lab import servers
+
+    tmp = tmp_path_factory.mktemp("demo-investigation")
+    sc = lab.get_scenario("demo")
+    with lab.up(sc, log_dir=tmp / "logs") as inst:
+        try:
+            r = _run_cli("investigate", inst.url + sc.target["path"], "--out", str(tmp / "inv"),
+                         "--logs", str(inst.app_log), timeout=200)
+        finally:
+            servers.guard()
+    return DemoInvestigation(tmp / "inv", r, sc.target["path"])

@@ -6,8 +6,6 @@ import json
 import socket
 from pathlib import Path
 
-from tracehound import lab
-from tracehound.lab import servers
 
 
 def _free_port() -> int:
@@ -36,16 +34,10 @@ def test_bad_input_is_refused_before_any_load(cli, tmp_path: Path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
-def test_investigate_ranks_the_pool_for_the_demo_and_writes_the_report(cli, tmp_path: Path):
-    sc = lab.get_scenario("demo")
-    with lab.up(sc, log_dir=tmp_path / "logs") as inst:
-        try:
-            r = cli("investigate", inst.url + sc.target["path"], "--out", str(tmp_path / "inv"),
-                    "--logs", str(inst.app_log), timeout=200)
-        finally:
-            servers.guard()
+def test_investigate_ranks_the_pool_for_the_demo_and_writes_the_report(demo_investigation):
+    r, out = demo_investigation.result, demo_investigation.out
     assert r.returncode == 0, r.stderr
-    rep = json.loads((tmp_path / "inv" / "report.json").read_text())
+    rep = json.loads((out / "report.json").read_text())
     assert rep["schema"] == "tracehound.report/1" and rep["verdict"] == "reproduced"
     assert 0 < rep["failure_rate"] < 1 and rep["requests"] > 100
     ids = [h["id"] for h in rep["hypotheses"]]
@@ -57,7 +49,11 @@ def test_investigate_ranks_the_pool_for_the_demo_and_writes_the_report(cli, tmp_
     assert kinds[0] == "baseline" and "sweep" in kinds and all(e["purpose"] and e["outcome"] for e in rep["experiments"])
     agents = {a["name"]: a for a in rep["agents"]}
     assert agents["traffic"]["status"] == "ok"
-    assert agents["logs"]["status"] == "skipped" and "--logs" in agents["logs"]["detail"]
+    # The service's log was given: the log analyst read it and saw the pool run dry.
+    assert agents["logs"]["status"] == "ok", agents["logs"]
+    log_signals = {s["name"] for f in agents["logs"]["findings"] for s in f["signals"]}
+    assert any(n.startswith("log:") for n in log_signals), log_signals
     assert agents["postgres"]["status"] == "skipped" and agents["postgres"]["detail"] == "no --db given"
     assert all(Path(p).is_dir() for p in rep["runs"])
     assert "db_pool_exhaustion" in r.stdout and "Report:" in r.stdout
+    assert (out / "report.html").is_file() and (out / "report.md").is_file()

@@ -23,6 +23,7 @@ from tracehound.errors import BadScenario, MissingBinary
 from tracehound.failure_modes import FAILURE_MODES
 from tracehound.lab import servers
 from tracehound.lab.scenario import SCENARIO_FILE, load_scenario
+from tracehound.verify import Slo, verify
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ("demo", "healthy_slow")
@@ -376,12 +377,22 @@ def test_check_reproduces_the_demo_and_passes_the_slow_control(tmp_path: Path) -
 
 @pytest.mark.lab
 @pytest.mark.parametrize("name", [s.name for s in lab.scenarios() if s.name not in FAST])
-def test_scenario_reproduces_and_its_twin_does_not(name: str) -> None:
+def test_scenario_reproduces_and_its_twin_does_not(name: str, tmp_path: Path) -> None:
     with no_orphans():
-        (result,) = lab.check([name])
+        (result,) = lab.check([name], log_dir=tmp_path)
     if result.error and "not installed" in result.error:
         pytest.skip(result.error)
     assert result.ok, (result.problems, result.error, result.faulty, result.twin)
+    if result.healthy:
+        return
+    # verify, on the same two runs: held to the catalog's criteria for the planted cause, the
+    # twin passes and the faulty version fails.
+    assert result.faulty and result.faulty.run_dir and result.twin and result.twin.run_dir
+    slo = Slo.from_catalog(result.failure_mode).text()
+    fixed = verify(result.faulty.run_dir, candidate=result.twin.run_dir, slo=slo)
+    broken = verify(result.twin.run_dir, candidate=result.faulty.run_dir, slo=slo)
+    assert fixed.passed, [(c.criterion.text(), c.value) for c in fixed.checks]
+    assert not broken.passed, [(c.criterion.text(), c.value) for c in broken.checks]
 
 
 # -- the command line -------------------------------------------------------------------------

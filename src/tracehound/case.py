@@ -70,9 +70,15 @@ class Case:
         return f"{scheme}://{ep.host}:{ep.port}"
 
     def describe(self) -> dict:
+        from tracehound.redact import redact_url
+
         if self.target is not None:
-            return {"method": self.target.method, "url": self.target.url}
+            # What a rerun needs to know it cannot replay alone: header names and a body's size,
+            # never their values.
+            return {"method": self.target.method, "url": redact_url(self.target.url),
+                    "headers": sorted({k for k, _ in self.target.headers}),
+                    "body_bytes": len(self.target.body) if self.target.body is not None else 0}
         assert self.flow is not None
         last = self.flow.last_step
-        return {"flow": self.flow.source, "base_url": self.base_url,
+        return {"flow": self.flow.source, "base_url": redact_url(self.base_url or ""),
                 "target_step": last.name, "method": last.method}

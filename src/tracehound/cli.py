@@ -325,6 +325,85 @@ def investigate_cmd(
         print_investigation(inv)
 
 
+@app.command("verify")
+def verify_cmd(
+    source: Annotated[Path, typer.Argument(help="An investigation (its folder or report.json), or a run folder.")],
+    url: Annotated[Optional[str], typer.Argument(help="Rerun against this URL instead of the recorded one (with --flow: the base URL).")] = None,
+    candidate: Annotated[Optional[Path], typer.Option("--candidate", help="Compare with this run instead of sending load.")] = None,
+    slo: Annotated[Optional[str], typer.Option("--slo", help="Criteria, e.g. 'error_rate<1%,p95<500ms,p99<1s' (default: the catalog's for the top cause).")] = None,
+    method: Annotated[Optional[str], typer.Option("-X", "--method", help="HTTP method of the target given.")] = None,
+    header: Annotated[list[str], typer.Option("-H", "--header", help="Request header 'Name: value' (repeatable).")] = [],
+    data: Annotated[Optional[str], typer.Option("--data", help="Request body; @file reads a file.")] = None,
+    json_body: Annotated[Optional[str], typer.Option("--json-body", "--json", help="JSON request body; @file reads a file.")] = None,
+    flow: Annotated[Optional[Path], typer.Option("--flow", help="Flow file to rerun (the URL is its base URL).")] = None,
+    timeout: Annotated[Optional[str], typer.Option("--timeout", help="Per-request timeout (default: the original's).")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for the new runs and verify.json.")] = None,
+    as_json: Annotated[bool, typer.Option("--json-result", help="Print verify.json's content instead of the table.")] = False,
+) -> None:
+    """Did the fix work? Rerun what failed (or compare two runs) and hold it to an SLO: exit 0 if it holds, 1 if not."""
+    from tracehound.errors import BadTarget
+    from tracehound.flow import Flow
+    from tracehound.probe import Target, parse_duration
+    from tracehound.verify import TargetOverride, verify
+
+    override = TargetOverride()
+    if flow is not None:
+        if header or data or json_body or method:
+            raise BadTarget("with --flow, put methods, headers and bodies in the flow's steps")
+        override = TargetOverride(flow=Flow.load(flow), url=url)
+    elif header or data or json_body or method:
+        if not url:
+            raise BadTarget("give the URL the headers and body go with")
+        override = TargetOverride(target=Target.parse(url, method, header, data, json_body))
+    elif url:
+        override = TargetOverride(url=url)
+    v = verify(source, candidate, slo, override, out_dir, parse_duration(timeout) if timeout else None,
+               on_event=lambda m: err.print(m, style="dim", markup=False, highlight=False))
+    if as_json:
+        print(json.dumps(v.to_dict(), indent=2))
+    else:
+        print_verification(v)
+    raise typer.Exit(0 if v.passed else 1)
+
+
+def print_verification(v: object) -> None:
+    """Before and after, per experiment, then each criterion with its verdict."""
+    from tracehound.verify import Verification
+
+    assert isinstance(v, Verification)
+    t = Table(box=None, pad_edge=False)
+    t.add_column("experiment", overflow="fold")
+    for side in ("before", "after"):
+        t.add_column(f"{side}: n", justify="right", no_wrap=True)
+        for col in ("errors", "p95", "p99"):
+            t.add_column(col, justify="right", no_wrap=True)
+
+    def cells(s: object) -> list[str]:
+        if s is None:
+            return ["-"] * 4
+        p95, p99 = s.percentiles_ms.get("p95"), s.percentiles_ms.get("p99")  # type: ignore[attr-defined]
+        return [f"{s.requests:,}", f"{s.error_rate:.1%}", _fmt_ms(p95), _fmt_ms(p99)]  # type: ignore[attr-defined]
+
+    for r in v.rows:
+        t.add_row(r.name, *cells(r.before), *cells(r.after))
+    if len(v.rows) > 1:
+        t.add_row("[bold]all[/]", *cells(v.before), *cells(v.after))
+    out.print(t)
+    out.print(f"SLO {v.slo.text()} (from {v.slo_from}):", markup=False, highlight=False)
+    for c in v.checks:
+        value = "-" if c.value is None else (f"{c.value:.2%}" if c.criterion.key == "error_rate" else _fmt_ms(c.value))
+        mark = "[green]✓[/]" if c.ok else "[red]✗[/]"
+        out.print(f"  {mark} {c.criterion.text()}: {value}", highlight=False)
+    verdict = "[bold green]PASS[/]: the SLO holds" if v.passed else "[bold red]FAIL[/]: the SLO does not hold"
+    out.print(verdict + (f"  ({v.out})" if v.out else ""), highlight=False)
+
+
+def _fmt_ms(ms: float | None) -> str:
+    if ms is None:
+        return "-"
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms"
+
+
 def print_investigation(inv: object) -> None:
     """The ranked hypotheses, as a person reads them."""
     from tracehound.orchestrator import Investigation
@@ -356,7 +435,35 @@ def print_investigation(inv: object) -> None:
     skipped = [a for a in inv.agents if a.status != "ok"]
     for a in skipped:
         out.print(f"  {a.name}: {a.status}: {a.detail}", style="dim", markup=False)
-    out.print(f"Report: {inv.out / 'report.json'}", markup=False)
+    if inv.report_error:
+        out.print(f"Report: {inv.out / 'report.json'} (report.html not written: {inv.report_error})", markup=False)
+    else:
+        out.print(f"Report: {inv.out / 'report.html'}", markup=False)
+        out.print(f"        {inv.out / 'report.md'}, {inv.out / 'report.json'}", markup=False, style="dim")
+
+
+@app.command("gen-test")
+def gen_test_cmd(
+    report: Annotated[Path, typer.Argument(help="An investigation (its folder or report.json), or a run folder.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The test file to write, e.g. tests/test_regression_orders.py.")],
+    env_var: Annotated[str, typer.Option("--env-var", help="Environment variable the test reads the service's base URL from.")] = "TRACEHOUND_TARGET_URL",
+    slo: Annotated[Optional[str], typer.Option("--slo", help="Criteria to assert, e.g. 'error_rate<1%,p95<500ms' (default: the catalog's for the top cause).")] = None,
+    flow: Annotated[Optional[Path], typer.Option("--flow", help="The flow file, when the one the investigation ran is gone.")] = None,
+    header: Annotated[list[str], typer.Option("-H", "--header", help="A header of the original request, 'Name: value' (repeatable); reports do not keep them.")] = [],
+    data: Annotated[Optional[str], typer.Option("--data", help="The original request's body; @file reads a file.")] = None,
+    json_body: Annotated[Optional[str], typer.Option("--json-body", "--json", help="The original request's JSON body; @file reads a file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the test file if it exists.")] = False,
+) -> None:
+    """Write a pytest regression test that replays the load that broke the service and asserts the SLO."""
+    from tracehound.gentest import write_test
+
+    t = write_test(report, output, env_var=env_var, slo=slo, flow=flow, headers=header, data=data,
+                   json_body=json_body, force=force)
+    out.print(f"wrote {t.path}: {t.replay.experiment} again ({t.replay.load_words}), asserting {t.slo.text()}",
+              markup=False, highlight=False, soft_wrap=True)
+    needs = " ".join(f"{n}=…" for n in t.needs[1:])
+    out.print(f"run it: {t.env_var}=http://127.0.0.1:8000 {needs + ' ' if needs else ''}pytest {t.path}",
+              markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("import")
@@ -395,6 +502,24 @@ def show_cmd(
         print_summary(run, s)
 
 
+@app.command("report")
+def report_cmd(
+    folder: Annotated[Path, typer.Argument(help="An investigation folder (it holds report.json).")],
+    open_: Annotated[bool, typer.Option("--open", help="Open report.html in the web browser afterwards.")] = False,
+) -> None:
+    """Render an investigation's report.md and self-contained report.html (again)."""
+    from tracehound.report import write_report
+
+    md, html = write_report(folder)
+    print(md)
+    print(html)
+    if open_:
+        import webbrowser
+
+        if not webbrowser.open(html.resolve().as_uri()):
+            err.print("no web browser to open it with; open the file above", style="dim", markup=False)
+
+
 @app.command("demo")
 def demo_cmd(
     duration: Annotated[str, typer.Option("-d", "--duration", help="How long to probe.")] = "8s",
@@ -422,6 +547,43 @@ def demo_cmd(
         finally:
             servers.guard()
     print_investigation(inv)
+
+
+@app.command("db")
+def db_cmd(
+    dsn: Annotated[str, typer.Argument(metavar="DSN", help="postgresql://user:password@host:port/db, or redis://[:password@]host:port/db.")],
+    duration: Annotated[str, typer.Option("-d", "--duration", help="How long to sample (e.g. 10s, 2m).")] = "10s",
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between samples (0.05-60).")] = 0.5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Sample a PostgreSQL or Redis server for a while (read-only) and print what it shows."""
+    from tracehound.errors import BadShape
+    from tracehound.probe import parse_duration
+
+    seconds = parse_duration(duration)
+    if not 0 < seconds <= 86400:
+        raise BadShape("--duration must be above 0 and at most 24h")
+    if not 0.05 <= interval <= 60:
+        raise BadShape("--interval must be between 0.05 and 60 seconds")
+    if dsn.strip().lower().startswith(("redis://", "rediss://", "unix://")):
+        from tracehound.agents.redis import inspect_redis as inspect
+    else:
+        from tracehound.agents.postgres import inspect_postgres as inspect
+    err.print(f"sampling for {seconds:g} s every {interval:g} s (Ctrl-C stops early)", style="dim", markup=False)
+    res = inspect(dsn, seconds, interval)
+    if as_json:
+        print(json.dumps(res.to_dict(), indent=2))
+    else:
+        out.print(f"{res.name}: {res.status}: {res.detail}", markup=False, highlight=False, soft_wrap=True)
+        for f in res.findings:
+            out.print(f"\n{f.title}", style="bold", markup=False)
+            out.print(f"  {f.detail}", markup=False, highlight=False, soft_wrap=True)
+            for s in f.signals:
+                out.print(f"  signal {s.name} ({s.strength:.2f})", style="cyan", markup=False)
+            for e in f.exemplars[:5]:
+                out.print(f"    · {e}", markup=False, highlight=False, soft_wrap=True)
+    if res.status == "failed":
+        raise typer.Exit(3)
 
 
 @app.command("explain")
@@ -454,6 +616,163 @@ def explain_cmd(
         out.print(Markdown(mode.to_markdown()))
     else:
         print(mode.to_markdown(), end="")  # piped: the Markdown itself, for files and pagers
+
+
+@app.command("review")
+def review_cmd(
+    path: Annotated[Optional[Path], typer.Argument(metavar="DIR", help="The service's code: a folder or one Python file.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text|json|sarif")] = "text",
+    select: Annotated[Optional[str], typer.Option("--select", help="Only these rules, e.g. TH101,TH201.")] = None,
+    rule_code: Annotated[Optional[str], typer.Option("--rule", metavar="CODE", help="Print a rule's page (or 'all' for the list) and exit.")] = None,
+) -> None:
+    """Review a Python web backend's code for what fails under load (exit 1 with findings, 0 without)."""
+    from tracehound.review import FORMATS, BadCodePath, all_rules, get_rule, render, review
+
+    if rule_code is not None:
+        if rule_code.lower() == "all":
+            for r in all_rules().values():
+                print(f"{r.code}  {r.name:32} {r.summary}")
+        else:
+            print(get_rule(rule_code).to_markdown(), end="")
+        return
+    if path is None:
+        raise BadCodePath("give the folder of the code to review", hint="tracehound review DIR")
+    if fmt not in FORMATS:
+        raise BadCodePath(f"unknown --format {fmt!r}", hint=f"one of {', '.join(FORMATS)}")
+    result = review(path, [c for c in select.split(",") if c.strip()] if select else None)
+    for s in result.skipped:
+        err.print(f"{s.path}: skipped: {s.reason}", markup=False, highlight=False, soft_wrap=True)
+    for e, _ in result.errors:
+        err.print(f"tracehound: internal error: {e}", markup=False, highlight=False, soft_wrap=True)
+    print(render(result, fmt), end="")
+    if result.violations:
+        raise typer.Exit(1)
+
+
+@app.command("logs")
+def logs_cmd(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Log files or folders of them (text, JSON lines, logfmt; gzip too).")],
+    since: Annotated[Optional[str], typer.Option("--since", metavar="T", help="Only events from then on: ISO time, epoch seconds, or 30m (ago).")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", metavar="T", help="Only events up to then (same forms as --since).")] = None,
+    run: Annotated[list[Path], typer.Option("--run", metavar="RUN", help="A run folder to align the events with (repeatable).")] = [],
+    tz: Annotated[Optional[str], typer.Option("--tz", metavar="ZONE", help="Zone of timestamps written without one (default: this machine's), e.g. UTC, Europe/Paris, +02:00.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    top: Annotated[int, typer.Option("--top", metavar="N", help="Templates to list per section.")] = 10,
+) -> None:
+    """Read service logs: templates, known failure signatures, and what sits around a run's failing requests."""
+    from tracehound.errors import BadLogOption
+    from tracehound.logs import analyze_logs, parse_bound, parse_zone
+    from tracehound.probe import Run
+
+    try:
+        zone = parse_zone(tz)
+        lo = parse_bound(since, zone) if since else None
+        hi = parse_bound(until, zone) if until else None
+    except ValueError as e:
+        raise BadLogOption(str(e)) from None
+    runs = [Run.load(r) for r in run]
+    report = analyze_logs(files, lo, hi, runs, zone)
+    for f in report.skipped:
+        err.print(f"tracehound: skipped {f.path}: {f.skipped}", markup=False, soft_wrap=True)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2))
+    elif report.read:
+        report.render(out, top)
+    if not report.read:
+        raise typer.Exit(2)
+
+
+@app.command("mcp")
+def mcp_cmd(
+    runs_dir: Annotated[Optional[Path], typer.Option("--runs", help="Folder for the runs and investigations it makes (default .tracehound/runs).")] = None,
+    allow_host: Annotated[list[str], typer.Option("--allow-host", help="Also send load to this host (repeatable; '*' for any). Default: this machine only.")] = [],
+    max_duration: Annotated[str, typer.Option("--max-duration", help="Cap on one probe's send window.")] = "2m",
+    max_requests: Annotated[int, typer.Option("--max-requests", help="Cap on one probe's requests.")] = 100_000,
+    max_concurrency: Annotated[int, typer.Option("--max-concurrency", help="Cap on concurrent users or open connections.")] = 256,
+    max_rate: Annotated[float, typer.Option("--max-rate", help="Cap on an open-model arrival rate (requests/s).")] = 2000.0,
+    max_budget: Annotated[str, typer.Option("--max-budget", help="Cap on an investigation's budget, and on a verify rerun.")] = "5m",
+    max_sample: Annotated[str, typer.Option("--max-sample", help="Cap on inspect_db's sampling time.")] = "2m",
+) -> None:
+    """Serve tracehound's tools to an AI assistant over stdio (Model Context Protocol), load capped as set here."""
+    from tracehound.mcp_server import Limits, serve
+    from tracehound.probe import parse_duration
+
+    limits = Limits(max_duration_s=parse_duration(max_duration), max_requests=max_requests,
+                    max_concurrency=max_concurrency, max_rate=max_rate, max_budget_s=parse_duration(max_budget),
+                    max_sample_s=parse_duration(max_sample), hosts=tuple(allow_host))
+    serve(limits, runs_dir)
+
+
+@app.command("runs")
+def runs_cmd(
+    folder: Annotated[Optional[Path], typer.Argument(metavar="DIR", help="Where to look (default .tracehound/runs).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List past runs, investigations and verifications, newest first."""
+    from tracehound.history import past_work
+
+    work = past_work(folder)
+    if as_json:
+        print(json.dumps([w.to_dict() for w in work], indent=2))
+        return
+    if not work:
+        err.print(f"nothing under {folder or '.tracehound/runs'} yet", style="dim", markup=False)
+        return
+    t = Table(box=None, pad_edge=False, show_edge=False)
+    for col, j in (("time (UTC)", "left"), ("kind", "left"), ("target", "left"), ("requests", "right"),
+                   ("failed", "right"), ("verdict", "left"), ("path", "left")):
+        t.add_column(col, justify=j, overflow="fold", no_wrap=col in ("time (UTC)", "kind"))
+    for w in work:
+        rate = w.failure_rate
+        verdict = w.verdict or "-"
+        if w.kind == "investigation" and w.detail:
+            verdict += f": {w.detail}" + (f" {w.confidence:.0%}" if w.confidence is not None else "")
+        elif w.kind == "verify" and w.detail:
+            verdict += f" ({w.detail})"
+        t.add_row((w.started_at or "")[:19].replace("T", " "), w.kind, w.target,
+                  "-" if w.requests is None else f"{w.requests:,}", "-" if rate is None else f"{rate:.1%}",
+                  Text(verdict, style="red" if w.verdict in ("reproduced", "fail", "interrupted") else ""),
+                  str(w.path))
+    _wide().print(t)
+
+
+def _wide() -> Console:
+    """The output console; piped, one wide enough that a table's rows stay whole lines (for grep)."""
+    return out if out.is_terminal else Console(highlight=False, width=4000)
+
+
+@app.command("sql")
+def sql_cmd(
+    query_text: Annotated[str, typer.Argument(metavar="SQL", help="A DuckDB query over the relations requests, runs and investigations.")],
+    folder: Annotated[Optional[Path], typer.Option("--runs", help="Folder of the run folders (default .tracehound/runs).")] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of rows.")] = False,
+) -> None:
+    """Query run folders with SQL (DuckDB): requests, runs and investigations, for the cuts no command makes."""
+    import csv
+
+    from tracehound.errors import BadRun
+    from tracehound.query import query
+
+    if folder is not None and not folder.is_dir():
+        raise BadRun(f"{str(folder)!r} is not a folder")
+    res = query(query_text, folder)
+    if as_json:
+        print(json.dumps(list(res.records()), indent=2, default=str))
+    elif as_csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(res.columns)
+        w.writerows(res.rows)
+    else:
+        shown = 1000
+        t = Table(box=None, pad_edge=False, show_edge=False)
+        for c in res.columns:
+            t.add_column(c, overflow="fold")
+        for row in res.rows[:shown]:
+            t.add_row(*("NULL" if v is None else str(v) for v in row))
+        _wide().print(t)
+        if len(res.rows) > shown:
+            err.print(f"{len(res.rows) - shown:,} more rows not shown: add LIMIT, or use --csv", style="dim", markup=False)
 
 
 lab_app = typer.Typer(

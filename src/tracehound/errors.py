@@ -69,3 +69,21 @@ class BadCatalog(TracehoundError):
 
 class UnknownFailureMode(TracehoundError):
     """A failure-mode id that the catalog has no entry for."""
+
+
+class BadSource(TracehoundError):
+    """A --db or --redis source is malformed, or the server rejects its credentials or database."""
+
+
+class SourceUnreachable(TracehoundError):
+    """A --db or --redis server refuses the connection, does not answer, or its host does not resolve."""
+
+    exit_code = 3
+
+
+class BadReport(TracehoundError):
+    """An investigation folder has no readable ``report.json``, or one of an unknown schema."""
+
+
+class BadLogOption(TracehoundError):
+    """A ``--since``, ``--until`` or ``--tz`` value of the log analyst cannot be read."""

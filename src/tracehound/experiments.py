@@ -1,7 +1,7 @@
 """Experiments: load shapes that tell causes apart, each run recorded with its purpose.
 
 An :class:`Experiment` is one load shape applied to the case's target (or flow). Its run folder's
-``run.json`` carries ``experiment: {kind, purpose, concurrency, rate, gap_s, delay_s, role,
+``run.json`` carries ``experiment: {kind, purpose, concurrency, rate, gap_s, gaps, delay_s, role,
 during}`` so any analysis can tell a sweep level from an idle-gap probe without this module.
 
 Kinds:
@@ -47,6 +47,8 @@ class Experiment:
     concurrency: int | None = None
     rate: float | None = None
     gap_s: float | None = None
+    #: The idle-gap probe's pauses, in order (``gap_s`` is the longest).
+    gaps: list[float] | None = None
     delay_s: float | None = None
     flow: Flow | None = None
     #: Run a canary alongside (during this experiment's load).
@@ -76,7 +78,7 @@ class Experiment:
     def annotation(self, role: str = "target", during: str | None = None) -> dict[str, Any]:
         purpose = self.purpose if role == "target" else f"a cheap request nobody loads, during {self.name}"
         return {"kind": self.kind if role == "target" else "canary", "purpose": purpose,
-                "concurrency": self.concurrency, "rate": self.rate, "gap_s": self.gap_s,
+                "concurrency": self.concurrency, "rate": self.rate, "gap_s": self.gap_s, "gaps": self.gaps,
                 "delay_s": self.delay_s, "role": role, "during": during}
 
     def to_dict(self) -> dict[str, Any]:
@@ -222,7 +224,7 @@ def idle_gap(case: Case, gaps: list[float]) -> Experiment:
     return Experiment("idle_gap", "requests after pauses of " + ", ".join(f"{g:g}" for g in gaps)
                       + " s: do requests after idle time fail?",
                       LoadShape(concurrency=1, requests=per_iteration + len(case.flow.setup if case.flow else []),
-                                duration=sum(gaps) + 10), gap_s=max(gaps), concurrency=1, flow=flow)
+                                duration=sum(gaps) + 10), gap_s=max(gaps), gaps=list(gaps), concurrency=1, flow=flow)
 
 
 def flow_delay(case: Case, concurrency: int, delay: float, seconds: float) -> Experiment:

@@ -7,6 +7,7 @@ clear. Every experiment's purpose and outcome is kept; every agent shows up, ran
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -22,12 +23,16 @@ from tracehound.experiments import (Experiment, Runner, baseline, confirm, flow_
                                     sweep_level)
 from tracehound.failure_modes import NONE
 from tracehound.probe.run import iso, prepare_run_dir, utc_now
+from tracehound.redact import redact_text
 
 REPORT_SCHEMA = "tracehound.report/1"
 #: Stop experimenting once the leader has this confidence (after the core experiments ran).
 CLEAR_LEADER = 0.95
 #: Fewer failures than this across every experiment is not a reproduction.
 MIN_FAILURES = 2
+#: With a database or Redis given: seconds of samples before the first experiment and after the last.
+SAMPLE_BEFORE_S = 1.0
+SAMPLE_AFTER_S = 2.0
 AGENT_TIMEOUT_S = 60.0
 
 Event = Callable[[str], None]
@@ -47,6 +52,8 @@ class Investigation:
     seconds: float = 0.0
     stopped_early: str | None = None
     next_steps: list[str] = field(default_factory=list)
+    #: Why report.md / report.html could not be written, if they could not.
+    report_error: str | None = None
 
     @property
     def failure_rate(self) -> float:
@@ -66,7 +73,8 @@ class Investigation:
             "schema": REPORT_SCHEMA,
             "tool": {"name": "tracehound", "version": __version__},
             "verdict": self.verdict,
-            "case": {**self.case.describe(), "symptom": self.case.symptom, "budget_s": self.case.budget_s,
+            "case": {**self.case.describe(), "symptom": redact_text(self.case.symptom) if self.case.symptom else None,
+                     "budget_s": self.case.budget_s,
                      "max_concurrency": self.case.max_concurrency, "max_rate": self.case.max_rate},
             "started_at": self.started,
             "seconds": round(self.seconds, 2),
@@ -79,7 +87,7 @@ class Investigation:
             "runs": [str(e.run.path) for e in self.experiments if e.run is not None]
                     + [str(e.canary.path) for e in self.experiments if e.canary is not None],
             "stopped_early": self.stopped_early,
-            "next_steps": self.next_steps,
+            "next_steps": [redact_text(x) for x in self.next_steps],
         }
 
 
@@ -97,12 +105,15 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
     t0 = time.monotonic()
     deadline = t0 + case.budget_s
     runner = Runner(case, folder)
+    samplers = _start_samplers(case)
 
     def left() -> float:
         return deadline - time.monotonic()
 
     def run(exp: Experiment) -> Experiment:
         say(f"{exp.name}: {exp.purpose}")
+        for sampler in samplers.values():
+            sampler.mark(exp.name)
         runner.run(exp)
         inv.experiments.append(exp)
         say(f"  {exp.outcome}")
@@ -117,12 +128,19 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
         return False
 
     try:
+        if samplers:
+            time.sleep(SAMPLE_BEFORE_S)  # the stores at rest, before any load
         _plan_and_run(case, runner, run, left, leader_clear)
     except KeyboardInterrupt:
         inv.stopped_early = "interrupted (Ctrl-C): diagnosing what was collected"
         say(inv.stopped_early)
         if not runner.runs:
+            _stop_samplers(samplers, after_s=0.0)
             raise
+    except BaseException:
+        _stop_samplers(samplers, after_s=0.0)  # no poller outlives a failed investigation
+        raise
+    _stop_samplers(samplers, after_s=SAMPLE_AFTER_S)
 
     targets = [e for e in inv.experiments if e.run is not None]
     inv.requests = sum(e.requests for e in targets)
@@ -130,7 +148,7 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
     inv.verdict = "reproduced" if inv.failures >= MIN_FAILURES else "not_reproduced"
 
     say("analysing…")
-    inv.agents = asyncio.run(_run_agents(case, runner.runs))
+    inv.agents = asyncio.run(_run_agents(case, runner.runs, samplers))
     signals = [s for a in inv.agents for s in a.signals]
     tested = [t for a in inv.agents for t in a.tested]
     if inv.verdict == "reproduced":
@@ -139,7 +157,23 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
         inv.next_steps = _next_steps(case, inv)
     inv.seconds = time.monotonic() - t0
     inv.write()
+    say("writing the report…")
+    inv.report_error = _render_report(inv)
     return inv
+
+
+def _render_report(inv: Investigation) -> str | None:
+    """report.md and report.html beside report.json; a rendering failure costs the pages, not the investigation."""
+    from tracehound.errors import TracehoundError
+    from tracehound.report import write_report
+
+    try:
+        write_report(inv.out)
+    except TracehoundError as e:
+        return e.line()
+    except Exception as e:  # noqa: BLE001 - report.json is written; say why the pages are missing
+        return f"{type(e).__name__}: {e}"
+    return None
 
 
 def _plan_and_run(case: Case, runner: Runner, run: Callable[[Experiment], Experiment],
@@ -209,16 +243,68 @@ def _diagnose(case: Case, entries: list[Any], runner: Runner) -> list[Hypothesis
     return score(entries, res.signals, res.tested)
 
 
-async def _run_agents(case: Case, runs: list[Any]) -> list[AgentResult]:
+def _start_samplers(case: Case) -> dict[str, Any]:
+    """Background samplers of the database and Redis given, polling from now until the agents run.
+
+    A source that cannot even be described (a malformed DSN) gets no sampler: its agent then
+    reports it as failed, in one line, and the investigation goes on without it.
+    """
+    from tracehound.errors import TracehoundError
+
+    out: dict[str, Any] = {}
+    if case.sources.db:
+        from tracehound.agents.postgres import PostgresSampler
+
+        with contextlib.suppress(TracehoundError):
+            out["postgres"] = PostgresSampler(case.sources.db).start()
+    if case.sources.redis:
+        from tracehound.agents.redis import RedisSampler
+
+        with contextlib.suppress(TracehoundError):
+            out["redis"] = RedisSampler(case.sources.redis).start()
+    return out
+
+
+def _stop_samplers(samplers: dict[str, Any], after_s: float) -> None:
+    """Sample the stores once the load has stopped (do failures linger?), then stop polling."""
+    if not samplers:
+        return
+    for sampler in samplers.values():
+        sampler.mark("after")
+    time.sleep(after_s)
+    for sampler in samplers.values():
+        sampler.stop()
+
+
+async def _run_agents(case: Case, runs: list[Any], samplers: dict[str, Any] | None = None) -> list[AgentResult]:
     from tracehound.agents.traffic import traffic_agent
 
+    samplers = samplers or {}
+    src = case.sources
     agents: list[tuple[str, Callable[[], Awaitable[AgentResult]] | None, str | None]] = [
         ("traffic", lambda: traffic_agent(case, runs), None),
     ]
-    src = case.sources
+    if src.logs:
+        from tracehound.agents.logs import logs_agent
+
+        agents.append(("logs", lambda: logs_agent(case, runs), None))
+    if src.db:
+        from tracehound.agents.postgres import postgres_agent
+
+        agents.append(("postgres", lambda: postgres_agent(case, runs, samplers.get("postgres")), None))
+    if src.redis:
+        from tracehound.agents.redis import redis_agent
+
+        agents.append(("redis", lambda: redis_agent(case, runs, samplers.get("redis")), None))
+    if src.code:
+        from tracehound.agents.code import code_agent
+
+        agents.append(("code", lambda: code_agent(case, runs), None))
     for name, given, flag in (("logs", src.logs, "--logs"), ("postgres", src.db, "--db"), ("redis", src.redis, "--redis"),
                               ("code", src.code, "--code"), ("metrics", src.metrics, "--metrics"),
                               ("browser", src.browser, "--browser")):
+        if given and any(a[0] == name for a in agents):
+            continue
         why = (f"no {flag} given" if not given
                else f"{flag} was accepted, but this version of tracehound has no {name} agent yet")
         agents.append((name, None, why))

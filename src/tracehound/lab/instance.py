@@ -66,7 +66,8 @@ def up(scenario: str | Scenario, fixed: bool = False, log_dir: Path | None = Non
             log_dir.mkdir(parents=True, exist_ok=True)
         data_dir = servers.temp_dir(f"lab-{sc.name}-data")
         stack.callback(shutil.rmtree, data_dir, True)
-        code_dir = servers.temp_dir(f"lab-{sc.name}-code") / sc.name
+        # A neutral folder name: the scenario's own name would hint at its cause to a code reviewer.
+        code_dir = servers.temp_dir(f"lab-{sc.name}-code") / "service"
         stack.callback(shutil.rmtree, code_dir.parent, True)
         for f in sc.code_files(fixed):
             dest = code_dir / f.relative_to(sc.folder)

@@ -31,7 +31,7 @@ from tracehound.probe.run import (
     write_meta,
     write_table,
 )
-from tracehound.probe.shapes import DEFAULT_OPEN_CONNECTIONS, LoadShape, Stage
+from tracehound.probe.shapes import LoadShape, Stage
 from tracehound.probe.target import Endpoint, Target, split_url
 from tracehound.redact import redact_headers, redact_url
 
@@ -192,7 +192,7 @@ async def run_engine(
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
     flow_pool: eng.FlowPool | None = None
-    max_conns = shape.max_connections or (shape.concurrency if shape.concurrency > 1 else DEFAULT_OPEN_CONNECTIONS)
+    max_conns = shape.open_connections
     try:
         if config.flow is None:
             assert config.target is not None

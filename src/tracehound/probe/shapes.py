@@ -159,11 +159,16 @@ class LoadShape:
             prev = s.target
         return prev
 
+    @property
+    def open_connections(self) -> int:
+        """Open model: the cap on open connections the engine applies (-c when above 1, else the default)."""
+        return self.max_connections or (self.concurrency if self.concurrency > 1 else DEFAULT_OPEN_CONNECTIONS)
+
     def describe(self) -> dict:
         d: dict = {"model": "open" if self.open_model else "closed"}
         if self.open_model:
             d["rate"] = self.rate
-            d["max_connections"] = self.max_connections or self.concurrency
+            d["max_connections"] = self.open_connections
         else:
             d["concurrency"] = self.concurrency
         if self.stages:
