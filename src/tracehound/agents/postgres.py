@@ -17,7 +17,6 @@ windows the requests fell in, mean and max times (slow statements), connections 
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 from collections import Counter
@@ -38,8 +37,9 @@ from tracehound.agents.sampling import (
     during,
     load_window,
     one_line,
-    request_times,
-    sample_for,
+    inspect_for,
+    recording_result,
+    sampled_agent,
 )
 from tracehound.diagnosis.signals import Signal, register, signal
 from tracehound.errors import BadSource, SourceUnreachable
@@ -157,7 +157,7 @@ class PostgresSampler(Sampler):
             from psycopg.conninfo import conninfo_to_dict
         except ImportError:  # pragma: no cover - psycopg is a dependency of the lab and test extras
             raise BadSource("the PostgreSQL inspector needs psycopg 3", hint="pip install 'psycopg[binary]>=3.1'") from None
-        self.dsn = normalize_dsn(dsn)
+        self.dsn = self.address = normalize_dsn(dsn)
         try:
             conninfo_to_dict(self.dsn)
         except psycopg.Error as e:
@@ -812,42 +812,18 @@ def _secs(v: Any) -> str:
 
 async def postgres_agent(case: Any, runs: Sequence[Any], sampler: PostgresSampler | None = None) -> AgentResult:
     """The PostgreSQL agent: the sampler's recording (or, without one, a snapshot taken now) against the runs."""
-    if sampler is None:
-        dsn = getattr(getattr(case, "sources", None), "db", None)
-        if not dsn:
-            return AgentResult(NAME, "skipped", "no --db given")
-        try:
-            sampler = PostgresSampler(dsn)
-        except BadSource as e:
-            return AgentResult(NAME, "failed", e.line())
-        await asyncio.to_thread(sampler.sample_once)
-    return await asyncio.to_thread(_result, sampler.recording(), request_times(runs), getattr(sampler, "dsn", ""))
+    dsn = getattr(getattr(case, "sources", None), "db", None)
+    return await sampled_agent(NAME, dsn, "--db", sampler, PostgresSampler, runs, _result)
 
 
 def _result(rec: Recording, times: np.ndarray, dsn: str) -> AgentResult:
-    if rec.crash:
-        return AgentResult(NAME, "failed", f"the sampler stopped on an internal error: {rec.crash}")
-    if not rec.ok_samples:
-        err = rec.first_error()
-        line = connect_error(dsn, RuntimeError(err)).line() if err else "no sample was taken"
-        return AgentResult(NAME, "failed", line)
-    res = analyze_postgres(rec, times)
-    return AgentResult(NAME, "ok", res.detail, res.findings, tested=sorted(set(res.tested)))
+    return recording_result(NAME, rec, times, dsn, analyze_postgres, connect_error)
 
 
 def inspect_postgres(dsn: str, duration_s: float = 10.0, interval_s: float = 0.5) -> AgentResult:
-    """Sample a server for ``duration_s`` and analyse it (``tracehound db``); connection errors raise.
-
-    Ctrl-C stops the sampling early and keeps the samples.
-    """
+    """Sample a server for ``duration_s`` and analyse it (``tracehound db``); connection errors raise."""
     sampler = PostgresSampler(dsn, interval_s=interval_s, heavy_every_s=max(interval_s, min(5.0, duration_s / 4)))
-    sampler.check()
-    seconds, interrupted = sample_for(sampler, duration_s)
-    res = _result(sampler.recording(), np.zeros(0, np.int64), sampler.dsn)
-    res.seconds = seconds
-    if interrupted:
-        res.detail += " (interrupted)"
-    return res
+    return inspect_for(sampler, duration_s, _result)
 
 
 __all__ = ["PostgresSampler", "analyze_postgres", "connect_error", "inspect_postgres", "postgres_agent"]

@@ -13,7 +13,6 @@ summed over consecutive samples of one server life, so a restart does not make t
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,8 +30,9 @@ from tracehound.agents.sampling import (
     during,
     load_window,
     one_line,
-    request_times,
-    sample_for,
+    inspect_for,
+    recording_result,
+    sampled_agent,
 )
 from tracehound.diagnosis.signals import Signal, register, signal
 from tracehound.errors import BadSource, SourceUnreachable
@@ -86,7 +86,7 @@ class RedisSampler(Sampler):
             import redis
         except ImportError:  # pragma: no cover - redis is a dependency of the lab and test extras
             raise BadSource("the Redis inspector needs redis-py", hint="pip install 'redis>=5'") from None
-        self.url = url.strip()
+        self.url = self.address = url.strip()
         try:
             redis.connection.parse_url(self.url)
         except ValueError as e:
@@ -366,41 +366,18 @@ def _us(v: Any) -> str:
 
 async def redis_agent(case: Any, runs: Sequence[Any], sampler: RedisSampler | None = None) -> AgentResult:
     """The Redis agent: the sampler's recording (or, without one, a snapshot taken now) against the runs."""
-    if sampler is None:
-        url = getattr(getattr(case, "sources", None), "redis", None)
-        if not url:
-            return AgentResult(NAME, "skipped", "no --redis given")
-        try:
-            sampler = RedisSampler(url)
-        except BadSource as e:
-            return AgentResult(NAME, "failed", e.line())
-        await asyncio.to_thread(sampler.sample_once)
-    return await asyncio.to_thread(_result, sampler.recording(), request_times(runs), sampler.url)
+    url = getattr(getattr(case, "sources", None), "redis", None)
+    return await sampled_agent(NAME, url, "--redis", sampler, RedisSampler, runs, _result)
 
 
 def _result(rec: Recording, times: np.ndarray, url: str) -> AgentResult:
-    if rec.crash:
-        return AgentResult(NAME, "failed", f"the sampler stopped on an internal error: {rec.crash}")
-    if not rec.ok_samples:
-        err = rec.first_error()
-        return AgentResult(NAME, "failed", connect_error(url, RuntimeError(err)).line() if err else "no sample was taken")
-    res = analyze_redis(rec, times)
-    return AgentResult(NAME, "ok", res.detail, res.findings, tested=sorted(set(res.tested)))
+    return recording_result(NAME, rec, times, url, analyze_redis, connect_error)
 
 
 def inspect_redis(url: str, duration_s: float = 10.0, interval_s: float = 0.5) -> AgentResult:
-    """Sample a server for ``duration_s`` and analyse it (``tracehound db redis://…``); connection errors raise.
-
-    Ctrl-C stops the sampling early and keeps the samples.
-    """
+    """Sample a server for ``duration_s`` and analyse it (``tracehound db redis://…``); connection errors raise."""
     sampler = RedisSampler(url, interval_s=interval_s, heavy_every_s=max(interval_s, min(5.0, duration_s / 4)))
-    sampler.check()
-    seconds, interrupted = sample_for(sampler, duration_s)
-    res = _result(sampler.recording(), np.zeros(0, np.int64), sampler.url)
-    res.seconds = seconds
-    if interrupted:
-        res.detail += " (interrupted)"
-    return res
+    return inspect_for(sampler, duration_s, _result)
 
 
 __all__ = ["RedisSampler", "analyze_redis", "connect_error", "inspect_redis", "redis_agent"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,6 +120,9 @@ class Sampler(ABC):
                 close()
             except Exception:  # noqa: BLE001 - closing a broken connection may fail in any way
                 pass
+
+    #: Where the source is (a DSN or URL), as given; subclasses set it.
+    address: str = ""
 
     # -- the public surface ----------------------------------------------------------------
     def start(self) -> Sampler:
@@ -319,5 +322,57 @@ def during(samples: Sequence[Sample], window: tuple[int, int] | None, slack_ns: 
     return [s for s in samples if t0 <= s.t_ns <= t1]
 
 
-__all__ = ["Recording", "Sample", "Sampler", "aligned", "clock", "count_between", "during", "load_window", "one_line", "request_times",
+
+# -- the agent and the command, for any sampled source -------------------------------------------
+
+
+def recording_result(name: str, rec: Recording, times: np.ndarray, address: str,
+                     analyze: Callable[[Recording, np.ndarray], Any],
+                     connect_error: Callable[[str, BaseException], Any]) -> Any:
+    """An agent's result from a recording: failed in one line when nothing was sampled, else the analysis."""
+    from tracehound.agents.base import AgentResult
+
+    if rec.crash:
+        return AgentResult(name, "failed", f"the sampler stopped on an internal error: {rec.crash}")
+    if not rec.ok_samples:
+        err = rec.first_error()
+        return AgentResult(name, "failed", connect_error(address, RuntimeError(err)).line() if err else "no sample was taken")
+    res = analyze(rec, times)
+    return AgentResult(name, "ok", res.detail, res.findings, tested=sorted(set(res.tested)))
+
+
+async def sampled_agent(name: str, address: str | None, flag: str, sampler: Sampler | None,
+                        make: Callable[[str], Sampler], runs: Sequence[Any],
+                        result: Callable[[Recording, np.ndarray, str], Any]) -> Any:
+    """The agent of a sampled source: the sampler's recording (or, without one, a snapshot taken now) against the runs."""
+    import asyncio
+
+    from tracehound.agents.base import AgentResult
+    from tracehound.errors import BadSource
+
+    if sampler is None:
+        if not address:
+            return AgentResult(name, "skipped", f"no {flag} given")
+        try:
+            sampler = make(address)
+        except BadSource as e:
+            return AgentResult(name, "failed", e.line())
+        await asyncio.to_thread(sampler.sample_once)
+    return await asyncio.to_thread(result, sampler.recording(), request_times(runs), sampler.address)
+
+
+def inspect_for(sampler: Sampler, duration_s: float, result: Callable[[Recording, np.ndarray, str], Any]) -> Any:
+    """Sample for ``duration_s`` and analyse (the ``tracehound db`` command); connection errors raise.
+
+    Ctrl-C stops the sampling early and keeps the samples.
+    """
+    sampler.check()
+    seconds, interrupted = sample_for(sampler, duration_s)
+    res = result(sampler.recording(), np.zeros(0, np.int64), sampler.address)
+    res.seconds = seconds
+    if interrupted:
+        res.detail += " (interrupted)"
+    return res
+
+__all__ = ["Recording", "Sample", "Sampler", "aligned", "inspect_for", "recording_result", "sampled_agent", "clock", "count_between", "during", "load_window", "one_line", "request_times",
            "sample_for"]
