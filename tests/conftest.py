@@ -228,16 +228,26 @@ class DemoInvestigation:
 
 @pytest.fixture(scope="session")
 def demo_investigation(tmp_path_factory) -> DemoInvestigation:
-    """The demo scenario investigated once per session through the CLI (about 45 s), logs given."""
+    """The demo scenario investigated once per session through the CLI (about 45 s).
+
+    Its sources are what a hurried user gives: the service's log beside a binary file and an
+    empty one, its code with one file that does not parse, a database DSN with a wrong
+    password and a Redis that refuses. Each bad one must cost only its own agent.
+    """
     from tracehound import lab
     from tracehound.lab import servers
 
     tmp = tmp_path_factory.mktemp("demo-investigation")
     sc = lab.get_scenario("demo")
+    (tmp / "core.bin").write_bytes(bytes(range(256)) * 64)
+    (tmp / "empty.log").write_text("")
     with lab.up(sc, log_dir=tmp / "logs") as inst:
+        (inst.code_dir / "half_written.py").write_text("def handler(:\n    return\n")
         try:
             r = _run_cli("investigate", inst.url + sc.target["path"], "--out", str(tmp / "inv"),
-                         "--logs", str(inst.app_log), timeout=200)
+                         "--logs", str(inst.app_log), "--logs", str(tmp / "core.bin"), "--logs", str(tmp / "empty.log"),
+                         "--code", str(inst.code_dir), "--db", f"postgresql://app:wrong@127.0.0.1:{free_port()}/shop",
+                         "--redis", f"redis://127.0.0.1:{free_port()}/0", timeout=200)
         finally:
             servers.guard()
     return DemoInvestigation(tmp / "inv", r, sc.target["path"])

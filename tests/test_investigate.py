@@ -53,7 +53,14 @@ def test_investigate_ranks_the_pool_for_the_demo_and_writes_the_report(demo_inve
     assert agents["logs"]["status"] == "ok", agents["logs"]
     log_signals = {s["name"] for f in agents["logs"]["findings"] for s in f["signals"]}
     assert any(n.startswith("log:") for n in log_signals), log_signals
-    assert agents["postgres"]["status"] == "skipped" and agents["postgres"]["detail"] == "no --db given"
+    # Bad sources cost only their own agent, each with one line saying why.
+    for name in ("postgres", "redis"):
+        assert agents[name]["status"] == "failed" and agents[name]["detail"], agents[name]
+        assert "\n" not in agents[name]["detail"] and "Traceback" not in agents[name]["detail"]
+    assert "wrong" not in agents["postgres"]["detail"]  # the password stays out of the report
+    assert agents["code"]["status"] == "ok" and "half_written.py" in json.dumps(agents["code"]), agents["code"]
+    assert "core.bin" in agents["logs"]["detail"] and "empty.log" in agents["logs"]["detail"], agents["logs"]["detail"]
+    assert agents["metrics"]["status"] == "skipped" and agents["metrics"]["detail"] == "no --metrics given"
     assert all(Path(p).is_dir() for p in rep["runs"])
     assert "db_pool_exhaustion" in r.stdout and "Report:" in r.stdout
     assert (out / "report.html").is_file() and (out / "report.md").is_file()
