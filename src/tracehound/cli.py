@@ -586,6 +586,61 @@ def db_cmd(
         raise typer.Exit(3)
 
 
+@app.command("metrics")
+def metrics_cmd(
+    url: Annotated[str, typer.Argument(metavar="URL", help="A Prometheus text endpoint (…/metrics); with --prometheus, a Prometheus server.")],
+    duration: Annotated[str, typer.Option("-d", "--duration", help="How long to scrape (e.g. 10s, 2m).")] = "10s",
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between scrapes (0.05-60).")] = 0.5,
+    prometheus: Annotated[bool, typer.Option("--prometheus", help="URL is a Prometheus server: read its stored series instead of scraping.")] = False,
+    since: Annotated[Optional[str], typer.Option("--since", metavar="T", help="With --prometheus: from then (ISO time, epoch seconds, or 30m ago).")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", metavar="T", help="With --prometheus: up to then (default: now).")] = None,
+    run: Annotated[list[Path], typer.Option("--run", metavar="RUN", help="With --prometheus: a run folder whose requests the series are lined up with (repeatable).")] = [],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Read a service's Prometheus metrics (pool, event-loop lag, CPU, memory) and print what they show."""
+    import asyncio
+    import time as _time
+
+    from tracehound.agents.metrics import inspect_metrics, prometheus_agent
+    from tracehound.errors import BadLogOption, BadShape
+    from tracehound.logs import parse_bound
+    from tracehound.probe import Run, parse_duration
+
+    if prometheus:
+        try:
+            lo = parse_bound(since) if since else None
+            hi = parse_bound(until) if until else (None if run else _time.time_ns())
+        except ValueError as e:
+            raise BadLogOption(str(e)) from None
+        runs = [Run.load(r) for r in run]
+        if lo is None and not runs:
+            raise BadShape("with --prometheus, give --since (or --run RUN to take the window from)")
+        res = asyncio.run(prometheus_agent(url, runs, lo, hi))
+    else:
+        if since or until or run:
+            raise BadShape("--since, --until and --run go with --prometheus; a live scrape reads from now on")
+        seconds = parse_duration(duration)
+        if not 0 < seconds <= 86400:
+            raise BadShape("--duration must be above 0 and at most 24h")
+        if not 0.05 <= interval <= 60:
+            raise BadShape("--interval must be between 0.05 and 60 seconds")
+        err.print(f"scraping for {seconds:g} s every {interval:g} s (Ctrl-C stops early)", style="dim", markup=False)
+        res = inspect_metrics(url, seconds, interval)
+    if as_json:
+        print(json.dumps(res.to_dict(), indent=2))
+    else:
+        out.print(f"{res.name}: {res.status}: {res.detail}", markup=False, highlight=False, soft_wrap=True)
+        for f in res.findings:
+            out.print(f"\n{f.title}", style="bold", markup=False)
+            out.print(f"  {f.detail}", markup=False, highlight=False, soft_wrap=True)
+            for s in f.signals:
+                out.print(f"  signal {s.name} ({s.strength:.2f})", style="cyan", markup=False)
+            for e in f.exemplars[:5]:
+                out.print(f"    · {e}", markup=False, highlight=False, soft_wrap=True)
+    if res.status == "failed":
+        raise typer.Exit(3)
+
+
 @app.command("explain")
 def explain_cmd(
     mode_id: Annotated[Optional[str], typer.Argument(metavar="ID", help="A failure-mode id (see --list).")] = None,
@@ -773,6 +828,75 @@ def sql_cmd(
         _wide().print(t)
         if len(res.rows) > shown:
             err.print(f"{len(res.rows) - shown:,} more rows not shown: add LIMIT, or use --csv", style="dim", markup=False)
+
+
+@app.command("browse")
+def browse_cmd(
+    page_url: Annotated[str, typer.Argument(metavar="PAGE_URL", help="The page a person opens (HTML), not the API behind it.")],
+    times: Annotated[int, typer.Option("--times", "-n", help="How many times to load the page.")] = 10,
+    wait_for: Annotated[Optional[str], typer.Option("--wait-for", metavar="SELECTOR", help="A CSS selector that shows the page is ready; a load where it never shows fails.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Run folder (default .tracehound/runs/<UTC time>-browser-…).")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Start every load with empty storage (default: keep cookies and localStorage, as a returning visitor).")] = False,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between loads.")] = 1.0,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds a load may take before it counts as hung.")] = 15.0,
+    stop_after: Annotated[Optional[int], typer.Option("--stop-after", metavar="K", help="Stop once K loads have failed.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the loads and findings as JSON.")] = False,
+) -> None:
+    """Load a page in headless Chromium again and again: failing calls behind it, console, errors shown, tokens."""
+    from tracehound.agents.browser import browser_findings
+    from tracehound.browser import browse
+    from tracehound.errors import BadShape
+
+    if not 1 <= times <= 1000:
+        raise BadShape("--times must be between 1 and 1000")
+    if not 0 <= interval <= 600 or not 0.5 <= timeout <= 600:
+        raise BadShape("--interval must be 0-600 s and --timeout 0.5-600 s")
+    if stop_after is not None and stop_after < 1:
+        raise BadShape("--stop-after must be at least 1")
+
+    def progress(load: object) -> None:
+        reasons = getattr(load, "reasons")
+        fresh_note = " (empty storage)" if getattr(load, "fresh") else ""
+        line = f"load {getattr(load, 'index') + 1}{fresh_note}: " + ("; ".join(reasons) if reasons else "ok")
+        err.print(line, style="dim" if not reasons else None, markup=False, highlight=False, soft_wrap=True)
+
+    result = browse(page_url, times, wait_for, out_dir, timeout, interval, fresh, stop_after,
+                    None if as_json else progress)
+    findings, tested, detail = browser_findings(result)
+    if as_json:
+        print(json.dumps({**result.to_dict(), "detail": detail, "tested": tested,
+                          "findings": [f.to_dict() for f in findings]}, indent=2))
+        return
+    _print_agent_findings(f"browser: {detail}", findings)
+    out.print(f"\nrun folder: {result.folder}", markup=False, highlight=False)
+
+
+@app.command("har")
+def har_cmd(
+    file: Annotated[Path, typer.Argument(metavar="FILE.har", help="A HAR file (DevTools 'Save all as HAR', or one tracehound browse kept).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Inspect a HAR: failures per endpoint, timing phases, plateaus, expired or missing Authorization, CORS."""
+    from tracehound.agents.har import inspect_har
+
+    res = inspect_har(file)
+    if as_json:
+        print(json.dumps(res.to_dict(), indent=2))
+        return
+    _print_agent_findings(res.detail, res.findings)
+
+
+def _print_agent_findings(headline: str, findings: list) -> None:
+    """An agent's findings for a person: title, detail, signals and exemplars."""
+    out.print(headline, markup=False, highlight=False, soft_wrap=True)
+    for f in findings:
+        out.print(f"\n{f.title}", style="bold", markup=False, highlight=False, soft_wrap=True)
+        if f.detail:
+            out.print(f"  {f.detail}", markup=False, highlight=False, soft_wrap=True)
+        for s in f.signals:
+            out.print(f"  signal {s.name} ({s.strength:.2f})", style="cyan", markup=False)
+        for e in f.exemplars[:5]:
+            out.print(f"    · {e}", markup=False, highlight=False, soft_wrap=True)
 
 
 lab_app = typer.Typer(

@@ -60,6 +60,8 @@ class Experiment:
     failures: int = 0
     failure_rate: float = 0.0
     p50_ms: float | None = None
+    #: Mean latency of the successes: with one slow request in a flow, what a user's turn costs.
+    mean_ms: float | None = None
     seconds: float = 0.0
     outcome: str = ""
     skipped: str | None = None
@@ -138,6 +140,7 @@ class Runner:
         s = summarize(run.table, run.meta)
         exp.requests, exp.failures, exp.failure_rate = s.requests, s.failed, s.failure_rate
         exp.p50_ms = s.latency_ok.percentiles_ms.get("p50") if s.latency_ok else None
+        exp.mean_ms = s.latency_ok.mean_ms if s.latency_ok else None
         statuses = ", ".join(f"{k}×{v}" for k, v in sorted(s.status_counts.items(), key=lambda kv: -kv[1])[:3])
         kinds = ", ".join(f"{k}×{v}" for k, v in s.error_kinds.items() if k != "cancelled")
         exp.outcome = (f"{s.failed}/{s.requests} failed ({s.failure_rate:.1%})"

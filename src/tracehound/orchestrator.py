@@ -205,8 +205,11 @@ def _plan_and_run(case: Case, runner: Runner, run: Callable[[Experiment], Experi
     # Failures that begin after a time, or that stay once load has stopped.
     low_s = min(15.0, max(8.0, left() - 40))
     if left() > low_s + 10:
+        # Well under what two users can be served at: the mean counts a flow's one slow request,
+        # which the median hides, so that a low rate never queues up by itself.
         users = 2
-        rate = max(1.0, min(4.0, users / max(slow, 0.05) / 2))
+        mean = (base.mean_ms or base.p50_ms or 0) / 1000.0
+        rate = max(1.0, min(4.0, users / max(mean, 0.05) / 3))
         e = run(low_rate(case, low_s, rate, users))
         if e.failure_rate > worst.failure_rate:
             worst = e
@@ -262,6 +265,11 @@ def _start_samplers(case: Case) -> dict[str, Any]:
 
         with contextlib.suppress(TracehoundError):
             out["redis"] = RedisSampler(case.sources.redis).start()
+    if case.sources.metrics:
+        from tracehound.agents.metrics import MetricsSampler
+
+        with contextlib.suppress(TracehoundError):
+            out["metrics"] = MetricsSampler(case.sources.metrics).start()
     return out
 
 
@@ -300,6 +308,14 @@ async def _run_agents(case: Case, runs: list[Any], samplers: dict[str, Any] | No
         from tracehound.agents.code import code_agent
 
         agents.append(("code", lambda: code_agent(case, runs), None))
+    if src.metrics:
+        from tracehound.agents.metrics import metrics_agent
+
+        agents.append(("metrics", lambda: metrics_agent(case, runs, samplers.get("metrics")), None))
+    if src.browser:
+        from tracehound.agents.browser import browser_agent
+
+        agents.append(("browser", lambda: browser_agent(case, runs), None))
     for name, given, flag in (("logs", src.logs, "--logs"), ("postgres", src.db, "--db"), ("redis", src.redis, "--redis"),
                               ("code", src.code, "--code"), ("metrics", src.metrics, "--metrics"),
                               ("browser", src.browser, "--browser")):

@@ -39,6 +39,7 @@ from tracehound.analysis.load import (
 from tracehound.analysis.outcome import CONNECTION_ERRORS, DROPPED_CONNECTION_ERRORS
 from tracehound.analysis.periodicity import periodicity
 from tracehound.analysis.plateau import plateaus
+from tracehound.analysis.server_timing import server_timing
 from tracehound.analysis.stats import (
     fisher_greater,
     mann_whitney_greater,
@@ -53,6 +54,9 @@ from tracehound.errors import BadRun
 
 NAME = "traffic"
 STATUS_SIGNALS = (401, 403, 404, 409, 429, 500, 502, 503, 504)
+#: Server-Timing phase roles and the signal each one's growth emits.
+SERVER_TIMING_SIGNALS = {"pool": "server_timing_pool_wait_grows", "loop": "server_timing_loop_lag_grows",
+                         "db": "server_timing_db_grows"}
 #: Experiment kinds whose load is steady enough to read time and load structure from.
 LOAD_KINDS = (None, "baseline", "sweep", "confirm", "low_rate", "probe")
 #: Runs whose shape is designed to change the outcome (pauses), kept out of time and load analyses.
@@ -166,6 +170,7 @@ class _Context:
         if d.primary:
             self.latency_of_failures()
         self.latency()
+        self.server_timing()
         self.load_dependence()
         if d.primary:
             self.time_structure()
@@ -353,6 +358,38 @@ class _Context:
         if sigs or notes:
             self.finding("Latency", "; ".join(notes), signals=sigs,
                          exemplars=sigs[0].exemplars if sigs else [])
+
+    def server_timing(self) -> None:
+        """Which phase of the service's own Server-Timing grows in the failing (or slow) requests."""
+        st = server_timing(self.f, self.counted & self.in_load_run)
+        if st is None or not st.compared:
+            return
+        against = {"failing": "failing requests against succeeding ones",
+                   "slow": "the slowest tenth of the successes against their fastest half"}.get(
+                       st.contrast or "", "medians of the answered requests")
+        self.tested(*(SERVER_TIMING_SIGNALS[g.role] for g in st.compared if g.role in SERVER_TIMING_SIGNALS))
+        sigs: list[Signal] = []
+        for g in st.growing:
+            name = SERVER_TIMING_SIGNALS.get(g.role)
+            if name is None:
+                continue
+            if g.how == "dominant":
+                d = (f"Server-Timing '{g.phase}': a median {g.answered_ms:.1f} ms, {g.dominant_share:.0%} of the latency of "
+                     "the answered requests")
+                strength = 0.3 + 0.5 * g.dominant_share
+            else:
+                gap = (f"{g.share:.0%} of the {g.latency_gap_ms:.0f} ms latency between them" if g.latency_gap_ms > 0
+                       else "though they were no slower overall")
+                d = (f"Server-Timing '{g.phase}': median {g.bad_ms:.1f} ms in {g.n_bad} {g.how} requests against "
+                     f"{g.good_ms:.1f} ms in {g.n_good} others, {gap} (P(larger) {g.auc:.2f})")
+                strength = (0.4 + 0.6 * g.share) * (2 * g.auc - 1)
+            ms = g.answered_ms if g.how == "dominant" else g.bad_ms
+            sigs.append(signal(name, max(0.3, min(1.0, strength)), d, self.ex(g.rows), value=ms / 1000))
+        medians = "; ".join((f"{g.phase} {g.bad_ms:.1f} vs {g.good_ms:.1f} ms" if g.n_bad else f"{g.phase} —")
+                            + f" (all answered: {g.answered_ms:.1f} ms)" for g in st.compared)
+        self.finding("Server-Timing phases", f"{st.with_header} responses carried Server-Timing ({', '.join(st.phases)}); "
+                     f"{against}: {medians or 'no phase to compare'}", signals=sigs,
+                     exemplars=sigs[0].exemplars if sigs else [])
 
     def _alone(self) -> np.ndarray:
         """Requests sent one at a time: a sequential run's, or any with nothing else of ours in flight."""

@@ -100,6 +100,10 @@ _TRAFFIC = {
     "read_after_write_miss": "a read right after a write misses what was written; a short delay makes it succeed",
     "failures_vanish_with_delay": "pausing between dependent requests removes the failures",
     "failures_vanish_with_fresh_login": "the same requests succeed again with fresh credentials",
+    # The service's own Server-Timing header
+    "server_timing_pool_wait_grows": "the service's Server-Timing shows the wait for a pooled connection growing in failing or slow requests",
+    "server_timing_loop_lag_grows": "the service's Server-Timing shows event-loop lag growing in failing or slow requests",
+    "server_timing_db_grows": "the service's Server-Timing shows time in database statements growing in failing or slow requests",
 }
 
 for _name, _desc in _TRAFFIC.items():

@@ -26,8 +26,10 @@ A scenario folder ``lab/scenarios/<name>/`` holds the service's code (``app.py``
     nginx: {config: nginx.conf}              # the http {} body; {{listen}}, {{upstream}}, {{upstream_servers}}
     target: {method: GET, path: /tasks, headers: {}, json: null}   # or:
     flow: {setup: […], steps: […]}           # tracehound's flow format, without base_url
+    page: /profile                           # optional: the HTML page a person opens (for --browser)
     load: {concurrency: 24, duration: 8}     # or {rate: 50, duration: 10}, or {stages: "2s:4,6s:=24"}
     timeout: 10                              # client timeout per request, seconds
+    metrics: /metrics                        # optional: the app's Prometheus endpoint (tracehound.instrument)
     expected_failure_rate: [0.05, 0.6]       # the faulty version's range; [0, 0] for a control
     fixed:                                   # the twin: only the fix, merged onto the sections above
       module: app_fixed:app                  # app keys may stand at the top…
@@ -65,7 +67,8 @@ MAX_LOAD_SECONDS = 20.0
 
 _TOP_KEYS = {
     "name", "failure_mode", "symptom", "description", "needs", "app", "services", "postgres", "redis",
-    "nginx", "target", "flow", "load", "timeout", "keepalive", "expected_failure_rate", "fixed",
+    "nginx", "target", "flow", "load", "timeout", "keepalive", "expected_failure_rate", "fixed", "metrics",
+    "page",
 }
 _APP_KEYS = {"module", "server", "workers", "worker_class", "args", "env", "instances", "instance_env", "ready"}
 _SERVICE_KEYS = (_APP_KEYS - {"instances", "instance_env"}) | {"env_var"}
@@ -153,6 +156,10 @@ class Scenario:
     timeout: float = 10.0
     keepalive: bool = True
     fix: str = ""
+    #: The app's Prometheus endpoint, a path on each app instance (not the gateway), when it has one.
+    metrics: str | None = None
+    #: The HTML page a person opens, whose code calls the target (``--browser``); None without a front end.
+    page: str | None = None
 
     @property
     def healthy(self) -> bool:
@@ -281,6 +288,12 @@ class _Parser:
         if not isinstance(keepalive, bool):
             raise self.fail("'keepalive' must be true or false")
         rate = self.rate_range(doc.get("expected_failure_rate", [0, 0] if mode == NONE else None), mode)
+        metrics = doc.get("metrics")
+        if metrics is not None and (not isinstance(metrics, str) or not metrics.startswith("/")):
+            raise self.fail("'metrics' must be the path of the app's metrics endpoint, e.g. /metrics")
+        page = doc.get("page")
+        if page is not None and (not isinstance(page, str) or not page.startswith("/")):
+            raise self.fail("'page' must be a path starting with '/', e.g. /profile")
 
         faulty = self.deployment(doc, needs, "")
         fixed_raw = doc.get("fixed")
@@ -321,6 +334,8 @@ class _Parser:
             timeout=timeout,
             keepalive=keepalive,
             fix=fix.strip(),
+            metrics=metrics,
+            page=page,
         )
 
     # -- pieces -----------------------------------------------------------------------------

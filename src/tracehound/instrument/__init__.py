@@ -1,0 +1,127 @@
+"""Opt-in instrumentation for the service under test: one line, for users who can change it.
+
+>>> from tracehound.instrument import instrument
+>>> app = instrument(app, engine=engine)       # doctest: +SKIP
+
+For a FastAPI or Starlette app (ASGI) or a Flask app (WSGI), or any bare ASGI/WSGI callable:
+
+* every response gets a ``Server-Timing`` header with the request's phases in milliseconds:
+  ``app`` (until the headers were sent), ``pool`` (waiting for a pooled connection), ``db``
+  (inside cursor executes), ``loop`` (event-loop lag seen while it ran; ASGI only) and ``queue``
+  (since a gateway's ``X-Request-Start`` stamp, when there is one). tracehound's prober records
+  the header, and the traffic analysis asks which phase grows in failing or slow requests;
+* ``GET /metrics`` answers Prometheus text from a registry of the app's own: request counts and
+  durations, the SQLAlchemy pool (checkout wait, checked out, waiting, overflow, timeouts,
+  invalidations), statement time, event-loop lag, and the process's CPU and memory. The metrics
+  agent (``--metrics URL``) scrapes it during an investigation.
+
+``engine`` is a SQLAlchemy ``Engine`` or ``AsyncEngine`` (or a list of them). The app is changed
+in place where the framework allows it (Starlette, Flask) and returned; a bare callable comes
+back wrapped, so ``app = instrument(app, …)`` works for all. With several server processes each
+one has its own ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+from tracehound.instrument._asgi import ASGIMiddleware
+from tracehound.instrument._loop import LoopMonitor
+from tracehound.instrument._metrics import Metrics
+from tracehound.instrument._pool import PoolWatch, pool_name
+from tracehound.instrument._wsgi import WSGIMiddleware
+
+_MARK = "_tracehound_instrumentation"
+
+
+class Instrumentation:
+    """What :func:`instrument` installed on one app: its metrics, pool hooks and loop monitor."""
+
+    def __init__(self, engines: Sequence[Any] = (), *, metrics_path: str | None = "/metrics", server_timing: bool = True,
+                 loop: bool = True, loop_interval_s: float = 0.02, queue: bool = True) -> None:
+        if metrics_path is not None and not metrics_path.startswith("/"):
+            raise ValueError("metrics_path must start with '/' (or be None for no endpoint)")
+        if not 0.001 <= loop_interval_s <= 1.0:
+            raise ValueError("loop_interval_s must be between 0.001 and 1 second")
+        self.metrics = Metrics()
+        self.metrics_path = metrics_path
+        self.server_timing = server_timing
+        self.queue = queue
+        taken: set[str] = set()
+        self.pools = [PoolWatch(e, pool_name(e, taken), self.metrics) for e in engines]
+        for w in self.pools:
+            self.metrics.add_pool(w)
+        self.has_db = bool(self.pools)
+        self.loop_interval_s = loop_interval_s
+        self._loop = loop
+        self.monitor: LoopMonitor | None = None
+
+    def for_asgi(self) -> Instrumentation:
+        """Turn on the loop monitor (ASGI apps run on an event loop; WSGI apps do not); requests are
+        counted on the loop's one thread."""
+        self.metrics.http.one_thread = True
+        if self._loop and self.monitor is None:
+            self.monitor = LoopMonitor(self.loop_interval_s)
+            self.metrics.watch_loop(self.monitor)
+        return self
+
+    def metrics_text(self) -> bytes:
+        return self.metrics.text()
+
+
+def instrument(app: Any, engine: Any = None, *, metrics_path: str | None = "/metrics", server_timing: bool = True,
+               loop_monitor: bool = True, loop_interval_s: float = 0.02, queue_header: bool = True) -> Any:
+    """Instrument ``app`` (FastAPI/Starlette, Flask, or a bare ASGI or WSGI callable) and return it.
+
+    ``engine``: a SQLAlchemy Engine or AsyncEngine, or a list of them, whose pools are watched.
+    ``metrics_path=None`` serves no endpoint (read :func:`instrumentation` (app).metrics_text()).
+    Instrumenting the same app twice raises ``ValueError``.
+    """
+    if getattr(app, _MARK, None) is not None:
+        raise ValueError("this app is already instrumented")
+    engines = [] if engine is None else list(engine) if isinstance(engine, (list, tuple)) else [engine]
+    inst = Instrumentation(engines, metrics_path=metrics_path, server_timing=server_timing, loop=loop_monitor,
+                           loop_interval_s=loop_interval_s, queue=queue_header)
+    if hasattr(app, "build_middleware_stack"):  # Starlette and FastAPI
+        _outermost(app, inst.for_asgi())
+        out = app
+    elif hasattr(app, "wsgi_app"):  # Flask
+        app.wsgi_app = WSGIMiddleware(app.wsgi_app, inst)
+        out = app
+    elif _is_asgi(app):
+        out = ASGIMiddleware(app, inst.for_asgi())
+    elif callable(app):
+        out = WSGIMiddleware(app, inst)
+    else:
+        raise TypeError(f"cannot instrument {type(app).__name__}: not an ASGI or WSGI app")
+    setattr(out, _MARK, inst)
+    return out
+
+
+def instrumentation(app: Any) -> Instrumentation | None:
+    """The :class:`Instrumentation` installed on ``app`` by :func:`instrument`, if any."""
+    return getattr(app, _MARK, None)
+
+
+def _outermost(app: Any, inst: Instrumentation) -> None:
+    """Wrap Starlette's whole middleware stack, so that the 500 its error middleware sends is timed too."""
+    build = app.build_middleware_stack
+
+    def build_timed() -> Any:
+        return ASGIMiddleware(build(), inst)
+
+    app.build_middleware_stack = build_timed
+    if getattr(app, "middleware_stack", None) is not None:  # already serving: wrap the stack it built
+        app.middleware_stack = ASGIMiddleware(app.middleware_stack, inst)
+
+
+def _is_asgi(app: Any) -> bool:
+    """An ASGI app is a coroutine function, or an object whose ``__call__`` is one (WSGI apps are plain callables)."""
+    if inspect.isfunction(app) or inspect.ismethod(app):
+        return inspect.iscoroutinefunction(app)
+    return inspect.iscoroutinefunction(type(app).__call__) if callable(app) else False
+
+
+__all__ = ["Instrumentation", "instrument", "instrumentation"]

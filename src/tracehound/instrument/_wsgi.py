@@ -1,0 +1,48 @@
+"""The WSGI middleware: Server-Timing on every response and /metrics (no event loop, so no loop lag)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from tracehound.instrument._timing import CURRENT, RequestTimings, queue_seconds
+
+
+class WSGIMiddleware:
+    """Wraps a WSGI app; see :func:`tracehound.instrument.instrument`."""
+
+    def __init__(self, app: Any, inst: Any) -> None:
+        self.app = app
+        self.inst = inst
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        inst = self.inst
+        m = inst.metrics
+        if inst.metrics_path and environ.get("PATH_INFO") == inst.metrics_path and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            body = m.text()
+            start_response("200 OK", [("Content-Type", m.content_type), ("Content-Length", str(len(body)))])
+            return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
+        start = time.perf_counter()
+        timings = RequestTimings(start, queue_s=queue_seconds(environ.get("HTTP_X_REQUEST_START")) if inst.queue else None)
+        status = 500
+        to_headers = 0.0
+
+        def start_timed(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            nonlocal status, to_headers
+            to_headers = time.perf_counter() - start
+            try:
+                status = int(status_line.split(None, 1)[0])
+            except (ValueError, IndexError):
+                status = 500
+            if inst.server_timing:
+                headers = [*headers, ("Server-Timing", timings.header(to_headers, inst.has_db).decode())]
+            return start_response(status_line, headers, exc_info)
+
+        token = CURRENT.set(timings)
+        m.http.begin()
+        try:
+            return self.app(environ, start_timed)
+        finally:
+            CURRENT.reset(token)
+            m.http.done(status, to_headers or time.perf_counter() - start)
