@@ -64,3 +64,20 @@ def test_investigate_ranks_the_pool_for_the_demo_and_writes_the_report(demo_inve
     assert all(Path(p).is_dir() for p in rep["runs"])
     assert "db_pool_exhaustion" in r.stdout and "Report:" in r.stdout
     assert (out / "report.html").is_file() and (out / "report.md").is_file()
+
+
+def test_a_malformed_har_fails_its_agent_alone(tmp_path: Path):
+    """--har joins the agents; a truncated export costs that agent only, in one line."""
+    import asyncio
+
+    from tracehound.case import Case, Sources
+    from tracehound.orchestrator import _run_agents
+    from tracehound.probe import Target
+
+    bad = tmp_path / "session.har"
+    bad.write_text('{"log": {"entries": [')
+    case = Case(target=Target("http://127.0.0.1:9/x"), sources=Sources(har=[bad]))
+    agents = {a.name: a for a in asyncio.run(_run_agents(case, []))}
+    assert agents["har"].status == "failed" and "session.har" in agents["har"].detail
+    assert "\n" not in agents["har"].detail and "Traceback" not in agents["har"].detail
+    assert agents["browser"].status == "skipped" and agents["logs"].status == "skipped"

@@ -24,6 +24,8 @@ class Sources:
     code: Path | None = None
     metrics: str | None = None
     browser: str | None = None
+    #: HAR files a user exported from the browser's Network tab.
+    har: list[Path] = field(default_factory=list)
 
 
 @dataclass

@@ -280,6 +280,7 @@ def investigate_cmd(
     redis: Annotated[Optional[str], typer.Option("--redis", help="Redis URL (read-only use).")] = None,
     metrics: Annotated[Optional[str], typer.Option("--metrics", help="Prometheus metrics URL to scrape.")] = None,
     browser: Annotated[Optional[str], typer.Option("--browser", help="Page URL to load in headless Chromium.")] = None,
+    har: Annotated[list[Path], typer.Option("--har", help="A HAR file exported from a browser (repeatable).")] = [],
     symptom: Annotated[Optional[str], typer.Option("--symptom", help="The symptom as reported, for the report.")] = None,
     budget: Annotated[str, typer.Option("--budget", help="Time for the whole investigation (seconds, or 90s, 2m).")] = "120",
     max_concurrency: Annotated[int, typer.Option("--max-concurrency", help="Peak concurrent users the service should take; no experiment goes beyond.")] = 32,
@@ -303,13 +304,14 @@ def investigate_cmd(
         target = Target.parse(url, method, header, data, json_body)
     elif header or data or json_body or method:
         raise BadTarget("with --flow, put methods, headers and bodies in the flow's steps")
-    for f in logs:
+    for f in [*logs, *har]:
         if not f.is_file():
-            raise BadTarget(f"cannot read log file {str(f)!r}: no such file")
+            raise BadTarget(f"cannot read {str(f)!r}: no such file")
     if code is not None and not code.is_dir():
         raise BadTarget(f"--code {str(code)!r} is not a folder")
     case = Case(target=target, flow=flow_obj, base_url=url if flow_obj else None,
-                sources=Sources(logs=list(logs), db=db, redis=redis, code=code, metrics=metrics, browser=browser),
+                sources=Sources(logs=list(logs), db=db, redis=redis, code=code, metrics=metrics, browser=browser,
+                                har=list(har)),
                 budget_s=parse_duration(budget if budget[-1:].isalpha() else budget + "s"),
                 max_concurrency=max_concurrency, max_rate=max_rate, timeout_s=parse_duration(timeout),
                 symptom=symptom)

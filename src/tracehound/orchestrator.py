@@ -316,9 +316,13 @@ async def _run_agents(case: Case, runs: list[Any], samplers: dict[str, Any] | No
         from tracehound.agents.browser import browser_agent
 
         agents.append(("browser", lambda: browser_agent(case, runs), None))
+    if src.har:
+        from tracehound.agents.har import har_agent
+
+        agents.append(("har", lambda: har_agent(case, runs), None))
     for name, given, flag in (("logs", src.logs, "--logs"), ("postgres", src.db, "--db"), ("redis", src.redis, "--redis"),
                               ("code", src.code, "--code"), ("metrics", src.metrics, "--metrics"),
-                              ("browser", src.browser, "--browser")):
+                              ("browser", src.browser, "--browser"), ("har", src.har, "--har")):
         if given and any(a[0] == name for a in agents):
             continue
         why = (f"no {flag} given" if not given
