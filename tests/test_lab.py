@@ -81,13 +81,25 @@ def wait_gone(pids: set[int], timeout: float = 10.0) -> set[int]:
 @contextmanager
 def no_orphans() -> Iterator[set[int]]:
     """Collects our new descendants (add to the set inside the block); after it, all must be gone."""
-    before = descendants(os.getpid())
+    # Every process that exists already is not this block's, whoever its parent is now (a
+    # session fixture's server can be reparented between the two looks).
+    before = descendants(os.getpid()) | set(_ppids())
     seen: set[int] = set()
     try:
         yield seen
     finally:
-        seen |= descendants(os.getpid()) - before
-    assert not wait_gone(seen), f"processes outlived their context: {sorted(alive(seen))}"
+        seen |= descendants(os.getpid())
+        seen -= before
+    left = wait_gone(seen)
+    assert not left, f"processes outlived their context: {[(pid, _cmdline(pid)) for pid in sorted(left)]}"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")[:160]
+    except OSError:
+        return "?"
 
 
 def get(url: str, timeout: float = 10.0) -> tuple[int, bytes]:
