@@ -26,7 +26,7 @@ deps:
 	@bash scripts/install-debian-deps.sh
 
 test: deps venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=30
 
 demo: venv
 	$(BIN)/tracehound demo --investigate

@@ -52,8 +52,10 @@ def one(sc: lab.Scenario, fixed: bool, work: Path, budget: float, all_sources: b
             peak_users = int(sc.load.get("concurrency") or 32) if "stages" not in sc.load else 32
             # All sources: what a user with access to the service would add, its logs, database,
             # Redis and code (the version running, never the scenario's metadata).
+            # An instrumented scenario's /metrics is one more of those.
             sources = Sources(logs=sorted(inst.logs.values()), db=inst.db_dsn, redis=inst.redis_url,
-                              code=inst.code_dir) if all_sources else Sources()
+                              code=inst.code_dir, metrics=inst.app_urls[0] + sc.metrics if sc.metrics else None,
+                              ) if all_sources else Sources()
             case = Case(target=cfg.target, flow=cfg.flow, base_url=cfg.base_url, budget_s=budget, sources=sources,
                         timeout_s=sc.timeout, max_concurrency=peak_users, max_rate=sc.load.get("rate"))
             try:

@@ -70,29 +70,30 @@ def measure(url: str, pid: int, concurrency: int, seconds: float, out: Path) -> 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--seconds", type=float, default=4.0)
+    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--concurrency", type=int, default=32)
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="tracehound-bench-instrument-"))
     results: dict[str, list[tuple[float, float, float, float]]] = {v: [] for v in VARIANTS}
     try:
-        with contextlib.ExitStack() as stack:
-            served: dict[str, tuple[str, int]] = {}
-            for name, (imp, install) in VARIANTS.items():
-                code = tmp / name
-                code.mkdir()
-                (code / "svc.py").write_text(APP.format(import_line=imp, install_line=install))
-                srv = stack.enter_context(servers.app_server("svc:app", code, tmp / f"{name}.log", ready_path="/ping",
-                                                             name=f"bench {name}"))
-                assert srv.process is not None
-                served[name] = (srv.url, srv.process.pid)
-            for url, pid in served.values():  # warm both up before measuring
-                measure(url, pid, args.concurrency, 1.0, tmp / "warmup")
-            print(f"{'round':>5}  {'variant':<13}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU µs/req':>12}")
-            for r in range(args.rounds):
-                order = list(VARIANTS) if r % 2 == 0 else list(reversed(VARIANTS))
-                for name in order:
+        for name, (imp, install) in VARIANTS.items():
+            (tmp / name).mkdir()
+            (tmp / name / "svc.py").write_text(APP.format(import_line=imp, install_line=install))
+        print(f"{'round':>5}  {'variant':<13}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU µs/req':>12}")
+        for r in range(args.rounds):
+            # Fresh server processes every round: one process's memory layout can make it a few per
+            # cent faster or slower than an identical one for its whole life.
+            with contextlib.ExitStack() as stack:
+                served: dict[str, tuple[str, int]] = {}
+                for name in VARIANTS:
+                    srv = stack.enter_context(servers.app_server("svc:app", tmp / name, tmp / f"{name}.log", ready_path="/ping",
+                                                                 name=f"bench {name}"))
+                    assert srv.process is not None
+                    served[name] = (srv.url, srv.process.pid)
+                for url, pid in served.values():  # warm each up before measuring
+                    measure(url, pid, args.concurrency, 1.0, tmp / "warmup")
+                for name in (list(VARIANTS) if r % 2 == 0 else list(reversed(VARIANTS))):
                     url, pid = served[name]
                     row = measure(url, pid, args.concurrency, args.seconds, tmp / "runs")
                     results[name].append(row)

@@ -13,6 +13,7 @@ PACKAGES=(
   "redis-server redis-server"
   "postgresql pg_ctl"
   "chromium chromium"
+  "prometheus prometheus"
 )
 
 say() { echo "install-debian-deps: $*"; }

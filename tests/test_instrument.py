@@ -89,7 +89,7 @@ from tracehound.instrument import instrument
 engine = create_engine(f"sqlite:///{os.environ['DATA_DIR']}/w.db", pool_size=1, max_overflow=0, pool_timeout=0.3,
                        connect_args={"check_same_thread": False})
 app = Flask(__name__)
-instrument(app, engine=engine)
+instrument(app, engine=engine, request_metrics=True)
 
 
 @app.get("/hold")
@@ -173,7 +173,7 @@ def test_server_timing_names_each_phase_and_metrics_parse(serve) -> None:
     assert m["tracehound_db_pool_max_connections"] == 1 and m["tracehound_db_pool_size_connections"] == 1
     assert m["tracehound_db_pool_checked_out_connections"] == 0
     assert m["tracehound_db_query_duration_seconds_count"] >= 1
-    assert m['tracehound_http_requests_total'] >= 1
+    assert "tracehound_http_requests_total" not in m  # request counts are opt-in (request_metrics=True)
     assert m["process_resident_memory_bytes"] > 0 and "process_cpu_seconds_total" in m
 
 
@@ -262,7 +262,7 @@ def test_two_apps_in_one_process_keep_their_own_metrics() -> None:
     a, b = FastAPI(), FastAPI()
     for app in (a, b):
         app.get("/x")(lambda: {})
-        instrument(app)
+        instrument(app, request_metrics=True)
     with TestClient(a) as ca, TestClient(b) as cb:
         for _ in range(3):
             assert "server-timing" in ca.get("/x").headers

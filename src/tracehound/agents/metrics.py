@@ -584,7 +584,9 @@ class _Context:
             share = float(high[self.bad].mean())
             calm = float(np.nanmedian(lag[self.calm])) if np.isfinite(lag[self.calm]).any() else 0.0
             bad_lag = float(np.nanmedian(lag[self.bad]))
-            if share >= 0.4 and bad_lag >= max(MIN_LAG_S, calm):
+            # A blocked loop delays every request, so calm loaded intervals lag too; the failing ones must
+            # not be the quiet part of the load.
+            if share >= 0.4 and bad_lag >= max(MIN_LAG_S, 0.5 * calm):
                 strength = min(1.0, share * max(0.5, min(1.0, math.log10(bad_lag / 0.01) / 1.5)))
                 d = (f"the event loop lagged {_secs(bad_lag)} (median) in the intervals with failing requests, at least "
                      f"{_secs(MIN_LAG_S)} in {share:.0%} of them; {_secs(calm)} in calm loaded ones")

@@ -213,7 +213,9 @@ class Sampler(ABC):
                 self._conn = self._connect()
                 heavy = True  # a new connection starts with a full read
             data = self._read(self._conn, heavy)
-            sample = Sample(t_ns, phase, data, heavy=heavy)
+            # Stamped when the answer came: the server read its state just before answering, which for a
+            # service whose thread was blocked is long after the question was sent.
+            sample = Sample(time.time_ns(), phase, data, heavy=heavy)
             if heavy:
                 self._last_heavy = now
         except self.driver_errors as e:

@@ -10,10 +10,10 @@ For a FastAPI or Starlette app (ASGI) or a Flask app (WSGI), or any bare ASGI/WS
   (inside cursor executes), ``loop`` (event-loop lag seen while it ran; ASGI only) and ``queue``
   (since a gateway's ``X-Request-Start`` stamp, when there is one). tracehound's prober records
   the header, and the traffic analysis asks which phase grows in failing or slow requests;
-* ``GET /metrics`` answers Prometheus text from a registry of the app's own: request counts and
-  durations, the SQLAlchemy pool (checkout wait, checked out, waiting, overflow, timeouts,
-  invalidations), statement time, event-loop lag, and the process's CPU and memory. The metrics
-  agent (``--metrics URL``) scrapes it during an investigation.
+* ``GET /metrics`` answers Prometheus text from a registry of the app's own: the SQLAlchemy pool
+  (checkout wait, checked out, waiting, overflow, timeouts, invalidations), statement time,
+  event-loop lag, the process's CPU and memory, and (``request_metrics=True``) request counts and
+  durations. The metrics agent (``--metrics URL``) scrapes it during an investigation.
 
 ``engine`` is a SQLAlchemy ``Engine`` or ``AsyncEngine`` (or a list of them). The app is changed
 in place where the framework allows it (Starlette, Flask) and returned; a bare callable comes
@@ -31,24 +31,28 @@ from tracehound.instrument._asgi import ASGIMiddleware
 from tracehound.instrument._loop import LoopMonitor
 from tracehound.instrument._metrics import Metrics
 from tracehound.instrument._pool import PoolWatch, pool_name
+from tracehound.instrument._timing import queue_seconds
 from tracehound.instrument._wsgi import WSGIMiddleware
 
 _MARK = "_tracehound_instrumentation"
+#: Requests without an ``X-Request-Start`` stamp after which it is no longer looked for.
+QUEUE_PROBE = 200
 
 
 class Instrumentation:
     """What :func:`instrument` installed on one app: its metrics, pool hooks and loop monitor."""
 
     def __init__(self, engines: Sequence[Any] = (), *, metrics_path: str | None = "/metrics", server_timing: bool = True,
-                 loop: bool = True, loop_interval_s: float = 0.02, queue: bool = True) -> None:
+                 loop: bool = True, loop_interval_s: float = 0.02, queue: bool = True, requests: bool = False) -> None:
         if metrics_path is not None and not metrics_path.startswith("/"):
             raise ValueError("metrics_path must start with '/' (or be None for no endpoint)")
         if not 0.001 <= loop_interval_s <= 1.0:
             raise ValueError("loop_interval_s must be between 0.001 and 1 second")
-        self.metrics = Metrics()
+        self.metrics = Metrics(requests=requests)
         self.metrics_path = metrics_path
         self.server_timing = server_timing
         self.queue = queue
+        self._unstamped = 0
         taken: set[str] = set()
         self.pools = [PoolWatch(e, pool_name(e, taken), self.metrics) for e in engines]
         for w in self.pools:
@@ -59,31 +63,42 @@ class Instrumentation:
         self.monitor: LoopMonitor | None = None
 
     def for_asgi(self) -> Instrumentation:
-        """Turn on the loop monitor (ASGI apps run on an event loop; WSGI apps do not); requests are
-        counted on the loop's one thread."""
-        self.metrics.http.one_thread = True
+        """Turn on the loop monitor (ASGI apps run on an event loop; WSGI apps do not)."""
         if self._loop and self.monitor is None:
             self.monitor = LoopMonitor(self.loop_interval_s)
             self.metrics.watch_loop(self.monitor)
         return self
+
+    def queued(self, stamp: str | bytes | None) -> float | None:
+        """Seconds since a gateway's ``X-Request-Start`` stamp; a gateway that sets none on the first
+        :data:`QUEUE_PROBE` requests sets none at all, and the header is no longer looked for."""
+        if stamp is None:
+            self._unstamped += 1
+            if self._unstamped >= QUEUE_PROBE:
+                self.queue = False
+            return None
+        return queue_seconds(stamp)
 
     def metrics_text(self) -> bytes:
         return self.metrics.text()
 
 
 def instrument(app: Any, engine: Any = None, *, metrics_path: str | None = "/metrics", server_timing: bool = True,
-               loop_monitor: bool = True, loop_interval_s: float = 0.02, queue_header: bool = True) -> Any:
+               loop_monitor: bool = True, loop_interval_s: float = 0.02, queue_header: bool = True,
+               request_metrics: bool = False) -> Any:
     """Instrument ``app`` (FastAPI/Starlette, Flask, or a bare ASGI or WSGI callable) and return it.
 
     ``engine``: a SQLAlchemy Engine or AsyncEngine, or a list of them, whose pools are watched.
     ``metrics_path=None`` serves no endpoint (read :func:`instrumentation` (app).metrics_text()).
+    ``request_metrics=True`` adds request counts by status and a duration histogram to /metrics:
+    most services export those already, and on a trivial endpoint they cost a few per cent.
     Instrumenting the same app twice raises ``ValueError``.
     """
     if getattr(app, _MARK, None) is not None:
         raise ValueError("this app is already instrumented")
     engines = [] if engine is None else list(engine) if isinstance(engine, (list, tuple)) else [engine]
     inst = Instrumentation(engines, metrics_path=metrics_path, server_timing=server_timing, loop=loop_monitor,
-                           loop_interval_s=loop_interval_s, queue=queue_header)
+                           loop_interval_s=loop_interval_s, queue=queue_header, requests=request_metrics)
     if hasattr(app, "build_middleware_stack"):  # Starlette and FastAPI
         _outermost(app, inst.for_asgi())
         out = app

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tracehound.instrument._timing import CURRENT, RequestTimings, queue_seconds
+from tracehound.instrument._timing import CURRENT, RequestTimings, server_timing
+
+_now = time.perf_counter
 
 Scope = dict[str, Any]
 
@@ -16,50 +18,61 @@ class ASGIMiddleware:
     def __init__(self, app: Any, inst: Any) -> None:
         self.app = app
         self.inst = inst
+        # Read once: every attribute looked up per request is time on every request.
+        self.monitor = inst.monitor
+        self.http = inst.metrics.http
+        self.timed = inst.server_timing
+        self.metrics_path = inst.metrics_path
+        self.has_db = inst.has_db
+        self.idle = not (self.timed or self.has_db or self.http is not None)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        kind = scope.get("type")
-        if kind == "lifespan":
-            return await self._lifespan(scope, receive, send)
-        if kind != "http":
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                return await self._lifespan(scope, receive, send)
             return await self.app(scope, receive, send)
-        inst = self.inst
-        monitor = inst.monitor
-        if monitor is not None and not monitor.running:
-            monitor.start()  # covers servers started without lifespan events
-        if scope["path"] == inst.metrics_path and scope["method"] in ("GET", "HEAD"):
+        monitor = self.monitor
+        if monitor is not None and monitor.loop is None:
+            monitor.start()  # a server started without lifespan events
+        if scope["path"] == self.metrics_path and scope["method"] in ("GET", "HEAD"):
             return await self._metrics(scope, send)
-        start = time.perf_counter()
-        timings = RequestTimings(start, queue_s=queue_seconds(_header(scope, b"x-request-start")) if inst.queue else None)
-        lag0 = pre = 0.0
-        if monitor is not None:
-            lag0, pre = monitor.lag_so_far(start), monitor.stall_before(start)
+        if self.idle:
+            return await self.app(scope, receive, send)
+        inst, http, timed = self.inst, self.http, self.timed
+        start = _now()
+        if http is not None:
+            http.in_flight += 1
+        total0 = monitor.total_s if monitor is not None else 0.0
+        queue_s = inst.queued(_header(scope, b"x-request-start")) if inst.queue else None
+        timings = RequestTimings(start) if self.has_db else None
         status = 500
         to_headers = 0.0
 
         async def send_timed(message: dict[str, Any]) -> None:
             nonlocal status, to_headers
             if message["type"] == "http.response.start":
-                now = time.perf_counter()
-                status = message.get("status", 500)
+                now = _now()
+                status = message["status"]
                 to_headers = now - start
-                if monitor is not None:
-                    timings.loop_s = monitor.lag_so_far(now) - lag0 + pre
-                if inst.server_timing:
-                    message["headers"] = [*message.get("headers", ()), (b"server-timing", timings.header(to_headers, inst.has_db))]
+                if timed:
+                    if monitor is not None and timings is None and queue_s is None:  # the usual case, inline
+                        value = b"app;dur=%.1f, loop;dur=%.1f" % (to_headers * 1000.0,
+                                                                   monitor.lag_since(start, total0, now) * 1000.0)
+                    else:
+                        loop_s = monitor.lag_since(start, total0, now) if monitor is not None else None
+                        value = server_timing(to_headers, loop_s, queue_s, timings)
+                    message["headers"] = [*message.get("headers", ()), (b"server-timing", value)]
             await send(message)
 
-        http = inst.metrics.http
-        http.begin()
-        # Only the pool hooks read the request's timings from the context; without an engine,
-        # setting it would only slow every later context copy down.
-        token = CURRENT.set(timings) if inst.has_db else None
+        # Only the pool hooks read the request's timings from the context.
+        token = CURRENT.set(timings) if timings is not None else None
         try:
             await self.app(scope, receive, send_timed)
         finally:
             if token is not None:
                 CURRENT.reset(token)
-            http.done(status, to_headers or time.perf_counter() - start)
+            if http is not None:
+                http.done_on_loop(status, to_headers or _now() - start)
 
     async def _metrics(self, scope: Scope, send: Any) -> None:
         body = self.inst.metrics.text()

@@ -28,6 +28,8 @@ class LoopMonitor:
         self.total_s = 0.0
         #: When the current sleep should end (perf_counter), while the monitor runs.
         self._due: float | None = None
+        self._last_end = 0.0
+        self._last_lag = 0.0
         self._recent: deque[tuple[float, float]] = deque(maxlen=max(8, int(4 * RECENT_S / interval_s)))
         self._task: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -45,6 +47,7 @@ class LoopMonitor:
             self._task.cancel()
             self._task = None
         self._due = None
+        self.loop = None
 
     @property
     def running(self) -> bool:
@@ -58,32 +61,39 @@ class LoopMonitor:
                 end = time.perf_counter()
                 lag = max(0.0, end - self._due)
                 self.total_s += lag
+                self._last_end, self._last_lag = end, lag
                 self._recent.append((end, lag))
                 if self.observe is not None:
                     self.observe(lag)
-        finally:
-            self._due = None
+        finally:  # cancelled, or its loop closed: the next request on a live loop starts it again
+            if self._task is None or self._task is asyncio.current_task():
+                self._due = None
+                self.loop = None
+                self._task = None
 
     # -- what a request asks --------------------------------------------------------------------
     def overdue(self, now: float) -> float:
         """How late the monitor is right now: a stall still going on, or just ended and not yet seen."""
         return max(0.0, now - self._due) if self._due is not None else 0.0
 
-    def lag_so_far(self, now: float) -> float:
-        """The running total of lag, the stall in progress included."""
-        return self.total_s + self.overdue(now)
+    def lag_since(self, start: float, total0: float, now: float) -> float:
+        """The lag a request saw from ``start`` (when :attr:`total_s` was ``total0``) to ``now``.
 
-    def stall_before(self, now: float) -> float:
-        """The stall that delayed a request beginning ``now``: in progress, or ended a moment ago."""
-        pending = self.overdue(now)
-        if pending > 0:
-            return pending
-        worst = 0.0
-        for end, lag in reversed(self._recent):  # a tick or two may have passed since the stall ended
-            if now - end > 2 * self.interval_s:
-                break
-            worst = max(worst, lag)
-        return worst
+        That is the lag counted since it began (a tick that ends after ``start`` counts its whole
+        stall, also the part before), the stall still in progress, and the stall of the tick that
+        had ended just before it began: what delayed its start.
+        """
+        due = self._due
+        lag = self.total_s - total0
+        if due is not None and now > due:
+            lag += now - due
+        if self._last_end <= start:  # the usual case: no tick since the request began
+            before = self._last_lag if start - self._last_end <= 2 * self.interval_s else 0.0
+            return lag + before
+        for end, tick in reversed(self._recent):
+            if end <= start:
+                return lag + (tick if start - end <= 2 * self.interval_s else 0.0)
+        return lag
 
     def recent_max(self, now: float | None = None) -> float:
         """The largest lag of the last :data:`RECENT_S` seconds, the stall in progress included."""

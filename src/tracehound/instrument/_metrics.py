@@ -6,9 +6,9 @@ when scraped (a collector), so the request path only pays for counters and histo
 
 Names (all in seconds or counts)::
 
-    tracehound_http_requests_total{status}             requests answered
-    tracehound_http_request_duration_seconds           time to the response's headers
-    tracehound_http_requests_in_progress               requests being handled now
+    tracehound_http_requests_total{status}             requests answered (request_metrics=True)
+    tracehound_http_request_duration_seconds           time to the response's headers (idem)
+    tracehound_http_requests_in_progress               requests being handled now (idem)
     tracehound_db_pool_checkout_wait_seconds{pool}     waiting for a pooled connection
     tracehound_db_pool_checkout_timeouts_total{pool}   checkouts that gave up (QueuePool's TimeoutError)
     tracehound_db_pool_checked_out_connections{pool}   connections handed out now
@@ -51,10 +51,11 @@ _LAG = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 class Metrics:
     """Every metric of one instrumented app, registered in ``registry``."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, requests: bool = False) -> None:
         r = self.registry = registry if registry is not None else CollectorRegistry()
         ProcessCollector(registry=r)
-        self.http = HttpTally(_SECONDS)
+        #: Request counts and durations, when asked for (None: the middleware skips them).
+        self.http = HttpTally(_SECONDS) if requests else None
         self.pool_wait = Histogram("tracehound_db_pool_checkout_wait_seconds",
                                    "Time spent getting a connection from the pool (waiting, or opening one).",
                                    ["pool"], buckets=_SECONDS, registry=r)
@@ -99,37 +100,35 @@ class HttpTally:
     def __init__(self, buckets: tuple[float, ...]) -> None:
         self.buckets = buckets
         self._lock = threading.Lock()
-        self._by_status: dict[int, int] = {}
+        self._by_status = [0] * 1000  # by status code: an index is cheaper than a dict update
         self._counts = [0] * (len(buckets) + 1)
         self._sum = 0.0
-        self._in_progress = 0
-        #: Under ASGI every request begins and ends on the event loop's one thread: no lock needed.
-        self.one_thread = False
+        #: Requests begun and not yet done; the ASGI middleware, on the loop's one thread, adds to it directly.
+        self.in_flight = 0
 
     def begin(self) -> None:
-        if self.one_thread:
-            self._in_progress += 1
-            return
         with self._lock:
-            self._in_progress += 1
+            self.in_flight += 1
 
     def done(self, status: int, seconds: float) -> None:
-        i = bisect.bisect_left(self.buckets, seconds)
-        if self.one_thread:
-            self._count(status, i, seconds)
-            return
+        """A request answered (from any thread)."""
         with self._lock:
-            self._count(status, i, seconds)
+            self.done_on_loop(status, seconds)
 
-    def _count(self, status: int, i: int, seconds: float) -> None:
-        self._in_progress -= 1
-        self._by_status[status] = self._by_status.get(status, 0) + 1
-        self._counts[i] += 1
+    def done_on_loop(self, status: int, seconds: float) -> None:
+        """A request answered, from the one thread every request of an ASGI app ends on (no lock)."""
+        self.in_flight -= 1
+        try:
+            self._by_status[status] += 1
+        except (IndexError, TypeError):
+            self._by_status[0] += 1
+        self._counts[bisect.bisect_left(self.buckets, seconds)] += 1
         self._sum += seconds
 
     def families(self) -> list[Any]:
         with self._lock:
-            by_status, counts, total, busy = dict(self._by_status), list(self._counts), self._sum, self._in_progress
+            by_status = {code: n for code, n in enumerate(self._by_status) if n}
+            counts, total, busy = list(self._counts), self._sum, self.in_flight
         requests = CounterMetricFamily("tracehound_http_requests", "HTTP requests answered, by status.", labels=["status"])
         for status, n in sorted(by_status.items()):
             requests.add_metric([str(status)], n)
@@ -152,7 +151,8 @@ class _StateCollector:
         return []
 
     def collect(self) -> Iterator[Any]:
-        yield from self._m.http.families()
+        if self._m.http is not None:
+            yield from self._m.http.families()
         pools = [(w.name, w.state()) for w in self._m._pools]
         if pools:
             families = {

@@ -18,7 +18,7 @@ MAX_QUEUE_S = 3600.0
 
 @dataclass(slots=True)
 class RequestTimings:
-    """Seconds spent in each phase of one request so far."""
+    """Seconds one request has spent so far in the phases the pool and statement hooks measure."""
 
     start: float
     #: Waiting for (or opening) a pooled database connection.
@@ -26,21 +26,22 @@ class RequestTimings:
     #: Inside cursor executes.
     db_s: float = 0.0
     queries: int = 0
-    #: Between a gateway's request-start stamp and the app seeing the request; None without a stamp.
-    queue_s: float | None = None
-    #: Event-loop lag seen while the request ran (None where there is no loop monitor).
-    loop_s: float | None = None
 
-    def header(self, app_s: float, with_db: bool) -> bytes:
-        """``app;dur=…, pool;dur=…, db;dur=…, loop;dur=…, queue;dur=…`` (milliseconds)."""
-        text = f"app;dur={app_s * 1000:.1f}"
-        if with_db:
-            text += f", pool;dur={self.pool_s * 1000:.1f}, db;dur={self.db_s * 1000:.1f}"
-        if self.loop_s is not None:
-            text += f", loop;dur={self.loop_s * 1000:.1f}"
-        if self.queue_s is not None:
-            text += f", queue;dur={self.queue_s * 1000:.1f}"
-        return text.encode()
+
+
+def server_timing(app_s: float, loop_s: float | None, queue_s: float | None, db: RequestTimings | None) -> bytes:
+    """``app;dur=…, pool;dur=…, db;dur=…, loop;dur=…, queue;dur=…`` in milliseconds, the phases
+    known; formatted straight to bytes, since it runs for every response."""
+    if db is None and queue_s is None and loop_s is not None:  # an ASGI app without an engine
+        return b"app;dur=%.1f, loop;dur=%.1f" % (app_s * 1000.0, loop_s * 1000.0)
+    out = b"app;dur=%.1f" % (app_s * 1000.0)
+    if db is not None:
+        out += b", pool;dur=%.1f, db;dur=%.1f" % (db.pool_s * 1000.0, db.db_s * 1000.0)
+    if loop_s is not None:
+        out += b", loop;dur=%.1f" % (loop_s * 1000.0)
+    if queue_s is not None:
+        out += b", queue;dur=%.1f" % (queue_s * 1000.0)
+    return out
 
 
 CURRENT: ContextVar[RequestTimings | None] = ContextVar("tracehound_request_timings", default=None)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from tracehound.instrument._timing import CURRENT, RequestTimings, queue_seconds
+from tracehound.instrument._timing import CURRENT, RequestTimings, server_timing
 
 
 class WSGIMiddleware:
@@ -24,7 +24,8 @@ class WSGIMiddleware:
             start_response("200 OK", [("Content-Type", m.content_type), ("Content-Length", str(len(body)))])
             return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
         start = time.perf_counter()
-        timings = RequestTimings(start, queue_s=queue_seconds(environ.get("HTTP_X_REQUEST_START")) if inst.queue else None)
+        queue_s = inst.queued(environ.get("HTTP_X_REQUEST_START")) if inst.queue else None
+        timings = RequestTimings(start) if inst.has_db else None
         status = 500
         to_headers = 0.0
 
@@ -36,13 +37,17 @@ class WSGIMiddleware:
             except (ValueError, IndexError):
                 status = 500
             if inst.server_timing:
-                headers = [*headers, ("Server-Timing", timings.header(to_headers, inst.has_db).decode())]
+                headers = [*headers, ("Server-Timing", server_timing(to_headers, None, queue_s, timings).decode())]
             return start_response(status_line, headers, exc_info)
 
-        token = CURRENT.set(timings)
-        m.http.begin()
+        token = CURRENT.set(timings) if timings is not None else None
+        http = m.http
+        if http is not None:
+            http.begin()
         try:
             return self.app(environ, start_timed)
         finally:
-            CURRENT.reset(token)
-            m.http.done(status, to_headers or time.perf_counter() - start)
+            if token is not None:
+                CURRENT.reset(token)
+            if http is not None:
+                http.done(status, to_headers or time.perf_counter() - start)
