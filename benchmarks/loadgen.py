@@ -6,6 +6,11 @@ that answers every request with a fixed 6-byte body, then
 * throughput (default): runs ``tracehound probe -c 32 -d Ns``, ``wrk -t1 -c32 -dNs`` and
   ``hey -c 32 -z Ns`` (GOMAXPROCS=1) in turn for several rounds, each a single process on one
   core, and prints requests/s per round, the median of each tool and the ratios of the medians;
+* engines (``--engines``): requests per CPU-second ("per core") of ``tracehound probe`` on the native
+  engine (one process) and on ``--engine locust`` (master + one worker), and the rate reached with the
+  master plus two local workers (and, beside it, the native engine with ``--workers 2``); the CPU
+  time is the whole process tree's (``wait4`` counts reaped children), less that of a run of
+  ``-n 32`` (start-up: interpreters, imports, Locust's handshake);
 * memory (``--memory``): runs ``tracehound probe -c 32 -n N`` and reads the child's peak resident
   set size from the kernel, once with N requests and once with a small N for the fixed cost of
   the interpreter and libraries, and checks that the run folder holds N rows.
@@ -16,6 +21,7 @@ failed or gave a wrong result, 2 when a tool is missing.
 
     .venv/bin/python benchmarks/loadgen.py                       # 5 rounds of 5 s
     .venv/bin/python benchmarks/loadgen.py --rounds 3 --seconds 3
+    .venv/bin/python benchmarks/loadgen.py --engines --rounds 3 --seconds 8
     .venv/bin/python benchmarks/loadgen.py --memory --requests 1000000
     .venv/bin/python benchmarks/loadgen.py --all
 """
@@ -177,6 +183,8 @@ class Measured:
     stderr: str
     seconds: float
     max_rss_bytes: int
+    #: user + system CPU seconds of the process and of every child it reaped
+    cpu_seconds: float = 0.0
 
 
 def run_measured(cmd: Sequence[str], timeout: float, env: dict[str, str] | None = None) -> Measured:
@@ -205,7 +213,8 @@ def run_measured(cmd: Sequence[str], timeout: float, env: dict[str, str] | None 
         err_f.seek(0)
         stdout = out_f.read().decode(errors="replace")
         stderr = err_f.read().decode(errors="replace")
-    return Measured(proc.returncode, stdout, stderr, seconds, usage.ru_maxrss * 1024)
+    return Measured(proc.returncode, stdout, stderr, seconds, usage.ru_maxrss * 1024,
+                    usage.ru_utime + usage.ru_stime)
 
 
 def _check(m: Measured, what: str) -> Measured:
@@ -275,7 +284,72 @@ def _status_column(run: Path) -> Any:
     return pq.read_table(run / "requests.parquet", columns=["status"]).column("status").to_numpy()
 
 
-# -- the two modes -----------------------------------------------------------------------------
+# -- the two engines --------------------------------------------------------------------------
+
+
+@dataclass
+class EngineResult:
+    rps: float
+    requests: int
+    errors: int
+    cpu_seconds: float
+
+
+ENGINE_SETUPS = {
+    "native": ["--engine", "native"],
+    "native-2w": ["--engine", "native", "--workers", "2"],
+    "locust-1w": ["--engine", "locust", "--workers", "1"],
+    "locust-2w": ["--engine", "locust", "--workers", "2"],
+}
+
+
+def engine_run(url: str, setup: str, bound: list[str], out: Path) -> EngineResult:
+    cmd = [*TRACEHOUND, "probe", url, "-c", str(CONNECTIONS), *bound, *ENGINE_SETUPS[setup], "--quiet",
+           "--out", str(out)]
+    m = _check(run_measured(cmd, timeout=180), f"tracehound probe ({setup})")
+    meta = json.loads((out / "run.json").read_text())
+    requests = int(meta["counts"]["requests"])
+    status = _status_column(out)
+    shutil.rmtree(out, ignore_errors=True)
+    return EngineResult(requests / float(meta["duration_s"]), requests, int((status != 200).sum()), m.cpu_seconds)
+
+
+def engines(url: str, tmp: Path, rounds: int, seconds: int) -> bool:
+    setups = tuple(ENGINE_SETUPS)
+    print(f"## engines: {rounds} rounds x {seconds}s per setup, -c {CONNECTIONS}, keep-alive; the order rotates "
+          "every round; per core = requests / CPU-seconds of the whole process tree, less a -n 32 run's")
+    with open("/proc/loadavg") as f:
+        print(f"   load average before: {' '.join(f.read().split()[:3])}")
+    fixed = {t: engine_run(url, t, ["-n", str(CONNECTIONS)], tmp / f"fixed-{t}") for t in setups}
+    print("   fixed cost (-n 32): " + ", ".join(f"{t} {fixed[t].cpu_seconds:.2f} CPU-s" for t in setups))
+    results: dict[str, list[EngineResult]] = {t: [] for t in setups}
+    print(f"{'round':>5}  " + "  ".join(f"{t:>22}" for t in setups) + "   req/s (req per CPU-s)")
+    for r in range(rounds):
+        order = setups[r % len(setups):] + setups[: r % len(setups)]
+        for t in order:
+            results[t].append(engine_run(url, t, ["-d", f"{seconds}s"], tmp / f"engines-{r}-{t}"))
+        print(f"{r + 1:>5}  " + "  ".join(
+            f"{results[t][-1].rps:>10,.0f} ({_per_core(results[t][-1], fixed[t]):>8,.0f})" for t in setups), flush=True)
+    ok = True
+    for t in setups:
+        rps = statistics.median(x.rps for x in results[t])
+        per_core = statistics.median(_per_core(x, fixed[t]) for x in results[t])
+        errors = sum(x.errors for x in results[t])
+        print(f"{t}_median_rps={rps:.1f}  {t}_median_rps_per_core={per_core:.1f}  {t}_errors={errors}")
+        if errors:
+            print(f"WARNING: {t} saw {errors:,} failed requests against nginx; the figures are suspect")
+            ok = False
+    with open("/proc/loadavg") as f:
+        print(f"   load average after: {' '.join(f.read().split()[:3])}")
+    return ok
+
+
+def _per_core(x: EngineResult, fixed: EngineResult) -> float:
+    cpu = x.cpu_seconds - fixed.cpu_seconds
+    return (x.requests - fixed.requests) / cpu if cpu > 0 else float("nan")
+
+
+# -- the modes ---------------------------------------------------------------------------------
 
 
 def throughput(url: str, tmp: Path, rounds: int, seconds: int) -> bool:
@@ -357,6 +431,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--memory", action="store_true", help="memory per record instead of throughput")
     mode.add_argument("--all", action="store_true", help="throughput, then memory")
+    mode.add_argument("--engines", action="store_true",
+                      help="native engine vs --engine locust: req/s per core, and master + 2 workers")
     p.add_argument("--rounds", type=int, default=5, help="throughput rounds (default 5)")
     p.add_argument("--seconds", type=int, default=5, help="seconds per tool per round (default 5)")
     p.add_argument("--requests", type=int, default=5_000_000, help="memory mode: N (default 5,000,000)")
@@ -384,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise MissingTool("tracehound is not importable: run with the project's venv "
                               "(make venv; .venv/bin/python benchmarks/loadgen.py)") from None
         find_tool("nginx")
-        if not args.memory:
+        if not args.memory and not args.engines:
             find_tool("wrk")
             find_tool("hey")
         print(f"# tracehound {tracehound.__version__}, Python {platform.python_version()}, "
@@ -392,7 +468,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ok = True
         with nginx_server(tmp) as url:
             print(f"# target: nginx (1 worker, access_log off) at {url}")
-            if not args.memory:
+            if args.engines:
+                ok &= engines(url, tmp, args.rounds, args.seconds)
+            elif not args.memory:
                 ok &= throughput(url, tmp, args.rounds, args.seconds)
             if args.memory or args.all:
                 ok &= memory(url, tmp, args.requests, args.baseline_requests)

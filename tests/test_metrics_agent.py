@@ -38,6 +38,7 @@ from tracehound.analysis.server_timing import phase_ms
 from tracehound.case import Case, Sources
 from tracehound.errors import BadSource, MissingBinary
 from tracehound.lab import servers
+from tracehound.orchestrator import investigate
 from tracehound.probe import Target, probe
 
 S = 1_000_000_000
@@ -313,12 +314,21 @@ def test_a_real_prometheus_scraping_an_instrumented_app(tmp_path: Path) -> None:
             while not servers.http_ready(port, "/-/ready") and time.monotonic() < deadline:
                 time.sleep(0.2)
             time.sleep(2.5)
+            # investigate --prometheus, on a budget that reaches only the calm experiments: the
+            # agent reads the server's series over the experiments' window.
+            cfg = sc.probe_config(inst.url)
+            inv = investigate(Case(target=cfg.target, sources=Sources(prometheus=base), budget_s=10), tmp_path / "inv")
+            # The scenario's load, then the agent over its window: the pool's saturation.
             run = probe(sc.probe_config(inst.url, out=tmp_path / "runs"))
             time.sleep(3.5)  # the last scrapes after the load
             res = asyncio.run(prometheus_agent(base, [run], step_s=1.0))
         finally:
             proc.terminate()
             proc.wait(10)
+    (calm,) = [a for a in inv.agents if a.name == "prometheus"]
+    assert calm.status == "ok" and "pool_in_use" in calm.detail and "loop_lag" in calm.detail, calm.detail
+    report = json.loads((tmp_path / "inv" / "report.json").read_text())
+    assert any(a["name"] == "prometheus" and a["status"] == "ok" for a in report["agents"])
     assert res.status == "ok", res.detail
     assert {"metrics:pool_saturated_with_failures", "metrics:pool_checkout_timeouts"} <= signals_of(res)
 

@@ -23,9 +23,13 @@ class Sources:
     redis: str | None = None
     code: Path | None = None
     metrics: str | None = None
+    #: A Prometheus server that scrapes the service: its stored series over the experiments' window.
+    prometheus: str | None = None
     browser: str | None = None
     #: HAR files a user exported from the browser's Network tab.
     har: list[Path] = field(default_factory=list)
+    #: Production access logs (or their import folders): the users' own requests as evidence.
+    access_logs: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -44,6 +48,10 @@ class Case:
     max_rate: float | None = None
     timeout_s: float = 10.0
     symptom: str | None = None
+    #: The load engine of the load experiments (sweep levels, confirmation, flow delays): ``native``
+    #: or ``locust`` with ``workers`` local worker processes.
+    engine: str = "native"
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if (self.target is None) == (self.flow is None):
@@ -59,6 +67,10 @@ class Case:
             raise BadTarget("--max-concurrency must be between 1 and 1000")
         if self.max_rate is not None and not 0 < self.max_rate <= 100_000:
             raise BadTarget("--max-rate must be above 0 and at most 100000 requests/s")
+        if self.engine not in ("native", "locust"):
+            raise BadTarget(f"unknown engine {self.engine!r}: choose native or locust")
+        if self.workers < 1:
+            raise BadTarget("--workers must be >= 1")
 
     @property
     def origin(self) -> str:

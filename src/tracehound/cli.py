@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -80,7 +81,11 @@ def probe_cmd(
     cacert: Annotated[Optional[Path], typer.Option("--cacert", help="CA bundle to verify TLS with.")] = None,
     record_header: Annotated[list[str], typer.Option("--record-header", help="Also record this response header (repeatable).")] = [],
     flow: Annotated[Optional[Path], typer.Option("--flow", help="Flow file (YAML): setup steps and steps with captures.")] = None,
-    workers: Annotated[int, typer.Option("--workers", help="Processes to spread the load over.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", help="Processes to spread the load over (locust: local worker processes).")] = 1,
+    engine: Annotated[str, typer.Option("--engine", help="native (default) or locust: Locust's master and workers, across machines if needed.")] = "native",
+    master_bind: Annotated[Optional[str], typer.Option("--master-bind", help="Locust: HOST:PORT the master listens on for workers (default 127.0.0.1 and a free port).")] = None,
+    remote_workers: Annotated[int, typer.Option("--remote-workers", help="Locust: workers on other machines to wait for (needs --master-bind).")] = 0,
+    wait_workers: Annotated[str, typer.Option("--wait-workers", help="Locust: how long to wait for remote workers to connect.")] = "2m",
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Run folder (default .tracehound/runs/<UTC time>-<slug>).")] = None,
     label: Annotated[Optional[str], typer.Option("--label", help="Name used in the run folder.")] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the run folder.")] = False,
@@ -123,19 +128,42 @@ def probe_cmd(
         ca_file=str(cacert) if cacert else None,
         record_headers=tuple(record_header),
         workers=workers,
+        engine=engine.lower(),
+        master_bind=master_bind,
+        remote_workers=remote_workers,
+        wait_workers=parse_duration(wait_workers),
         out=out_dir,
         label=label,
     )
     shape.validate()
     config.endpoint()
+    notice = lambda line: err.print(line, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
     if jsonl:
-        run = probe(config, on_progress=_jsonl_progress)
+        run = probe(config, on_progress=_jsonl_progress, on_notice=notice)
     elif quiet or not err.is_terminal:
-        run = probe(config)
+        run = probe(config, on_notice=notice)
     else:
         with Live(Text("starting…"), console=err, refresh_per_second=4, transient=True) as live:
-            run = probe(config, on_progress=lambda p: live.update(_progress_view(p)))
+            run = probe(config, on_progress=lambda p: live.update(_progress_view(p)),
+                        on_notice=lambda line: live.console.print(line, markup=False, highlight=False))
     _finish(run, quiet=quiet, jsonl=jsonl)
+
+
+@app.command("locust-worker")
+def locust_worker_cmd(
+    master: Annotated[str, typer.Option("--master", help="HOST:PORT of the master a `probe --engine locust --master-bind` printed.")],
+) -> None:
+    """Join a distributed probe as one Locust worker: send its share of the load, record every request."""
+    from tracehound.errors import EngineUnavailable
+    from tracehound.probe.distributed import INSTALL_HINT, locust_available, parse_bind, worker_argv
+
+    parse_bind(master)
+    if not locust_available():
+        raise EngineUnavailable("the locust engine needs Locust, which is not installed", hint=INSTALL_HINT)
+    argv = worker_argv(master)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)  # this process becomes the worker: Ctrl-C reaches it directly
 
 
 def _jsonl_progress(p: object) -> None:
@@ -172,6 +200,7 @@ def _finish(run: object, quiet: bool, jsonl: bool) -> None:
         print(run.path)  # scripts get the folder; reading the records back is theirs to choose
         if run.interrupted:
             raise typer.Exit(130)
+        _partial_exit(run)
         return
     summary = summarize_run(run)
     if jsonl:
@@ -186,6 +215,15 @@ def _finish(run: object, quiet: bool, jsonl: bool) -> None:
         print_summary(run, summary)
     if run.interrupted:
         raise typer.Exit(130)
+    _partial_exit(run)
+
+
+def _partial_exit(run: object) -> None:
+    """A run that lost a Locust worker is kept, said to be partial, and exits 1."""
+    meta = getattr(run, "meta", {})
+    if meta.get("partial"):
+        err.print(f"tracehound: partial run: {meta.get('partial_reason')}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 def _ms(v: float | None) -> str:
@@ -202,7 +240,7 @@ def print_summary(run: object, s: object) -> None:
     meta = run.meta
     target = meta.get("target", {})
     shape = meta.get("shape", {})
-    state = "[bold red]INTERRUPTED[/]" if run.interrupted else "complete"
+    state = "[bold red]INTERRUPTED[/]" if run.interrupted else ("[bold red]PARTIAL[/]" if meta.get("partial") else "complete")
     out.print(f"[bold]Run[/] {run.path}  ({state})")
     what = target.get("method", "FLOW") + " " + str(target.get("url", ""))
     if "flow" in target:
@@ -218,6 +256,8 @@ def print_summary(run: object, s: object) -> None:
         what = str(target.get("method", "")) + " " + str(target.get("url") or f"{target.get('distinct_urls', '?')} URLs")
     if shape.get("stages"):
         load += ", stages " + ",".join(f"{st['duration_s']:g}s:{'' if st['ramp'] else '='}{st['target']:g}" for st in shape["stages"])
+    if meta.get("engine") == "locust":
+        load += f", on Locust ({(meta.get('locust') or {}).get('workers', '?')} workers)"
     out.print(f"[bold]Target[/] {what}  ·  {load}  ·  {s.duration_s:.2f}s")
     rate = f"{s.achieved_rps:,.1f} req/s achieved"
     if s.intended_rps:
@@ -279,19 +319,23 @@ def investigate_cmd(
     db: Annotated[Optional[str], typer.Option("--db", help="PostgreSQL DSN (read-only use).")] = None,
     redis: Annotated[Optional[str], typer.Option("--redis", help="Redis URL (read-only use).")] = None,
     metrics: Annotated[Optional[str], typer.Option("--metrics", help="Prometheus metrics URL to scrape.")] = None,
+    prometheus: Annotated[Optional[str], typer.Option("--prometheus", help="A Prometheus server scraping the service: read its series over the experiments' window.")] = None,
     browser: Annotated[Optional[str], typer.Option("--browser", help="Page URL to load in headless Chromium.")] = None,
     har: Annotated[list[Path], typer.Option("--har", help="A HAR file exported from a browser (repeatable).")] = [],
+    access_log: Annotated[list[Path], typer.Option("--access-log", help="A production access log (nginx, Apache, ALB, CloudFront, JSON lines) or its import folder (repeatable).")] = [],
     symptom: Annotated[Optional[str], typer.Option("--symptom", help="The symptom as reported, for the report.")] = None,
     budget: Annotated[str, typer.Option("--budget", help="Time for the whole investigation (seconds, or 90s, 2m).")] = "120",
     max_concurrency: Annotated[int, typer.Option("--max-concurrency", help="Peak concurrent users the service should take; no experiment goes beyond.")] = 32,
     max_rate: Annotated[Optional[float], typer.Option("--max-rate", help="Peak requests/s clients send: sweep arrival rates up to it instead of users.")] = None,
     timeout: Annotated[str, typer.Option("--timeout", help="Per-request timeout.")] = "10s",
+    engine: Annotated[str, typer.Option("--engine", help="Load engine of the load experiments: native or locust (baseline, low-rate and idle-gap stay native).")] = "native",
+    workers: Annotated[int, typer.Option("--workers", help="With --engine locust: local Locust worker processes.")] = 2,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for report.json and the runs (default .tracehound/runs/<time>-investigation).")] = None,
     as_json: Annotated[bool, typer.Option("--json-report", help="Print report.json to stdout instead of the summary.")] = False,
 ) -> None:
     """Find why a request fails intermittently: experiments, analysis, ranked causes with evidence."""
     from tracehound.case import Case, Sources
-    from tracehound.errors import BadTarget, OutputNotWritable
+    from tracehound.errors import BadTarget, EngineUnavailable, OutputNotWritable
     from tracehound.flow import Flow
     from tracehound.orchestrator import investigate
     from tracehound.probe import Target, parse_duration
@@ -307,14 +351,22 @@ def investigate_cmd(
     for f in [*logs, *har]:
         if not f.is_file():
             raise BadTarget(f"cannot read {str(f)!r}: no such file")
+    for f in access_log:
+        if not f.exists():
+            raise BadTarget(f"cannot read {str(f)!r}: no such file")
     if code is not None and not code.is_dir():
         raise BadTarget(f"--code {str(code)!r} is not a folder")
     case = Case(target=target, flow=flow_obj, base_url=url if flow_obj else None,
                 sources=Sources(logs=list(logs), db=db, redis=redis, code=code, metrics=metrics, browser=browser,
-                                har=list(har)),
+                                har=list(har), prometheus=prometheus),
                 budget_s=parse_duration(budget if budget[-1:].isalpha() else budget + "s"),
                 max_concurrency=max_concurrency, max_rate=max_rate, timeout_s=parse_duration(timeout),
-                symptom=symptom)
+                symptom=symptom, engine=engine.lower(), workers=workers if engine.lower() == "locust" else 1)
+    if engine.lower() == "locust":
+        from tracehound.probe.distributed import INSTALL_HINT, locust_available
+
+        if not locust_available():
+            raise EngineUnavailable("the locust engine needs Locust, which is not installed", hint=INSTALL_HINT)
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -470,12 +522,24 @@ def gen_test_cmd(
 
 @app.command("import")
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="File to import: HAR, hey CSV, k6 JSON, vegeta JSON or request CSV.")],
-    fmt: Annotated[str, typer.Option("--format", help="auto|har|hey|k6|vegeta|csv")] = "auto",
+    file: Annotated[Path, typer.Argument(help="File to import: HAR, hey CSV, k6 JSON, vegeta JSON, request CSV, or an access log (nginx, Apache, ALB, CloudFront, JSON lines; gzip too).")],
+    fmt: Annotated[str, typer.Option("--format", help="auto|har|hey|k6|vegeta|csv|nginx|apache|alb|cloudfront|jsonl")] = "auto",
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Run folder to create.")] = None,
+    mapping: Annotated[Optional[str], typer.Option("--map", help="JSON-lines access logs: which key holds each field, e.g. time=ts,status=code,path=uri,latency_ms=dur.")] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the run folder.")] = False,
 ) -> None:
-    """Turn another tool's output into a run folder in tracehound's record schema."""
+    """Turn another tool's output or an access log into a run folder (access logs: partitioned Parquet)."""
+    from tracehound.access import import_access_log, parse_mapping
+    from tracehound.access.claim import is_access_log
+
+    if is_access_log(file, fmt):
+        imp = import_access_log(file, fmt, out_dir, parse_mapping(mapping),
+                                on_progress=None if quiet else _import_progress())
+        if quiet:
+            print(imp.path)
+        else:
+            print_access_import(imp)
+        return
     from tracehound.probe.summary import summarize_run
     from tracehound.probe.importers import import_file
 
@@ -484,6 +548,66 @@ def import_cmd(
         print(run.path)
     else:
         print_summary(run, summarize_run(run))
+
+
+def _import_progress():
+    """Progress of an access-log import on stderr: one updating line on a terminal, every 10 % otherwise."""
+    tty = err.is_terminal
+    last = [-1]
+
+    def show(done: float) -> None:
+        pct = int(done * 100)
+        if tty:
+            sys.stderr.write(f"\rimporting… {pct:3d}%" + ("\n" if pct >= 100 else ""))
+            sys.stderr.flush()
+        elif pct // 10 > last[0]:
+            last[0] = pct // 10
+            err.print(f"importing… {pct}%", style="dim", markup=False)
+
+    return show
+
+
+def print_access_import(imp: object) -> None:
+    m = getattr(imp, "meta")["import"]
+    out.print(f"[bold]Imported[/] {m['rows']:,} requests from {m['file']} ({m['format']}"
+              + (", gzip" if m.get("compression") == "gzip" else "") + f"), {m['bytes'] / 1e6:,.1f} MB in "
+              f"{m['seconds']:.1f} s ({m['mb_per_s']:.0f} MB/s)", highlight=False, soft_wrap=True)
+    if m.get("first"):
+        out.print(f"[bold]Time[/] {m['first']} → {m['last']}", highlight=False)
+    if m.get("bad_lines"):
+        out.print(f"[bold]Bad lines[/] {m['bad_lines']:,} left out; the first:", highlight=False)
+        for line in m.get("bad_examples") or []:
+            out.print(f"  {line[:160]!r}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"[bold]Folder[/] {getattr(imp, 'path')}", highlight=False)
+    out.print(f"next: tracehound analyze {getattr(imp, 'path')}", style="dim", markup=False, highlight=False)
+
+
+@app.command("analyze")
+def analyze_cmd(
+    folder: Annotated[Path, typer.Argument(metavar="RUN_OR_IMPORT", help="A run folder, or an access-log import folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings and signals as JSON.")] = False,
+) -> None:
+    """Analyse recorded or imported traffic without probing: findings and signals."""
+    from tracehound.access import ImportFolder
+
+    if ImportFolder.holds(folder):
+        from tracehound.agents.access_log import analyze_import
+
+        kind = "import"
+        res = analyze_import(ImportFolder.load(folder))
+    else:
+        from tracehound.agents.traffic import analyze
+        from tracehound.probe import Run
+
+        kind = "run"
+        res = analyze([Run.load(folder)])
+    if as_json:
+        print(json.dumps({"path": str(folder), "kind": kind, "requests": res.requests, "failures": res.failures,
+                          "detail": res.detail, "tested": sorted(set(res.tested)),
+                          "signals": [s.to_dict() for s in res.signals],
+                          "findings": [f.to_dict() for f in res.findings]}, indent=2))
+        return
+    _print_agent_findings(res.detail, res.findings)
 
 
 @app.command("show")

@@ -41,6 +41,10 @@ class OutputNotWritable(TracehoundError):
     """The output folder cannot be created or written."""
 
 
+class EngineUnavailable(TracehoundError):
+    """A load engine cannot run: Locust is not installed, or its master or workers did not start or connect."""
+
+
 class BadImport(TracehoundError):
     """A file to import is unreadable, corrupt, truncated or of an unknown format."""
 

@@ -34,6 +34,8 @@ from tracehound.flow import Flow
 from tracehound.probe import LoadShape, ProbeConfig, Run, probe, summarize
 from tracehound.probe.run import write_meta
 
+#: Experiment kinds that run on the case's engine; the others always run on the native engine.
+LOCUST_KINDS = frozenset({"sweep", "confirm", "flow_delay"})
 #: What the canary asks for: a path no service serves, answered by routing alone (any status counts).
 CANARY_NAME = "__tracehound__canary"
 CANARY_RATE = 5.0
@@ -89,6 +91,7 @@ class Experiment:
             "requests": self.requests, "failures": self.failures, "failure_rate": round(self.failure_rate, 4),
             "p50_ms": None if self.p50_ms is None else round(self.p50_ms, 1),
             "seconds": round(self.seconds, 2), "outcome": self.outcome,
+            "engine": self.run.meta.get("engine", "native") if self.run else None,
             "run": str(self.run.path) if self.run else None,
             "canary_run": str(self.canary.path) if self.canary else None,
         }
@@ -107,7 +110,13 @@ class Runner:
     def config(self, exp: Experiment, label: str) -> ProbeConfig:
         c = self.case
         flow = exp.flow or c.flow
+        # The load experiments may run on Locust; the baseline, the low-rate and the idle-gap probes
+        # stay native: one or two users at a time, where Locust's startup (about 2 s) would cost more
+        # than the load, and the idle gaps need one connection held by one user.
+        locust = c.engine == "locust" and exp.kind in LOCUST_KINDS
         return ProbeConfig(
+            engine="locust" if locust else "native",
+            workers=c.workers if locust else 1,
             shape=exp.shape,
             target=None if flow is not None else c.target,
             flow=flow,

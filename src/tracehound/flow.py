@@ -141,6 +141,12 @@ class Template:
         self.names = {p[0] for p in self.parts if isinstance(p, tuple)}
         self.whole = self.parts[0][0] if len(self.parts) == 1 and isinstance(self.parts[0], tuple) else None
 
+    @property
+    def text(self) -> str:
+        """The template as written (``{{`` for a literal brace): ``Template(t.text)`` is ``t`` again."""
+        return "".join("{" + p[0] + "}" if isinstance(p, tuple) else p.replace("{", "{{").replace("}", "}}")
+                       for p in self.parts)
+
     def render(self, env: Mapping[str, Any]) -> str:
         out = []
         for p in self.parts:
@@ -172,6 +178,16 @@ def _json_template(value: Any) -> Any:
         return [_json_template(v) for v in value]
     if isinstance(value, dict):
         return {k: _json_template(v) for k, v in value.items()}
+    return value
+
+
+def _json_text(value: Any) -> Any:
+    if isinstance(value, Template):
+        return value.text
+    if isinstance(value, list):
+        return [_json_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_text(v) for k, v in value.items()}
     return value
 
 
@@ -220,6 +236,22 @@ class Step:
             names |= self.data.names
         return names
 
+    def to_dict(self) -> dict[str, Any]:
+        """The step as a flow file writes it (what :meth:`Flow.from_dict` reads back)."""
+        d: dict[str, Any] = {"name": self.name, "method": self.method,
+                             ("url" if self.absolute else "path"): self.target.text}
+        if self.headers:
+            d["headers"] = {k: v.text for k, v in self.headers}
+        if self.json is not None:
+            d["json"] = _json_text(self.json)
+        if self.data is not None:
+            d["data"] = self.data.text
+        if self.captures:
+            d["capture"] = {c.var: c.expr for c in self.captures}
+        if self.pause:
+            d["pause"] = self.pause
+        return d
+
     def render(self, env: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]], bytes | None]:
         """(path or URL, headers, body) for this iteration; :class:`MissingVariable` if one lacks a value."""
         target = self.target.render(env)
@@ -247,6 +279,11 @@ class Flow:
     @property
     def last_step(self) -> Step:
         return self.steps[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flow as a document :meth:`from_dict` reads back (to hand it to another process)."""
+        return {"base_url": self.base_url, "vars": dict(self.vars), "setup": [s.to_dict() for s in self.setup],
+                "steps": [s.to_dict() for s in self.steps]}
 
     def with_pause(self, seconds: float) -> Flow:
         """A copy whose steps after the first each wait ``seconds`` before being sent."""

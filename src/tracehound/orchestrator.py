@@ -34,6 +34,8 @@ MIN_FAILURES = 2
 SAMPLE_BEFORE_S = 1.0
 SAMPLE_AFTER_S = 2.0
 AGENT_TIMEOUT_S = 60.0
+#: Seconds the Prometheus agent waits after the experiments for the server's next scrapes.
+PROMETHEUS_SETTLE_S = 3.0
 
 Event = Callable[[str], None]
 
@@ -312,6 +314,17 @@ async def _run_agents(case: Case, runs: list[Any], samplers: dict[str, Any] | No
         from tracehound.agents.metrics import metrics_agent
 
         agents.append(("metrics", lambda: metrics_agent(case, runs, samplers.get("metrics")), None))
+    if src.prometheus:
+        from tracehound.agents.metrics import prometheus_agent
+
+        async def stored() -> AgentResult:
+            # Prometheus scrapes on its own schedule: ask for the window once the last sample is in.
+            await asyncio.sleep(PROMETHEUS_SETTLE_S)
+            res = await prometheus_agent(src.prometheus, runs)  # type: ignore[arg-type]
+            res.name = "prometheus"
+            return res
+
+        agents.append(("prometheus", stored, None))
     if src.browser:
         from tracehound.agents.browser import browser_agent
 
@@ -320,9 +333,15 @@ async def _run_agents(case: Case, runs: list[Any], samplers: dict[str, Any] | No
         from tracehound.agents.har import har_agent
 
         agents.append(("har", lambda: har_agent(case, runs), None))
+    if src.access_logs:
+        from tracehound.agents.access_log import access_log_agent
+
+        agents.append(("access_log", lambda: access_log_agent(case, runs), None))
     for name, given, flag in (("logs", src.logs, "--logs"), ("postgres", src.db, "--db"), ("redis", src.redis, "--redis"),
                               ("code", src.code, "--code"), ("metrics", src.metrics, "--metrics"),
-                              ("browser", src.browser, "--browser"), ("har", src.har, "--har")):
+                              ("prometheus", src.prometheus, "--prometheus"),
+                              ("browser", src.browser, "--browser"), ("har", src.har, "--har"),
+                              ("access_log", src.access_logs, "--access-log")):
         if given and any(a[0] == name for a in agents):
             continue
         why = (f"no {flag} given" if not given

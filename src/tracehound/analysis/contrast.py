@@ -91,9 +91,7 @@ def contrast(attributes: list[Attribute], failed: np.ndarray, counted: np.ndarra
     N = int(np.asarray(counted).sum())
     if K == 0 or K == N:
         return []
-    items: list[ContrastItem] = []
-    ok_total = N - K
-    n_tests = 0
+    counts: list[AttributeCounts] = []
     # Failures are few and uncounted rows fewer: count them by index, everything else without weights.
     fail_rows = np.flatnonzero(f)
     skip_rows = np.flatnonzero(~np.asarray(counted))
@@ -104,7 +102,34 @@ def contrast(attributes: list[Attribute], failed: np.ndarray, counted: np.ndarra
         if skip_rows.size:
             n = n - np.bincount(shift[skip_rows], minlength=size)
         k = np.bincount(shift[fail_rows], minlength=size)
-        names = ["(none)", *map(str, attr.values)]
+        counts.append(AttributeCounts(attr.name, attr.role, ["(none)", *map(str, attr.values)], k, n))
+    return contrast_counts(counts, K, N, max_values)
+
+
+@dataclass
+class AttributeCounts:
+    """One attribute's values with their failures ``k`` and requests ``n`` (counted elsewhere: SQL)."""
+
+    name: str
+    role: str
+    values: list[str]
+    k: np.ndarray
+    n: np.ndarray
+
+
+def contrast_counts(counts: list[AttributeCounts], failures: int, requests: int,
+                    max_values: int = MAX_VALUES) -> list[ContrastItem]:
+    """:func:`contrast` from per-value counts: the same tests and correction, for data counted in SQL."""
+    K, N = int(failures), int(requests)
+    if K == 0 or K == N:
+        return []
+    items: list[ContrastItem] = []
+    ok_total = N - K
+    n_tests = 0
+    for c in counts:
+        n = np.asarray(c.n, dtype=np.int64)
+        k = np.asarray(c.k, dtype=np.int64)
+        names = list(c.values)
         present = np.flatnonzero(n)
         n_tests += max(1, present.size)
         if present.size < 2:
@@ -124,7 +149,7 @@ def contrast(attributes: list[Attribute], failed: np.ndarray, counted: np.ndarra
             if min(nn, N - nn) * min(K, N - K) / N < 20 or N < 2000:
                 p[j] = rate_greater(kk, nn, K - kk, N - nn)
         for j in np.flatnonzero(over):
-            items.append(ContrastItem(attr.name, attr.role, names[present[j]], int(kv[j]), int(nv[j]),
+            items.append(ContrastItem(c.name, c.role, names[present[j]], int(kv[j]), int(nv[j]),
                                       K - int(kv[j]), N - int(nv[j]), kv[j] / K, (nv[j] - kv[j]) / ok_total, float(p[j])))
     if not items:
         return []
@@ -209,4 +234,4 @@ def _encode(col) -> tuple[np.ndarray, list] | None:
     return codes.astype(np.int32), values
 
 
-__all__ = ["Attribute", "ContrastItem", "attributes", "contrast"]
+__all__ = ["Attribute", "AttributeCounts", "ContrastItem", "attributes", "contrast", "contrast_counts"]

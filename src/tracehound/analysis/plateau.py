@@ -91,4 +91,58 @@ def plateaus(latency_ms: np.ndarray, failed: np.ndarray, ok: np.ndarray | None =
     return out
 
 
-__all__ = ["Plateau", "plateaus"]
+def plateaus_binned(log_bin: np.ndarray, failed: np.ndarray, ok: np.ndarray, step: float, *,
+                    width: float = 0.1, min_count: int = 5, min_share: float = 0.15, min_ms: float = 20.0,
+                    min_peak_ratio: float = 4.0, max_modes: int = 3) -> list[Plateau]:
+    """:func:`plateaus` over a histogram: the same windows and tests, for latencies too many to hold.
+
+    Bin ``log_bin[i]`` covers ln(ms) in ``[log_bin[i] * step, (log_bin[i] + 1) * step)`` and holds
+    ``failed[i]`` failures and ``ok[i]`` successes (bins may be missing: they are empty). ``step``
+    should be a fraction of ``width``. A plateau's ``ms`` is the median bin of its failures, its
+    ``spread`` the interquartile range of its bins; it has no rows.
+    """
+    b = np.asarray(log_bin, dtype=np.int64)
+    if b.size == 0:
+        return []
+    lo_b = int(b.min())
+    fk = np.bincount(b - lo_b, weights=np.asarray(failed, dtype=np.float64))
+    ok_k = np.bincount(b - lo_b, weights=np.asarray(ok, dtype=np.float64), minlength=fk.size)
+    total = float(fk.sum())
+    if total < min_count:
+        return []
+    ok_total = float(ok_k.sum())
+    w = max(1, int(round(width / step)))
+    pad = np.zeros(3 * w + w)
+    f_all = np.r_[pad, fk, pad]  # every failure, removed plateaus too, for the density around
+    f_alive = f_all.copy()
+    o = np.r_[pad, ok_k, pad]
+    cum_all = np.r_[0.0, np.cumsum(f_all)]
+    cum_ok = np.r_[0.0, np.cumsum(o)]
+    out: list[Plateau] = []
+    for _ in range(max_modes):
+        cum = np.r_[0.0, np.cumsum(f_alive)]
+        if cum[-1] < min_count:
+            break
+        cnt = cum[w:] - cum[:-w]  # failures in bins [i, i + w)
+        i = int(np.argmax(cnt))
+        c = float(cnt[i])
+        around = ((cum_all[i] - cum_all[max(i - 3 * w, 0)]) + (cum_all[min(i + 4 * w, cum_all.size - 1)] - cum_all[i + w])) / 6.0
+        peak_ratio = c / max(around, 0.5)
+        share = c / total
+        ok_share = float(cum_ok[i + w] - cum_ok[i]) / ok_total if ok_total else 0.0
+        bins = np.arange(i, i + w)
+        weights = f_alive[i:i + w]
+        centres = (bins - pad.size + lo_b + 0.5) * step
+        q25, q50, q75 = (float(np.exp(np.interp(q * c, np.cumsum(weights) - weights / 2, centres)))
+                         for q in (0.25, 0.5, 0.75))
+        if (c >= min_count and share >= min_share and q50 >= min_ms and peak_ratio >= min_peak_ratio
+                and ok_share <= share / 3):
+            out.append(Plateau(ms=q50, count=int(c), share=share, spread=(q75 - q25) / q50 if q50 else 0.0,
+                               ok_share=ok_share, peak_ratio=float(peak_ratio)))
+        else:
+            break
+        f_alive[i:i + w] = 0.0
+    return out
+
+
+__all__ = ["Plateau", "plateaus", "plateaus_binned"]

@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tracehound.analysis.stats import chi2_sf, norm_sf, rate_gap, trend_test
+from tracehound.analysis.stats import (
+    chi2_sf,
+    norm_sf,
+    rate_gap,
+    relative_rise,
+    trend_test,
+)
 
 SCALES = (5, 10, 20, 50, 100, 200, 500, 1000, 5000)
 #: Candidate change points an onset search evaluates at most.
@@ -281,4 +287,92 @@ def trend(t_s: np.ndarray, failed: np.ndarray, bins: int = 10, overdispersion: f
                  first=(int(f[:third].sum()), third), last=(int(f[n - third:].sum()), third))
 
 
-__all__ = ["Dispersion", "Onset", "Scale", "Trend", "dispersion", "onset", "trend"]
+@dataclass
+class Window:
+    """The stretch of time buckets where the failure rate stands out most: ``[start, end)``."""
+
+    start: int
+    end: int
+    inside: tuple[int, int]  # (failures, requests)
+    outside: tuple[int, int]
+    #: Bonferroni-corrected p (over every candidate window).
+    p: float
+    buckets: int
+
+    @property
+    def rate_inside(self) -> float:
+        return self.inside[0] / self.inside[1] if self.inside[1] else 0.0
+
+    @property
+    def rate_outside(self) -> float:
+        return self.outside[0] / self.outside[1] if self.outside[1] else 0.0
+
+    @property
+    def share(self) -> float:
+        """Share of all failures inside the window."""
+        k = self.inside[0] + self.outside[0]
+        return self.inside[0] / k if k else 0.0
+
+    @property
+    def effect(self) -> float:
+        """Cautious rise of the rate inside over outside, as a share of the rate inside."""
+        return relative_rise(self.inside[0], self.inside[1], self.outside[0], self.outside[1])
+
+    @property
+    def at_end(self) -> bool:
+        return self.end >= self.buckets
+
+    @property
+    def significant(self) -> bool:
+        """A clear stretch: most failures inside, several times the rate outside, not by chance."""
+        return (self.p < 1e-3 and self.inside[0] >= 5 and self.share >= 0.3
+                and self.rate_inside >= 3 * self.rate_outside and self.end - self.start < self.buckets)
+
+
+def failure_window(k: np.ndarray, n: np.ndarray, max_buckets: int = 4000) -> Window | None:
+    """The window of consecutive time buckets (failures ``k`` of ``n`` requests each) whose failure rate
+    departs most from the rest: two change points, by binomial likelihood, as :func:`onset` has one."""
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    b = k.size
+    if b < 3 or b > max_buckets or k.sum() == 0:
+        return None
+    ck = np.r_[0.0, np.cumsum(k)]
+    cn = np.r_[0.0, np.cumsum(n)]
+    K, N = ck[-1], cn[-1]
+    base = float(_loglik(K, N))
+    best = (-1.0, 0, 0)
+    for i in range(b):  # one vector per start bucket: b ≤ a few thousand buckets, never rows
+        j = np.arange(i + 1, b + 1)
+        ki, ni = ck[j] - ck[i], cn[j] - cn[i]
+        ko, no = K - ki, N - ni
+        gain = _loglik(ki, ni) + _loglik(ko, no) - base
+        higher = ki * np.maximum(no, 1) > ko * np.maximum(ni, 1)
+        gain = np.where(higher & (ni > 0), gain, -1.0)
+        t = int(np.argmax(gain))
+        if gain[t] > best[0]:
+            best = (float(gain[t]), i, int(j[t]))
+    g, i, j = best
+    if g <= 0:
+        return None
+    ki, ni = int(ck[j] - ck[i]), int(cn[j] - cn[i])
+    p = min(1.0, float(chi2_sf(2.0 * g, 2)) * b * (b + 1) / 2)
+    return Window(i, j, (ki, ni), (int(K) - ki, int(N) - ni), p, b)
+
+
+def bucket_dispersion(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+    """Index of dispersion of failures over time buckets against one constant rate, and its p."""
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    use = n > 0
+    k, n = k[use], n[use]
+    if k.size < 3 or k.sum() == 0 or k.sum() == n.sum():
+        return 1.0, 1.0
+    p = k.sum() / n.sum()
+    x = float((((k - n * p) ** 2) / (n * p * (1 - p))).sum())
+    df = k.size - 1
+    return x / df, float(chi2_sf(x, df))
+
+
+__all__ = ["Dispersion", "Onset", "Scale", "Trend", "Window", "bucket_dispersion", "dispersion", "failure_window",
+           "onset", "trend"]

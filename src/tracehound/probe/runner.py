@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tracehound.errors import BadFlow, TargetUnreachable
+from tracehound.errors import BadFlow, TargetUnreachable, TracehoundError
 from tracehound.flow import Flow
 from tracehound.probe import engine as eng
 import pyarrow as pa
@@ -51,6 +51,12 @@ class ProbeConfig:
     ca_file: str | None = None
     record_headers: tuple[str, ...] = ()
     workers: int = 1
+    #: ``native`` (asyncio, this machine) or ``locust`` (Locust's master and workers, see :mod:`.distributed`).
+    engine: str = "native"
+    #: Locust: workers on other machines to wait for, the master's listening address, and how long to wait.
+    remote_workers: int = 0
+    master_bind: str | None = None
+    wait_workers: float | None = None
     out: Path | None = None
     label: str | None = None
     #: Extra keys written into ``run.json`` (an experiment's kind and purpose, for instance).
@@ -322,21 +328,33 @@ def describe_target(config: ProbeConfig) -> dict[str, Any]:
 def probe(
     config: ProbeConfig,
     on_progress: Callable[[Progress], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> Run:
     """Run a probe to its bounds (or Ctrl-C) and write its run folder; returns the :class:`Run`.
 
     Raises :class:`~tracehound.errors.TracehoundError` subclasses for bad input. A target that
     never accepted a connection still gets its run folder written before
-    :class:`TargetUnreachable` is raised.
+    :class:`TargetUnreachable` is raised. ``on_notice`` receives lines meant for the person
+    running the probe (the command remote Locust workers need; default: stderr).
     """
-    config.shape.validate()
-    if config.workers < 1:
-        from tracehound.errors import BadShape
+    from tracehound.errors import BadShape
 
+    config.shape.validate()
+    locust = config.engine == "locust"
+    if config.engine not in ("native", "locust"):
+        raise BadShape(f"unknown engine {config.engine!r}: choose native or locust")
+    if not locust and (config.remote_workers or config.master_bind):
+        raise BadShape("--master-bind and --remote-workers need --engine locust")
+    if config.workers < (0 if locust and config.remote_workers else 1):
         raise BadShape("--workers must be >= 1")
     if not config.shape.open_model and not config.shape.stages and config.workers > config.shape.concurrency:
         # Every worker runs at least one VU: more workers than VUs would run more VUs than asked.
-        config = replace(config, workers=config.shape.concurrency)
+        config = replace(config, workers=max(0, config.shape.concurrency - config.remote_workers) if locust
+                         else config.shape.concurrency)
+    if locust:
+        from tracehound.probe.distributed import check
+
+        check(config)
     ep, _ = config.endpoint()
     try:
         socket.getaddrinfo(ep.host, ep.port, type=socket.SOCK_STREAM)
@@ -355,6 +373,7 @@ def probe(
         "connect_timeout_s": config.connect_timeout,
         "keepalive": config.keepalive,
         "workers": config.workers,
+        "engine": config.engine,
         "record_headers": list(config.headers),
         "tls_verify": not config.insecure,
     }
@@ -362,10 +381,22 @@ def probe(
     write_meta(path, meta)
     raise_nofile_limit(config.shape.peak_concurrency * 2 + 256)
 
-    if config.workers > 1:
-        from tracehound.probe.workers import run_workers
+    meta["engine"] = config.engine
+    if locust or config.workers > 1:
+        if locust:
+            from tracehound.probe.distributed import run_locust
 
-        table, counts = run_workers(config, path, run_id, on_progress)
+            try:
+                table, counts = run_locust(config, path, run_id, on_progress, on_notice)
+            except (TracehoundError, KeyboardInterrupt):
+                meta.update(status="failed", complete=False, ended_at=iso(utc_now()))
+                write_meta(path, meta)
+                raise
+            meta["locust"] = counts.pop("engine")
+        else:
+            from tracehound.probe.workers import run_workers
+
+            table, counts = run_workers(config, path, run_id, on_progress)
         write_table(path, table)
         rows = table.num_rows
         status = table.column("status").to_numpy(zero_copy_only=False)
@@ -401,9 +432,12 @@ def probe(
         del buf  # give the record memory back before anyone reads the run
     ended = utc_now()
     interrupted = bool(counts.get("interrupted"))
+    partial = bool(counts.get("partial"))
+    if partial:
+        meta.update(partial=True, partial_reason=counts.get("partial_reason"))
     meta.update(
-        status="interrupted" if interrupted else "complete",
-        complete=not interrupted,
+        status="interrupted" if interrupted else ("partial" if partial else "complete"),
+        complete=not interrupted and not partial,
         interrupted=interrupted,
         ended_at=iso(ended),
         duration_s=round(counts.get("elapsed_s") or (ended - started).total_seconds(), 6),
