@@ -44,14 +44,26 @@ def request_parts(sc: lab.Scenario) -> tuple[list[str], str | None, str | None]:
     return headers, data, body
 
 
-def secret_env(test_source_needs: list[str], sc: lab.Scenario) -> dict[str, str]:
-    """The generated test reads redacted header values from TRACEHOUND_<NAME>; give them back."""
-    env = {}
-    for k, v in ((sc.target or {}).get("headers") or {}).items():
-        name = "TRACEHOUND_" + str(k).upper().replace("-", "_")
-        if name in test_source_needs:
-            env[name] = str(v)
-    return env
+def _values(doc: object, found: dict[str, str]) -> None:
+    """Every string value under ``doc``'s keys, by the name gen-test gives its variable."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool):
+                found.setdefault("TRACEHOUND_" + str(k).upper().replace("-", "_"), str(v))
+            else:
+                _values(v, found)
+    elif isinstance(doc, list):
+        for v in doc:
+            _values(v, found)
+
+
+def secret_env(needs: list[str], sc: lab.Scenario) -> dict[str, str]:
+    """The generated test reads redacted values (headers, body fields, flow variables) from
+    TRACEHOUND_<NAME>; give them back from the scenario's request or flow."""
+    found: dict[str, str] = {}
+    _values(sc.target or {}, found)
+    _values(sc.flow or {}, found)
+    return {n: found[n] for n in needs[1:] if n in found}
 
 
 def one(sc: lab.Scenario, report: Path, work: Path) -> dict:
@@ -73,7 +85,8 @@ def one(sc: lab.Scenario, report: Path, work: Path) -> dict:
                 r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
                                    env={**env, t.env_var: inst.url}, capture_output=True, text=True, timeout=300,
                                    cwd=work)
-                row[f"test_{side}"] = r.returncode
+                # A test skipped (a variable it needs is unset) separates nothing: it counts as an error.
+                row[f"test_{side}"] = 3 if " skipped" in r.stdout and " passed" not in r.stdout else r.returncode
                 row[f"test_{side}_s"] = time.monotonic() - t0
                 config = sc.probe_config(inst.url)
                 override = (TargetOverride(flow=config.flow, url=inst.url) if config.flow is not None
@@ -118,7 +131,7 @@ def main() -> int:
             rows.append(row)
             continue
         rows.append(row)
-        words = {0: "pass", 1: "FAIL"}
+        words = {0: "pass", 1: "FAIL", 3: "SKIP"}
         test = f"{words.get(row['test_faulty'], row['test_faulty'])}/{words.get(row['test_twin'], row['test_twin'])}"
         ver = f"{'pass' if row['verify_faulty'] else 'FAIL'}/{'pass' if row['verify_twin'] else 'FAIL'}"
         mark = lambda ok: "" if ok else " ✗"  # noqa: E731

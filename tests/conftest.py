@@ -216,6 +216,28 @@ def _run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
                           timeout=timeout, cwd=ROOT, check=False)
 
 
+#: Secrets a user hands the shared demo investigation, one per kind of input; tests/test_redaction.py
+#: searches every file it writes and everything it prints for them.
+DEMO_SECRETS = {
+    "bearer": "th-demo-bearer-6c1f0a",
+    "cookie": "th-demo-cookie-2b9e4d",
+    "dsn": "th-demo-dsnpw-8a7c3e",
+    "redis": "th-demo-redispw-5d0b1f",
+    "logged": "th-demo-logged-9f4a2c",
+}
+
+
+def leaks(folder: Path, secrets) -> dict[str, list[str]]:
+    """The files under ``folder`` that hold any of ``secrets``, with the ones each holds."""
+    out = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        found = [s for s in secrets if s.encode() in data]
+        if found:
+            out[str(path.relative_to(folder))] = found
+    return out
+
+
 @dataclass
 class DemoInvestigation:
     """One `tracehound investigate` of the lab's demo scenario, shared by the tests that read it."""
@@ -224,6 +246,8 @@ class DemoInvestigation:
     result: subprocess.CompletedProcess
     #: The target's path on the scenario's server, to aim a rerun at another instance.
     path: str
+    #: The request's headers, which reports never keep: a rerun gives them again.
+    headers: list[str]
 
 
 @pytest.fixture(scope="session")
@@ -232,7 +256,9 @@ def demo_investigation(tmp_path_factory) -> DemoInvestigation:
 
     Its sources are what a hurried user gives: the service's log beside a binary file and an
     empty one, its code with one file that does not parse, a database DSN with a wrong
-    password and a Redis that refuses. Each bad one must cost only its own agent.
+    password and a Redis that refuses. Each bad one must cost only its own agent. Every input
+    holds a secret (:data:`DEMO_SECRETS`): the Authorization header, a cookie quoted in the
+    symptom, the DSN's and Redis URL's passwords, and a token the service logged.
     """
     from tracehound import lab
     from tracehound.lab import servers
@@ -241,13 +267,19 @@ def demo_investigation(tmp_path_factory) -> DemoInvestigation:
     sc = lab.get_scenario("demo")
     (tmp / "core.bin").write_bytes(bytes(range(256)) * 64)
     (tmp / "empty.log").write_text("")
+    headers = [f"Authorization: Bearer {DEMO_SECRETS['bearer']}"]
+    symptom = f"{sc.symptom}; reproduced with curl -H 'Cookie: session={DEMO_SECRETS['cookie']}'"
     with lab.up(sc, log_dir=tmp / "logs") as inst:
         (inst.code_dir / "half_written.py").write_text("def handler(:\n    return\n")
+        with open(inst.app_log, "a") as log:
+            log.write(f"2026-12-01 10:00:00,000 INFO app: GET /orders with Authorization: Bearer {DEMO_SECRETS['logged']}\n")
         try:
-            r = _run_cli("investigate", inst.url + sc.target["path"], "--out", str(tmp / "inv"),
+            r = _run_cli("investigate", inst.url + sc.target["path"], "--out", str(tmp / "inv"), "-H", headers[0],
+                         "--symptom", symptom,
                          "--logs", str(inst.app_log), "--logs", str(tmp / "core.bin"), "--logs", str(tmp / "empty.log"),
-                         "--code", str(inst.code_dir), "--db", f"postgresql://app:wrong@127.0.0.1:{free_port()}/shop",
-                         "--redis", f"redis://127.0.0.1:{free_port()}/0", timeout=200)
+                         "--code", str(inst.code_dir),
+                         "--db", f"postgresql://app:{DEMO_SECRETS['dsn']}@127.0.0.1:{free_port()}/shop",
+                         "--redis", f"redis://:{DEMO_SECRETS['redis']}@127.0.0.1:{free_port()}/0", timeout=200)
         finally:
             servers.guard()
-    return DemoInvestigation(tmp / "inv", r, sc.target["path"])
+    return DemoInvestigation(tmp / "inv", r, sc.target["path"], headers)

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
+from conftest import DEMO_SECRETS
 from tracehound import lab
 from tracehound.case import Case
 from tracehound.flow import Flow
@@ -75,7 +76,8 @@ def test_demo_investigation_gives_a_test_that_fails_on_the_bug_and_passes_on_the
         cli, demo_investigation, tmp_path: Path) -> None:
     assert demo_investigation.result.returncode == 0, demo_investigation.result.stderr
     test_file = tmp_path / "repo" / "tests" / "test_regression_orders.py"
-    r = cli("gen-test", str(demo_investigation.out), "-o", str(test_file))
+    r = cli("gen-test", str(demo_investigation.out), "-o", str(test_file),
+            *[a for h in demo_investigation.headers for a in ("-H", h)])
     assert r.returncode == 0, r.stderr
     assert f"wrote {test_file}" in r.stdout and "pytest" in r.stdout
     py_compile.compile(str(test_file), doraise=True)
@@ -85,16 +87,20 @@ def test_demo_investigation_gives_a_test_that_fails_on_the_bug_and_passes_on_the
     assert "top cause:" in source and top in source and "failed most:" in source
     assert "concurrency=" in source and "duration=" in source and "tracehound_probe(" in source
 
+    # The Authorization header comes back from the environment, never from the file.
+    assert DEMO_SECRETS["bearer"] not in source and 'require_env("TRACEHOUND_AUTHORIZATION")' in source
+    secrets = {"TRACEHOUND_AUTHORIZATION": demo_investigation.headers[0].split(": ", 1)[1]}
     skipped = _pytest(test_file, {})
     assert skipped.returncode == 0 and "1 skipped" in skipped.stdout
-    assert "TRACEHOUND_TARGET_URL is not set" in skipped.stdout
-
+    assert "set TRACEHOUND_AUTHORIZATION" in skipped.stdout or "TRACEHOUND_TARGET_URL is not set" in skipped.stdout
+    skipped = _pytest(test_file, secrets)
+    assert skipped.returncode == 0 and "TRACEHOUND_TARGET_URL is not set" in skipped.stdout, skipped.stdout
     sc = lab.get_scenario("demo")
     outcomes = {}
     for fixed in (False, True):
         with lab.up(sc, fixed=fixed) as inst:
             try:
-                outcomes[fixed] = _pytest(test_file, {"TRACEHOUND_TARGET_URL": inst.url})
+                outcomes[fixed] = _pytest(test_file, {"TRACEHOUND_TARGET_URL": inst.url, **secrets})
             finally:
                 servers.guard()
     bug, twin = outcomes[False], outcomes[True]

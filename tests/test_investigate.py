@@ -6,6 +6,8 @@ import json
 import socket
 from pathlib import Path
 
+from conftest import DEMO_SECRETS
+
 
 
 def _free_port() -> int:
@@ -57,7 +59,7 @@ def test_investigate_ranks_the_pool_for_the_demo_and_writes_the_report(demo_inve
     for name in ("postgres", "redis"):
         assert agents[name]["status"] == "failed" and agents[name]["detail"], agents[name]
         assert "\n" not in agents[name]["detail"] and "Traceback" not in agents[name]["detail"]
-    assert "wrong" not in agents["postgres"]["detail"]  # the password stays out of the report
+    assert DEMO_SECRETS["dsn"] not in agents["postgres"]["detail"]  # the password stays out of the report
     assert agents["code"]["status"] == "ok" and "half_written.py" in json.dumps(agents["code"]), agents["code"]
     assert "core.bin" in agents["logs"]["detail"] and "empty.log" in agents["logs"]["detail"], agents["logs"]["detail"]
     assert agents["metrics"]["status"] == "skipped" and agents["metrics"]["detail"] == "no --metrics given"

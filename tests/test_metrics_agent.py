@@ -39,6 +39,8 @@ from tracehound.case import Case, Sources
 from tracehound.errors import BadSource, MissingBinary
 from tracehound.lab import servers
 from tracehound.orchestrator import investigate
+from tracehound.probe.summary import summarize_run
+from tracehound.verify import Slo, verify
 from tracehound.probe import Target, probe
 
 S = 1_000_000_000
@@ -417,6 +419,23 @@ def test_the_fixed_twins_show_nothing(pool_fixed: tuple[Any, Any, Any], loop_fix
         # Loop lag is not asserted here: on a shared 2-core machine a healthy loop lags behind busy
         # threads too, and the slowest successes show it. Nothing failed, so nothing is diagnosed.
         assert "server_timing_pool_wait_grows" not in signals_of(traffic)
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("name", ["pool", "loop"])
+def test_the_instrumented_variants_keep_their_lab_contract(name: str, request: pytest.FixtureRequest) -> None:
+    """What tests/test_lab.py asks of every scenario, on the runs above (that file leaves these two
+    out so as not to load them twice): the faulty version fails within its expected range, the twin
+    never, and verify on the two runs, held to the catalog's criteria, separates them."""
+    faulty, fixed = request.getfixturevalue(f"{name}_faulty")[0], request.getfixturevalue(f"{name}_fixed")[0]
+    sc = lab.get_scenario({"pool": "demo_instrumented", "loop": "login_bcrypt_blocking_instrumented"}[name])
+    lo, hi = sc.expected_failure_rate
+    bad, good = summarize_run(faulty), summarize_run(fixed)
+    assert bad.requests and lo <= bad.failure_rate <= hi, (bad.failure_rate, sc.expected_failure_rate)
+    assert good.requests and good.failed == 0, good.status_counts
+    slo = Slo.from_catalog(sc.failure_mode).text()
+    assert verify(faulty.path, candidate=fixed.path, slo=slo).passed
+    assert not verify(fixed.path, candidate=faulty.path, slo=slo).passed
 
 
 # -- the command -------------------------------------------------------------------------------------

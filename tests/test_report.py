@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import DEMO_SECRETS
 from tracehound import lab
 from tracehound.case import Case
 from tracehound.diagnosis.catalog import load_catalog
@@ -43,7 +44,8 @@ COOKIE = "th-seeded-cookie-0b7e66"
 DSN_PASSWORD = "th-seeded-dsn-4a19f0"
 BODY_PASSWORD = "th-seeded-body-c3d5e7"
 REDIS_PASSWORD = "th-seeded-redis-9e2b71"
-SECRETS = (BEARER, URL_PASSWORD, API_KEY, COOKIE, DSN_PASSWORD, BODY_PASSWORD, REDIS_PASSWORD)
+SECRETS = (BEARER, URL_PASSWORD, API_KEY, COOKIE, DSN_PASSWORD, BODY_PASSWORD, REDIS_PASSWORD,
+           *DEMO_SECRETS.values())
 
 
 @dataclass
@@ -53,9 +55,12 @@ class Investigations:
 
 
 @pytest.fixture(scope="module")
-def investigations(tmp_path_factory) -> Investigations:
-    """The demo investigated twice (about 60 s in all), with secrets in the case."""
+def investigations(tmp_path_factory, demo_investigation) -> Investigations:
+    """The session's demo investigation (secrets in its case and sources), copied so that agents'
+    words can be seeded with more, and one on a 10 s budget with secrets in its URL."""
     tmp = tmp_path_factory.mktemp("report")
+    assert demo_investigation.result.returncode == 0, demo_investigation.result.stderr
+    shutil.copytree(demo_investigation.out, tmp / "full")
     sc = lab.get_scenario("demo")
     with lab.up(sc) as inst:
         try:
@@ -63,7 +68,6 @@ def investigations(tmp_path_factory) -> Investigations:
             target = Target.parse(url, None, [f"Authorization: Bearer {BEARER}"], None, None)
             symptom = f"{sc.symptom}; reproduced with curl -H 'Cookie: session={COOKIE}'"
             investigate(Case(target=target, symptom=symptom, budget_s=10), tmp / "short")
-            investigate(Case(target=target, symptom=symptom, budget_s=75), tmp / "full")
         finally:
             servers.guard()
     _seed_agent_words(tmp / "full" / "report.json")

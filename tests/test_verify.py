@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import DEMO_SECRETS, leaks
 from tracehound import lab
 from tracehound.lab import servers
 from tracehound.verify import BadSlo, Slo, Stats
@@ -51,10 +52,14 @@ def test_rerun_passes_the_fixed_service_and_fails_the_faulty_one(cli, demo_inves
         with lab.up(sc, fixed=fixed, log_dir=tmp_path / f"logs-{fixed}") as inst:
             try:
                 r = _verify(cli, str(demo_investigation.out), inst.url + demo_investigation.path,
+                            *[a for h in demo_investigation.headers for a in ("-H", h)],
                             "--out", str(tmp_path / f"verify-{fixed}"))
             finally:
                 servers.guard()
         assert r.returncode in (0, 1), r.stderr
+        # The header given again holds a secret: no file of the rerun and nothing printed keeps it.
+        assert not leaks(tmp_path / f"verify-{fixed}", DEMO_SECRETS.values())
+        assert not [v for v in DEMO_SECRETS.values() if v in r.stdout + r.stderr]
         res = json.loads(r.stdout)
         assert res["mode"] == "rerun" and len(res["experiments"]) == len(failing)
         assert res["slo_from"].startswith("the catalog's criteria for")
