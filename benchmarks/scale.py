@@ -63,6 +63,8 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the log and the import folder")
     args = ap.parse_args()
 
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tracehound-scale-", dir=args.dir))
     log = work / "access.log"
     ok = True

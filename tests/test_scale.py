@@ -216,6 +216,11 @@ def test_cli_import_and_analyze(failing_import, tmp_path):
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)
     assert doc["kind"] == "import" and "failures_on_one_server" in {s["name"] for s in doc["signals"]}
+    # The catalog ranks causes from the log alone; a gateway's 504s piling up at one duration on
+    # one upstream point at the upstream's timeout or that instance.
+    assert {"upstream_timeout", "bad_instance"} & {h["id"] for h in doc["hypotheses"][:3]}, doc["hypotheses"]
+    p = cli("analyze", str(imp.path))
+    assert p.returncode == 0 and "Likely causes" in p.stdout and "/api/products/:id" in p.stdout, p.stdout[-2000:]
     p = cli("import", str(DATA / "alb.log"), "--out", str(tmp_path / "alb"))
     assert p.returncode == 0, p.stderr
     assert "Imported 4 requests" in p.stdout and ImportFolder.holds(tmp_path / "alb")

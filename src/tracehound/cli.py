@@ -39,8 +39,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 
 def _version(value: bool) -> None:
@@ -601,13 +601,25 @@ def analyze_cmd(
 
         kind = "run"
         res = analyze([Run.load(folder)])
+    from tracehound.diagnosis.catalog import load_catalog
+    from tracehound.diagnosis.scoring import score
+
+    # The catalog ranks causes from these signals alone, as investigate does from all its agents'.
+    hyps = score(list(load_catalog().values()), list(res.signals), list(res.tested)) if res.failures else []
     if as_json:
         print(json.dumps({"path": str(folder), "kind": kind, "requests": res.requests, "failures": res.failures,
                           "detail": res.detail, "tested": sorted(set(res.tested)),
                           "signals": [s.to_dict() for s in res.signals],
-                          "findings": [f.to_dict() for f in res.findings]}, indent=2))
+                          "findings": [f.to_dict() for f in res.findings],
+                          "hypotheses": [h.to_dict() for h in hyps[:5]]}, indent=2))
         return
     _print_agent_findings(res.detail, res.findings)
+    if hyps:
+        out.print("\nLikely causes, from this evidence alone (tracehound explain ID)", style="bold", markup=False)
+        for i, h in enumerate(hyps[:3], 1):
+            why = ", ".join(e.signal for e in h.evidence_for[:3])
+            out.print(f"  {i}. {h.id} ({h.confidence:.0%}) {h.title}" + (f": {why}" if why else ""),
+                      markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("show")
@@ -919,7 +931,7 @@ def runs_cmd(
 
 def _wide() -> Console:
     """The output console; piped, one wide enough that a table's rows stay whole lines (for grep)."""
-    return out if out.is_terminal else Console(highlight=False, width=4000)
+    return out if out.is_terminal else Console(highlight=False, emoji=False, width=4000)
 
 
 @app.command("sql")
