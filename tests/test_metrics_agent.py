@@ -319,7 +319,9 @@ def test_a_real_prometheus_scraping_an_instrumented_app(tmp_path: Path) -> None:
             # investigate --prometheus, on a budget that reaches only the calm experiments: the
             # agent reads the server's series over the experiments' window.
             cfg = sc.probe_config(inst.url)
-            inv = investigate(Case(target=cfg.target, sources=Sources(prometheus=base), budget_s=10), tmp_path / "inv")
+            # --metrics beside it scrapes the app's own /metrics during the experiments.
+            inv = investigate(Case(target=cfg.target, sources=Sources(prometheus=base, metrics=inst.app_urls[0] + sc.metrics),
+                                   budget_s=10), tmp_path / "inv")
             # The scenario's load, then the agent over its window: the pool's saturation.
             run = probe(sc.probe_config(inst.url, out=tmp_path / "runs"))
             time.sleep(3.5)  # the last scrapes after the load
@@ -327,8 +329,9 @@ def test_a_real_prometheus_scraping_an_instrumented_app(tmp_path: Path) -> None:
         finally:
             proc.terminate()
             proc.wait(10)
-    (calm,) = [a for a in inv.agents if a.name == "prometheus"]
-    assert calm.status == "ok" and "pool_in_use" in calm.detail and "loop_lag" in calm.detail, calm.detail
+    for name in ("prometheus", "metrics"):
+        (calm,) = [a for a in inv.agents if a.name == name]
+        assert calm.status == "ok" and "pool_in_use" in calm.detail and "loop_lag" in calm.detail, calm.detail
     report = json.loads((tmp_path / "inv" / "report.json").read_text())
     assert any(a["name"] == "prometheus" and a["status"] == "ok" for a in report["agents"])
     assert res.status == "ok", res.detail
