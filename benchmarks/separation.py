@@ -6,6 +6,8 @@ version and its fixed twin in turn and, against each, runs the generated test wi
 ``verify`` in rerun mode (the experiments that reproduced the failure, sent again to the
 instance's URL, held to the catalog's criteria for the top cause). A pair is separated when both
 fail on the faulty version and both pass on the twin. Exit 0 when every pair is, 1 otherwise.
+``--truth-slo`` holds both to the criteria of the planted cause instead, which separates what
+verify and gen-test do from whether the diagnosis ranked the right cause first.
 
     .venv/bin/python benchmarks/diagnosis.py --no-twins --keep /tmp/diag   # investigations to start from
     .venv/bin/python benchmarks/separation.py --from /tmp/diag
@@ -29,7 +31,7 @@ from tracehound import lab
 from tracehound.errors import TracehoundError
 from tracehound.gentest import write_test
 from tracehound.lab import servers
-from tracehound.verify import TargetOverride, verify
+from tracehound.verify import Slo, TargetOverride, verify
 
 sys.path.insert(0, str(Path(__file__).parent))
 import diagnosis  # noqa: E402 - the same investigation the diagnosis benchmark runs
@@ -66,7 +68,7 @@ def secret_env(needs: list[str], sc: lab.Scenario) -> dict[str, str]:
     return {n: found[n] for n in needs[1:] if n in found}
 
 
-def one(sc: lab.Scenario, report: Path, work: Path) -> dict:
+def one(sc: lab.Scenario, report: Path, work: Path, slo: str | None = None) -> dict:
     row: dict = {"scenario": sc.name, "truth": sc.failure_mode}
     flow_file = None
     if sc.flow is not None:
@@ -74,7 +76,7 @@ def one(sc: lab.Scenario, report: Path, work: Path) -> dict:
         flow_file.write_text(yaml.safe_dump(sc.flow, sort_keys=False))
     headers, data, body = request_parts(sc)
     test_file = work / f"test_regression_{sc.name}.py"
-    t = write_test(report, test_file, flow=flow_file, headers=headers, data=data, json_body=body, force=True)
+    t = write_test(report, test_file, flow=flow_file, headers=headers, data=data, json_body=body, force=True, slo=slo)
     row.update(slo=t.slo.text(), replay=t.replay.experiment)
     env = {**os.environ, **secret_env(t.needs, sc)}
     for fixed in (False, True):
@@ -92,7 +94,7 @@ def one(sc: lab.Scenario, report: Path, work: Path) -> dict:
                 override = (TargetOverride(flow=config.flow, url=inst.url) if config.flow is not None
                             else TargetOverride(target=config.target))
                 t0 = time.monotonic()
-                v = verify(report, override=override, out=work / f"verify-{side}")
+                v = verify(report, slo=slo, override=override, out=work / f"verify-{side}")
                 row[f"verify_{side}"] = v.passed
                 row[f"verify_{side}_s"] = time.monotonic() - t0
             finally:
@@ -109,6 +111,8 @@ def main() -> int:
                     help="folder of kept investigations (benchmarks/diagnosis.py --keep): NAME-faulty/investigation")
     ap.add_argument("--keep", type=Path, help="keep the generated tests and verify runs here")
     ap.add_argument("--json", type=Path, help="write the rows here")
+    ap.add_argument("--truth-slo", action="store_true",
+                    help="hold both to the catalog's criteria for the planted cause, not the investigation's top cause")
     args = ap.parse_args()
     chosen = [lab.get_scenario(n) for n in args.names] if args.names else [s for s in lab.scenarios() if not s.healthy]
     root = args.keep or Path(tempfile.mkdtemp(prefix="tracehound-separation-"))
@@ -124,7 +128,7 @@ def main() -> int:
                 if "error" in inv:
                     raise RuntimeError(inv["error"])
                 report = work / "investigation"
-            row = one(sc, report, work)
+            row = one(sc, report, work, Slo.from_catalog(sc.failure_mode).text() if args.truth_slo else None)
         except (TracehoundError, RuntimeError, subprocess.TimeoutExpired) as e:
             row = {"scenario": sc.name, "truth": sc.failure_mode, "error": str(e), "test_ok": False, "verify_ok": False}
             print(f"{sc.name:34} {sc.failure_mode:20} ERROR: {e}", flush=True)

@@ -57,7 +57,7 @@ async def lifespan(app: FastAPI):
     Base.metadata.create_all(engine)
     with SessionLocal() as db:
         if not db.scalar(select(func.count(Restaurant.id))):
-            db.add_all(Restaurant(id=i, name=f"Restaurant {i}", seats=40 + 4 * i) for i in range(1, 21))
+            db.add_all(Restaurant(id=i, name=f"Restaurant {i}", seats=200 + 20 * i) for i in range(1, 21))
             db.commit()
     log.info("reservations service ready")
     yield
