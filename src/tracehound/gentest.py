@@ -137,17 +137,17 @@ def generate(report: str | Path, out: str | Path, *, env_var: str = DEFAULT_ENV_
     if (src.report or {}).get("verdict") == "not_reproduced" or not src.runs:
         raise BadReport(f"nothing to replay: {str(src.path)!r} did not reproduce the failure (no experiment failed)",
                         hint="generate the test from an investigation whose verdict is reproduced")
-    name, run, before = _worst(src)
-    if not before.failures:  # a run folder given alone may not have failed at all
-        raise BadReport(f"nothing to replay: no request of {str(src.path)!r} failed",
-                        hint="generate the test from a run or an investigation that reproduced the failure")
-    replay = _replay(src, name, run, before, flow, headers, data, json_body)
     if slo:
         the_slo, slo_from = Slo.parse(slo), "given with --slo"
     elif src.top_mode and src.top_mode != "none":
         the_slo, slo_from = Slo.from_catalog(src.top_mode), f"the catalog's verification criteria for {src.top_mode}"
     else:
         the_slo, slo_from = Slo.parse(DEFAULT_SLO), "tracehound's default"
+    name, run, before = _worst(src, the_slo)
+    if not before.failures:  # a run folder given alone may not have failed at all
+        raise BadReport(f"nothing to replay: no request of {str(src.path)!r} failed",
+                        hint="generate the test from a run or an investigation that reproduced the failure")
+    replay = _replay(src, name, run, before, flow, headers, data, json_body)
     function = _function_name(replay)
     source = _render(src, replay, the_slo, slo_from, env_var, function, out)
     compile(source, str(out), "exec")  # what we write must at least be Python
@@ -168,27 +168,50 @@ def _wilson_low(failures: int, n: int) -> float:
     return (centre - spread) / (1 + z2 / n)
 
 
-#: A replay this likely to fail again is a sure bet; the earliest such experiment is chosen.
+#: A replay this likely to break the SLO again is a sure bet; the earliest such experiment is chosen.
 SURE_BET = 0.9
 
 
-def _worst(src: Source) -> tuple[str, Run, Stats]:
-    """The experiment whose replay most surely fails again on a freshly started service.
+def _breaks_again(failures: int, n: int, limit: float) -> float:
+    """The chance that ``n`` requests sent again fail at least ``limit`` of the time (so that an
+    ``error_rate<limit`` criterion breaks), at the low end of the failure rate seen (95 % Wilson).
 
-    The bet is the chance that its requests, sent again, see at least one failure at the low end
-    of the rate it showed: one failure in two requests is a high rate but a weak bet (18 %); four
-    in 88 is a lower rate and a good one (80 %). Experiments run one after the other on the same
-    service, so a later one can fail only because an earlier one left damage behind (connections
-    leaked, a cache filled): of the sure bets, the earliest is taken.
+    Binomial tail, summed in log space: P(X >= ceil(limit·n)) for X ~ Bin(n, p_low).
     """
-    def replay_fails(st: Stats) -> float:
-        return 1.0 - (1.0 - _wilson_low(st.failures, st.requests)) ** st.requests
+    p = _wilson_low(failures, n)
+    need = max(1, math.ceil(limit * n - 1e-9))
+    if p <= 0.0 or need > n:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    lp, lq = math.log(p), math.log1p(-p)
+    below = 0.0
+    for k in range(need):
+        below += math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * lp + (n - k) * lq)
+    return max(0.0, 1.0 - below)
+
+
+def _worst(src: Source, slo: Slo) -> tuple[str, Run, Stats]:
+    """The experiment whose replay most surely breaks ``slo`` again on a freshly started service.
+
+    The bet is the chance that its requests, sent again, fail at least as often as the SLO's
+    error-rate limit allows, at the low end of the rate they showed: one failure in two requests
+    is a high rate but a weak bet; 7 failures in 5,566 requests would not break ``error_rate<1%``
+    even if they came back. Experiments run one after the other on the same service, so a later
+    one can fail only because an earlier one left damage behind (connections leaked, a cache
+    filled): of the sure bets, the earliest is taken.
+    """
+    limits = [c.limit for c in slo.criteria if c.key == "error_rate"]
+    limit = min(limits) if limits else 0.0
+
+    def bet(st: Stats) -> float:
+        return _breaks_again(st.failures, st.requests, limit)
 
     scored = [(name, run, Stats.of([run])) for name, run in src.runs]
     for item in scored:
-        if replay_fails(item[2]) >= SURE_BET:
+        if bet(item[2]) >= SURE_BET:
             return item
-    return max(scored, key=lambda x: (replay_fails(x[2]), x[2].failures))
+    return max(scored, key=lambda x: (bet(x[2]), x[2].failures))
 
 
 def _replay(src: Source, name: str, run: Run, before: Stats, flow_file: str | Path | None,
