@@ -211,7 +211,11 @@ def _plan_and_run(case: Case, runner: Runner, run: Callable[[Experiment], Experi
         # which the median hides, so that a low rate never queues up by itself.
         users = 2
         mean = (base.mean_ms or base.p50_ms or 0) / 1000.0
-        rate = max(1.0, min(4.0, users / max(mean, 0.05) / 3))
+        # One arrival of a flow is all its steps and the pauses between them.
+        steps = len(case.flow.steps) if case.flow is not None else 1
+        pauses = sum(s.pause for s in case.flow.steps) if case.flow is not None else 0.0
+        per_arrival = max(mean * steps + pauses, 0.05)
+        rate = max(0.25 if pauses else 1.0, min(4.0, users / per_arrival / 3))
         e = run(low_rate(case, low_s, rate, users))
         if e.failure_rate > worst.failure_rate:
             worst = e
