@@ -283,3 +283,4 @@ def demo_investigation(tmp_path_factory) -> DemoInvestigation:
         finally:
             servers.guard()
     return DemoInvestigation(tmp / "inv", r, sc.target["path"], headers)
+

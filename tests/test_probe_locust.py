@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -21,7 +22,10 @@ from tracehound.flow import Flow
 from tracehound.probe import LoadShape, ProbeConfig, Run, probe
 from tracehound.probe.summary import summarize_run
 
-pytest.importorskip("locust")
+# Never import locust here: importing it monkey-patches this whole pytest process with gevent (a
+# thread that blocks in a C call then blocks every test after it).
+if importlib.util.find_spec("locust") is None:
+    pytest.skip("locust is not installed (pip install 'tracehound[locust]')", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = {"name": "login", "method": "POST", "path": "/login", "json": {"user": "vu{vu}", "password": "s3cret"},
@@ -211,3 +215,9 @@ def _target(url: str):
     from tracehound.probe import Target
 
     return Target(url)
+
+
+def test_locust_never_enters_the_process_that_runs_asyncio() -> None:
+    """Importing locust monkey-patches the standard library with gevent: not in this process, nor in
+    tracehound's own (the engine runs master and workers as subprocesses)."""
+    assert "locust" not in sys.modules and "gevent.monkey" not in sys.modules
