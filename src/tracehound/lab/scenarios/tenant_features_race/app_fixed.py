@@ -23,7 +23,7 @@ logging.basicConfig(
 logger = logging.getLogger("rbac.features")
 
 API_KEY = os.environ.get("RBAC_API_KEY", "scraper_sky_2024")
-FEATURE_CACHE_TTL = float(os.environ.get("FEATURE_CACHE_TTL", "1.0"))
+FEATURE_CACHE_TTL = float(os.environ.get("FEATURE_CACHE_TTL", "0.5"))
 
 
 class FeatureService:
