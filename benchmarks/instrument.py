@@ -73,7 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--no-pin", dest="pin", action="store_false",
+                    help="let the scheduler move the servers and the prober between cores")
     args = ap.parse_args(argv)
+    cores = sorted(os.sched_getaffinity(0))
+    # Pinned, the prober keeps one core and the server under test the other: a server that the
+    # scheduler moves between cores (or shares one with the prober) costs a few per cent more CPU
+    # per request, differently every round, which is as large as what is being measured.
+    pin = args.pin and len(cores) >= 2
+    if pin:
+        os.sched_setaffinity(0, {cores[0]})
     tmp = Path(tempfile.mkdtemp(prefix="tracehound-bench-instrument-"))
     results: dict[str, list[tuple[float, float, float, float]]] = {v: [] for v in VARIANTS}
     try:
@@ -90,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                     srv = stack.enter_context(servers.app_server("svc:app", tmp / name, tmp / f"{name}.log", ready_path="/ping",
                                                                  name=f"bench {name}"))
                     assert srv.process is not None
+                    if pin:
+                        os.sched_setaffinity(srv.process.pid, {cores[-1]})
                     served[name] = (srv.url, srv.process.pid)
                 for url, pid in served.values():  # warm each up before measuring
                     measure(url, pid, args.concurrency, 1.0, tmp / "warmup")

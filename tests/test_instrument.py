@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tracehound.analysis.frame import Frame
 from tracehound.analysis.server_timing import phase_ms
 from tracehound.errors import MissingBinary
+from tracehound.instrument import QUEUE_PROBE
 from tracehound.lab import servers
 from tracehound.probe import LoadShape, ProbeConfig, Target, probe
 
@@ -98,6 +99,39 @@ def hold():
         conn.execute(text("select 1"))
         time.sleep(0.2)
     return {"ok": True}
+'''
+
+
+PLAIN_APP = '''
+import time
+
+from fastapi import FastAPI, HTTPException
+
+from tracehound.instrument import instrument
+
+app = FastAPI()
+instrument(app)
+
+
+@app.get("/block")
+async def block() -> dict:
+    time.sleep(0.4)
+    return {"blocked": True}
+
+
+@app.get("/cheap")
+async def cheap() -> dict:
+    return {"cheap": True}
+
+
+@app.get("/boom")
+async def boom() -> dict:
+    raise RuntimeError("boom")
+
+
+@app.get("/gone")
+async def gone() -> dict:
+    raise HTTPException(status_code=404)
 '''
 
 
@@ -206,6 +240,27 @@ def test_loop_lag_is_charged_to_the_request_it_delayed(serve) -> None:
     m = metrics(base)
     assert m["tracehound_event_loop_lag_seconds_sum"] >= 0.3
     assert m["tracehound_event_loop_lag_seconds_bucket{le=0.25}"] < m["tracehound_event_loop_lag_seconds_bucket{le=+Inf}"]
+
+
+def test_an_app_without_a_database_after_the_gateway_probe(serve, tmp_path: Path) -> None:
+    """No engine and no gateway stamp: past the first requests the middleware takes its short path,
+    which must still time every answer (errors included) and charge the loop's lag."""
+    base = serve(PLAIN_APP)
+    run = burst(base + "/cheap", concurrency=4, requests=QUEUE_PROBE + 50, tmp_path=tmp_path)
+    app_ms, failed = phases_of(run, "app")
+    loop_ms, _ = phases_of(run, "loop")
+    assert not failed.any() and np.isfinite(app_ms).all() and np.isfinite(loop_ms).all()
+    for path, code in (("/boom", 500), ("/gone", 404)):
+        status, headers, _ = get(base + path)
+        assert status == code and set(timing(headers["server-timing"])) == {"app", "loop"}
+    blocker = threading.Thread(target=get, args=(base + "/block",))
+    blocker.start()
+    time.sleep(0.1)
+    _, headers, _ = get(base + "/cheap")
+    blocker.join()
+    t = timing(headers["server-timing"])
+    assert t["loop"] >= 200 and t["app"] < 50
+    assert metrics(base)["tracehound_event_loop_lag_seconds_sum"] >= 0.3
 
 
 def test_a_gateway_stamp_becomes_the_queue_phase(serve) -> None:

@@ -124,12 +124,14 @@ def _outermost(app: Any, inst: Instrumentation) -> None:
     """Wrap Starlette's whole middleware stack, so that the 500 its error middleware sends is timed too."""
     build = app.build_middleware_stack
 
+    # Starlette only awaits its stack, so the stack can be the middleware's plain ``handle``
+    # (no coroutine frame of the middleware's own per request).
     def build_timed() -> Any:
-        return ASGIMiddleware(build(), inst)
+        return ASGIMiddleware(build(), inst).handle
 
     app.build_middleware_stack = build_timed
     if getattr(app, "middleware_stack", None) is not None:  # already serving: wrap the stack it built
-        app.middleware_stack = ASGIMiddleware(app.middleware_stack, inst)
+        app.middleware_stack = ASGIMiddleware(app.middleware_stack, inst).handle
 
 
 def _is_asgi(app: Any) -> bool:
