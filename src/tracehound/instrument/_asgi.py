@@ -26,6 +26,9 @@ class ASGIMiddleware:
         self.metrics_path = inst.metrics_path
         self.has_db = inst.has_db
         self.idle = not (self.timed or self.has_db or self.http is not None)
+        #: Server-Timing with the loop's lag and nothing else per request: :meth:`handle` inlines it
+        #: (once the gateway probe is over: see ``Instrumentation.queued``).
+        self.short = self.timed and self.monitor is not None and not self.has_db and self.http is None
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         await self.handle(scope, receive, send)
@@ -37,31 +40,32 @@ class ASGIMiddleware:
         stack itself, so the middleware adds no coroutine of its own to a request; on a trivial
         endpoint every coroutine frame is a measurable share of the request's CPU time.
         """
+        monitor = self.monitor
+        if (self.short and scope["type"] == "http" and not self.inst.queue and monitor.loop is not None
+                and scope["path"] != self.metrics_path):
+            # The usual case, inline: Server-Timing with the loop's lag, nothing else per request.
+            start = _now()
+            total0 = monitor.total_s
+
+            def send_timed(message: dict[str, Any]) -> Awaitable[None]:  # a plain function: no coroutine per message
+                if message["type"] == "http.response.start":
+                    now = _now()
+                    value = b"app;dur=%.1f, loop;dur=%.1f" % ((now - start) * 1000.0, monitor.lag_since(start, total0, now) * 1000.0)
+                    message["headers"] = [*message.get("headers", ()), (b"server-timing", value)]
+                return send(message)
+
+            return self.app(scope, receive, send_timed)
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
                 return self._lifespan(scope, receive, send)
             return self.app(scope, receive, send)
-        monitor = self.monitor
         if monitor is not None and monitor.loop is None:
             monitor.start()  # a server started without lifespan events
         if scope["path"] == self.metrics_path and scope["method"] in ("GET", "HEAD"):
             return self._metrics(scope, send)
         if self.idle:
             return self.app(scope, receive, send)
-        if monitor is None or not self.timed or self.has_db or self.http is not None or self.inst.queue:
-            return self._timed(scope, receive, send)
-        # The usual case (Server-Timing with the loop's lag, nothing else per request), inline.
-        start = _now()
-        total0 = monitor.total_s
-
-        def send_timed(message: dict[str, Any]) -> Awaitable[None]:  # a plain function: no coroutine per message
-            if message["type"] == "http.response.start":
-                now = _now()
-                value = b"app;dur=%.1f, loop;dur=%.1f" % ((now - start) * 1000.0, monitor.lag_since(start, total0, now) * 1000.0)
-                message["headers"] = [*message.get("headers", ()), (b"server-timing", value)]
-            return send(message)
-
-        return self.app(scope, receive, send_timed)
+        return self._timed(scope, receive, send)
 
     async def _timed(self, scope: Scope, receive: Any, send: Any) -> None:
         """Every other combination: pool and statement time, the gateway's queue, request metrics."""
