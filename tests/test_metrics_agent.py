@@ -158,6 +158,20 @@ def test_a_lagging_loop_and_a_busy_core_while_requests_fail() -> None:
     assert "metrics:memory_grows" not in signals_of(res)  # 8 MiB over the run is no leak
 
 
+def test_a_loop_blocked_all_through_the_load_counts_where_failures_lag_less_than_calm() -> None:
+    """A blocked loop lags in every loaded interval, and late scrapes land where they land: failing
+    intervals at under half the calm lag still point at the loop; at a tenth they are its quiet part."""
+    def lagging(calm_s: float, bad_s: float) -> Any:
+        def roles(t: float) -> dict[str, Any]:
+            return {"loop_lag": (bad_s if 3 <= t < 8 else calm_s) if 1 <= t < 9 else 0.002}
+        return roles
+
+    res = analyze_metrics(recording(24, lagging(0.9, 0.4)), timeline((3.2, 7.8)))
+    assert "metrics:loop_lag_with_failures" in signals_of(res)
+    res = analyze_metrics(recording(24, lagging(1.0, 0.08)), timeline((3.2, 7.8)))
+    assert "metrics:loop_lag_with_failures" in res.tested and "metrics:loop_lag_with_failures" not in signals_of(res)
+
+
 def test_memory_that_keeps_growing() -> None:
     res = analyze_metrics(recording(24, lambda t: {"rss": 100e6 + 15e6 * t}), timeline((3.0, 8.0)))
     assert "metrics:memory_grows" in signals_of(res)

@@ -68,6 +68,8 @@ MIN_FAILING = 2
 MIN_WAIT_S = 0.05
 #: Loop lag below this is scheduling noise (seconds).
 MIN_LAG_S = 0.05
+#: Failing intervals lagging less than this share of the calm loaded ones' median are the quiet part of the load.
+LAG_QUIET_SHARE = 0.25
 #: A process using this share of a core is saturated (a Python process holds one core through the GIL).
 CPU_BUSY = 0.85
 #: Memory growth over the run that counts: relative and absolute.
@@ -584,9 +586,11 @@ class _Context:
             share = float(high[self.bad].mean())
             calm = float(np.nanmedian(lag[self.calm])) if np.isfinite(lag[self.calm]).any() else 0.0
             bad_lag = float(np.nanmedian(lag[self.bad]))
-            # A blocked loop delays every request, so calm loaded intervals lag too; the failing ones must
-            # not be the quiet part of the load.
-            if share >= 0.4 and bad_lag >= max(MIN_LAG_S, 0.5 * calm):
+            # A blocked loop delays every request, so calm loaded intervals lag too, and a scrape that
+            # waited behind a stall reports it in whichever interval it lands: the failing intervals
+            # must lag, and must not be a far quieter part of the load (a quarter of the calm median;
+            # half was too close: 471 ms against 919 ms calm on a run where the loop was the cause).
+            if share >= 0.4 and bad_lag >= max(MIN_LAG_S, LAG_QUIET_SHARE * calm):
                 strength = min(1.0, share * max(0.5, min(1.0, math.log10(bad_lag / 0.01) / 1.5)))
                 d = (f"the event loop lagged {_secs(bad_lag)} (median) in the intervals with failing requests, at least "
                      f"{_secs(MIN_LAG_S)} in {share:.0%} of them; {_secs(calm)} in calm loaded ones")
