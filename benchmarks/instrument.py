@@ -15,7 +15,7 @@ plain one's, minus one; the figure held to the bar (5 %) is the one-process figu
 monitor's ticking, measured as the process's CPU while idle. The exit status is 1 above the bar,
 2 when a run failed.
 
-    .venv/bin/python benchmarks/instrument.py --rounds 16
+    .venv/bin/python benchmarks/instrument.py
     .venv/bin/python benchmarks/instrument.py --rounds 7 --seconds 5 --concurrency 32
 """
 
@@ -120,11 +120,15 @@ def measure(url: str, pid: int, concurrency: int, seconds: float, out: Path) -> 
 
 
 def same_process(tmp: Path, rounds: int, concurrency: int, seconds: float, core: int | None) -> tuple[float, float, float]:
-    """Both apps served by one process: (median of the rounds' CPU-per-request ratios, the plain
-    app's median CPU µs per request at its median requests/s per µs, the process's idle CPU share). A fresh process runs a few per cent faster or slower than an identical one
-    for its whole life (memory layout, hash seed); serving both apps from one process takes that
-    out of the comparison. The loop monitor ticks while either app is loaded, so the ratio leaves
-    its cost out; the idle CPU per second measures it (with the servers' own idle cost) to add."""
+    """Both apps served by one process.
+
+    Returns the median of the rounds' CPU-per-request ratios (instrumented over plain), the plain
+    app's median CPU µs per request, and the process's CPU while idle as a share of the plain
+    app's CPU at its rate. A fresh process runs a few per cent faster or slower than an identical
+    one for its whole life (memory layout, hash seed); serving both apps from one process takes
+    that out of the comparison. The loop monitor ticks while either app is loaded, so the ratio
+    leaves its cost out; the idle share (with uvicorn's own idle ticks) is there to add it back.
+    """
     (tmp / "both.py").write_text(BOTH)
     ports = [servers.free_port(), servers.free_port()]
     log = (tmp / "both.log").open("wb")
@@ -169,7 +173,7 @@ def same_process(tmp: Path, rounds: int, concurrency: int, seconds: float, core:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--mode", choices=("both", "same", "separate"), default="both",
