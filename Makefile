@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: venv install deps test demo bench clean
+.PHONY: venv install deps check test demo bench clean
 
 # The venv is (re)installed only when pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml
@@ -24,6 +24,11 @@ venv install: $(STAMP)
 
 deps:
 	@bash scripts/install-debian-deps.sh
+
+# Lint (ruff) and types (mypy, strict on src/tracehound): what CI runs before the suite.
+check: venv
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
 
 test: deps venv
 	$(BIN)/python -m pytest -q --durations=30

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+
 def demo_services(parent: int) -> list[int]:
     """Pids of live demo services started by the demo process ``parent`` (zombies excluded).
 

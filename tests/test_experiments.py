@@ -10,7 +10,7 @@ import pytest
 from tracehound import lab
 from tracehound.case import Case
 from tracehound.errors import BadTarget
-from tracehound.experiments import Runner, canary_path, baseline, flow_delay, idle_gap, low_rate, sweep_level
+from tracehound.experiments import Runner, baseline, canary_path, flow_delay, idle_gap, low_rate, sweep_level
 from tracehound.flow import Flow
 from tracehound.lab import servers
 from tracehound.probe import Target

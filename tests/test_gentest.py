@@ -21,15 +21,15 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import DEMO_SECRETS
+
 from tracehound import lab
 from tracehound.case import Case
 from tracehound.flow import Flow
 from tracehound.gentest import generate
 from tracehound.lab import servers
-from tracehound.probe.summary import summarize_run
 from tracehound.probe import LoadShape, ProbeConfig, Run, Target, parse_stages, probe
+from tracehound.probe.summary import summarize_run
 from tracehound.verify import Stats
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from tracehound.case import Case
 from tracehound.errors import BadImport
 from tracehound.probe import Target
 
-T0 = datetime(2026, 2, 10, 14, 23, tzinfo=timezone.utc)
+T0 = datetime(2026, 2, 10, 14, 23, tzinfo=UTC)
 API = "http://api.example.test"
 APP = "http://app.example.test"
 

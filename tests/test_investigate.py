@@ -9,7 +9,6 @@ from pathlib import Path
 from conftest import DEMO_SECRETS
 
 
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -263,29 +263,27 @@ def test_postgres_is_real_private_and_gone_afterwards(tmp_path: Path) -> None:
 
 
 def test_redis_answers_and_is_stopped(tmp_path: Path) -> None:
-    with no_orphans() as seen:
-        with servers.redis(tmp_path) as r:
-            seen |= descendants(os.getpid())
-            with socket.create_connection(("127.0.0.1", r.port), timeout=2) as s:
-                s.sendall(b"SET k v\r\nGET k\r\n")
-                time.sleep(0.1)
-                assert s.recv(100) == b"+OK\r\n$1\r\nv\r\n"
-            assert r.url == f"redis://127.0.0.1:{r.port}/0"
+    with no_orphans() as seen, servers.redis(tmp_path) as r:
+        seen |= descendants(os.getpid())
+        with socket.create_connection(("127.0.0.1", r.port), timeout=2) as s:
+            s.sendall(b"SET k v\r\nGET k\r\n")
+            time.sleep(0.1)
+            assert s.recv(100) == b"+OK\r\n$1\r\nv\r\n"
+        assert r.url == f"redis://127.0.0.1:{r.port}/0"
 
 
 def test_app_behind_nginx_logs_everything_and_tears_down_even_on_error(tmp_path: Path) -> None:
     (tmp_path / "hello.py").write_text(HELLO_APP)
     body = "server {\n    listen {{listen}};\n    location / { proxy_pass http://{{upstream}}; proxy_read_timeout 2s; }\n}\n"
-    with no_orphans() as seen:
-        with pytest.raises(RuntimeError, match="boom"):
-            with servers.app_server("hello:app", tmp_path, tmp_path / "app.log", env={"GREETING": "the lab"}) as a, \
+    with no_orphans() as seen, pytest.raises(RuntimeError, match="boom"):
+        with servers.app_server("hello:app", tmp_path, tmp_path / "app.log", env={"GREETING": "the lab"}) as a, \
                     servers.nginx(tmp_path, body, [a.address]) as ng:
-                seen |= descendants(os.getpid())
-                assert get(a.url + "/") == (200, b"hello from the lab")
-                assert get(ng.url + "/x") == (200, b"hello from the lab")
-                time.sleep(0.2)
-                assert "GET /x" in ng.access_log.read_text()
-                raise RuntimeError("boom")
+            seen |= descendants(os.getpid())
+            assert get(a.url + "/") == (200, b"hello from the lab")
+            assert get(ng.url + "/x") == (200, b"hello from the lab")
+            time.sleep(0.2)
+            assert "GET /x" in ng.access_log.read_text()
+            raise RuntimeError("boom")
     assert "Uvicorn running" in (tmp_path / "app.log").read_text()
 
 
@@ -296,10 +294,9 @@ def test_a_template_with_an_unknown_placeholder_is_refused(tmp_path: Path) -> No
 
 def test_an_app_that_cannot_start_says_why(tmp_path: Path) -> None:
     (tmp_path / "broken.py").write_text("raise ImportError('no such dependency: frobnicate')\n")
-    with no_orphans():
-        with pytest.raises(Exception) as e:
-            with servers.app_server("broken:app", tmp_path, tmp_path / "app.log", ready_timeout=10):
-                pass
+    with no_orphans(), pytest.raises(Exception) as e:
+        with servers.app_server("broken:app", tmp_path, tmp_path / "app.log", ready_timeout=10):
+            pass
     assert "frobnicate" in str(e.value) and "exited" in str(e.value)
 
 
@@ -370,9 +367,8 @@ def test_instance_env_wins_over_the_app_env(tmp_path: Path) -> None:
         "target": {"path": "/"},
         "load": {"concurrency": 1, "duration": 1},
     }))
-    with no_orphans():
-        with lab.up(load_scenario(folder)) as inst:
-            bodies = [get(u + "/")[1] for u in inst.app_urls]
+    with no_orphans(), lab.up(load_scenario(folder)) as inst:
+        bodies = [get(u + "/")[1] for u in inst.app_urls]
     assert bodies == [b"hello from everybody", b"hello from node one"]
 
 

@@ -39,9 +39,9 @@ from tracehound.case import Case, Sources
 from tracehound.errors import BadSource, MissingBinary
 from tracehound.lab import servers
 from tracehound.orchestrator import investigate
+from tracehound.probe import Target, probe
 from tracehound.probe.summary import summarize_run
 from tracehound.verify import Slo, verify
-from tracehound.probe import Target, probe
 
 S = 1_000_000_000
 T0 = 1_800_000_000 * S
@@ -293,9 +293,8 @@ def test_prometheus_api_answers_become_the_same_signals() -> None:
 
 def test_prometheus_errors_are_one_line() -> None:
     routes = {"/api/v1/label/__name__/values": (400, "application/json", b'{"status": "error", "error": "bad_data: nope"}')}
-    with http_server(routes) as base:
-        with pytest.raises(BadSource, match="refused"):
-            query_prometheus(base, T0, T0 + 10 * S)
+    with http_server(routes) as base, pytest.raises(BadSource, match="refused"):
+        query_prometheus(base, T0, T0 + 10 * S)
     with http_server({"/api/v1/label/__name__/values": (200, "text/html", b"<html></html>")}) as base:
         res = asyncio.run(prometheus_agent(base, [], T0, T0 + 10 * S))
         assert res.status == "failed" and "is not a Prometheus server" in res.detail

@@ -292,11 +292,10 @@ def test_sessions_ended_by_the_server_or_abandoned_by_their_client(pg):
 
 
 def test_a_server_that_goes_away_is_a_signal_not_a_crash(tmp_path):
-    with servers.postgres(tmp_path / "pg") as p:
-        with sampling(p.dsn) as sampler:
-            time.sleep(0.8)
-            p.process.stop()
-            time.sleep(1.2)
+    with servers.postgres(tmp_path / "pg") as p, sampling(p.dsn) as sampler:
+        time.sleep(0.8)
+        p.process.stop()
+        time.sleep(1.2)
     res = run(postgres_agent(None, [], sampler))
     assert res.status == "ok"
     down = sig(res, "pg:unavailable_during_run")

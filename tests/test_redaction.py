@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from conftest import DEMO_SECRETS, leaks
+
 from tracehound.case import Case
 from tracehound.lab import servers
 from tracehound.orchestrator import investigate

@@ -126,11 +126,10 @@ def test_a_quiet_redis_shows_nothing_wrong(tmp_path):
 
 
 def test_a_redis_killed_mid_sampling_is_a_signal_not_a_crash(tmp_path):
-    with servers.redis(tmp_path / "doomed") as r:
-        with sampling(r.url) as sampler:
-            time.sleep(0.6)
-            r.process.stop(grace=0)
-            time.sleep(1.2)
+    with servers.redis(tmp_path / "doomed") as r, sampling(r.url) as sampler:
+        time.sleep(0.6)
+        r.process.stop(grace=0)
+        time.sleep(1.2)
     res = run(redis_agent(None, [], sampler))
     assert res.status == "ok"
     down = sig(res, "redis:unavailable_during_run")

@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import DEMO_SECRETS
+
 from tracehound import lab
 from tracehound.case import Case
 from tracehound.diagnosis.catalog import load_catalog

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO_SECRETS, leaks
+
 from tracehound import lab
 from tracehound.lab import servers
-from tracehound.verify import BadSlo, Slo, Stats
 from tracehound.probe.run import Run
+from tracehound.verify import BadSlo, Slo, Stats
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,7 @@ from rich.text import Text
 
 from tracehound import __version__
 from tracehound.errors import TracehoundError
+
 
 def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
     """ClickException, Abort and NoArgsIsHelpError from click and from typer's vendored copy."""
@@ -60,42 +61,42 @@ def _root(
 
 @app.command("probe")
 def probe_cmd(
-    url: Annotated[Optional[str], typer.Argument(help="Target URL (with --flow: the base URL).")] = None,
-    method: Annotated[Optional[str], typer.Option("-X", "--method", help="HTTP method (default GET, POST with a body).")] = None,
+    url: Annotated[str | None, typer.Argument(help="Target URL (with --flow: the base URL).")] = None,
+    method: Annotated[str | None, typer.Option("-X", "--method", help="HTTP method (default GET, POST with a body).")] = None,
     header: Annotated[list[str], typer.Option("-H", "--header", help="Request header 'Name: value' (repeatable).")] = [],
-    data: Annotated[Optional[str], typer.Option("--data", help="Request body; @file reads a file.")] = None,
-    json_body: Annotated[Optional[str], typer.Option("--json", help="JSON request body (sets Content-Type); @file reads a file.")] = None,
+    data: Annotated[str | None, typer.Option("--data", help="Request body; @file reads a file.")] = None,
+    json_body: Annotated[str | None, typer.Option("--json", help="JSON request body (sets Content-Type); @file reads a file.")] = None,
     concurrency: Annotated[int, typer.Option("-c", "--concurrency", help="Virtual users (closed model); connection cap (open model).")] = 1,
-    requests: Annotated[Optional[int], typer.Option("-n", "--requests", help="Total requests to send.")] = None,
-    duration: Annotated[Optional[str], typer.Option("-d", "--duration", help="How long to send, e.g. 30s, 2m.")] = None,
-    rate: Annotated[Optional[float], typer.Option("--rate", help="Open model: requests per second at constant arrival rate.")] = None,
+    requests: Annotated[int | None, typer.Option("-n", "--requests", help="Total requests to send.")] = None,
+    duration: Annotated[str | None, typer.Option("-d", "--duration", help="How long to send, e.g. 30s, 2m.")] = None,
+    rate: Annotated[float | None, typer.Option("--rate", help="Open model: requests per second at constant arrival rate.")] = None,
     open_model: Annotated[bool, typer.Option("--open", help="With --stages: ramp the arrival rate instead of the VU count.")] = False,
-    stages: Annotated[Optional[str], typer.Option("--stages", help="Ramps, e.g. 10s:5,30s:50 (10s:=5 jumps to 5 and holds).")] = None,
-    max_requests: Annotated[Optional[int], typer.Option("--max-requests", help="Hard bound on requests (default 2,000,000).")] = None,
-    max_duration: Annotated[Optional[str], typer.Option("--max-duration", help="Hard bound on the send window (default 30m).")] = None,
-    max_connections: Annotated[Optional[int], typer.Option("--max-connections", help="Open model: cap on open connections (default -c, or 1000).")] = None,
+    stages: Annotated[str | None, typer.Option("--stages", help="Ramps, e.g. 10s:5,30s:50 (10s:=5 jumps to 5 and holds).")] = None,
+    max_requests: Annotated[int | None, typer.Option("--max-requests", help="Hard bound on requests (default 2,000,000).")] = None,
+    max_duration: Annotated[str | None, typer.Option("--max-duration", help="Hard bound on the send window (default 30m).")] = None,
+    max_connections: Annotated[int | None, typer.Option("--max-connections", help="Open model: cap on open connections (default -c, or 1000).")] = None,
     timeout: Annotated[str, typer.Option("--timeout", help="Per-request timeout.")] = "10s",
     connect_timeout: Annotated[str, typer.Option("--connect-timeout", help="Connect (and TLS handshake) timeout.")] = "3s",
     no_keepalive: Annotated[bool, typer.Option("--no-keepalive", help="A new connection for every request.")] = False,
     insecure: Annotated[bool, typer.Option("-k", "--insecure", help="Do not verify TLS certificates.")] = False,
-    cacert: Annotated[Optional[Path], typer.Option("--cacert", help="CA bundle to verify TLS with.")] = None,
+    cacert: Annotated[Path | None, typer.Option("--cacert", help="CA bundle to verify TLS with.")] = None,
     record_header: Annotated[list[str], typer.Option("--record-header", help="Also record this response header (repeatable).")] = [],
-    flow: Annotated[Optional[Path], typer.Option("--flow", help="Flow file (YAML): setup steps and steps with captures.")] = None,
+    flow: Annotated[Path | None, typer.Option("--flow", help="Flow file (YAML): setup steps and steps with captures.")] = None,
     workers: Annotated[int, typer.Option("--workers", help="Processes to spread the load over (locust: local worker processes).")] = 1,
     engine: Annotated[str, typer.Option("--engine", help="native (default) or locust: Locust's master and workers, across machines if needed.")] = "native",
-    master_bind: Annotated[Optional[str], typer.Option("--master-bind", help="Locust: HOST:PORT the master listens on for workers (default 127.0.0.1 and a free port).")] = None,
+    master_bind: Annotated[str | None, typer.Option("--master-bind", help="Locust: HOST:PORT the master listens on for workers (default 127.0.0.1 and a free port).")] = None,
     remote_workers: Annotated[int, typer.Option("--remote-workers", help="Locust: workers on other machines to wait for (needs --master-bind).")] = 0,
     wait_workers: Annotated[str, typer.Option("--wait-workers", help="Locust: how long to wait for remote workers to connect.")] = "2m",
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Run folder (default .tracehound/runs/<UTC time>-<slug>).")] = None,
-    label: Annotated[Optional[str], typer.Option("--label", help="Name used in the run folder.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (default .tracehound/runs/<UTC time>-<slug>).")] = None,
+    label: Annotated[str | None, typer.Option("--label", help="Name used in the run folder.")] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the run folder.")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Progress and summary as JSON lines on stdout.")] = False,
 ) -> None:
     """Fire controlled HTTP load at a target and record every request, failures included."""
+    from tracehound.errors import BadTarget
     from tracehound.flow import Flow
     from tracehound.probe import LoadShape, ProbeConfig, Target, parse_duration, parse_stages, probe
     from tracehound.probe.shapes import DEFAULT_MAX_DURATION, DEFAULT_MAX_REQUESTS
-    from tracehound.errors import BadTarget
 
     shape = LoadShape(
         concurrency=concurrency,
@@ -308,29 +309,29 @@ def print_summary(run: object, s: object) -> None:
 
 @app.command("investigate")
 def investigate_cmd(
-    url: Annotated[Optional[str], typer.Argument(help="Target URL (with --flow: the base URL).")] = None,
-    method: Annotated[Optional[str], typer.Option("-X", "--method", help="HTTP method (default GET, POST with a body).")] = None,
+    url: Annotated[str | None, typer.Argument(help="Target URL (with --flow: the base URL).")] = None,
+    method: Annotated[str | None, typer.Option("-X", "--method", help="HTTP method (default GET, POST with a body).")] = None,
     header: Annotated[list[str], typer.Option("-H", "--header", help="Request header 'Name: value' (repeatable).")] = [],
-    data: Annotated[Optional[str], typer.Option("--data", help="Request body; @file reads a file.")] = None,
-    json_body: Annotated[Optional[str], typer.Option("--json-body", "--json", help="JSON request body; @file reads a file.")] = None,
-    flow: Annotated[Optional[Path], typer.Option("--flow", help="Flow file: the URL is the base URL, the last step the target.")] = None,
-    code: Annotated[Optional[Path], typer.Option("--code", help="The service's source folder.")] = None,
+    data: Annotated[str | None, typer.Option("--data", help="Request body; @file reads a file.")] = None,
+    json_body: Annotated[str | None, typer.Option("--json-body", "--json", help="JSON request body; @file reads a file.")] = None,
+    flow: Annotated[Path | None, typer.Option("--flow", help="Flow file: the URL is the base URL, the last step the target.")] = None,
+    code: Annotated[Path | None, typer.Option("--code", help="The service's source folder.")] = None,
     logs: Annotated[list[Path], typer.Option("--logs", help="A log file of the service (repeatable).")] = [],
-    db: Annotated[Optional[str], typer.Option("--db", help="PostgreSQL DSN (read-only use).")] = None,
-    redis: Annotated[Optional[str], typer.Option("--redis", help="Redis URL (read-only use).")] = None,
-    metrics: Annotated[Optional[str], typer.Option("--metrics", help="Prometheus metrics URL to scrape.")] = None,
-    prometheus: Annotated[Optional[str], typer.Option("--prometheus", help="A Prometheus server scraping the service: read its series over the experiments' window.")] = None,
-    browser: Annotated[Optional[str], typer.Option("--browser", help="Page URL to load in headless Chromium.")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="PostgreSQL DSN (read-only use).")] = None,
+    redis: Annotated[str | None, typer.Option("--redis", help="Redis URL (read-only use).")] = None,
+    metrics: Annotated[str | None, typer.Option("--metrics", help="Prometheus metrics URL to scrape.")] = None,
+    prometheus: Annotated[str | None, typer.Option("--prometheus", help="A Prometheus server scraping the service: read its series over the experiments' window.")] = None,
+    browser: Annotated[str | None, typer.Option("--browser", help="Page URL to load in headless Chromium.")] = None,
     har: Annotated[list[Path], typer.Option("--har", help="A HAR file exported from a browser (repeatable).")] = [],
     access_log: Annotated[list[Path], typer.Option("--access-log", help="A production access log (nginx, Apache, ALB, CloudFront, JSON lines) or its import folder (repeatable).")] = [],
-    symptom: Annotated[Optional[str], typer.Option("--symptom", help="The symptom as reported, for the report.")] = None,
+    symptom: Annotated[str | None, typer.Option("--symptom", help="The symptom as reported, for the report.")] = None,
     budget: Annotated[str, typer.Option("--budget", help="Time for the whole investigation (seconds, or 90s, 2m).")] = "120",
     max_concurrency: Annotated[int, typer.Option("--max-concurrency", help="Peak concurrent users the service should take; no experiment goes beyond.")] = 32,
-    max_rate: Annotated[Optional[float], typer.Option("--max-rate", help="Peak requests/s clients send: sweep arrival rates up to it instead of users.")] = None,
+    max_rate: Annotated[float | None, typer.Option("--max-rate", help="Peak requests/s clients send: sweep arrival rates up to it instead of users.")] = None,
     timeout: Annotated[str, typer.Option("--timeout", help="Per-request timeout.")] = "10s",
     engine: Annotated[str, typer.Option("--engine", help="Load engine of the load experiments: native or locust (baseline, low-rate and idle-gap stay native).")] = "native",
     workers: Annotated[int, typer.Option("--workers", help="With --engine locust: local Locust worker processes.")] = 2,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for report.json and the runs (default .tracehound/runs/<time>-investigation).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for report.json and the runs (default .tracehound/runs/<time>-investigation).")] = None,
     as_json: Annotated[bool, typer.Option("--json-report", help="Print report.json to stdout instead of the summary.")] = False,
 ) -> None:
     """Find why a request fails intermittently: experiments, analysis, ranked causes with evidence."""
@@ -382,16 +383,16 @@ def investigate_cmd(
 @app.command("verify")
 def verify_cmd(
     source: Annotated[Path, typer.Argument(help="An investigation (its folder or report.json), or a run folder.")],
-    url: Annotated[Optional[str], typer.Argument(help="Rerun against this URL instead of the recorded one (with --flow: the base URL).")] = None,
-    candidate: Annotated[Optional[Path], typer.Option("--candidate", help="Compare with this run instead of sending load.")] = None,
-    slo: Annotated[Optional[str], typer.Option("--slo", help="Criteria, e.g. 'error_rate<1%,p95<500ms,p99<1s' (default: the catalog's for the top cause).")] = None,
-    method: Annotated[Optional[str], typer.Option("-X", "--method", help="HTTP method of the target given.")] = None,
+    url: Annotated[str | None, typer.Argument(help="Rerun against this URL instead of the recorded one (with --flow: the base URL).")] = None,
+    candidate: Annotated[Path | None, typer.Option("--candidate", help="Compare with this run instead of sending load.")] = None,
+    slo: Annotated[str | None, typer.Option("--slo", help="Criteria, e.g. 'error_rate<1%,p95<500ms,p99<1s' (default: the catalog's for the top cause).")] = None,
+    method: Annotated[str | None, typer.Option("-X", "--method", help="HTTP method of the target given.")] = None,
     header: Annotated[list[str], typer.Option("-H", "--header", help="Request header 'Name: value' (repeatable).")] = [],
-    data: Annotated[Optional[str], typer.Option("--data", help="Request body; @file reads a file.")] = None,
-    json_body: Annotated[Optional[str], typer.Option("--json-body", "--json", help="JSON request body; @file reads a file.")] = None,
-    flow: Annotated[Optional[Path], typer.Option("--flow", help="Flow file to rerun (the URL is its base URL).")] = None,
-    timeout: Annotated[Optional[str], typer.Option("--timeout", help="Per-request timeout (default: the original's).")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for the new runs and verify.json.")] = None,
+    data: Annotated[str | None, typer.Option("--data", help="Request body; @file reads a file.")] = None,
+    json_body: Annotated[str | None, typer.Option("--json-body", "--json", help="JSON request body; @file reads a file.")] = None,
+    flow: Annotated[Path | None, typer.Option("--flow", help="Flow file to rerun (the URL is its base URL).")] = None,
+    timeout: Annotated[str | None, typer.Option("--timeout", help="Per-request timeout (default: the original's).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the new runs and verify.json.")] = None,
     as_json: Annotated[bool, typer.Option("--json-result", help="Print verify.json's content instead of the table.")] = False,
 ) -> None:
     """Did the fix work? Rerun what failed (or compare two runs) and hold it to an SLO: exit 0 if it holds, 1 if not."""
@@ -501,11 +502,11 @@ def gen_test_cmd(
     report: Annotated[Path, typer.Argument(help="An investigation (its folder or report.json), or a run folder.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The test file to write, e.g. tests/test_regression_orders.py.")],
     env_var: Annotated[str, typer.Option("--env-var", help="Environment variable the test reads the service's base URL from.")] = "TRACEHOUND_TARGET_URL",
-    slo: Annotated[Optional[str], typer.Option("--slo", help="Criteria to assert, e.g. 'error_rate<1%,p95<500ms' (default: the catalog's for the top cause).")] = None,
-    flow: Annotated[Optional[Path], typer.Option("--flow", help="The flow file, when the one the investigation ran is gone.")] = None,
+    slo: Annotated[str | None, typer.Option("--slo", help="Criteria to assert, e.g. 'error_rate<1%,p95<500ms' (default: the catalog's for the top cause).")] = None,
+    flow: Annotated[Path | None, typer.Option("--flow", help="The flow file, when the one the investigation ran is gone.")] = None,
     header: Annotated[list[str], typer.Option("-H", "--header", help="A header of the original request, 'Name: value' (repeatable); reports do not keep them.")] = [],
-    data: Annotated[Optional[str], typer.Option("--data", help="The original request's body; @file reads a file.")] = None,
-    json_body: Annotated[Optional[str], typer.Option("--json-body", "--json", help="The original request's JSON body; @file reads a file.")] = None,
+    data: Annotated[str | None, typer.Option("--data", help="The original request's body; @file reads a file.")] = None,
+    json_body: Annotated[str | None, typer.Option("--json-body", "--json", help="The original request's JSON body; @file reads a file.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the test file if it exists.")] = False,
 ) -> None:
     """Write a pytest regression test that replays the load that broke the service and asserts the SLO."""
@@ -524,8 +525,8 @@ def gen_test_cmd(
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="File to import: HAR, hey CSV, k6 JSON, vegeta JSON, request CSV, or an access log (nginx, Apache, ALB, CloudFront, JSON lines; gzip too).")],
     fmt: Annotated[str, typer.Option("--format", help="auto|har|hey|k6|vegeta|csv|nginx|apache|alb|cloudfront|jsonl")] = "auto",
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Run folder to create.")] = None,
-    mapping: Annotated[Optional[str], typer.Option("--map", help="JSON-lines access logs: which key holds each field, e.g. time=ts,status=code,path=uri,latency_ms=dur.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder to create.")] = None,
+    mapping: Annotated[str | None, typer.Option("--map", help="JSON-lines access logs: which key holds each field, e.g. time=ts,status=code,path=uri,latency_ms=dur.")] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the run folder.")] = False,
 ) -> None:
     """Turn another tool's output or an access log into a run folder (access logs: partitioned Parquet)."""
@@ -540,8 +541,8 @@ def import_cmd(
         else:
             print_access_import(imp)
         return
-    from tracehound.probe.summary import summarize_run
     from tracehound.probe.importers import import_file
+    from tracehound.probe.summary import summarize_run
 
     run = import_file(file, fmt, out_dir)
     if quiet:
@@ -568,7 +569,7 @@ def _import_progress():
 
 
 def print_access_import(imp: object) -> None:
-    m = getattr(imp, "meta")["import"]
+    m = imp.meta["import"]
     out.print(f"[bold]Imported[/] {m['rows']:,} requests from {m['file']} ({m['format']}"
               + (", gzip" if m.get("compression") == "gzip" else "") + f"), {m['bytes'] / 1e6:,.1f} MB in "
               f"{m['seconds']:.1f} s ({m['mb_per_s']:.0f} MB/s)", highlight=False, soft_wrap=True)
@@ -578,8 +579,8 @@ def print_access_import(imp: object) -> None:
         out.print(f"[bold]Bad lines[/] {m['bad_lines']:,} left out; the first:", highlight=False)
         for line in m.get("bad_examples") or []:
             out.print(f"  {line[:160]!r}", markup=False, highlight=False, soft_wrap=True)
-    out.print(f"[bold]Folder[/] {getattr(imp, 'path')}", highlight=False)
-    out.print(f"next: tracehound analyze {getattr(imp, 'path')}", style="dim", markup=False, highlight=False)
+    out.print(f"[bold]Folder[/] {imp.path}", highlight=False)
+    out.print(f"next: tracehound analyze {imp.path}", style="dim", markup=False, highlight=False)
 
 
 @app.command("analyze")
@@ -601,11 +602,10 @@ def analyze_cmd(
 
         kind = "run"
         res = analyze([Run.load(folder)])
-    from tracehound.diagnosis.catalog import load_catalog
-    from tracehound.diagnosis.scoring import score
+    from tracehound.diagnosis.rank import rank
 
     # The catalog ranks causes from these signals alone, as investigate does from all its agents'.
-    hyps = score(list(load_catalog().values()), list(res.signals), list(res.tested)) if res.failures else []
+    hyps = rank(res.signals, res.tested, res.failures)
     if as_json:
         print(json.dumps({"path": str(folder), "kind": kind, "requests": res.requests, "failures": res.failures,
                           "detail": res.detail, "tested": sorted(set(res.tested)),
@@ -662,7 +662,7 @@ def report_cmd(
 def demo_cmd(
     duration: Annotated[str, typer.Option("-d", "--duration", help="How long to probe.")] = "8s",
     investigate: Annotated[bool, typer.Option("--investigate", help="Start the lab's demo scenario and investigate it (what `make demo` runs).")] = False,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="With --investigate: folder for report.json and the runs.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="With --investigate: folder for report.json and the runs.")] = None,
 ) -> None:
     """Start the lab's demo scenario and probe it (with --investigate: investigate it)."""
     if not investigate:
@@ -730,8 +730,8 @@ def metrics_cmd(
     duration: Annotated[str, typer.Option("-d", "--duration", help="How long to scrape (e.g. 10s, 2m).")] = "10s",
     interval: Annotated[float, typer.Option("--interval", help="Seconds between scrapes (0.05-60).")] = 0.5,
     prometheus: Annotated[bool, typer.Option("--prometheus", help="URL is a Prometheus server: read its stored series instead of scraping.")] = False,
-    since: Annotated[Optional[str], typer.Option("--since", metavar="T", help="With --prometheus: from then (ISO time, epoch seconds, or 30m ago).")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", metavar="T", help="With --prometheus: up to then (default: now).")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="T", help="With --prometheus: from then (ISO time, epoch seconds, or 30m ago).")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="T", help="With --prometheus: up to then (default: now).")] = None,
     run: Annotated[list[Path], typer.Option("--run", metavar="RUN", help="With --prometheus: a run folder whose requests the series are lined up with (repeatable).")] = [],
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
@@ -781,7 +781,7 @@ def metrics_cmd(
 
 @app.command("explain")
 def explain_cmd(
-    mode_id: Annotated[Optional[str], typer.Argument(metavar="ID", help="A failure-mode id (see --list).")] = None,
+    mode_id: Annotated[str | None, typer.Argument(metavar="ID", help="A failure-mode id (see --list).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List every failure mode with its title.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the entry (or the list) as JSON.")] = False,
 ) -> None:
@@ -813,10 +813,10 @@ def explain_cmd(
 
 @app.command("review")
 def review_cmd(
-    path: Annotated[Optional[Path], typer.Argument(metavar="DIR", help="The service's code: a folder or one Python file.")] = None,
+    path: Annotated[Path | None, typer.Argument(metavar="DIR", help="The service's code: a folder or one Python file.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text|json|sarif")] = "text",
-    select: Annotated[Optional[str], typer.Option("--select", help="Only these rules, e.g. TH101,TH201.")] = None,
-    rule_code: Annotated[Optional[str], typer.Option("--rule", metavar="CODE", help="Print a rule's page (or 'all' for the list) and exit.")] = None,
+    select: Annotated[str | None, typer.Option("--select", help="Only these rules, e.g. TH101,TH201.")] = None,
+    rule_code: Annotated[str | None, typer.Option("--rule", metavar="CODE", help="Print a rule's page (or 'all' for the list) and exit.")] = None,
 ) -> None:
     """Review a Python web backend's code for what fails under load (exit 1 with findings, 0 without)."""
     from tracehound.review import FORMATS, BadCodePath, all_rules, get_rule, render, review
@@ -845,10 +845,10 @@ def review_cmd(
 @app.command("logs")
 def logs_cmd(
     files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Log files or folders of them (text, JSON lines, logfmt; gzip too).")],
-    since: Annotated[Optional[str], typer.Option("--since", metavar="T", help="Only events from then on: ISO time, epoch seconds, or 30m (ago).")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", metavar="T", help="Only events up to then (same forms as --since).")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="T", help="Only events from then on: ISO time, epoch seconds, or 30m (ago).")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="T", help="Only events up to then (same forms as --since).")] = None,
     run: Annotated[list[Path], typer.Option("--run", metavar="RUN", help="A run folder to align the events with (repeatable).")] = [],
-    tz: Annotated[Optional[str], typer.Option("--tz", metavar="ZONE", help="Zone of timestamps written without one (default: this machine's), e.g. UTC, Europe/Paris, +02:00.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", metavar="ZONE", help="Zone of timestamps written without one (default: this machine's), e.g. UTC, Europe/Paris, +02:00.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     top: Annotated[int, typer.Option("--top", metavar="N", help="Templates to list per section.")] = 10,
 ) -> None:
@@ -877,7 +877,7 @@ def logs_cmd(
 
 @app.command("mcp")
 def mcp_cmd(
-    runs_dir: Annotated[Optional[Path], typer.Option("--runs", help="Folder for the runs and investigations it makes (default .tracehound/runs).")] = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs", help="Folder for the runs and investigations it makes (default .tracehound/runs).")] = None,
     allow_host: Annotated[list[str], typer.Option("--allow-host", help="Also send load to this host (repeatable; '*' for any). Default: this machine only.")] = [],
     max_duration: Annotated[str, typer.Option("--max-duration", help="Cap on one probe's send window.")] = "2m",
     max_requests: Annotated[int, typer.Option("--max-requests", help="Cap on one probe's requests.")] = 100_000,
@@ -898,7 +898,7 @@ def mcp_cmd(
 
 @app.command("runs")
 def runs_cmd(
-    folder: Annotated[Optional[Path], typer.Argument(metavar="DIR", help="Where to look (default .tracehound/runs).")] = None,
+    folder: Annotated[Path | None, typer.Argument(metavar="DIR", help="Where to look (default .tracehound/runs).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List past runs, investigations and verifications, newest first."""
@@ -937,7 +937,7 @@ def _wide() -> Console:
 @app.command("sql")
 def sql_cmd(
     query_text: Annotated[str, typer.Argument(metavar="SQL", help="A DuckDB query over the relations requests, runs and investigations.")],
-    folder: Annotated[Optional[Path], typer.Option("--runs", help="Folder of the run folders (default .tracehound/runs).")] = None,
+    folder: Annotated[Path | None, typer.Option("--runs", help="Folder of the run folders (default .tracehound/runs).")] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of rows.")] = False,
 ) -> None:
@@ -972,12 +972,12 @@ def sql_cmd(
 def browse_cmd(
     page_url: Annotated[str, typer.Argument(metavar="PAGE_URL", help="The page a person opens (HTML), not the API behind it.")],
     times: Annotated[int, typer.Option("--times", "-n", help="How many times to load the page.")] = 10,
-    wait_for: Annotated[Optional[str], typer.Option("--wait-for", metavar="SELECTOR", help="A CSS selector that shows the page is ready; a load where it never shows fails.")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Run folder (default .tracehound/runs/<UTC time>-browser-…).")] = None,
+    wait_for: Annotated[str | None, typer.Option("--wait-for", metavar="SELECTOR", help="A CSS selector that shows the page is ready; a load where it never shows fails.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (default .tracehound/runs/<UTC time>-browser-…).")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Start every load with empty storage (default: keep cookies and localStorage, as a returning visitor).")] = False,
     interval: Annotated[float, typer.Option("--interval", help="Seconds between loads.")] = 1.0,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds a load may take before it counts as hung.")] = 15.0,
-    stop_after: Annotated[Optional[int], typer.Option("--stop-after", metavar="K", help="Stop once K loads have failed.")] = None,
+    stop_after: Annotated[int | None, typer.Option("--stop-after", metavar="K", help="Stop once K loads have failed.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the loads and findings as JSON.")] = False,
 ) -> None:
     """Load a page in headless Chromium again and again: failing calls behind it, console, errors shown, tokens."""
@@ -993,9 +993,9 @@ def browse_cmd(
         raise BadShape("--stop-after must be at least 1")
 
     def progress(load: object) -> None:
-        reasons = getattr(load, "reasons")
-        fresh_note = " (empty storage)" if getattr(load, "fresh") else ""
-        line = f"load {getattr(load, 'index') + 1}{fresh_note}: " + ("; ".join(reasons) if reasons else "ok")
+        reasons = load.reasons
+        fresh_note = " (empty storage)" if load.fresh else ""
+        line = f"load {load.index + 1}{fresh_note}: " + ("; ".join(reasons) if reasons else "ok")
         err.print(line, style="dim" if not reasons else None, markup=False, highlight=False, soft_wrap=True)
 
     result = browse(page_url, times, wait_for, out_dir, timeout, interval, fresh, stop_after,
@@ -1064,7 +1064,7 @@ def lab_list_cmd() -> None:
 def lab_up_cmd(
     name: Annotated[str, typer.Argument(help="Scenario name (see `tracehound lab list`).")],
     fixed: Annotated[bool, typer.Option("--fixed", help="Start the fixed twin instead of the faulty version.")] = False,
-    logs: Annotated[Optional[Path], typer.Option("--logs", help="Keep the logs in this folder (default: a temp folder, removed).")] = None,
+    logs: Annotated[Path | None, typer.Option("--logs", help="Keep the logs in this folder (default: a temp folder, removed).")] = None,
 ) -> None:
     """Start a scenario on 127.0.0.1 and keep it up until Ctrl-C."""
     import time
@@ -1126,8 +1126,8 @@ def _print_instance(inst: object) -> None:
 
 @lab_app.command("check")
 def lab_check_cmd(
-    names: Annotated[Optional[list[str]], typer.Argument(help="Scenarios to check (default: all).")] = None,
-    logs: Annotated[Optional[Path], typer.Option("--logs", help="Keep logs and run folders in this folder.")] = None,
+    names: Annotated[list[str] | None, typer.Argument(help="Scenarios to check (default: all).")] = None,
+    logs: Annotated[Path | None, typer.Option("--logs", help="Keep logs and run folders in this folder.")] = None,
 ) -> None:
     """Reproduce each scenario under its declared load; its fixed twin and the controls must not fail."""
     from tracehound import lab

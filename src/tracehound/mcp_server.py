@@ -425,13 +425,12 @@ def build_server(limits: Limits | None = None, runs_dir: str | Path | None = Non
         signals the data could have shown, and the failure modes ranked from the traffic alone.
         """
         from tracehound.agents.traffic import analyze
-        from tracehound.diagnosis.catalog import load_catalog
-        from tracehound.diagnosis.scoring import score
+        from tracehound.diagnosis.rank import rank
 
         def work() -> CallToolResult:
             loaded = _load_runs(runs)
             res = analyze(loaded)
-            hyps = score(list(load_catalog().values()), res.signals, res.tested) if res.failures >= 2 else []
+            hyps = rank(res.signals, res.tested, res.failures)
             data = {"runs": [str(r.path) for r in loaded], "requests": res.requests, "failures": res.failures,
                     "detail": res.detail, "findings": [f.to_dict() for f in res.findings],
                     "tested": sorted(set(res.tested)),

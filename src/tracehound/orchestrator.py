@@ -18,18 +18,27 @@ from typing import Any
 from tracehound import __version__
 from tracehound.agents.base import AgentResult
 from tracehound.case import Case
-from tracehound.diagnosis.scoring import Hypothesis, score
-from tracehound.experiments import (Experiment, Runner, baseline, confirm, flow_delay, idle_gap, low_rate, rate_level,
-                                    sweep_level)
+from tracehound.diagnosis.rank import rank
+from tracehound.diagnosis.scoring import Hypothesis
+from tracehound.experiments import (
+    Experiment,
+    Runner,
+    baseline,
+    confirm,
+    flow_delay,
+    idle_gap,
+    low_rate,
+    rate_level,
+    sweep_level,
+)
 from tracehound.failure_modes import NONE
+from tracehound.limits import reproduced
 from tracehound.probe.run import iso, prepare_run_dir, utc_now
 from tracehound.redact import redact_text
 
 REPORT_SCHEMA = "tracehound.report/1"
 #: Stop experimenting once the leader has this confidence (after the core experiments ran).
 CLEAR_LEADER = 0.95
-#: Fewer failures than this across every experiment is not a reproduction.
-MIN_FAILURES = 2
 #: With a database or Redis given: seconds of samples before the first experiment and after the last.
 SAMPLE_BEFORE_S = 1.0
 SAMPLE_AFTER_S = 2.0
@@ -147,15 +156,14 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
     targets = [e for e in inv.experiments if e.run is not None]
     inv.requests = sum(e.requests for e in targets)
     inv.failures = sum(e.failures for e in targets)
-    inv.verdict = "reproduced" if inv.failures >= MIN_FAILURES else "not_reproduced"
+    inv.verdict = "reproduced" if reproduced(inv.failures) else "not_reproduced"
 
     say("analysing…")
     inv.agents = asyncio.run(_run_agents(case, runner.runs, samplers))
     signals = [s for a in inv.agents for s in a.signals]
     tested = [t for a in inv.agents for t in a.tested]
-    if inv.verdict == "reproduced":
-        inv.hypotheses = score(entries, signals, tested)
-    else:
+    inv.hypotheses = rank(signals, tested, inv.failures, entries)
+    if not inv.hypotheses:
         inv.next_steps = _next_steps(case, inv)
     inv.seconds = time.monotonic() - t0
     inv.write()
@@ -246,10 +254,11 @@ def _diagnose(case: Case, entries: list[Any], runner: Runner) -> list[Hypothesis
     """The ranking from the traffic alone, so far: for deciding whether to go on."""
     from tracehound.agents.traffic import traffic_agent
 
-    if sum(e.failures for e in runner.done) < MIN_FAILURES:
+    failures = sum(e.failures for e in runner.done)
+    if not reproduced(failures):
         return []
     res = asyncio.run(traffic_agent(case, list(runner.runs)))
-    return score(entries, res.signals, res.tested)
+    return rank(res.signals, res.tested, failures, entries)
 
 
 def _start_samplers(case: Case) -> dict[str, Any]:
@@ -358,7 +367,7 @@ async def _run_agents(case: Case, runs: list[Any], samplers: dict[str, Any] | No
         t = time.monotonic()
         try:
             res = await asyncio.wait_for(fn(), AGENT_TIMEOUT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             res = AgentResult(name, "skipped", f"timed out after {AGENT_TIMEOUT_S:.0f} s")
         except Exception as e:  # noqa: BLE001 - an agent fails alone, visibly, and the rest go on
             res = AgentResult(name, "failed", f"{type(e).__name__}: {e}")

@@ -27,8 +27,8 @@ import numpy as np
 import pyarrow.compute as pc
 
 from tracehound.errors import BadReport, BadRun, BadTarget, TracehoundError
-from tracehound.probe.run import Run, iso, utc_now, write_meta
 from tracehound.probe.records import is_cancelled
+from tracehound.probe.run import Run, iso, utc_now, write_meta
 from tracehound.redact import MASK
 
 VERIFY_SCHEMA = "tracehound.verify/1"

@@ -215,7 +215,7 @@ def parse_text(body: bytes, content_type: str = "") -> list[Any]:
     """The metric families of a Prometheus text answer; :class:`NotPrometheus` when it is something else."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    ctype = content_type.split(";")[0].strip().lower()
+    ctype = content_type.split(";", maxsplit=1)[0].strip().lower()
     if ctype in ("text/html", "application/json", "application/xml", "text/xml", "image/png"):
         raise NotPrometheus(f"it answered {ctype}, not Prometheus text")
     text = body.decode("utf-8", "replace")

@@ -35,9 +35,9 @@ from tracehound.agents.sampling import (
     clock,
     count_between,
     during,
+    inspect_for,
     load_window,
     one_line,
-    inspect_for,
     recording_result,
     sampled_agent,
 )

@@ -28,9 +28,9 @@ from tracehound.agents.sampling import (
     aligned,
     clock,
     during,
+    inspect_for,
     load_window,
     one_line,
-    inspect_for,
     recording_result,
     sampled_agent,
 )

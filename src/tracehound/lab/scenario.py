@@ -133,7 +133,7 @@ class Deployment:
 
 
 def _module_file(module: str) -> str:
-    return module.split(":")[0].replace(".", "/") + ".py"
+    return module.split(":", maxsplit=1)[0].replace(".", "/") + ".py"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@
 
 from tracehound.probe.records import DEFAULT_HEADERS, ERROR_KINDS, RecordBuffer, is_cancelled, is_failure, schema
 from tracehound.probe.run import Run
-from tracehound.probe.runner import Progress, ProbeConfig, probe
+from tracehound.probe.runner import ProbeConfig, Progress, probe
 from tracehound.probe.shapes import LoadShape, Stage, parse_duration, parse_stages
 from tracehound.probe.summary import Summary, summarize
 from tracehound.probe.target import Target

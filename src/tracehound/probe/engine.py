@@ -24,7 +24,7 @@ from typing import Any
 import httptools
 
 from tracehound.flow import CaptureFailed, Flow, MissingVariable, Step
-from tracehound.probe.records import ERROR_CODE, INT32_MAX, NI, SAMPLE_BYTES, RecordBuffer, _NO_DIGEST
+from tracehound.probe.records import _NO_DIGEST, ERROR_CODE, INT32_MAX, NI, SAMPLE_BYTES, RecordBuffer
 from tracehound.probe.shapes import ArrivalSchedule, LoadShape
 from tracehound.probe.target import Endpoint, build_request, split_url
 from tracehound.redact import redact_path
@@ -638,7 +638,7 @@ class Engine:
                 ),
                 self.connect_timeout,
             )
-        except (OSError, asyncio.TimeoutError, ssl.SSLError) as exc:
+        except (TimeoutError, OSError, ssl.SSLError) as exc:
             raise ConnectFailure(*classify_connect_error(exc, ep, self.connect_timeout)) from None
         self.conns.append(conn)
         if len(self.conns) > 4096:

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from tracehound.errors import BadFlow, TargetUnreachable, TracehoundError
 from tracehound.flow import Flow
 from tracehound.probe import engine as eng
-import pyarrow as pa
-
 from tracehound.probe.records import DEFAULT_HEADERS, ERROR_KINDS, I_KIND, I_STATUS, NI, RecordBuffer
 from tracehound.probe.run import (
     Run,
@@ -228,7 +227,7 @@ async def run_engine(
         while not e.done.done():
             try:
                 await asyncio.wait_for(asyncio.shield(e.done), timeout=progress_every)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             if on_progress is not None:
                 on_progress(tracker.snapshot(e, shape.planned_duration, t_start))

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from tracehound.errors import TracehoundError
 from tracehound.probe.records import RecordBuffer
-from tracehound.probe.runner import Progress, ProbeConfig, _new_loop, run_engine, split_config
+from tracehound.probe.runner import ProbeConfig, Progress, _new_loop, run_engine, split_config
 
 
 def _watch_parent(parent: int) -> None:

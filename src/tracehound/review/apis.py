@@ -302,9 +302,9 @@ def blocking_reason(qualname: str) -> str | None:
         return BLOCKING_CALLS[qualname]
     if qualname in HTTP_FUNCTIONS and not qualname.startswith("httpx."):
         return "makes a synchronous HTTP request"
-    if qualname.startswith("httpx.") and qualname.split(".")[-1] in HTTP_VERBS and qualname.count(".") == 1:
+    if qualname.startswith("httpx.") and qualname.rsplit(".", maxsplit=1)[-1] in HTTP_VERBS and qualname.count(".") == 1:
         return "makes a synchronous HTTP request"
-    if qualname.startswith("passlib.") and qualname.split(".")[-1] in HASHER_METHODS:
+    if qualname.startswith("passlib.") and qualname.rsplit(".", maxsplit=1)[-1] in HASHER_METHODS:
         return "hashes a password with passlib (CPU-bound by design)"
     if qualname.startswith("subprocess.Popen"):
         return "starts a subprocess"

@@ -281,10 +281,7 @@ class Collector:
             for item in n.items:
                 if isinstance(item.optional_vars, ast.Name):
                     add(item.optional_vars, "with", item.context_expr)
-        elif isinstance(n, (ast.For, ast.AsyncFor)):
-            for name in target_names(n.target):
-                add(name, "for", n.iter if isinstance(n.target, ast.Name) else None)
-        elif isinstance(n, ast.comprehension):
+        elif isinstance(n, (ast.For, ast.AsyncFor)) or isinstance(n, ast.comprehension):
             for name in target_names(n.target):
                 add(name, "for", n.iter if isinstance(n.target, ast.Name) else None)
         elif isinstance(n, (ast.Import, ast.ImportFrom)) and isinstance(scope, Function):

@@ -201,9 +201,7 @@ def find_startup(project: Project) -> set[Function]:
     for m in project.modules:
         for fn in all_functions(m):
             for dec in fn.decorators:
-                if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute) and dec.func.attr == "on_event":
-                    roots.append(fn)
-                elif isinstance(dec, ast.Attribute) and dec.attr in ("before_first_request", "before_serving", "after_serving"):
+                if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute) and dec.func.attr == "on_event" or isinstance(dec, ast.Attribute) and dec.attr in ("before_first_request", "before_serving", "after_serving"):
                     roots.append(fn)
     found: set[Function] = set()
     todo = deque(roots)

@@ -98,9 +98,7 @@ def _unclosed(nodes: list[ast.AST], name: str, created: tuple[int, int], fn: Fun
             yielded = True
         if isinstance(n, ast.Call):
             f = n.func
-            if isinstance(f, ast.Attribute) and _is_name(f.value, name) and f.attr in apis.DB_CLOSE_METHODS:
-                closes.append(n)
-            elif isinstance(f, ast.Attribute) and f.attr in ("release", "putconn") and any(_is_name(a, name) for a in n.args):
+            if isinstance(f, ast.Attribute) and _is_name(f.value, name) and f.attr in apis.DB_CLOSE_METHODS or isinstance(f, ast.Attribute) and f.attr in ("release", "putconn") and any(_is_name(a, name) for a in n.args):
                 closes.append(n)
             elif any(_is_name(a, name) for a in n.args) or any(_is_name(kw.value, name) for kw in n.keywords):
                 if isinstance(f, ast.Name) and f.id == "closing" or ast.unparse(f).endswith("closing"):

@@ -6,13 +6,12 @@ import logging
 import os
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, HTTPException
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
-
 import carrier
+from fastapi import Depends, FastAPI, HTTPException
 from models import Customer, Order
 from seed import seed
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

@@ -8,9 +8,8 @@ import os
 import asyncpg
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
-
 from locks import KeyedLocks, LockTimeout
+from pydantic import BaseModel, Field
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

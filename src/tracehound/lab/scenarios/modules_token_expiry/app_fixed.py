@@ -6,15 +6,14 @@ import json
 import logging
 import os
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import jwt
-from fastapi import Depends, FastAPI, HTTPException, Request
-from pydantic import BaseModel, Field
-
 import settings
 from auth import current_user, verify_password
+from fastapi import Depends, FastAPI, HTTPException, Request
+from pydantic import BaseModel, Field
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),
@@ -47,7 +46,7 @@ class ModuleIn(BaseModel):
 
 
 def issue_token(user_id: int, email: str) -> str:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {
         "sub": str(user_id),
         "email": email,

@@ -7,9 +7,8 @@ import hmac
 import logging
 
 import jwt
-from fastapi import Header, HTTPException
-
 import settings
+from fastapi import Header, HTTPException
 
 log = logging.getLogger("canvas.auth")
 

@@ -11,7 +11,6 @@ from datetime import date
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-
 from servicepool import ServicePool
 
 logging.basicConfig(

@@ -7,7 +7,6 @@ import os
 
 from fastapi import FastAPI, Header, Query
 from fastapi.responses import JSONResponse
-
 from ratelimit import FixedWindowLimiter
 
 logging.basicConfig(

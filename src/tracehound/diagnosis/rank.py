@@ -1,0 +1,28 @@
+"""The one ranking: the catalog scored from the evidence, once the failure is reproduced.
+
+``investigate``, ``analyze`` and the MCP tools all rank through :func:`rank`, so a cause cannot
+lead in one and be missing from another for the same evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from tracehound.diagnosis.scoring import Entry, Hypothesis, score
+from tracehound.diagnosis.signals import Signal
+from tracehound.limits import reproduced
+
+
+def rank(signals: Iterable[Signal], tested: Iterable[str], failures: int,
+         catalog: Sequence[Entry] | None = None) -> list[Hypothesis]:
+    """Every failure mode ranked best first, or none while fewer failures than a reproduction were seen."""
+    if not reproduced(failures):
+        return []
+    if catalog is None:
+        from tracehound.diagnosis.catalog import load_catalog
+
+        catalog = list(load_catalog().values())
+    return score(catalog, signals, tested)
+
+
+__all__ = ["rank"]
