@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import logging
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jwt
@@ -47,7 +47,7 @@ def ttl_seconds(text: str) -> int:
 
 
 def issue_token(user_id: int) -> str:
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     claims = {"sub": str(user_id), "iss": JWT_ISSUER, "iat": now, "exp": now + timedelta(seconds=ttl_seconds(TOKEN_TTL))}
     return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
 

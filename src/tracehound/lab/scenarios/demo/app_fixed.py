@@ -6,12 +6,13 @@ import logging
 import os
 from contextlib import asynccontextmanager
 
-import carrier
 from fastapi import Depends, FastAPI, HTTPException
-from models import Customer, Order
-from seed import seed
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+import carrier
+from models import Customer, Order
+from seed import seed
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

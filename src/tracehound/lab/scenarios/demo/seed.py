@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import random
 
-from models import Base, Customer, Order, OrderItem
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from models import Base, Customer, Order, OrderItem
 
 COUNTRIES = ["DE", "FR", "NL", "IT", "ES", "US"]
 

@@ -6,14 +6,14 @@ import logging
 import os
 from contextlib import asynccontextmanager
 
-import carrier
 from fastapi import Depends, FastAPI, HTTPException
-from models import Customer, Order
-from seed import seed
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
-
 from tracehound.instrument import instrument
+
+import carrier
+from models import Customer, Order
+from seed import seed
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

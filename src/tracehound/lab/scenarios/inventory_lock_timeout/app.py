@@ -8,8 +8,9 @@ import os
 import asyncpg
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
-from locks import KeyedLocks, LockTimeout
 from pydantic import BaseModel, Field
+
+from locks import KeyedLocks, LockTimeout
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

@@ -7,9 +7,10 @@ import os
 from decimal import ROUND_HALF_UP, Decimal
 
 from fastapi import Depends, FastAPI, HTTPException, Query
-from models import Customer, Invoice
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
+
+from models import Customer, Invoice
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

@@ -8,9 +8,10 @@ import random
 from datetime import date, timedelta
 
 import bcrypt
-from accounts import Account, Sessions, load_accounts
 from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel
+
+from accounts import Account, Sessions, load_accounts
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

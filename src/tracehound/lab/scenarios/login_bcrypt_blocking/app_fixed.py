@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
+import asyncio
 import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import bcrypt
-from accounts import Account, Sessions, load_accounts
 from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel
+
+from accounts import Account, Sessions, load_accounts
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

@@ -8,11 +8,11 @@ import random
 from datetime import date, timedelta
 
 import bcrypt
-from accounts import Account, Sessions, load_accounts
 from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel
-
 from tracehound.instrument import instrument
+
+from accounts import Account, Sessions, load_accounts
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

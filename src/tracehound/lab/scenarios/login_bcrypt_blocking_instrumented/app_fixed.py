@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
+import asyncio
 import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import bcrypt
-from accounts import Account, Sessions, load_accounts
 from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel
-
 from tracehound.instrument import instrument
+
+from accounts import Account, Sessions, load_accounts
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

@@ -7,9 +7,10 @@ import logging
 import os
 from contextlib import asynccontextmanager
 
-from db import create_pools
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
+
+from db import create_pools
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

@@ -6,14 +6,15 @@ import json
 import logging
 import os
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import jwt
-import settings
-from auth import current_user, verify_password
 from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
+
+import settings
+from auth import current_user, verify_password
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),
@@ -46,7 +47,7 @@ class ModuleIn(BaseModel):
 
 
 def issue_token(user_id: int, email: str) -> str:
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     claims = {
         "sub": str(user_id),
         "email": email,

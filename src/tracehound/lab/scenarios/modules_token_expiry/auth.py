@@ -7,8 +7,9 @@ import hmac
 import logging
 
 import jwt
-import settings
 from fastapi import Header, HTTPException
+
+import settings
 
 log = logging.getLogger("canvas.auth")
 

@@ -6,9 +6,10 @@ import logging
 import os
 
 from fastapi import Depends, FastAPI, HTTPException
-from models import User
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from models import User
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

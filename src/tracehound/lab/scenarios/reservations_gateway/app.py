@@ -11,6 +11,7 @@ from datetime import date
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+
 from servicepool import ServicePool
 
 logging.basicConfig(

@@ -7,6 +7,7 @@ import os
 
 from fastapi import FastAPI, Header, Query
 from fastapi.responses import JSONResponse
+
 from ratelimit import FixedWindowLimiter
 
 logging.basicConfig(

@@ -6,10 +6,11 @@ import logging
 import os
 from datetime import date
 
-from db import SessionLocal, Task, User, engine
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+
+from db import SessionLocal, Task, User, engine
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

@@ -6,10 +6,11 @@ import logging
 import os
 from datetime import date
 
-from db import AsyncSession, Task, User, engine, get_db
 from fastapi import Depends, FastAPI, HTTPException
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+
+from db import AsyncSession, Task, User, engine, get_db
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),

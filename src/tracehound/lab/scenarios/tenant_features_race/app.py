@@ -8,11 +8,12 @@ import time
 import uuid
 from typing import Any
 
-from db import FeatureFlag, TenantFeature, engine, get_session_dependency
 from fastapi import Depends, FastAPI, Header, HTTPException, status
 from sqlalchemy import and_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import FeatureFlag, TenantFeature, engine, get_session_dependency
 
 logging.basicConfig(
     filename=os.environ.get("LOG_FILE"),
