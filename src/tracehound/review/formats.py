@@ -10,7 +10,8 @@ from typing import Any
 
 from tracehound import __version__
 from tracehound.review.reviewer import Review, Violation
-from tracehound.review.rules import Rule, all_rules
+from tracehound.review.registry import all_rules
+from tracehound.review.rules import Rule
 
 FORMATS = ("text", "json", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

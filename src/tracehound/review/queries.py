@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from tracehound.review import apis
+from tracehound.review.index import Index
 from tracehound.review.model import Class, Function, Kind, Relationship, Scope
 from tracehound.review.syntax import dotted, keyword, pos, string
-
-if TYPE_CHECKING:
-    from tracehound.review.project import Project
 
 
 @dataclass
@@ -25,7 +22,7 @@ class Statement:
     joined: list[tuple[str, ast.Call]] = field(default_factory=list)
     bounded: bool = False
 
-    def extend(self, project: Project, chain: list[ast.Call], scope: Scope) -> Statement:
+    def extend(self, project: Index, chain: list[ast.Call], scope: Scope) -> Statement:
         for call in chain:
             name = call.func.attr if isinstance(call.func, ast.Attribute) else ""
             if name == "options":
@@ -40,7 +37,7 @@ class Statement:
         return self
 
 
-def rows_method(call: ast.Call, method: str, base: Kind, project: Project, scope: Scope) -> Kind | None:
+def rows_method(call: ast.Call, method: str, base: Kind, project: Index, scope: Scope) -> Kind | None:
     if base.name == apis.MODEL:
         return None
     if method in ("first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "scalar"):
@@ -76,7 +73,7 @@ def relationship(name: str, call: ast.Call, ann: ast.expr | None) -> Relationshi
     return Relationship(name, target.strip("'\"") if target else None, uselist, lazy, call.lineno)
 
 
-def model_class(project: Project, name: str | None) -> Class | None:
+def model_class(project: Index, name: str | None) -> Class | None:
     """The model class called ``name`` (a relationship's target)."""
     if not name:
         return None
@@ -85,7 +82,7 @@ def model_class(project: Project, name: str | None) -> Class | None:
             return cls
     return None
 
-def statement(project: Project, expr: ast.AST, scope: Scope, depth: int = 0) -> Statement | None:
+def statement(project: Index, expr: ast.AST, scope: Scope, depth: int = 0) -> Statement | None:
     """The entity, eager loads and bound of a ``select(E)…``/``session.query(E)…`` expression."""
     if depth > 4:
         return None
@@ -117,7 +114,7 @@ def statement(project: Project, expr: ast.AST, scope: Scope, depth: int = 0) -> 
         return None
     return Statement(entity, head).extend(project, chain[:-1], scope)
 
-def loader_options(project: Project, option: ast.AST, scope: Scope) -> list[tuple[str, str, ast.Call]]:
+def loader_options(project: Index, option: ast.AST, scope: Scope) -> list[tuple[str, str, ast.Call]]:
     """(loader, relationship, call) for the first hop of a loader option: ``selectinload(E.rel).…``."""
     node = option
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in apis.LOADER_OPTIONS:
@@ -135,7 +132,7 @@ def loader_options(project: Project, option: ast.AST, scope: Scope) -> list[tupl
     return out
 
 
-def find_models(project: Project) -> dict[Class, dict[str, Relationship]]:
+def find_models(project: Index) -> dict[Class, dict[str, Relationship]]:
     """ORM model classes (declarative: mapped columns, relationships or a table name) and their relationships."""
     models: dict[Class, dict[str, Relationship]] = {}
     for m in project.modules:

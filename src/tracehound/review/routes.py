@@ -7,14 +7,11 @@ import ast
 import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from tracehound.review import apis
+from tracehound.review.kinds import KindIndex
 from tracehound.review.model import Class, Function, Module, Scope, all_functions
 from tracehound.review.syntax import arg, keyword, string
-
-if TYPE_CHECKING:
-    from tracehound.review.project import Project
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 
@@ -40,13 +37,13 @@ class Route:
         return _route_regex(self.path).match(_norm_path(path.split("?", 1)[0])) is not None
 
 
-def find_routes(project: Project) -> list[Route]:
+def find_routes(project: KindIndex) -> list[Route]:
     """Every route of the project."""
     return _RouteFinder(project).find()
 
 
 class _RouteFinder:
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: KindIndex) -> None:
         self.project = project
         self.routes: list[Route] = []
 
@@ -113,7 +110,7 @@ class _RouteFinder:
             if framework is None:
                 return
         methods = _methods(verb, dec)
-        deps = [d for d in (self.project._depends_target(e, fn) for e in _list_items(keyword(dec, "dependencies"))) if d]
+        deps = [d for d in (self.project.depends_target(e, fn) for e in _list_items(keyword(dec, "dependencies"))) if d]
         deps += self._owner_dependencies(origin, fn.module)
         for prefix in prefixes.get(id(origin), [""]) if origin is not None else [""]:
             self.routes.append(Route(framework, methods, prefix + path, fn, dec, deps))
@@ -121,7 +118,7 @@ class _RouteFinder:
     def _owner_dependencies(self, origin: ast.Call | None, module: Module) -> list[Function]:
         if origin is None:
             return []
-        return [d for d in (self.project._depends_target(e, module) for e in _list_items(keyword(origin, "dependencies"))) if d]
+        return [d for d in (self.project.depends_target(e, module) for e in _list_items(keyword(origin, "dependencies"))) if d]
 
     def _route_from_call(self, scope: Scope, call: ast.Call, prefixes: dict[int, list[str]]) -> None:
         path = string(arg(call, 0, "path" if call.func.attr == "add_api_route" else "rule"))  # type: ignore[union-attr]
@@ -182,7 +179,7 @@ class _RouteFinder:
         return [(target, ())] if isinstance(target, Function) else []
 
 
-def find_startup(project: Project) -> set[Function]:
+def find_startup(project: KindIndex) -> set[Function]:
     """Functions run at start-up and shut-down (lifespan, on_event, …) and everything they call."""
     roots: list[Function] = []
     for node, scope in project.all_calls():

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from tracehound.review import apis, calls
 from tracehound.review.project import Function, Project
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import keyword, within
 
 _CAUGHT = frozenset({"Exception", "BaseException", "RedisError", "ConnectionError", "TimeoutError", "OSError",
@@ -34,7 +34,7 @@ def guarded(project: Project, call: ast.Call, fn: Function) -> bool:
     return False
 
 
-@rule(
+@Rule(
     code="TH602", name="cache-without-fallback", signal="code:cache_without_fallback", links=("cache_failure",),
     severity="warning", confidence=0.7,
     summary="A request fails when its Redis cache fails: no fallback to the source of truth.",
@@ -96,7 +96,7 @@ def cache_without_fallback(project: Project) -> Iterator[Hit]:
                   "fails with it")
 
 
-@rule(
+@Rule(
     code="TH603", name="redis-pool-raises-when-full", signal="code:redis_pool_raises", links=("cache_failure",),
     severity="warning", confidence=0.7,
     summary="A Redis client's pool is capped and raises `Too many connections` instead of waiting.",

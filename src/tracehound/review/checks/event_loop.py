@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 from tracehound.review import apis, calls
 from tracehound.review.project import UNKNOWN, Function, Project
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import has_await, keyword, pos, walk
 
 _FILE_IO = (".read_text()", ".read_bytes()", ".write_text()", ".write_bytes()", "open()")
 
 
-@rule(
+@Rule(
     code="TH101", name="blocking-call-in-async", signal="code:blocking_call_in_async", links=("event_loop_blocking",),
     severity="error", confidence=0.9,
     summary="A call that blocks the thread (sleep, sync I/O, password hashing, subprocess) runs inside `async def`.",
@@ -74,7 +74,7 @@ def blocking_call_in_async(project: Project) -> Iterator[Hit]:
             yield Hit(node, fn, msg, confidence=0.5 if light else None)
 
 
-@rule(
+@Rule(
     code="TH102", name="coroutine-never-awaited", signal="code:coroutine_not_awaited",
     links=("connection_leak", "read_after_write", "race_condition"), severity="error", confidence=0.85,
     summary="A coroutine is called without `await`: it never runs (a commit, a close, a write silently skipped).",
@@ -128,7 +128,7 @@ def _coroutine(project: Project, call: ast.Call, fn: Function) -> str | None:
     return None
 
 
-@rule(
+@Rule(
     code="TH103", name="thread-lock-across-await", signal="code:thread_lock_across_await",
     links=("lock_contention", "event_loop_blocking"), severity="error", confidence=0.85,
     summary="A `threading` lock is held across an `await`.",
@@ -168,7 +168,7 @@ def thread_lock_across_await(project: Project) -> Iterator[Hit]:
                                   "across an await: a second request reaching it blocks the event loop (and the holder)")
 
 
-@rule(
+@Rule(
     code="TH104", name="lock-held-across-io", signal="code:lock_held_across_io", links=("lock_contention",),
     severity="warning", confidence=0.8,
     summary="An in-process lock is held while the request queries the database or calls another service.",
@@ -274,7 +274,7 @@ def _attribute_value(project: Project, expr: ast.AST | None, fn: Function) -> ob
     return v
 
 
-@rule(
+@Rule(
     code="TH105", name="expired-attribute-after-commit", signal="code:expired_attribute_after_commit",
     links=("n_plus_one",), severity="error", confidence=0.8,
     summary="An ORM object's attributes are read after `await session.commit()` expired them (MissingGreenlet).",

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from tracehound.review import apis, calls
 from tracehound.review.project import UNKNOWN, Class, Project, Scope
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import arg, has_kwargs_splat, identifier_words, keyword
 
 #: A read timeout at or under this many seconds fails the slow tail of any upstream.
@@ -28,7 +28,7 @@ def _client_library(project: Project, call: ast.Call, scope: Scope) -> str | Non
     return (project.qualify(k.origin.func, k.scope) or "").split(".")[0] or None
 
 
-@rule(
+@Rule(
     code="TH301", name="http-call-without-timeout", signal="code:http_call_without_timeout", links=("upstream_timeout",),
     severity="warning", confidence=0.6,
     summary="An outbound HTTP call can wait forever (no timeout).",
@@ -83,7 +83,7 @@ def _is_none(expr: ast.AST) -> bool:
     return isinstance(expr, ast.Constant) and expr.value is None
 
 
-@rule(
+@Rule(
     code="TH302", name="http-timeout-too-tight", signal="code:http_timeout_too_tight", links=("upstream_timeout",),
     severity="warning", confidence=0.6,
     summary=f"An outbound HTTP read timeout is {TIGHT_TIMEOUT:g} s or less.",
@@ -151,7 +151,7 @@ def server_keepalive(project: Project) -> tuple[float, str] | None:
     return min(found) if found else None
 
 
-@rule(
+@Rule(
     code="TH303", name="keepalive-outlives-server", signal="code:keepalive_outlives_server", links=("keepalive_mismatch",),
     severity="warning", confidence=0.7,
     summary="A client keeps idle HTTP connections longer than the server keeps them open.",

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from tracehound.review import apis, calls
 from tracehound.review.project import Class, Function, Kind, Project, Scope
 from tracehound.review.queries import loader_options
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import pos, target_names, walk
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
@@ -57,7 +57,7 @@ def _collections(project: Project, cls: Class) -> set[str]:
             if r.uselist or (r.uselist is None and name.endswith("s") and not name.endswith("ss"))}
 
 
-@rule(
+@Rule(
     code="TH401", name="query-in-loop", signal="code:n_plus_one_query", links=("n_plus_one",),
     severity="warning", confidence=0.85,
     summary="A query runs once per item of a loop (N+1), explicitly or through a lazy-loaded relationship.",
@@ -164,7 +164,7 @@ def _chains(project: Project) -> Iterator[tuple[list[ast.Call], Scope]]:
         yield chain, scope
 
 
-@rule(
+@Rule(
     code="TH402", name="cartesian-eager-load", signal="code:cartesian_eager_load", links=("slow_query",),
     severity="error", confidence=0.85,
     summary="One query joined-eager-loads two or more collections: the rows multiply.",
@@ -217,7 +217,7 @@ def _entity_of(project: Project, loader_call: ast.Call, scope: Scope) -> Class |
     return None
 
 
-@rule(
+@Rule(
     code="TH403", name="unbounded-eager-load", signal="code:unbounded_eager_load", links=("slow_query",),
     severity="warning", confidence=0.5,
     summary="A query with no limit eager-loads whole collections for every row.",

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from tracehound.review import apis, calls
 from tracehound.review.project import Function, Kind, Project
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import pos, within
 
 
@@ -26,7 +26,7 @@ def _is_name(expr: ast.AST | None, name: str) -> bool:
     return isinstance(expr, ast.Name) and expr.id == name
 
 
-@rule(
+@Rule(
     code="TH201", name="session-not-closed", signal="code:session_not_closed",
     links=("connection_leak", "db_pool_exhaustion"), severity="error", confidence=0.9,
     summary="A session or connection is opened by hand and not closed on every path.",
@@ -136,7 +136,7 @@ def _in_finally(call: ast.Call, fn: Function) -> bool:
     return False
 
 
-@rule(
+@Rule(
     code="TH202", name="client-per-request", signal="code:client_per_request",
     links=("db_pool_exhaustion", "connection_leak"), severity="warning", confidence=0.85,
     summary="An engine, connection pool, HTTP client or Redis client is created on every request.",
@@ -209,7 +209,7 @@ def _kept(call: ast.Call, parents: dict[ast.AST, ast.AST], declared_global: set[
     return False
 
 
-@rule(
+@Rule(
     code="TH206", name="shared-session", signal="code:shared_session", links=("race_condition",),
     severity="error", confidence=0.85,
     summary="One session or connection is shared by concurrent requests or by tasks run with `gather`.",
@@ -284,7 +284,7 @@ def shared_session(project: Project) -> Iterator[Hit]:
                               "their statements interleave on one connection")
 
 
-@rule(
+@Rule(
     code="TH207", name="session-held-across-slow-call", signal="code:session_held_across_slow_call",
     links=("db_pool_exhaustion",), severity="warning", confidence=0.85,
     summary="A request keeps its pooled database connection while it waits on an HTTP call, a sleep or a subprocess.",

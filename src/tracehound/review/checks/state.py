@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from tracehound.review import apis, calls
 from tracehound.review.project import Class, Function, Module, Project
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import Pos, end, identifier_words, pos, walk
 
 Loc = tuple[str, ...]
@@ -77,7 +77,7 @@ def _names_all(expr: ast.AST | None) -> set[str]:
     return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)} if expr is not None else set()
 
 
-@rule(
+@Rule(
     code="TH501", name="shared-state-across-await", signal="code:shared_state_across_await", links=("race_condition",),
     severity="error", confidence=0.85,
     summary="Process-wide state is published half-built, or read and written back, across an `await`.",
@@ -244,8 +244,8 @@ def _source_words(project: Project, call: ast.Call, fn: Function) -> list[str]:
     if isinstance(recv, ast.Name):
         b = project.binding(recv.id, fn, pos(recv))
         if b is not None and b.value is not None:
-            if b.how == "param":
-                dep = project._depends_target(b.value, fn)  # noqa: SLF001 - the dependency's name says where it reads
+            if b.how == "param":  # a dependency's name says where it reads (get_replica_db)
+                dep = project.depends_target(b.value, fn)
                 words += identifier_words(ast.Name(dep.name)) if dep is not None else []
             else:
                 words += identifier_words(b.value)
@@ -269,7 +269,7 @@ def _not_found(test: ast.expr, name: str, body: list[ast.stmt]) -> bool:
     return False
 
 
-@rule(
+@Rule(
     code="TH502", name="replica-read-without-fallback", signal="code:replica_read_without_fallback",
     links=("read_after_write",), severity="warning", confidence=0.75,
     summary="A read served by a replica answers 404 for a row it does not have yet, without asking the primary.",
