@@ -63,7 +63,8 @@ class Collector:
             elif isinstance(stmt, ast.Assign):
                 for t in stmt.targets:
                     for n in target_names(t):
-                        cls.attrs.setdefault(n.id, []).append(Binding(n.id, pos(stmt), "assign", stmt.value, self.module, stmt))
+                        cls.attrs.setdefault(n.id, []).append(
+                            Binding(n.id, pos(stmt), "assign", stmt.value, self.module, stmt))
             elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 cls.attrs.setdefault(stmt.target.id, []).append(
                     Binding(stmt.target.id, pos(stmt), "assign", stmt.value, self.module, stmt, stmt.annotation))
@@ -112,7 +113,8 @@ class Collector:
                         if isinstance(e, ast.Name):
                             b = Binding(e.id, pos(n), "unpack", n.value, scope, n, index=i)
                             scope.bindings.setdefault(e.id, []).append(b)
-                        elif isinstance(e, ast.Attribute) and isinstance(e.value, ast.Attribute) and e.value.attr == "state":
+                        elif isinstance(e, ast.Attribute) and isinstance(e.value, ast.Attribute) \
+                                and e.value.attr == "state":
                             self._state(e.attr).append(Binding(e.attr, pos(n), "unpack", n.value, scope, n, index=i))
                 else:
                     for name in target_names(t):
@@ -130,7 +132,7 @@ class Collector:
             for item in n.items:
                 if isinstance(item.optional_vars, ast.Name):
                     add(item.optional_vars, "with", item.context_expr)
-        elif isinstance(n, (ast.For, ast.AsyncFor)) or isinstance(n, ast.comprehension):
+        elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
             for name in target_names(n.target):
                 add(name, "for", n.iter if isinstance(n.target, ast.Name) else None)
         elif isinstance(n, (ast.Import, ast.ImportFrom)) and isinstance(scope, Function):

@@ -45,7 +45,8 @@ def render_docs() -> dict[str, str]:
 def stale_docs(out_dir: str | Path) -> list[str]:
     out_dir = Path(out_dir)
     pages = render_docs()
-    stale = [n for n, t in pages.items() if not (out_dir / n).is_file() or (out_dir / n).read_text(encoding="utf-8") != t]
+    stale = [n for n, t in pages.items()
+             if not (out_dir / n).is_file() or (out_dir / n).read_text(encoding="utf-8") != t]
     extra = [p.name for p in out_dir.glob("*.md") if p.name not in pages] if out_dir.is_dir() else []
     return sorted(stale + extra)
 

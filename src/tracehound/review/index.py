@@ -193,10 +193,7 @@ class Index:
         if isinstance(expr, ast.BinOp):
             a, b = self.value(expr.left, scope, depth + 1), self.value(expr.right, scope, depth + 1)
             if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-                ops = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
-                       ast.Div: lambda: a / b if b else UNKNOWN, ast.FloorDiv: lambda: a // b if b else UNKNOWN}
-                f = ops.get(type(expr.op))
-                return f() if f else UNKNOWN
+                return _arithmetic(expr.op, a, b)
             return UNKNOWN
         if isinstance(expr, ast.Tuple):
             return tuple(self.value(e, scope, depth + 1) for e in expr.elts)
@@ -222,6 +219,21 @@ class Index:
                 if len(bs) == 1 and bs[0].how == "assign":
                     return self.value(bs[0].value, target.module, depth + 1)
         return UNKNOWN
+
+
+def _arithmetic(op: ast.operator, a: float, b: float) -> Any:
+    """``a op b`` for the operators settings use (``+ - * / //``), else UNKNOWN; a division by zero is UNKNOWN."""
+    if isinstance(op, ast.Add):
+        return a + b
+    if isinstance(op, ast.Sub):
+        return a - b
+    if isinstance(op, ast.Mult):
+        return a * b
+    if isinstance(op, ast.Div):
+        return a / b if b else UNKNOWN
+    if isinstance(op, ast.FloorDiv):
+        return a // b if b else UNKNOWN
+    return UNKNOWN
 
 
 __all__ = ["UNKNOWN", "Index"]

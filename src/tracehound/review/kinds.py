@@ -108,7 +108,8 @@ class KindIndex(Index):
             return None
         module = scope.module
         for node in ast.walk(expr):
-            if isinstance(node, ast.Call) and (self.qualify(node.func, module) or "").split(".")[-1] in ("Depends", "Security"):
+            if isinstance(node, ast.Call) \
+                    and (self.qualify(node.func, module) or "").split(".")[-1] in ("Depends", "Security"):
                 target_expr = arg(node, 0, "dependency")
                 target = self.resolve(target_expr, module) if target_expr is not None else None
                 if isinstance(target, Function):
@@ -244,7 +245,8 @@ class KindIndex(Index):
             target = self.callee(value, scope)
             if target is not None:
                 for node in target.nodes:
-                    if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and index < len(node.value.elts):
+                    if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) \
+                            and index < len(node.value.elts):
                         return self.kind(node.value.elts[index], target, depth)
         return None
 
@@ -284,7 +286,8 @@ class KindIndex(Index):
         out = None
         gen = fn.is_generator
         for node in fn.nodes:
-            value = node.value if isinstance(node, (ast.Yield, ast.Return)) and (isinstance(node, ast.Yield) == gen) else None
+            gives = isinstance(node, ast.Yield) if gen else isinstance(node, ast.Return)
+            value = node.value if gives and isinstance(node, (ast.Yield, ast.Return)) else None
             k = self.kind(value, fn, depth) if value is not None else None
             if k is not None and out is not None and (k.name, k.cls) != (out.name, out.cls):
                 out = None
@@ -300,7 +303,9 @@ class KindIndex(Index):
         q = self.qualify(func, scope)
         if q is not None:
             ck = apis.kind_of_constructor(q)
-            if ck == apis.SESSIONMAKER and (self.qualify(keyword(call, "class_"), scope) or "").endswith("AsyncSession"):
+            class_ = keyword(call, "class_")
+            if ck == apis.SESSIONMAKER and class_ is not None \
+                    and (self.qualify(class_, scope) or "").endswith("AsyncSession"):
                 ck = apis.ASYNC_SESSIONMAKER
             if ck == apis.DEFAULTDICT:
                 factory = arg(call, 0, "default_factory")

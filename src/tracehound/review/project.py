@@ -131,7 +131,8 @@ class Project(KindIndex):
                 for t in n.targets:
                     elts = t.elts if isinstance(t, ast.Tuple) else [t]
                     for e in elts:
-                        if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Attribute) and e.value.attr == "state":
+                        if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Attribute) \
+                                and e.value.attr == "state":
                             out |= self.routes_using_state(e.attr)
         return out
 

@@ -11,6 +11,9 @@ from tracehound.review.index import Index
 from tracehound.review.model import Class, Function, Kind, Relationship, Scope
 from tracehound.review.syntax import dotted, keyword, pos, string
 
+#: Methods of a query that bound the rows it returns.
+BOUNDING_METHODS = ("limit", "slice", "fetch", "first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "get")
+
 
 @dataclass
 class Statement:
@@ -32,7 +35,7 @@ class Statement:
                             self.eager.add(rel)
                         if loader == "joinedload":
                             self.joined.append((rel, node))
-            elif name in ("limit", "slice", "fetch", "first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "get"):
+            elif name in BOUNDING_METHODS:
                 self.bounded = True
         return self
 
@@ -92,12 +95,10 @@ def statement(project: Index, expr: ast.AST, scope: Scope, depth: int = 0) -> St
             return statement(project, b.value, b.scope, depth + 1)
         return None
     chain: list[ast.Call] = []
-    node: ast.AST = expr
+    node: ast.AST | None = expr
     while isinstance(node, ast.Call):
         chain.append(node)
-        node = node.func.value if isinstance(node.func, ast.Attribute) else None  # type: ignore[assignment]
-        if node is None:
-            break
+        node = node.func.value if isinstance(node.func, ast.Attribute) else None
     if not chain:
         return None
     head = chain[-1]

@@ -90,7 +90,7 @@ def cache_without_fallback(project: Project) -> Iterator[Hit]:
             continue
         if fn not in handlers and callers.get(fn) and all(guarded(project, c, g) for g, c in callers[fn]):
             continue
-        names = sorted({f".{c.func.attr}()" for c in open_calls})  # type: ignore[attr-defined]
+        names = sorted({f".{c.func.attr}()" for c in open_calls if isinstance(c.func, ast.Attribute)})
         yield Hit(open_calls[0], fn, f"{len(open_calls)} Redis command{'s' if len(open_calls) > 1 else ''} "
                   f"({', '.join(names)}) in {fn.label} with no fallback: when Redis fails, full or slow, the request "
                   "fails with it")
@@ -116,7 +116,7 @@ def cache_without_fallback(project: Project) -> Iterator[Hit]:
         concurrency of one process.""",
     fixed="""
         cache = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(REDIS_URL, max_connections=32, timeout=2))
-        """,
+        """,  # noqa: E501 - the example is printed as written
     references=(("redis-py: connection pools", "https://redis.readthedocs.io/en/stable/connections.html#connectionpools"),),
 )
 def redis_pool_raises(project: Project) -> Iterator[Hit]:

@@ -29,7 +29,8 @@ def _client_library(project: Project, call: ast.Call, scope: Scope) -> str | Non
 
 
 @Rule(
-    code="TH301", name="http-call-without-timeout", signal="code:http_call_without_timeout", links=("upstream_timeout",),
+    code="TH301", name="http-call-without-timeout", signal="code:http_call_without_timeout",
+    links=("upstream_timeout",),
     severity="warning", confidence=0.6,
     summary="An outbound HTTP call can wait forever (no timeout).",
     what="""
@@ -127,8 +128,8 @@ def http_timeout_too_tight(project: Project) -> Iterator[Hit]:
             v = project.value(t, scope) if t is not None else UNKNOWN
             read = v[1] if isinstance(v, tuple) and len(v) == 2 else v
         if isinstance(read, (int, float)) and not isinstance(read, bool) and 0 < read <= TIGHT_TIMEOUT:
-            yield Hit(call, scope, f"{ast.unparse(call.func)}() sets an HTTP read timeout of {read:g} s: every upstream "
-                      "answer slower than that fails here, though the upstream completes the work")
+            yield Hit(call, scope, f"{ast.unparse(call.func)}() sets an HTTP read timeout of {read:g} s: "
+                      "every upstream answer slower than that fails here, though the upstream completes the work")
 
 
 _KEEPALIVE_PATTERNS = (
@@ -152,7 +153,8 @@ def server_keepalive(project: Project) -> tuple[float, str] | None:
 
 
 @Rule(
-    code="TH303", name="keepalive-outlives-server", signal="code:keepalive_outlives_server", links=("keepalive_mismatch",),
+    code="TH303", name="keepalive-outlives-server", signal="code:keepalive_outlives_server",
+    links=("keepalive_mismatch",),
     severity="warning", confidence=0.7,
     summary="A client keeps idle HTTP connections longer than the server keeps them open.",
     what="""
@@ -219,7 +221,8 @@ def keepalive_outlives_server(project: Project) -> Iterator[Hit]:
 
 
 def _custom_pools(project: Project) -> Iterator[tuple[Class, tuple[str, int], object]]:
-    """Classes that open ``http.client``/socket connections and take an idle timeout: (class, (param, index), default)."""
+    """Classes that open ``http.client``/socket connections and take an idle timeout:
+    (class, (param, index), default)."""
     for m in project.modules:
         for cls in m.classes.values():
             opens = any(apis.kind_of_constructor(project.qualify(n.func, fn) or "") == apis.HTTP_CONN

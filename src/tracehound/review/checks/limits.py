@@ -21,7 +21,8 @@ def _is_429(project: Project, call: ast.Call, fn: Function) -> bool:
     name = (project.qualify(call.func, fn) or "").split(".")[-1]
     first = arg(call, 0)
     return name in ("abort", "HTTPException", "Response", "JSONResponse") and first is not None and _means_429(first) \
-        or (name in ("JSONResponse", "Response", "PlainTextResponse") and len(call.args) > 1 and _means_429(call.args[1]))
+        or (name in ("JSONResponse", "Response", "PlainTextResponse") and len(call.args) > 1
+            and _means_429(call.args[1]))
 
 
 def _means_429(expr: ast.AST) -> bool:

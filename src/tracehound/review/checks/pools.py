@@ -146,7 +146,9 @@ def pool_without_liveness_check(project: Project) -> Iterator[Hit]:
         recycle = keyword(call, "pool_recycle")
         ping_v = project.value(ping, scope) if ping is not None else False
         recycle_v = project.value(recycle, scope) if recycle is not None else -1
-        if ping_v is UNKNOWN or ping_v or recycle_v is UNKNOWN or (isinstance(recycle_v, (int, float)) and recycle_v > 0):
+        if ping_v is UNKNOWN or ping_v or recycle_v is UNKNOWN \
+                or (isinstance(recycle_v, (int, float)) and recycle_v > 0):
             continue
         yield Hit(call, scope, f"{q}() neither pings connections at checkout (pool_pre_ping) nor recycles them "
-                  "(pool_recycle): a connection the server closed while idle is handed to the next request, which fails")
+                  "(pool_recycle): a connection the server closed while idle is handed to the next request, "
+                  "which fails")
