@@ -22,9 +22,9 @@ from tracehound.diagnosis.signals import REGISTRY
 from tracehound.flow import Flow
 from tracehound.probe import Target
 from tracehound.review import BadCodePath, all_rules, get_rule, render, review
+from tracehound.review.docs import stale_docs
 from tracehound.review.formats import sarif
 from tracehound.review.project import Route
-from tracehound.review.rules import stale_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "review"

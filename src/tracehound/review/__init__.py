@@ -8,15 +8,18 @@
 It reads the code without running it, understands FastAPI (``Depends``, ``yield`` dependencies,
 ``lifespan``, routers), Flask and Django views, and follows calls from each endpoint into the
 service and repository modules of the same code base, so that every finding knows which routes
-it is on. Rules are documented as data (:mod:`tracehound.review.rules`, ``docs/rules/``);
-``tracehound review DIR`` is the command, and :mod:`tracehound.agents.code` turns findings into
-``code:`` signals for the diagnoser.
+it is on. Rules are documented as data (:mod:`tracehound.review.rules`, ``docs/rules/``) and
+listed in :mod:`tracehound.review.registry`; ``tracehound review DIR`` is the command, and
+:mod:`tracehound.agents.code` turns findings into ``code:`` signals for the diagnoser.
 """
 
+from tracehound.review.files import BadCodePath
 from tracehound.review.formats import FORMATS, render
-from tracehound.review.project import BadCodePath, Project, Route
+from tracehound.review.project import Project
+from tracehound.review.registry import all_rules, get_rule
 from tracehound.review.reviewer import Review, Violation, review
-from tracehound.review.rules import Rule, all_rules, get_rule
+from tracehound.review.routes import Route
+from tracehound.review.rules import Rule
 
 __all__ = ["FORMATS", "BadCodePath", "Project", "Review", "Route", "Rule", "Violation", "all_rules", "get_rule",
            "render", "review"]

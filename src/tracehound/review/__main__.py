@@ -2,6 +2,6 @@
 
 import sys
 
-from tracehound.review.rules import main
+from tracehound.review.docs import main
 
 sys.exit(main())

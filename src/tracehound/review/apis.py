@@ -245,7 +245,8 @@ ASYNC_METHODS: dict[str, frozenset[str]] = {
     ASYNC_SESSION: frozenset({"execute", "scalars", "scalar", "get", "get_one", "flush", "refresh", "merge", "commit",
                               "rollback", "close", "delete", "stream", "stream_scalars", "run_sync", "invalidate"}),
     ASYNC_SA_CONN: frozenset({"execute", "scalars", "scalar", "commit", "rollback", "close", "stream", "run_sync"}),
-    ASYNCPG_CONN: frozenset({"execute", "executemany", "fetch", "fetchrow", "fetchval", "close", "copy_records_to_table"}),
+    ASYNCPG_CONN: frozenset({"execute", "executemany", "fetch", "fetchrow", "fetchval", "close",
+                             "copy_records_to_table"}),
     ASYNCPG_POOL: frozenset({"execute", "executemany", "fetch", "fetchrow", "fetchval", "close", "release"}),
     ASYNC_DBAPI_CONN: frozenset({"execute", "commit", "rollback", "close"}),
     ASYNC_ENGINE: frozenset({"dispose"}),
@@ -255,7 +256,8 @@ ASYNC_METHODS: dict[str, frozenset[str]] = {
 #: Calls that create many coroutines at once; a session passed to two of them is shared.
 GATHER_CALLS = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.as_completed"})
 #: Decorators that make a function run once (a client made inside is not made per request).
-CACHING_DECORATORS = frozenset({"functools.cache", "functools.lru_cache", "functools.cached_property", "cache", "lru_cache"})
+CACHING_DECORATORS = frozenset({"functools.cache", "functools.lru_cache", "functools.cached_property", "cache",
+                                "lru_cache"})
 #: Loader options of SQLAlchemy and whether they load a relationship eagerly.
 LOADER_OPTIONS: dict[str, bool] = {
     "selectinload": True, "joinedload": True, "subqueryload": True, "immediateload": True, "contains_eager": True,
@@ -302,7 +304,8 @@ def blocking_reason(qualname: str) -> str | None:
         return BLOCKING_CALLS[qualname]
     if qualname in HTTP_FUNCTIONS and not qualname.startswith("httpx."):
         return "makes a synchronous HTTP request"
-    if qualname.startswith("httpx.") and qualname.rsplit(".", maxsplit=1)[-1] in HTTP_VERBS and qualname.count(".") == 1:
+    verb = qualname.rsplit(".", maxsplit=1)[-1]
+    if qualname.startswith("httpx.") and verb in HTTP_VERBS and qualname.count(".") == 1:
         return "makes a synchronous HTTP request"
     if qualname.startswith("passlib.") and qualname.rsplit(".", maxsplit=1)[-1] in HASHER_METHODS:
         return "hashes a password with passlib (CPU-bound by design)"

@@ -48,7 +48,9 @@ def db_call(project: Project, call: ast.Call, scope: Scope) -> Kind | None:
 
 
 def redis_command(project: Project, call: ast.Call, scope: Scope) -> Kind | None:
-    if not isinstance(call.func, ast.Attribute) or call.func.attr in apis.REDIS_NON_COMMANDS or call.func.attr.startswith("_"):
+    if not isinstance(call.func, ast.Attribute):
+        return None
+    if call.func.attr in apis.REDIS_NON_COMMANDS or call.func.attr.startswith("_"):
         return None
     k = receiver(project, call, scope)
     return k if k is not None and k.name in apis.REDIS_CLIENTS else None
@@ -166,8 +168,8 @@ def constructions(project: Project, kinds: frozenset[str] | set[str]) -> Iterato
     for n, scope in project.all_calls():
         q = project.qualify(n.func, scope) or ""
         k = apis.kind_of_constructor(q)
-        if k in kinds:
-            yield n, scope, k, q  # type: ignore[misc]
+        if k is not None and k in kinds:
+            yield n, scope, k, q
 
 
 def chain_text(chain: list[Function]) -> str:

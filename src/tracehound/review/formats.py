@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from tracehound import __version__
+from tracehound.review.registry import all_rules
 from tracehound.review.reviewer import Review, Violation
-from tracehound.review.rules import Rule, all_rules
+from tracehound.review.rules import Rule
 
 FORMATS = ("text", "json", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -39,7 +40,8 @@ def text(review: Review) -> str:
 
 def as_json(review: Review) -> str:
     doc = {"tool": "tracehound review", "version": __version__, **review.to_dict(),
-           "rules": {code: r.to_dict() for code, r in all_rules().items() if any(v.code == code for v in review.violations)}}
+           "rules": {code: r.to_dict() for code, r in all_rules().items()
+                     if any(v.code == code for v in review.violations)}}
     return json.dumps(doc, indent=2) + "\n"
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from tracehound.review import apis
+from tracehound.review.index import Index
 from tracehound.review.model import Class, Function, Kind, Relationship, Scope
 from tracehound.review.syntax import dotted, keyword, pos, string
 
-if TYPE_CHECKING:
-    from tracehound.review.project import Project
+#: Methods of a query that bound the rows it returns.
+BOUNDING_METHODS = ("limit", "slice", "fetch", "first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "get")
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Statement:
     joined: list[tuple[str, ast.Call]] = field(default_factory=list)
     bounded: bool = False
 
-    def extend(self, project: Project, chain: list[ast.Call], scope: Scope) -> Statement:
+    def extend(self, project: Index, chain: list[ast.Call], scope: Scope) -> Statement:
         for call in chain:
             name = call.func.attr if isinstance(call.func, ast.Attribute) else ""
             if name == "options":
@@ -35,12 +35,12 @@ class Statement:
                             self.eager.add(rel)
                         if loader == "joinedload":
                             self.joined.append((rel, node))
-            elif name in ("limit", "slice", "fetch", "first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "get"):
+            elif name in BOUNDING_METHODS:
                 self.bounded = True
         return self
 
 
-def rows_method(call: ast.Call, method: str, base: Kind, project: Project, scope: Scope) -> Kind | None:
+def rows_method(call: ast.Call, method: str, base: Kind, project: Index, scope: Scope) -> Kind | None:
     if base.name == apis.MODEL:
         return None
     if method in ("first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "scalar"):
@@ -76,7 +76,7 @@ def relationship(name: str, call: ast.Call, ann: ast.expr | None) -> Relationshi
     return Relationship(name, target.strip("'\"") if target else None, uselist, lazy, call.lineno)
 
 
-def model_class(project: Project, name: str | None) -> Class | None:
+def model_class(project: Index, name: str | None) -> Class | None:
     """The model class called ``name`` (a relationship's target)."""
     if not name:
         return None
@@ -85,7 +85,7 @@ def model_class(project: Project, name: str | None) -> Class | None:
             return cls
     return None
 
-def statement(project: Project, expr: ast.AST, scope: Scope, depth: int = 0) -> Statement | None:
+def statement(project: Index, expr: ast.AST, scope: Scope, depth: int = 0) -> Statement | None:
     """The entity, eager loads and bound of a ``select(E)…``/``session.query(E)…`` expression."""
     if depth > 4:
         return None
@@ -95,12 +95,10 @@ def statement(project: Project, expr: ast.AST, scope: Scope, depth: int = 0) -> 
             return statement(project, b.value, b.scope, depth + 1)
         return None
     chain: list[ast.Call] = []
-    node: ast.AST = expr
+    node: ast.AST | None = expr
     while isinstance(node, ast.Call):
         chain.append(node)
-        node = node.func.value if isinstance(node.func, ast.Attribute) else None  # type: ignore[assignment]
-        if node is None:
-            break
+        node = node.func.value if isinstance(node.func, ast.Attribute) else None
     if not chain:
         return None
     head = chain[-1]
@@ -117,7 +115,7 @@ def statement(project: Project, expr: ast.AST, scope: Scope, depth: int = 0) -> 
         return None
     return Statement(entity, head).extend(project, chain[:-1], scope)
 
-def loader_options(project: Project, option: ast.AST, scope: Scope) -> list[tuple[str, str, ast.Call]]:
+def loader_options(project: Index, option: ast.AST, scope: Scope) -> list[tuple[str, str, ast.Call]]:
     """(loader, relationship, call) for the first hop of a loader option: ``selectinload(E.rel).…``."""
     node = option
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in apis.LOADER_OPTIONS:
@@ -135,7 +133,7 @@ def loader_options(project: Project, option: ast.AST, scope: Scope) -> list[tupl
     return out
 
 
-def find_models(project: Project) -> dict[Class, dict[str, Relationship]]:
+def find_models(project: Index) -> dict[Class, dict[str, Relationship]]:
     """ORM model classes (declarative: mapped columns, relationships or a table name) and their relationships."""
     models: dict[Class, dict[str, Relationship]] = {}
     for m in project.modules:

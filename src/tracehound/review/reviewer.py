@@ -9,8 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracehound.review.project import BadCodePath, Function, Module, Project, Route, Skipped
-from tracehound.review.rules import CHECKS, Hit, Rule, all_rules
+from tracehound.review.files import BadCodePath
+from tracehound.review.model import Function, Module, Skipped
+from tracehound.review.project import Project
+from tracehound.review.registry import CHECKS, all_rules
+from tracehound.review.routes import Route
+from tracehound.review.rules import Hit, Rule
 
 
 @dataclass
@@ -79,7 +83,8 @@ def review(path: str | Path, select: Iterable[str] | None = None) -> Review:
         raise BadCodePath(f"unknown rule {sorted(unknown)[0]}", hint=f"known: {', '.join(rules)}")
     out: list[Violation] = []
     errors: list[tuple[str, str]] = []
-    for r, check in sorted(CHECKS, key=lambda rc: rc[0].code):
+    for check in sorted(CHECKS, key=lambda c: c.rule.code):
+        r = check.rule
         if r.code not in wanted:
             continue
         try:

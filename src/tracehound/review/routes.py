@@ -7,16 +7,19 @@ import ast
 import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from tracehound.review import apis
+from tracehound.review.kinds import KindIndex
 from tracehound.review.model import Class, Function, Module, Scope, all_functions
 from tracehound.review.syntax import arg, keyword, string
 
-if TYPE_CHECKING:
-    from tracehound.review.project import Project
-
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
+#: The kind of an app or router object → its framework.
+_FRAMEWORKS = {apis.FASTAPI: "fastapi", apis.ROUTER: "fastapi", apis.FLASK: "flask", apis.BLUEPRINT: "flask"}
+#: Django's URL functions.
+_DJANGO_PATHS = ("path", "re_path", "url")
+#: Decorators of functions run at start-up or shut-down (besides ``on_event(…)``).
+_STARTUP_DECORATORS = ("before_first_request", "before_serving", "after_serving")
 
 
 @dataclass(eq=False)
@@ -40,13 +43,13 @@ class Route:
         return _route_regex(self.path).match(_norm_path(path.split("?", 1)[0])) is not None
 
 
-def find_routes(project: Project) -> list[Route]:
+def find_routes(project: KindIndex) -> list[Route]:
     """Every route of the project."""
     return _RouteFinder(project).find()
 
 
 class _RouteFinder:
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: KindIndex) -> None:
         self.project = project
         self.routes: list[Route] = []
 
@@ -66,7 +69,7 @@ class _RouteFinder:
         k = self.project.kind(expr, scope)
         if k is None:
             return None, None
-        framework = {apis.FASTAPI: "fastapi", apis.ROUTER: "fastapi", apis.FLASK: "flask", apis.BLUEPRINT: "flask"}.get(k.name)
+        framework = _FRAMEWORKS.get(k.name)
         return framework, k.origin
 
     def _mount_prefixes(self) -> dict[int, list[str]]:
@@ -78,10 +81,10 @@ class _RouteFinder:
             ck = apis.kind_of_constructor(q)
             if ck in (apis.ROUTER, apis.BLUEPRINT):
                 own[id(node)] = string(keyword(node, "prefix" if ck == apis.ROUTER else "url_prefix")) or ""
-            mounts = isinstance(node.func, ast.Attribute) and node.func.attr in ("include_router", "register_blueprint")
-            if mounts and node.args:
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("include_router", "register_blueprint") \
+                    and node.args:
                 _, child = self._owner(node.args[0], scope)
-                _, parent = self._owner(node.func.value, scope)  # type: ignore[union-attr]
+                _, parent = self._owner(node.func.value, scope)
                 extra = string(keyword(node, "prefix")) or string(keyword(node, "url_prefix")) or ""
                 if child is not None:
                     mounted[id(child)].append((id(parent) if parent is not None else None, extra))
@@ -113,7 +116,7 @@ class _RouteFinder:
             if framework is None:
                 return
         methods = _methods(verb, dec)
-        deps = [d for d in (self.project._depends_target(e, fn) for e in _list_items(keyword(dec, "dependencies"))) if d]
+        deps = [d for d in (self.project.depends_target(e, fn) for e in _list_items(keyword(dec, "dependencies"))) if d]
         deps += self._owner_dependencies(origin, fn.module)
         for prefix in prefixes.get(id(origin), [""]) if origin is not None else [""]:
             self.routes.append(Route(framework, methods, prefix + path, fn, dec, deps))
@@ -121,18 +124,22 @@ class _RouteFinder:
     def _owner_dependencies(self, origin: ast.Call | None, module: Module) -> list[Function]:
         if origin is None:
             return []
-        return [d for d in (self.project._depends_target(e, module) for e in _list_items(keyword(origin, "dependencies"))) if d]
+        given = _list_items(keyword(origin, "dependencies"))
+        return [d for d in (self.project.depends_target(e, module) for e in given) if d]
 
     def _route_from_call(self, scope: Scope, call: ast.Call, prefixes: dict[int, list[str]]) -> None:
-        path = string(arg(call, 0, "path" if call.func.attr == "add_api_route" else "rule"))  # type: ignore[union-attr]
-        view = arg(call, 1, "endpoint") if call.func.attr == "add_api_route" else keyword(call, "view_func")  # type: ignore[union-attr]
-        if call.func.attr == "add_url_rule" and view is None and len(call.args) > 2:  # type: ignore[union-attr]
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return
+        path = string(arg(call, 0, "path" if func.attr == "add_api_route" else "rule"))
+        view = arg(call, 1, "endpoint") if func.attr == "add_api_route" else keyword(call, "view_func")
+        if func.attr == "add_url_rule" and view is None and len(call.args) > 2:
             view = call.args[2]
         target = self.project.resolve(view, scope) if view is not None else None
         if path is None or not isinstance(target, Function):
             return
-        framework, origin = self._owner(call.func.value, scope)  # type: ignore[union-attr]
-        verb = "api_route" if call.func.attr == "add_api_route" else "route"  # type: ignore[union-attr]
+        framework, origin = self._owner(func.value, scope)
+        verb = "api_route" if func.attr == "add_api_route" else "route"
         for prefix in prefixes.get(id(origin), [""]) if origin is not None else [""]:
             self.routes.append(Route(framework or _guess_framework(scope.module) or "unknown", _methods(verb, call),
                                      prefix + path, target, call))
@@ -147,7 +154,7 @@ class _RouteFinder:
         included: dict[Module, list[tuple[Module, str]]] = defaultdict(list)
         for m, value in patterns.items():
             for entry in _list_items(value):
-                if isinstance(entry, ast.Call) and _call_name(entry) in ("path", "re_path", "url") and len(entry.args) > 1:
+                if isinstance(entry, ast.Call) and _call_name(entry) in _DJANGO_PATHS and len(entry.args) > 1:
                     inner = entry.args[1]
                     if isinstance(inner, ast.Call) and _call_name(inner) == "include" and inner.args:
                         name = string(inner.args[0])
@@ -162,7 +169,7 @@ class _RouteFinder:
 
         for m, value in patterns.items():
             for entry in _list_items(value):
-                if not (isinstance(entry, ast.Call) and _call_name(entry) in ("path", "re_path", "url") and len(entry.args) > 1):
+                if not (isinstance(entry, ast.Call) and _call_name(entry) in _DJANGO_PATHS and len(entry.args) > 1):
                     continue
                 route = string(entry.args[0])
                 if route is None:
@@ -170,19 +177,21 @@ class _RouteFinder:
                 regex = _call_name(entry) in ("re_path", "url")
                 for handler, methods in self._django_views(entry.args[1], m):
                     for p in prefixes(m, frozenset()):
-                        self.routes.append(Route("django", methods, p + (("re:" + route) if regex else route), handler, entry))
+                        template = p + (("re:" + route) if regex else route)
+                        self.routes.append(Route("django", methods, template, handler, entry))
 
     def _django_views(self, view: ast.expr, module: Module) -> list[tuple[Function, tuple[str, ...]]]:
         if isinstance(view, ast.Call) and isinstance(view.func, ast.Attribute) and view.func.attr == "as_view":
             cls = self.project.resolve(view.func.value, module)
             if isinstance(cls, Class):
-                return [(f, (name.upper(),)) for name in HTTP_METHODS if (f := self.project.method(cls, name)) is not None]
+                return [(f, (name.upper(),)) for name in HTTP_METHODS
+                        if (f := self.project.method(cls, name)) is not None]
             return []
         target = self.project.resolve(view, module)
         return [(target, ())] if isinstance(target, Function) else []
 
 
-def find_startup(project: Project) -> set[Function]:
+def find_startup(project: KindIndex) -> set[Function]:
     """Functions run at start-up and shut-down (lifespan, on_event, …) and everything they call."""
     roots: list[Function] = []
     for node, scope in project.all_calls():
@@ -201,7 +210,9 @@ def find_startup(project: Project) -> set[Function]:
     for m in project.modules:
         for fn in all_functions(m):
             for dec in fn.decorators:
-                if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute) and dec.func.attr == "on_event" or isinstance(dec, ast.Attribute) and dec.attr in ("before_first_request", "before_serving", "after_serving"):
+                on_event = isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute) \
+                    and dec.func.attr == "on_event"
+                if on_event or isinstance(dec, ast.Attribute) and dec.attr in _STARTUP_DECORATORS:
                     roots.append(fn)
     found: set[Function] = set()
     todo = deque(roots)
@@ -242,7 +253,9 @@ def _list_items(expr: ast.AST | None) -> list[ast.expr]:
 
 
 def _call_name(call: ast.Call) -> str:
-    return call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    return call.func.id if isinstance(call.func, ast.Name) else ""
 
 
 _PARAM = re.compile(r"\{([^}:]+)(:[^}]*)?\}|<(?:([a-z_]+):)?([^>]+)>")

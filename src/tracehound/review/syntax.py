@@ -15,7 +15,10 @@ def pos(node: ast.AST) -> Pos:
 
 
 def end(node: ast.AST) -> Pos:
-    return (getattr(node, "end_lineno", None) or getattr(node, "lineno", 0), getattr(node, "end_col_offset", None) or 0)
+    end_line: int | None = getattr(node, "end_lineno", None)
+    end_col: int | None = getattr(node, "end_col_offset", None)
+    line: int = getattr(node, "lineno", 0)
+    return (end_line or line, end_col or 0)
 
 
 def within(inner: ast.AST, outer: ast.AST) -> bool:

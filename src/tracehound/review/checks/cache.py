@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from tracehound.review import apis, calls
 from tracehound.review.project import Function, Project
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import keyword, within
 
 _CAUGHT = frozenset({"Exception", "BaseException", "RedisError", "ConnectionError", "TimeoutError", "OSError",
@@ -34,7 +34,7 @@ def guarded(project: Project, call: ast.Call, fn: Function) -> bool:
     return False
 
 
-@rule(
+@Rule(
     code="TH602", name="cache-without-fallback", signal="code:cache_without_fallback", links=("cache_failure",),
     severity="warning", confidence=0.7,
     summary="A request fails when its Redis cache fails: no fallback to the source of truth.",
@@ -90,13 +90,13 @@ def cache_without_fallback(project: Project) -> Iterator[Hit]:
             continue
         if fn not in handlers and callers.get(fn) and all(guarded(project, c, g) for g, c in callers[fn]):
             continue
-        names = sorted({f".{c.func.attr}()" for c in open_calls})  # type: ignore[attr-defined]
+        names = sorted({f".{c.func.attr}()" for c in open_calls if isinstance(c.func, ast.Attribute)})
         yield Hit(open_calls[0], fn, f"{len(open_calls)} Redis command{'s' if len(open_calls) > 1 else ''} "
                   f"({', '.join(names)}) in {fn.label} with no fallback: when Redis fails, full or slow, the request "
                   "fails with it")
 
 
-@rule(
+@Rule(
     code="TH603", name="redis-pool-raises-when-full", signal="code:redis_pool_raises", links=("cache_failure",),
     severity="warning", confidence=0.7,
     summary="A Redis client's pool is capped and raises `Too many connections` instead of waiting.",
@@ -116,7 +116,7 @@ def cache_without_fallback(project: Project) -> Iterator[Hit]:
         concurrency of one process.""",
     fixed="""
         cache = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(REDIS_URL, max_connections=32, timeout=2))
-        """,
+        """,  # noqa: E501 - the example is printed as written
     references=(("redis-py: connection pools", "https://redis.readthedocs.io/en/stable/connections.html#connectionpools"),),
 )
 def redis_pool_raises(project: Project) -> Iterator[Hit]:

@@ -7,14 +7,14 @@ import ast
 from collections.abc import Iterator
 
 from tracehound.review import apis, calls
-from tracehound.review.project import UNKNOWN, Function, Project
-from tracehound.review.rules import Hit, rule
+from tracehound.review.project import UNKNOWN, Function, Kind, Project
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import has_await, keyword, pos, walk
 
 _FILE_IO = (".read_text()", ".read_bytes()", ".write_text()", ".write_bytes()", "open()")
 
 
-@rule(
+@Rule(
     code="TH101", name="blocking-call-in-async", signal="code:blocking_call_in_async", links=("event_loop_blocking",),
     severity="error", confidence=0.9,
     summary="A call that blocks the thread (sleep, sync I/O, password hashing, subprocess) runs inside `async def`.",
@@ -74,7 +74,7 @@ def blocking_call_in_async(project: Project) -> Iterator[Hit]:
             yield Hit(node, fn, msg, confidence=0.5 if light else None)
 
 
-@rule(
+@Rule(
     code="TH102", name="coroutine-never-awaited", signal="code:coroutine_not_awaited",
     links=("connection_leak", "read_after_write", "race_condition"), severity="error", confidence=0.85,
     summary="A coroutine is called without `await`: it never runs (a commit, a close, a write silently skipped).",
@@ -128,11 +128,12 @@ def _coroutine(project: Project, call: ast.Call, fn: Function) -> str | None:
     return None
 
 
-@rule(
+@Rule(
     code="TH103", name="thread-lock-across-await", signal="code:thread_lock_across_await",
     links=("lock_contention", "event_loop_blocking"), severity="error", confidence=0.85,
     summary="A `threading` lock is held across an `await`.",
-    what="Flags a `with` block on a `threading.Lock` (or RLock, Semaphore, Condition) inside `async def` whose body awaits.",
+    what=("Flags a `with` block on a `threading.Lock` (or RLock, Semaphore, Condition) inside `async def` "
+          "whose body awaits."),
     why="""
         A threading lock blocks the whole thread when it is taken. All coroutines of the loop share
         that thread: when a second request reaches the lock while the first is suspended at the
@@ -147,7 +148,8 @@ def _coroutine(project: Project, call: ast.Call, fn: Function) -> str | None:
                 value = await redis.get(key)
                 await redis.set(key, int(value or 0) + 1)
         """,
-    fix="Use an `asyncio.Lock` (or an atomic operation of the store, such as `INCR`), and keep the critical section short.",
+    fix=("Use an `asyncio.Lock` (or an atomic operation of the store, such as `INCR`), and keep the critical "
+         "section short."),
     fixed="""
         _lock = asyncio.Lock()
 
@@ -165,10 +167,11 @@ def thread_lock_across_await(project: Project) -> Iterator[Hit]:
                     k = project.kind(item.context_expr, fn)
                     if k is not None and k.name == apis.THREAD_LOCK:
                         yield Hit(item.context_expr, fn, f"threading lock {ast.unparse(item.context_expr)} is held "
-                                  "across an await: a second request reaching it blocks the event loop (and the holder)")
+                                  "across an await: a second request reaching it blocks the event loop "
+                                  "(and the holder)")
 
 
-@rule(
+@Rule(
     code="TH104", name="lock-held-across-io", signal="code:lock_held_across_io", links=("lock_contention",),
     severity="warning", confidence=0.8,
     summary="An in-process lock is held while the request queries the database or calls another service.",
@@ -203,7 +206,7 @@ def thread_lock_across_await(project: Project) -> Iterator[Hit]:
                     body.sku, body.qty)
             if left is None:
                 raise HTTPException(409)
-        """,
+        """,  # noqa: E501 - the example is printed as written
 )
 def lock_held_across_io(project: Project) -> Iterator[Hit]:
     for fn in project.functions():
@@ -274,7 +277,7 @@ def _attribute_value(project: Project, expr: ast.AST | None, fn: Function) -> ob
     return v
 
 
-@rule(
+@Rule(
     code="TH105", name="expired-attribute-after-commit", signal="code:expired_attribute_after_commit",
     links=("n_plus_one",), severity="error", confidence=0.8,
     summary="An ORM object's attributes are read after `await session.commit()` expired them (MissingGreenlet).",
@@ -332,24 +335,25 @@ def expired_attribute_after_commit(project: Project) -> Iterator[Hit]:
                               "again needs implicit I/O, which an AsyncSession refuses (MissingGreenlet)")
 
 
-def _expires_on_commit(project: Project, k: object) -> bool:
+def _expires_on_commit(project: Project, k: Kind | None) -> bool:
     """Whether the session's factory (or constructor) leaves ``expire_on_commit`` at its default True."""
     seen = 0
     while k is not None and seen < 4:
-        origin = getattr(k, "origin", None)
-        if origin is not None:
+        origin, scope = k.origin, k.scope
+        if origin is not None and scope is not None:  # a kind made by a call knows the scope of the call
             v = keyword(origin, "expire_on_commit")
             if v is not None:
-                return project.value(v, k.scope) is not False  # type: ignore[attr-defined]
-            q = project.qualify(origin.func, k.scope) or ""  # type: ignore[attr-defined]
+                return project.value(v, scope) is not False
+            q = project.qualify(origin.func, scope) or ""
             if apis.kind_of_constructor(q) in (apis.ASYNC_SESSIONMAKER, apis.ASYNC_SESSION):
                 return True
-        k = getattr(k, "inner", None)
+        k = k.inner
         seen += 1
     return False
 
 
-def _objects_of(project: Project, nodes: list[ast.AST], session: str, fn: Function, before: tuple[int, int]) -> set[str]:
+def _objects_of(project: Project, nodes: list[ast.AST], session: str, fn: Function,
+                before: tuple[int, int]) -> set[str]:
     out = set()
     for n in nodes:
         if pos(n) >= before:
@@ -369,7 +373,8 @@ def _first_read_after(nodes: list[ast.AST], name: str, at: tuple[int, int]) -> a
     for n in nodes:
         if pos(n) <= at:
             continue
-        if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name) and n.value.id == name:
+        if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name) \
+                and n.value.id == name:
             return n
         if isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id == name:
             return n

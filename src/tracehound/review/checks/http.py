@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from tracehound.review import apis, calls
 from tracehound.review.project import UNKNOWN, Class, Project, Scope
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import arg, has_kwargs_splat, identifier_words, keyword
 
 #: A read timeout at or under this many seconds fails the slow tail of any upstream.
@@ -28,8 +28,9 @@ def _client_library(project: Project, call: ast.Call, scope: Scope) -> str | Non
     return (project.qualify(k.origin.func, k.scope) or "").split(".")[0] or None
 
 
-@rule(
-    code="TH301", name="http-call-without-timeout", signal="code:http_call_without_timeout", links=("upstream_timeout",),
+@Rule(
+    code="TH301", name="http-call-without-timeout", signal="code:http_call_without_timeout",
+    links=("upstream_timeout",),
     severity="warning", confidence=0.6,
     summary="An outbound HTTP call can wait forever (no timeout).",
     what="""
@@ -83,7 +84,7 @@ def _is_none(expr: ast.AST) -> bool:
     return isinstance(expr, ast.Constant) and expr.value is None
 
 
-@rule(
+@Rule(
     code="TH302", name="http-timeout-too-tight", signal="code:http_timeout_too_tight", links=("upstream_timeout",),
     severity="warning", confidence=0.6,
     summary=f"An outbound HTTP read timeout is {TIGHT_TIMEOUT:g} s or less.",
@@ -127,8 +128,8 @@ def http_timeout_too_tight(project: Project) -> Iterator[Hit]:
             v = project.value(t, scope) if t is not None else UNKNOWN
             read = v[1] if isinstance(v, tuple) and len(v) == 2 else v
         if isinstance(read, (int, float)) and not isinstance(read, bool) and 0 < read <= TIGHT_TIMEOUT:
-            yield Hit(call, scope, f"{ast.unparse(call.func)}() sets an HTTP read timeout of {read:g} s: every upstream "
-                      "answer slower than that fails here, though the upstream completes the work")
+            yield Hit(call, scope, f"{ast.unparse(call.func)}() sets an HTTP read timeout of {read:g} s: "
+                      "every upstream answer slower than that fails here, though the upstream completes the work")
 
 
 _KEEPALIVE_PATTERNS = (
@@ -151,8 +152,9 @@ def server_keepalive(project: Project) -> tuple[float, str] | None:
     return min(found) if found else None
 
 
-@rule(
-    code="TH303", name="keepalive-outlives-server", signal="code:keepalive_outlives_server", links=("keepalive_mismatch",),
+@Rule(
+    code="TH303", name="keepalive-outlives-server", signal="code:keepalive_outlives_server",
+    links=("keepalive_mismatch",),
     severity="warning", confidence=0.7,
     summary="A client keeps idle HTTP connections longer than the server keeps them open.",
     what="""
@@ -219,7 +221,8 @@ def keepalive_outlives_server(project: Project) -> Iterator[Hit]:
 
 
 def _custom_pools(project: Project) -> Iterator[tuple[Class, tuple[str, int], object]]:
-    """Classes that open ``http.client``/socket connections and take an idle timeout: (class, (param, index), default)."""
+    """Classes that open ``http.client``/socket connections and take an idle timeout:
+    (class, (param, index), default)."""
     for m in project.modules:
         for cls in m.classes.values():
             opens = any(apis.kind_of_constructor(project.qualify(n.func, fn) or "") == apis.HTTP_CONN

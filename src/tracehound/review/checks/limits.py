@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from tracehound.review import apis, calls
 from tracehound.review.project import Function, Project
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import arg, identifier_words, keyword, string
 
 _RATE_TEXT = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(\d*)\s*(second|sec|s|minute|min|m|hour|h|day|d)\w*\s*$", re.I)
@@ -21,7 +21,8 @@ def _is_429(project: Project, call: ast.Call, fn: Function) -> bool:
     name = (project.qualify(call.func, fn) or "").split(".")[-1]
     first = arg(call, 0)
     return name in ("abort", "HTTPException", "Response", "JSONResponse") and first is not None and _means_429(first) \
-        or (name in ("JSONResponse", "Response", "PlainTextResponse") and len(call.args) > 1 and _means_429(call.args[1]))
+        or (name in ("JSONResponse", "Response", "PlainTextResponse") and len(call.args) > 1
+            and _means_429(call.args[1]))
 
 
 def _means_429(expr: ast.AST) -> bool:
@@ -57,7 +58,7 @@ def _limit_of(project: Project, fn: Function) -> str:
     return ""
 
 
-@rule(
+@Rule(
     code="TH604", name="rate-limit-in-app", signal="code:rate_limit_in_app", links=("rate_limiting",),
     severity="note", confidence=0.6,
     summary="The service answers 429 itself: an in-process rate limit on the request path.",

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from tracehound.review import apis, calls
 from tracehound.review.project import Class, Function, Kind, Project, Scope
 from tracehound.review.queries import loader_options
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import pos, target_names, walk
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
@@ -21,20 +21,23 @@ def _db(project: Project, call: ast.Call, scope: Scope) -> str | None:
     return f"runs a statement on {calls.words(k)}" if k is not None else None
 
 
-def _loops(fn: Function) -> list[tuple[ast.AST, set[str], list[ast.AST], ast.expr | None]]:
+Loop = tuple[ast.stmt | ast.expr, set[str], list[ast.AST], ast.expr | None]
+
+
+def _loops(fn: Function) -> list[Loop]:
     """(loop node, item names, body, iterable) of every loop and comprehension, innermost first."""
-    out = []
+    out: list[Loop] = []
     for n in fn.nodes:
         if isinstance(n, (ast.For, ast.AsyncFor)):
-            out.append((n, {t.id for t in target_names(n.target)}, list(n.body), n.iter))
+            out.append((n, {t.id for t in target_names(n.target)}, [*n.body], n.iter))
         elif isinstance(n, ast.While):
-            out.append((n, set(), list(n.body), None))
+            out.append((n, set(), [*n.body], None))
         elif isinstance(n, _COMPREHENSIONS):
             first, *rest = n.generators
             body: list[ast.AST] = [n.key, n.value] if isinstance(n, ast.DictComp) else [n.elt]
             body += list(first.ifs) + [x for g in rest for x in (g.iter, *g.ifs)]
             out.append((n, {t.id for t in target_names(first.target)}, body, first.iter))
-    return sorted(out, key=lambda loop: (loop[0].end_lineno or 0) - loop[0].lineno)  # type: ignore[attr-defined]
+    return sorted(out, key=lambda loop: (loop[0].end_lineno or 0) - loop[0].lineno)
 
 
 def _small_range(project: Project, it: ast.expr | None, fn: Function) -> bool:
@@ -57,7 +60,7 @@ def _collections(project: Project, cls: Class) -> set[str]:
             if r.uselist or (r.uselist is None and name.endswith("s") and not name.endswith("ss"))}
 
 
-@rule(
+@Rule(
     code="TH401", name="query-in-loop", signal="code:n_plus_one_query", links=("n_plus_one",),
     severity="warning", confidence=0.85,
     summary="A query runs once per item of a loop (N+1), explicitly or through a lazy-loaded relationship.",
@@ -101,8 +104,9 @@ def query_in_loop(project: Project) -> Iterator[Hit]:
                 if reads and id(loop) not in reported:
                     reported.add(id(loop))
                     where = f"the query at line {rows.origin.lineno}" if rows.origin is not None else "the query"
-                    yield Hit(loop, fn, f"{_reads_text(reads)} for every {rows.cls.name} of {where}: one more query per "
-                              f"row and relationship ({', '.join(sorted({rel for _, _, rel in reads}))} not eager-loaded)")
+                    rels = ", ".join(sorted({rel for _, _, rel in reads}))
+                    yield Hit(loop, fn, f"{_reads_text(reads)} for every {rows.cls.name} of {where}: "
+                              f"one more query per row and relationship ({rels} not eager-loaded)")
                     continue
             for call in (n for n in walk(body) if isinstance(n, ast.Call)):
                 if id(call) in reported:
@@ -113,7 +117,7 @@ def query_in_loop(project: Project) -> Iterator[Hit]:
                         reported.add(id(inner))
                     reported.add(id(loop))
                     what = ast.unparse(call.func)
-                    yield Hit(call, fn, f"{what}() {found[0]} inside a loop (line {loop.lineno}): one query per item")  # type: ignore[attr-defined]
+                    yield Hit(call, fn, f"{what}() {found[0]} inside a loop (line {loop.lineno}): one query per item")
                     break
 
 
@@ -122,7 +126,8 @@ def _lazy_reads(project: Project, rows: Kind, names: set[str], body: list[ast.AS
     """(the helper that reads it or "", ``item.rel``, rel) for each lazy relationship read per row."""
     assert rows.cls is not None
     rels = project.models.get(rows.cls, {})
-    lazy = {name for name, r in rels.items() if name not in rows.eager and (r.lazy is None or r.lazy not in apis.EAGER_LAZY)}
+    lazy = {name for name, r in rels.items()
+            if name not in rows.eager and (r.lazy is None or r.lazy not in apis.EAGER_LAZY)}
     out: set[tuple[str, str, str]] = set()
     for n in walk(body):
         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in names and n.attr in lazy:
@@ -134,10 +139,13 @@ def _lazy_reads(project: Project, rows: Kind, names: set[str], body: list[ast.AS
             params = [a.arg for a in target.node.args.posonlyargs + target.node.args.args]
             if target.cls is not None and params:
                 params = params[1:]
-            passed = {params[i] for i, a in enumerate(n.args) if i < len(params) and isinstance(a, ast.Name) and a.id in names}
-            passed |= {kw.arg for kw in n.keywords if kw.arg and isinstance(kw.value, ast.Name) and kw.value.id in names}
+            passed = {params[i] for i, a in enumerate(n.args)
+                      if i < len(params) and isinstance(a, ast.Name) and a.id in names}
+            passed |= {kw.arg for kw in n.keywords
+                       if kw.arg and isinstance(kw.value, ast.Name) and kw.value.id in names}
             if passed:
-                out |= _lazy_reads(project, rows, passed, list(target.node.body), target, depth - 1, via or target.label)
+                out |= _lazy_reads(project, rows, passed, list(target.node.body), target, depth - 1,
+                                   via or target.label)
     return out
 
 
@@ -164,7 +172,7 @@ def _chains(project: Project) -> Iterator[tuple[list[ast.Call], Scope]]:
         yield chain, scope
 
 
-@rule(
+@Rule(
     code="TH402", name="cartesian-eager-load", signal="code:cartesian_eager_load", links=("slow_query",),
     severity="error", confidence=0.85,
     summary="One query joined-eager-loads two or more collections: the rows multiply.",
@@ -204,7 +212,8 @@ def cartesian_eager_load(project: Project) -> Iterator[Hit]:
                             joined.append((f"{cls.name}.{rel}", node))
         if len(joined) >= 2:
             first = min((n for _, n in joined), key=pos)
-            yield Hit(first, scope, f"joinedload of {len(joined)} collections in one query ({', '.join(r for r, _ in joined)}): "
+            names = ", ".join(r for r, _ in joined)
+            yield Hit(first, scope, f"joinedload of {len(joined)} collections in one query ({names}): "
                       "the result has one row per combination of their items")
 
 
@@ -217,7 +226,7 @@ def _entity_of(project: Project, loader_call: ast.Call, scope: Scope) -> Class |
     return None
 
 
-@rule(
+@Rule(
     code="TH403", name="unbounded-eager-load", signal="code:unbounded_eager_load", links=("slow_query",),
     severity="warning", confidence=0.5,
     summary="A query with no limit eager-loads whole collections for every row.",

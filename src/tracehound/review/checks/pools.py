@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from tracehound.review import apis, calls
 from tracehound.review.project import UNKNOWN, Project, Scope
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import arg, keyword
 
 #: A pool this small serves at most this many requests with a database connection at once.
@@ -41,7 +41,7 @@ def _sqlite(project: Project, call: ast.Call, scope: Scope) -> bool:
     return any(t.startswith("sqlite") for t in texts)
 
 
-@rule(
+@Rule(
     code="TH203", name="pool-too-small", signal="code:pool_too_small", links=("db_pool_exhaustion",),
     severity="warning", confidence=0.75,
     summary=f"A database connection pool holds {TINY_POOL} connections or fewer.",
@@ -86,7 +86,7 @@ def pool_too_small(project: Project) -> Iterator[Hit]:
                       "than that queue for a connection and fail at the pool timeout")
 
 
-@rule(
+@Rule(
     code="TH204", name="pool-without-timeout", signal="code:pool_without_timeout", links=("db_pool_exhaustion",),
     severity="note", confidence=0.35,
     summary="A SQLAlchemy engine keeps the default 30 s `pool_timeout`.",
@@ -114,7 +114,7 @@ def pool_without_timeout(project: Project) -> Iterator[Hit]:
                   "long after its caller gave up")
 
 
-@rule(
+@Rule(
     code="TH205", name="pool-without-liveness-check", signal="code:pool_without_liveness_check",
     links=("stale_connection",), severity="warning", confidence=0.65,
     summary="A database pool hands out connections without checking them (no `pool_pre_ping`, no `pool_recycle`).",
@@ -146,7 +146,9 @@ def pool_without_liveness_check(project: Project) -> Iterator[Hit]:
         recycle = keyword(call, "pool_recycle")
         ping_v = project.value(ping, scope) if ping is not None else False
         recycle_v = project.value(recycle, scope) if recycle is not None else -1
-        if ping_v is UNKNOWN or ping_v or recycle_v is UNKNOWN or (isinstance(recycle_v, (int, float)) and recycle_v > 0):
+        if ping_v is UNKNOWN or ping_v or recycle_v is UNKNOWN \
+                or (isinstance(recycle_v, (int, float)) and recycle_v > 0):
             continue
         yield Hit(call, scope, f"{q}() neither pings connections at checkout (pool_pre_ping) nor recycles them "
-                  "(pool_recycle): a connection the server closed while idle is handed to the next request, which fails")
+                  "(pool_recycle): a connection the server closed while idle is handed to the next request, "
+                  "which fails")

@@ -8,17 +8,17 @@ import ast
 from collections.abc import Iterator
 
 from tracehound.review import apis, calls
-from tracehound.review.project import Function, Kind, Project
-from tracehound.review.rules import Hit, rule
+from tracehound.review.project import Function, Kind, Project, Scope
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import pos, within
 
 
-def _created(project: Project, value: ast.expr, scope: object) -> Kind | None:
+def _created(project: Project, value: ast.expr, scope: Scope) -> Kind | None:
     """The connection kind when ``value`` makes a new session or connection (not an alias of one)."""
     call = value.value if isinstance(value, ast.Await) else value
     if not isinstance(call, ast.Call):
         return None
-    k = project.kind(value, scope)  # type: ignore[arg-type]
+    k = project.kind(value, scope)
     return k if k is not None and k.name in apis.CONNECTIONS and k.origin is call else None
 
 
@@ -26,7 +26,7 @@ def _is_name(expr: ast.AST | None, name: str) -> bool:
     return isinstance(expr, ast.Name) and expr.id == name
 
 
-@rule(
+@Rule(
     code="TH201", name="session-not-closed", signal="code:session_not_closed",
     links=("connection_leak", "db_pool_exhaustion"), severity="error", confidence=0.9,
     summary="A session or connection is opened by hand and not closed on every path.",
@@ -52,7 +52,8 @@ def _is_name(expr: ast.AST | None, name: str) -> bool:
             await db.close()
             return rows
         """,
-    fix="Take the session from a `yield` dependency that opens it with `async with`/`with`, or open it with `with` yourself.",
+    fix=("Take the session from a `yield` dependency that opens it with `async with`/`with`, or open it with "
+         "`with` yourself."),
     fixed="""
         async def get_db():
             async with SessionLocal() as session:
@@ -83,7 +84,8 @@ def session_not_closed(project: Project) -> Iterator[Hit]:
                 yield Hit(n.value, fn, hit[0], confidence=hit[1])
 
 
-def _unclosed(nodes: list[ast.AST], name: str, created: tuple[int, int], fn: Function, what: str) -> tuple[str, float] | None:
+def _unclosed(nodes: list[ast.AST], name: str, created: tuple[int, int], fn: Function,
+              what: str) -> tuple[str, float] | None:
     after = [n for n in nodes if pos(n) > created]
     closes: list[ast.Call] = []
     passed = yielded = False
@@ -92,13 +94,17 @@ def _unclosed(nodes: list[ast.AST], name: str, created: tuple[int, int], fn: Fun
             return None
         if isinstance(n, ast.Return) and _is_name(n.value, name):
             return None
-        if isinstance(n, ast.Assign) and _is_name(n.value, name) and not all(isinstance(t, ast.Name) for t in n.targets):
+        if isinstance(n, ast.Assign) and _is_name(n.value, name) \
+                and not all(isinstance(t, ast.Name) for t in n.targets):
             return None  # stored on an object or in a container: its owner closes it
         if isinstance(n, (ast.Yield, ast.YieldFrom)) and _is_name(n.value, name):
             yielded = True
         if isinstance(n, ast.Call):
             f = n.func
-            if isinstance(f, ast.Attribute) and _is_name(f.value, name) and f.attr in apis.DB_CLOSE_METHODS or isinstance(f, ast.Attribute) and f.attr in ("release", "putconn") and any(_is_name(a, name) for a in n.args):
+            closes_it = isinstance(f, ast.Attribute) and _is_name(f.value, name) and f.attr in apis.DB_CLOSE_METHODS
+            releases_it = isinstance(f, ast.Attribute) and f.attr in ("release", "putconn") \
+                and any(_is_name(a, name) for a in n.args)
+            if closes_it or releases_it:
                 closes.append(n)
             elif any(_is_name(a, name) for a in n.args) or any(_is_name(kw.value, name) for kw in n.keywords):
                 if isinstance(f, ast.Name) and f.id == "closing" or ast.unparse(f).endswith("closing"):
@@ -113,16 +119,20 @@ def _unclosed(nodes: list[ast.AST], name: str, created: tuple[int, int], fn: Fun
         return (f"{name} ({what}) is {where}: its pooled connection stays checked out until the garbage collector "
                 "reclaims it", 0.95 if not yielded else 0.8)
     first = min(closes, key=pos)
-    exits = [n for n in after if isinstance(n, (ast.Return, ast.Raise)) and pos(n) < pos(first)]
+    exits: list[ast.Return | ast.Raise | ast.Yield] = [
+        n for n in after if isinstance(n, (ast.Return, ast.Raise)) and pos(n) < pos(first)]
     if yielded:
         exits = exits or [n for n in after if isinstance(n, ast.Yield)]
     if exits:
-        listed = ", ".join(f"the {'return' if isinstance(e, ast.Return) else 'raise' if isinstance(e, ast.Raise) else 'yield'} "
-                           f"at line {e.lineno}" for e in exits[:4])
+        listed = ", ".join(f"the {_exit_word(e)} at line {e.lineno}" for e in exits[:4])
         return (f"{name} ({what}) is closed only on the normal path (line {first.lineno}): {listed} skip"
                 f"{'s' if len(exits) == 1 else ''} it and leak its pooled connection", 0.95)
     return (f"{name} ({what}) is closed at line {first.lineno} but not in finally or with: an exception before it "
             "leaks the pooled connection", 0.55)
+
+
+def _exit_word(node: ast.Return | ast.Raise | ast.Yield) -> str:
+    return "return" if isinstance(node, ast.Return) else "raise" if isinstance(node, ast.Raise) else "yield"
 
 
 def _in_finally(call: ast.Call, fn: Function) -> bool:
@@ -136,7 +146,7 @@ def _in_finally(call: ast.Call, fn: Function) -> bool:
     return False
 
 
-@rule(
+@Rule(
     code="TH202", name="client-per-request", signal="code:client_per_request",
     links=("db_pool_exhaustion", "connection_leak"), severity="warning", confidence=0.85,
     summary="An engine, connection pool, HTTP client or Redis client is created on every request.",
@@ -186,7 +196,8 @@ def client_per_request(project: Project) -> Iterator[Hit]:
             if kind not in apis.EXPENSIVE or _kept(call, parents, declared_global):
                 continue
             yield Hit(call, fn, f"{q}() creates {calls.words(kind)} "
-                      f"in {fn.label}, on every request: new connections (and handshakes) each time instead of a reused pool")
+                      f"in {fn.label}, on every request: new connections (and handshakes) each time "
+                      "instead of a reused pool")
 
 
 def _runs_once(project: Project, fn: Function) -> bool:
@@ -204,12 +215,12 @@ def _kept(call: ast.Call, parents: dict[ast.AST, ast.AST], declared_global: set[
         node = parents[node]
     if isinstance(node, (ast.Assign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        return any(isinstance(t, (ast.Attribute, ast.Subscript)) or (isinstance(t, ast.Name) and t.id in declared_global)
-                   for t in targets)
+        return any(isinstance(t, (ast.Attribute, ast.Subscript))
+                   or (isinstance(t, ast.Name) and t.id in declared_global) for t in targets)
     return False
 
 
-@rule(
+@Rule(
     code="TH206", name="shared-session", signal="code:shared_session", links=("race_condition",),
     severity="error", confidence=0.85,
     summary="One session or connection is shared by concurrent requests or by tasks run with `gather`.",
@@ -248,17 +259,18 @@ def shared_session(project: Project) -> Iterator[Hit]:
     for m in project.modules:
         for name, bindings in m.bindings.items():  # one connection for the process
             for b in bindings:
-                if b.how == "assign" and b.value is not None and _created(project, b.value, m) is not None:
-                    if project.routes_using_global(m, name):
-                        yield Hit(b.value, m, f"{name} is one {calls.words(project.kind(b.value, m))} for the whole "  # type: ignore[arg-type]
-                                  "process, used by concurrent requests", global_name=name)
+                made = _created(project, b.value, m) if b.how == "assign" and b.value is not None else None
+                if b.value is not None and made is not None and project.routes_using_global(m, name):
+                    yield Hit(b.value, m, f"{name} is one {calls.words(made)} for the whole "
+                              "process, used by concurrent requests", global_name=name)
     for attr, bindings in project.state_attrs.items():
         for b in bindings:
-            if b.value is None or _created(project, b.value, b.scope) is None:
+            made = _created(project, b.value, b.scope) if b.value is not None else None
+            if b.value is None or made is None:
                 continue
             users = project.routes_using_state(attr)
             if users:
-                yield Hit(b.value, b.scope, f"app.state.{attr} is one {calls.words(project.kind(b.value, b.scope))} "  # type: ignore[arg-type]
+                yield Hit(b.value, b.scope, f"app.state.{attr} is one {calls.words(made)} "
                           "shared by every request", extra_routes=users)
     for fn in project.functions():
         if not fn.is_async:
@@ -269,7 +281,7 @@ def shared_session(project: Project) -> Iterator[Hit]:
             counts: dict[str, int] = {}
             for a in call.args:
                 many = isinstance(a, ast.Starred)
-                inner = a.value if many else a
+                inner = a.value if isinstance(a, ast.Starred) else a
                 elt = inner.elt if isinstance(inner, (ast.GeneratorExp, ast.ListComp)) else inner
                 if not isinstance(elt, ast.Call):
                     continue
@@ -280,11 +292,11 @@ def shared_session(project: Project) -> Iterator[Hit]:
                             counts[given.id] = counts.get(given.id, 0) + (2 if many else 1)
             for name, count in counts.items():
                 if count >= 2:
-                    yield Hit(call, fn, f"{name} is passed to several coroutines run at once by {ast.unparse(call.func)}(): "
-                              "their statements interleave on one connection")
+                    yield Hit(call, fn, f"{name} is passed to several coroutines run at once by "
+                              f"{ast.unparse(call.func)}(): their statements interleave on one connection")
 
 
-@rule(
+@Rule(
     code="TH207", name="session-held-across-slow-call", signal="code:session_held_across_slow_call",
     links=("db_pool_exhaustion",), severity="warning", confidence=0.85,
     summary="A request keeps its pooled database connection while it waits on an HTTP call, a sleep or a subprocess.",
@@ -324,16 +336,18 @@ def session_held_across_slow_call(project: Project) -> Iterator[Hit]:
     for fn in project.functions():
         if not project.on_request_path(fn):
             continue
-        for name, start, stop, held in _sessions(project, fn):
+        for name, start, stop, held_from_start in _sessions(project, fn):
+            held = held_from_start
             calls_in = sorted((n for n in fn.nodes if isinstance(n, ast.Call) and start <= pos(n) <= stop), key=pos)
             first_use = None
             for call in calls_in:
                 f = call.func
                 on_session = isinstance(f, ast.Attribute) and _is_name(f.value, name)
-                if on_session and f.attr in apis.DB_RELEASE_METHODS:  # type: ignore[union-attr]
+                method = f.attr if isinstance(f, ast.Attribute) else ""
+                if on_session and method in apis.DB_RELEASE_METHODS:
                     held = False
                     continue
-                if on_session and f.attr in apis.DB_QUERY_METHODS:  # type: ignore[union-attr]
+                if on_session and method in apis.DB_QUERY_METHODS:
                     held, first_use = True, first_use or call
                     continue
                 if not held or on_session:
@@ -361,9 +375,10 @@ def _sessions(project: Project, fn: Function) -> Iterator[tuple[str, tuple[int, 
                     k = project.kind(item.context_expr, fn)
                     if k is not None and k.name in apis.CONNECTIONS:
                         end = (n.end_lineno or n.lineno, n.end_col_offset or 0)
-                        yield item.optional_vars.id, pos(n), end, k.name in (apis.ASYNCPG_CONN, apis.SA_CONN, apis.ASYNC_SA_CONN)
-        elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
-            if _created(project, n.value, fn) is not None:
-                k = project.kind(n.value, fn)
-                yield n.targets[0].id, pos(n), whole[1], k is not None and k.name == apis.ASYNCPG_CONN
+                        held = k.name in (apis.ASYNCPG_CONN, apis.SA_CONN, apis.ASYNC_SA_CONN)
+                        yield item.optional_vars.id, pos(n), end, held
+        elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
+                and _created(project, n.value, fn) is not None:
+            k = project.kind(n.value, fn)
+            yield n.targets[0].id, pos(n), whole[1], k is not None and k.name == apis.ASYNCPG_CONN
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from tracehound.review import apis, calls
 from tracehound.review.project import Class, Function, Module, Project
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import Pos, end, identifier_words, pos, walk
 
 Loc = tuple[str, ...]
@@ -58,14 +58,15 @@ class _Shared:
                 f: Function | None = fn
                 while f is not None and f.cls is None:
                     f = f.parent
-                if f is not None and f.cls in self.singletons and f.node.args.args and base.id == f.node.args.args[0].arg:
+                if f is not None and f.cls in self.singletons and f.node.args.args \
+                        and base.id == f.node.args.args[0].arg:
                     return ("attr", f.cls.qualname, expr.attr)
                 target = p.resolve(base, fn)
                 if isinstance(target, Class):
                     return ("attr", target.qualname, expr.attr)
                 k = p.kind(base, fn)
                 if k is not None and k.name == apis.OBJECT and k.cls in self.singletons:
-                    return ("attr", k.cls.qualname, expr.attr)  # type: ignore[union-attr]
+                    return ("attr", k.cls.qualname, expr.attr)
         return None
 
     def text(self, loc: Loc) -> str:
@@ -77,7 +78,7 @@ def _names_all(expr: ast.AST | None) -> set[str]:
     return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)} if expr is not None else set()
 
 
-@rule(
+@Rule(
     code="TH501", name="shared-state-across-await", signal="code:shared_state_across_await", links=("race_condition",),
     severity="error", confidence=0.85,
     summary="Process-wide state is published half-built, or read and written back, across an `await`.",
@@ -136,14 +137,18 @@ def shared_state_across_await(project: Project) -> Iterator[Hit]:
 def _fresh_containers(project: Project, fn: Function, nodes: list[ast.AST]) -> dict[str, ast.stmt]:
     out: dict[str, ast.stmt] = {}
     for n in nodes:
-        target = n.targets[0] if isinstance(n, ast.Assign) and len(n.targets) == 1 else \
-            n.target if isinstance(n, ast.AnnAssign) else None
-        v = getattr(n, "value", None)
+        if isinstance(n, ast.Assign) and len(n.targets) == 1:
+            target: ast.expr = n.targets[0]
+        elif isinstance(n, ast.AnnAssign):
+            target = n.target
+        else:
+            continue
+        v = n.value
         if isinstance(target, ast.Name) and v is not None:
             fresh = isinstance(v, (ast.Dict, ast.List, ast.Set)) or (
                 isinstance(v, ast.Call) and (project.qualify(v.func, fn) or "") in _FRESH)
             if fresh:
-                out[target.id] = n  # type: ignore[assignment]
+                out[target.id] = n
     return out
 
 
@@ -176,7 +181,7 @@ def _published_then_filled(project: Project, shared: _Shared, fn: Function, node
             if fill is not None:
                 yield Hit(n, fn, f"{v} is published in {shared.text(locs[0])} before it is filled: the await at line "
                           f"{after[0][0]} lets concurrent requests read it empty or half-built (filled at line "
-                          f"{fill.lineno})")  # type: ignore[attr-defined]
+                          f"{pos(fill)[0]})")
                 break
 
 
@@ -194,7 +199,7 @@ def _lost_updates(project: Project, shared: _Shared, fn: Function, nodes: list[a
     for n in nodes:
         if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
             for sub in walk(n.value):
-                if isinstance(sub, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(getattr(sub, "ctx", None), ast.Load):
+                if isinstance(sub, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(sub.ctx, ast.Load):
                     loc = shared.loc(sub, fn, declared)
                     if loc is not None:
                         reads.append((n.targets[0].id, loc, n))
@@ -244,8 +249,8 @@ def _source_words(project: Project, call: ast.Call, fn: Function) -> list[str]:
     if isinstance(recv, ast.Name):
         b = project.binding(recv.id, fn, pos(recv))
         if b is not None and b.value is not None:
-            if b.how == "param":
-                dep = project._depends_target(b.value, fn)  # noqa: SLF001 - the dependency's name says where it reads
+            if b.how == "param":  # a dependency's name says where it reads (get_replica_db)
+                dep = project.depends_target(b.value, fn)
                 words += identifier_words(ast.Name(dep.name)) if dep is not None else []
             else:
                 words += identifier_words(b.value)
@@ -269,7 +274,7 @@ def _not_found(test: ast.expr, name: str, body: list[ast.stmt]) -> bool:
     return False
 
 
-@rule(
+@Rule(
     code="TH502", name="replica-read-without-fallback", signal="code:replica_read_without_fallback",
     links=("read_after_write",), severity="warning", confidence=0.75,
     summary="A read served by a replica answers 404 for a row it does not have yet, without asking the primary.",
@@ -314,27 +319,28 @@ def replica_read_without_fallback(project: Project) -> Iterator[Hit]:
     for call, fn in db_calls:
         if not project.on_request_path(fn) or not _replica(_source_words(project, call, fn)):
             continue
-        assign = _assigned(fn, call)
-        if assign is None:
+        assigned = _assigned(fn, call)
+        if assigned is None:
             continue
-        name = assign.targets[0].id  # type: ignore[attr-defined]
+        assign, name = assigned
         nodes = list(fn.nodes)
         miss = next((n for n in nodes if isinstance(n, ast.If) and pos(n) > pos(assign)
                      and _not_found(n.test, name, n.body)), None)
         if miss is None:
             continue
-        fallback = any(c is not call and pos(assign) < pos(c) < pos(miss) and not _replica(_source_words(project, c, fn))
-                       for c, f in db_calls if f is fn)
+        fallback = any(c is not call and pos(assign) < pos(c) < pos(miss)
+                       and not _replica(_source_words(project, c, fn)) for c, f in db_calls if f is fn)
         if not fallback:
-            yield Hit(call, fn, f"reads {name} from a replica and answers not-found (line {miss.lineno}) without trying "
-                      "the primary: a row written a moment ago is not on the replica yet")
+            yield Hit(call, fn, f"reads {name} from a replica and answers not-found (line {miss.lineno}) "
+                      "without trying the primary: a row written a moment ago is not on the replica yet")
 
 
-def _assigned(fn: Function, call: ast.Call) -> ast.Assign | None:
+def _assigned(fn: Function, call: ast.Call) -> tuple[ast.Assign, str] | None:
+    """The ``name = …`` statement a call is in, and the name."""
     parents = fn.module.parents
     node: ast.AST = call
     while node in parents and not isinstance(node, ast.stmt):
         node = parents[node]
     if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-        return node
+        return node, node.targets[0].id
     return None

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from tracehound.review.project import Project, Scope
-from tracehound.review.rules import Hit, rule
+from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import identifier_words, pos, string, walk
 
 #: A token that lives less than this is shorter than a page view with a retry.
@@ -66,7 +66,7 @@ def _duration(project: Project, node: ast.AST, unit: str, amount: ast.expr, scop
     return node, unit, next(iter(said)) if len(said) == 1 else None, seconds
 
 
-@rule(
+@Rule(
     code="TH601", name="short-token-lifetime", signal="code:short_token_lifetime", links=("auth_token_expiry",),
     severity="error", confidence=0.85,
     summary="Access tokens are issued with a lifetime under a minute, or in the wrong time unit.",
