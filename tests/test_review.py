@@ -408,3 +408,19 @@ def test_agent_strongest_signal_points_to_the_planted_bug(name, tmp_path):
     res = asyncio.run(code_agent(case, []))
     top = max(res.signals, key=lambda s: s.strength)
     assert top.name in {get_rule(c).signal for c in PLANTED[name]}, [(s.name, round(s.strength, 2)) for s in res.signals]
+
+
+def test_every_check_defined_is_listed_in_the_registry() -> None:
+    """A check someone forgets to list would silently never run."""
+    import importlib
+    import pkgutil
+
+    import tracehound.review.checks as checks_pkg
+    from tracehound.review.registry import CHECKS
+    from tracehound.review.rules import Check
+
+    defined = {id(obj) for info in pkgutil.iter_modules(checks_pkg.__path__)
+               for obj in vars(importlib.import_module(f"{checks_pkg.__name__}.{info.name}")).values()
+               if isinstance(obj, Check)}
+    assert len(defined) >= 24
+    assert defined == {id(c) for c in CHECKS}
