@@ -342,7 +342,7 @@ class Flow:
         return cls(setup, steps, base, {str(k): v for k, v in variables.items()}, source)
 
 
-def _steps(doc: dict, key: str, source: str) -> list:
+def _steps(doc: dict[Any, Any], key: str, source: str) -> list[Any]:
     value = doc.get(key) or []
     if not isinstance(value, list):
         raise BadFlow(f"{source}: '{key}' must be a list of steps")

@@ -121,7 +121,10 @@ class Chromium:
         state: dict[str, Any] | None = None
         seq = [0]
         began = time.monotonic()
-        over = lambda: budget_s is not None and time.monotonic() - began + interval_s >= budget_s  # noqa: E731
+
+        def over() -> bool:
+            return budget_s is not None and time.monotonic() - began + interval_s >= budget_s
+
         try:
             for i in range(times):
                 if i and over():
@@ -171,7 +174,10 @@ class Chromium:
         t0 = time.time()
         load = PageLoad(index, _shown(url), t0, fresh)
         deadline = time.monotonic() + timeout_s
-        left_ms = lambda: max(1.0, (deadline - time.monotonic()) * 1000)  # noqa: E731
+
+        def left_ms() -> float:
+            return max(1.0, (deadline - time.monotonic()) * 1000)
+
         new_state: dict[str, Any] | None = state
         try:
             try:

@@ -181,11 +181,14 @@ class _Analysis:
 
     def _flush(self, pending: list[Event], prev: int | None, nxt: int | None, fr: FileReport, label: str) -> None:
         """Place untimed events between their timed neighbours (``prev``, ``nxt``) and count them."""
-        close = prev is not None and nxt is not None and nxt - prev <= PLACE_GAP_NS
+        # Untimed events between two close neighbours take the first's time, the gap as resolution.
+        placed = None
+        if prev is not None and nxt is not None and nxt - prev <= PLACE_GAP_NS:
+            placed = (prev, nxt - prev + NS // 1000)
         for ev in pending:
             fr.untimed += 1
-            if close:
-                ev.ts, ev.res = prev, nxt - prev + NS // 1000  # type: ignore[operator]
+            if placed is not None:
+                ev.ts, ev.res = placed
                 self.placed += 1
             else:
                 self.untimed += 1
@@ -222,9 +225,10 @@ class _Analysis:
         weight: float | None = None
         failed_by_id: bool | None = None
         tl = self.tl
-        in_span = ts is not None and self.span_lo <= ts <= self.span_hi
-        if in_span:
-            weight = tl.weight(ts, ev.res)  # type: ignore[arg-type]
+        in_span = False
+        if ts is not None and self.span_lo <= ts <= self.span_hi:
+            in_span = True
+            weight = tl.weight(ts, ev.res)
         if self.want_ids:
             rid = ev.rid
             if rid is None and not ev.access:
