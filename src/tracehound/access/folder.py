@@ -86,7 +86,8 @@ class ImportFolder:
             raise BadRun(f"{str(self.path)!r} holds no requests")
         con = connect(memory_limit)
         glob = self.glob.replace("'", "''")
-        con.execute(f"CREATE VIEW requests AS SELECT * EXCLUDE (day) FROM read_parquet('{glob}', hive_partitioning=true)")
+        con.execute(f"CREATE VIEW requests AS SELECT * EXCLUDE (day) "
+                    f"FROM read_parquet('{glob}', hive_partitioning=true)")
         return con
 
 

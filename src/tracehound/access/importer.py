@@ -9,6 +9,7 @@ on a bad line; a file where no line parses is an error.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import shutil
 import threading
@@ -242,10 +243,8 @@ def _iso(ts: Any) -> str | None:
 
 
 def _remove_if_empty(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         folder.rmdir()
-    except OSError:
-        pass
 
 
 __all__ = ["compression_of", "head_lines", "import_access_log", "sniff_file"]

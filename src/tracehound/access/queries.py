@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -112,7 +112,7 @@ def attribute_counts(con: DuckDBPyConnection, utc_offset_min: int = 0, where: st
     ``(other)``, and a missing value is ``(none)``.
     """
     names = [f"__a{i}" for i in range(len(ATTRIBUTES))]
-    exprs = ", ".join(f"{expr} AS {n}" for (_, expr, _), n in zip(ATTRIBUTES, names))
+    exprs = ", ".join(f"{expr} AS {n}" for (_, expr, _), n in zip(ATTRIBUTES, names, strict=True))
     sets = ", ".join(f"({n})" for n in names)
     m = len(names)
     sql = f"""

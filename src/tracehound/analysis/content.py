@@ -192,7 +192,8 @@ def content_anomalies(group: NDArray[np.integer[Any]], group_names: list[str], e
         if shapes is not None and shape_code is not None:
             found = _shape_anomalies(out, name, rows[idx], shape_code[idx], shapes, n, max_share, min_count, sampled)
         if not found:
-            found = _size_anomalies(out, name, rows[idx], np.asarray(bytes_in)[rows[idx]], n, max_share, min_count, sampled)
+            found = _size_anomalies(out, name, rows[idx], np.asarray(bytes_in)[rows[idx]], n, max_share, min_count,
+                                    sampled)
         if not found and body_hash is not None:
             _hash_anomalies(out, name, rows[idx], np.asarray(body_hash)[rows[idx]], n, max_share, min_count, sampled)
     out.sort(key=lambda x: -x.strength)

@@ -78,7 +78,8 @@ class ContrastItem:
         return self.rate / self.rate_without if self.rate_without > 0 else float("inf")
 
     def describe(self) -> str:
-        return (f"{self.attribute}={self.value}: {self.fail_share:.0%} of failures vs {self.ok_share:.0%} of successes; "
+        return (f"{self.attribute}={self.value}: "
+                f"{self.fail_share:.0%} of failures vs {self.ok_share:.0%} of successes; "
                 f"fails {self.rate:.0%} of the time against {self.rate_without:.0%} otherwise (q={self.q:.1e})")
 
 
@@ -153,7 +154,8 @@ def contrast_counts(counts: list[AttributeCounts], failures: int, requests: int,
                 p[j] = rate_greater(kk, nn, K - kk, N - nn)
         for j in np.flatnonzero(over):
             items.append(ContrastItem(c.name, c.role, names[present[j]], int(kv[j]), int(nv[j]),
-                                      K - int(kv[j]), N - int(nv[j]), kv[j] / K, (nv[j] - kv[j]) / ok_total, float(p[j])))
+                                      K - int(kv[j]), N - int(nv[j]), kv[j] / K, (nv[j] - kv[j]) / ok_total,
+                                      float(p[j])))
     if not items:
         return []
     # Every value tested counts in the correction, also those not over-represented (p = 1).
@@ -192,7 +194,8 @@ def attributes(frame: Frame) -> list[Attribute]:
     if frame.has("worker"):
         w = frame.numeric("worker", np.int32, -1)
         uniq = _present(w)
-        add("worker", "context", (np.where(w >= 0, np.searchsorted(uniq, w), -1).astype(np.int32), [str(u) for u in uniq]))
+        worker_codes = np.where(w >= 0, np.searchsorted(uniq, w), -1).astype(np.int32)
+        add("worker", "context", (worker_codes, [str(u) for u in uniq]))
     vu = frame.vu
     if (vu >= 0).any():
         uniq = _present(vu)
@@ -201,7 +204,7 @@ def attributes(frame: Frame) -> list[Attribute]:
             b = np.searchsorted(edges, vu, side="right").astype(np.int32)
             lo = np.r_[uniq.min(), np.ceil(edges)].astype(np.int64)
             hi = np.r_[np.ceil(edges) - 1, uniq.max()].astype(np.int64)
-            add("vu", "context", (np.where(vu >= 0, b, -1), [f"{a}–{z}" for a, z in zip(lo, hi)]))
+            add("vu", "context", (np.where(vu >= 0, b, -1), [f"{a}–{z}" for a, z in zip(lo, hi, strict=True)]))
         else:
             inv = np.searchsorted(uniq, vu).astype(np.int32)
             add("vu", "context", (np.where(vu >= 0, inv, -1), [str(u) for u in uniq]))

@@ -80,9 +80,8 @@ class RunInfo:
 def concat(tables: list[pa.Table]) -> pa.Table:
     """Record tables of several runs as one, with a ``run_ix`` column (their position in the list)."""
     parts = []
-    for i, t in enumerate(tables):
-        if "run_ix" in t.column_names:
-            t = t.drop_columns(["run_ix"])
+    for i, table in enumerate(tables):
+        t = table.drop_columns(["run_ix"]) if "run_ix" in table.column_names else table
         parts.append(t.append_column("run_ix", pa.array(np.full(t.num_rows, i, np.int32))))
     if not parts:
         raise ValueError("no tables")
@@ -216,7 +215,7 @@ class Frame:
             return np.full(self.n, -1, np.int8)
         col = self.table.column("conn_reused")
         known = col.is_valid().to_numpy(zero_copy_only=False) if col.null_count else np.ones(self.n, bool)
-        val = pc.fill_null(col, False).to_numpy(zero_copy_only=False) if col.null_count else col.to_numpy(zero_copy_only=False)
+        val = (pc.fill_null(col, False) if col.null_count else col).to_numpy(zero_copy_only=False)
         return np.where(known, val.astype(np.int8), -1).astype(np.int8)
 
     @cached_property
@@ -325,7 +324,7 @@ class Frame:
         if not used.all():
             remap = np.cumsum(used) - 1
             codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
-            values = [v for v, u in zip(values, used) if u]
+            values = [v for v, u in zip(values, used, strict=True) if u]
         return codes, values
 
     def strings(self, name: str, rows: NDArray[np.integer[Any]]) -> list[Any]:
@@ -379,7 +378,8 @@ class Frame:
             lat = self.latency_ms[r]
             after = f" after {lat:.0f} ms" if np.isfinite(lat) else ""
             step = f" [{steps[i]}]" if steps[i] else ""
-            out.append(f"{label}seq {int(self.seq[r])} {methods[i] or ''} {paths[i] or ''}{step} → {what}{after}".replace("  ", " "))
+            line = f"{label}seq {int(self.seq[r])} {methods[i] or ''} {paths[i] or ''}{step} → {what}{after}"
+            out.append(line.replace("  ", " "))
         return out
 
 

@@ -126,7 +126,7 @@ def load_dependence(inflight: NDArray[np.integer[Any]], failed: NDArray[np.bool_
         lat_ok_b, lat_ok = lat_ok_b[oo], lat_ok[oo]
         starts = np.searchsorted(lat_ok_b, present, "left")
         ends = np.searchsorted(lat_ok_b, present, "right")
-        for j, s, e in zip(present, starts, ends):
+        for j, s, e in zip(present, starts, ends, strict=True):
             ok_sorted_bins[int(j)] = lat_ok[s:e]
     for j in present:
         vals = ok_sorted_bins.get(int(j), np.zeros(0))
@@ -267,7 +267,8 @@ def throughput(concurrency: ArrayLike, ok: ArrayLike, seconds: ArrayLike, reques
         secs = float(np.asarray(seconds)[m].sum())
         if secs <= 0:
             continue
-        out.points.append(ThroughputPoint(int(lv), float(np.asarray(ok)[m].sum()) / secs, int(np.asarray(requests)[m].sum())))
+        out.points.append(ThroughputPoint(int(lv), float(np.asarray(ok)[m].sum()) / secs,
+                                          int(np.asarray(requests)[m].sum())))
     return out
 
 

@@ -173,9 +173,10 @@ def periodicity(failed: NDArray[Any], orders: dict[str, tuple[NDArray[np.integer
             shorter = [d for d in range(2, k) if k % d == 0 and r[d - 1] >= 0.8 * rk]
             if shorter:
                 continue
+            period = k
             if 2 <= k0 < k and k % k0 == 0 and abs(k0 * rate - 1) <= 0.15:
-                k = k0  # the multiple of a period that the jitter blurred less: report the period itself
-            cand = Periodicity(k, float(rk), float(r[0]), p, name, [float(x) for x in r], int(npairs), route="lag")
+                period = k0  # the multiple of a period that the jitter blurred less: report the period itself
+            cand = Periodicity(period, float(rk), float(r[0]), p, name, [float(x) for x in r], int(npairs), route="lag")
             # Keep the strongest period; until one is found, the most significant candidate (for the report).
             if (cand.periodic and cand.strength > best.strength) or (not best.periodic and p < best.p):
                 best = cand

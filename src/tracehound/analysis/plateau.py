@@ -127,7 +127,9 @@ def plateaus_binned(log_bin: ArrayLike, failed: ArrayLike, ok: ArrayLike, step: 
         cnt = cum[w:] - cum[:-w]  # failures in bins [i, i + w)
         i = int(np.argmax(cnt))
         c = float(cnt[i])
-        around = ((cum_all[i] - cum_all[max(i - 3 * w, 0)]) + (cum_all[min(i + 4 * w, cum_all.size - 1)] - cum_all[i + w])) / 6.0
+        before = cum_all[i] - cum_all[max(i - 3 * w, 0)]
+        after = cum_all[min(i + 4 * w, cum_all.size - 1)] - cum_all[i + w]
+        around = (before + after) / 6.0
         peak_ratio = c / max(around, 0.5)
         share = c / total
         ok_share = float(cum_ok[i + w] - cum_ok[i]) / ok_total if ok_total else 0.0

@@ -34,7 +34,8 @@ COLUMN = "h_server_timing"
 ROLES = (
     ("pool", re.compile(r"pool|checkout|acquire|conn(?:ection)?[-_]?wait", re.I)),
     ("loop", re.compile(r"loop|lag|block", re.I)),
-    ("db", re.compile(r"^(?:db|sql|query|queries|database|pg|postgres|mysql|sqlite|mongo|orm)|[-_.](?:db|sql|query)$|active_?record", re.I)),
+    ("db", re.compile(r"^(?:db|sql|query|queries|database|pg|postgres|mysql|sqlite|mongo|orm)"
+                      r"|[-_.](?:db|sql|query)$|active_?record", re.I)),
     ("queue", re.compile(r"queue|wait", re.I)),
 )
 MIN_GROUP = 5

@@ -21,7 +21,9 @@ from tracehound.probe.records import DEFAULT_HEADERS, header_column, schema
 EPOCH_NS = 1_700_000_000 * 10**9
 
 #: A string column: a constant, values row by row, ``(codes, values)``, or an Arrow array.
-Strings: TypeAlias = "str | Sequence[Any] | tuple[NDArray[np.integer[Any]], Sequence[Any]] | NDArray[Any] | pa.Array | None"
+Strings: TypeAlias = (
+    "str | Sequence[Any] | tuple[NDArray[np.integer[Any]], Sequence[Any]] | NDArray[Any] | pa.Array | None"
+)
 
 
 def _strings(value: Strings, n: int, typ: pa.DataType) -> pa.Array:
@@ -127,7 +129,8 @@ def table(
         "error": pa.nulls(n, pa.string()),
         "bytes_in": pa.array(np.broadcast_to(np.asarray(bytes_in, dtype=np.int64), (n,))),
         "bytes_out": pa.array(np.full(n, 120, np.int64)),
-        "body_hash": _strings(body_hash if body_hash is not None else "00c0ffee00c0ffee", n, sch.field("body_hash").type),
+        "body_hash": _strings(body_hash if body_hash is not None else "00c0ffee00c0ffee", n,
+                              sch.field("body_hash").type),
         "body_sample": _strings(body_sample, n, pa.string()),
         "conn_id": pa.array(np.asarray(conn_id, dtype=np.int32)),
         "conn_reused": pa.array(np.asarray(conn_reused, dtype=bool)),

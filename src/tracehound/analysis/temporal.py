@@ -62,7 +62,7 @@ class Dispersion:
     def index_of(self, segment: int) -> float:
         """The largest index of dispersion of one segment (1 when it had none to measure)."""
         sc = self.by_segment.get(segment)
-        return max(1.0, max(s.index for s in sc)) if sc else 1.0
+        return max(1.0, *(s.index for s in sc)) if sc else 1.0
 
     @property
     def tested(self) -> bool:

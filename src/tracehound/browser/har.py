@@ -97,7 +97,8 @@ def load(path: str | Path) -> dict[str, Any]:
         raise _bad(p, "not UTF-8 text") from None
     except json.JSONDecodeError as e:
         if e.pos >= len(e.doc.rstrip()) or e.msg.startswith("Unterminated string"):
-            raise _bad(p, f"the JSON ends early at line {e.lineno}: the file is truncated", hint="export the HAR again") from None
+            raise _bad(p, f"the JSON ends early at line {e.lineno}: the file is truncated",
+                       hint="export the HAR again") from None
         raise _bad(p, f"not valid JSON at line {e.lineno} column {e.colno}") from None
     log = doc.get("log") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or not isinstance(log, dict) or not isinstance(log.get("entries"), list):

@@ -113,7 +113,8 @@ class ASGIMiddleware:
 
     async def _metrics(self, scope: Scope, send: Send) -> None:
         body = self.inst.metrics.text()
-        headers = [(b"content-type", self.inst.metrics.content_type.encode()), (b"content-length", str(len(body)).encode())]
+        headers = [(b"content-type", self.inst.metrics.content_type.encode()),
+                   (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body})
 

@@ -17,8 +17,9 @@ QUEUE_PROBE = 200
 class Instrumentation:
     """What :func:`instrument` installed on one app: its metrics, pool hooks and loop monitor."""
 
-    def __init__(self, engines: Sequence[Any] = (), *, metrics_path: str | None = "/metrics", server_timing: bool = True,
-                 loop: bool = True, loop_interval_s: float = 0.02, queue: bool = True, requests: bool = False) -> None:
+    def __init__(self, engines: Sequence[Any] = (), *, metrics_path: str | None = "/metrics",
+                 server_timing: bool = True, loop: bool = True, loop_interval_s: float = 0.02, queue: bool = True,
+                 requests: bool = False) -> None:
         if metrics_path is not None and not metrics_path.startswith("/"):
             raise ValueError("metrics_path must start with '/' (or be None for no endpoint)")
         if not 0.001 <= loop_interval_s <= 1.0:

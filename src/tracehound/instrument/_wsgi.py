@@ -25,7 +25,8 @@ class WSGIMiddleware:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         inst = self.inst
         m = inst.metrics
-        if inst.metrics_path and environ.get("PATH_INFO") == inst.metrics_path and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        if (inst.metrics_path and environ.get("PATH_INFO") == inst.metrics_path
+                and environ.get("REQUEST_METHOD") in ("GET", "HEAD")):
             body = m.text()
             start_response("200 OK", [("Content-Type", m.content_type), ("Content-Length", str(len(body)))])
             return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]

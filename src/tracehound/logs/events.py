@@ -45,7 +45,8 @@ MAX_LINE = 4000
 _CHAIN = ("During handling of the above exception", "The above exception was the direct cause")
 _TRACEBACK = ("Traceback (most recent call last)", "Exception Group Traceback")
 #: A line that certainly begins a new event: a timestamp, a level at the very start, a JSON object.
-_START = re.compile(r"\[?\d{4}[-/]\d\d[-/]\d\d[T ]|\d+:[MCSX] \d|\{|(?:INFO|ERROR|WARNING|WARN|DEBUG|CRITICAL|FATAL)[:\s]|\S+ - \S+ \[")
+_START = re.compile(r"\[?\d{4}[-/]\d\d[-/]\d\d[T ]|\d+:[MCSX] \d|\{"
+                    r"|(?:INFO|ERROR|WARNING|WARN|DEBUG|CRITICAL|FATAL)[:\s]|\S+ - \S+ \[")
 
 
 class Event:
@@ -105,8 +106,8 @@ def assemble(lines: Iterable[str], fmt: Format, clock: Clock) -> Iterator[Event]
     cur: Event | None = None
     state = 0  # 0: normal · 1: in a traceback's frames · 2: after an exception line
     tail = 0
-    for no, line in enumerate(lines, 1):
-        line = line.rstrip("\r\n")
+    for no, raw in enumerate(lines, 1):
+        line = raw.rstrip("\r\n")
         if not line:
             continue
         if len(line) > MAX_LINE:
@@ -313,4 +314,5 @@ def _int(v: object) -> int:
     return n if 100 <= n <= 599 else 0
 
 
-__all__ = ["Event", "access_event", "assemble", "inline_access", "json_event", "logfmt_event", "status_level", "text_event"]
+__all__ = ["Event", "access_event", "assemble", "inline_access", "json_event", "logfmt_event", "status_level",
+           "text_event"]

@@ -23,7 +23,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 NS = 1_000_000_000
-MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 
 #: Zone abbreviations with one accepted meaning. Ambiguous ones (IST, CST in China) are absent:
 #: a timestamp carrying one is read like a naive one, in the caller's zone.
