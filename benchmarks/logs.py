@@ -168,7 +168,7 @@ def gen_app(path: Path, budget: int, rng: np.random.Generator, fail_ends: np.nda
     allt = np.concatenate([times, fail_ends - 0.002])
     order = np.argsort(allt, kind="stable")
     planted = 0
-    for t, m in zip(allt[order].tolist(), marks[order].tolist()):
+    for t, m in zip(allt[order].tolist(), marks[order].tolist(), strict=True):
         if m:
             planted += 1
             w.add(TRACEBACK.format(head=f"{_ts_py(t)} ERROR shop.orders: order {random.randint(1, 99999)} failed",

@@ -31,7 +31,8 @@ def _import_agents() -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=60,
+                          check=False)
 
 
 # -- completeness and validity --------------------------------------------------------------

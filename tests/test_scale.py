@@ -34,7 +34,7 @@ def rows(imp: ImportFolder) -> list[dict]:
     try:
         cur = con.execute("SELECT * EXCLUDE (bad_line) FROM requests ORDER BY ts, path")
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
 
