@@ -152,7 +152,8 @@ def test_every_scenario_folder_loads_and_is_consistent() -> None:
             lo, hi = sc.expected_failure_rate
             assert 0 < lo <= hi <= 1, sc.name
         words = sc.failure_mode.replace("_", " ")
-        assert sc.failure_mode not in sc.symptom and words not in sc.symptom.lower(), f"{sc.name}: symptom names the cause"
+        assert sc.failure_mode not in sc.symptom and words not in sc.symptom.lower(), \
+            f"{sc.name}: symptom names the cause"
         assert sc.shape.planned_duration is not None and sc.shape.planned_duration <= 20
         config = sc.probe_config("http://127.0.0.1:9")
         assert (config.flow is None) != (config.target is None)
@@ -244,7 +245,8 @@ def test_unknown_scenario_names_the_known_ones() -> None:
 
 def test_postgres_is_real_private_and_gone_afterwards(tmp_path: Path) -> None:
     schema = tmp_path / "schema.sql"
-    schema.write_text("CREATE TABLE things (id serial PRIMARY KEY, name text); INSERT INTO things (name) VALUES ('a'), ('b');")
+    schema.write_text("CREATE TABLE things (id serial PRIMARY KEY, name text); "
+                      "INSERT INTO things (name) VALUES ('a'), ('b');")
     with (
         no_orphans() as seen,
         servers.postgres(tmp_path / "logs", schema=[schema], settings={"max_connections": 30}) as pg,
