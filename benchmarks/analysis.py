@@ -54,7 +54,8 @@ def sweep_run(n: int, c: int, seed: int, at_s: float) -> pa.Table:
     lat = np.where(pool, PLATEAU_MS + rng.exponential(4, n), lat)
     status = np.where(pool, 500, np.where(noise, 502, np.where(step == 0, 201, 200))).astype(np.int16)
     body = np.where(status >= 500, -1, step).astype(np.int32)
-    ids = pc.binary_join_element_wise(pa.scalar("req-"), pc.cast(pa.array(np.arange(n) + seed * 10**9), pa.string()), "")
+    ids = pc.binary_join_element_wise(pa.scalar("req-"), pc.cast(pa.array(np.arange(n) + seed * 10**9), pa.string()),
+                                      "")
     vu = (np.arange(n) // 4) % c
     return table(
         n, concurrency=c, vu=vu, latency_ms=lat, status=status, inflight=inflight, seed=seed,

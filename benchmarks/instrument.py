@@ -119,7 +119,8 @@ def measure(url: str, pid: int, concurrency: int, seconds: float, out: Path) -> 
     return s.achieved_rps, float(pct["p50"] or 0), float(pct["p99"] or 0), cpu / max(1, s.requests) * 1e6
 
 
-def same_process(tmp: Path, rounds: int, concurrency: int, seconds: float, core: int | None) -> tuple[float, float, float]:
+def same_process(tmp: Path, rounds: int, concurrency: int, seconds: float,
+                 core: int | None) -> tuple[float, float, float]:
     """Both apps served by one process.
 
     Returns the median of the rounds' CPU-per-request ratios (instrumented over plain), the plain
@@ -132,8 +133,8 @@ def same_process(tmp: Path, rounds: int, concurrency: int, seconds: float, core:
     (tmp / "both.py").write_text(BOTH)
     ports = [servers.free_port(), servers.free_port()]
     log = (tmp / "both.log").open("wb")
-    proc = subprocess.Popen([sys.executable, str(tmp / "both.py"), *map(str, ports)], stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen([sys.executable, str(tmp / "both.py"), *map(str, ports)], stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         if core is not None:
             os.sched_setaffinity(proc.pid, {core})
@@ -208,8 +209,9 @@ def main(argv: list[str] | None = None) -> int:
                 for name in VARIANTS:
                     # Both servers of a round share a hash seed (a new one each round): string hashing
                     # lays out every dict, and one seed can make a process a few per cent slower.
-                    srv = stack.enter_context(servers.app_server("svc:app", tmp / name, tmp / f"{name}.log", ready_path="/ping",
-                                                                 name=f"bench {name}", env={"PYTHONHASHSEED": str(r + 1)}))
+                    srv = stack.enter_context(servers.app_server(
+                        "svc:app", tmp / name, tmp / f"{name}.log", ready_path="/ping",
+                        name=f"bench {name}", env={"PYTHONHASHSEED": str(r + 1)}))
                     assert srv.process is not None
                     if pin:
                         os.sched_setaffinity(srv.process.pid, {cores[-1]})
@@ -220,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
                     url, pid = served[name]
                     row = measure(url, pid, args.concurrency, args.seconds, tmp / "runs")
                     results[name].append(row)
-                    print(f"{r + 1:>5}  {name:<13}{row[0]:>9.0f}{row[1]:>9.2f}{row[2]:>9.2f}{row[3]:>12.1f}", flush=True)
+                    print(f"{r + 1:>5}  {name:<13}{row[0]:>9.0f}{row[1]:>9.2f}{row[2]:>9.2f}{row[3]:>12.1f}",
+                          flush=True)
     except (RuntimeError, OSError, TracehoundError) as e:
         print(f"instrument benchmark: {e}", file=sys.stderr)
         return 2
@@ -235,15 +238,18 @@ def main(argv: list[str] | None = None) -> int:
         # the machine's life): the median of the rounds' ratios, which one slow round cannot move.
         paired = statistics.median(i[3] / p[3] for i, p in zip(results["instrumented"], results["plain"], strict=True))
         for name, (rps, p50, p99, cpu) in med.items():
-            print(f"median {name:<13}{rps:>9.0f} req/s   p50 {p50:.2f} ms   p99 {p99:.2f} ms   {cpu:.1f} CPU µs/request")
-        print(f"one process each: instrumented/plain requests/s {inst[0] / plain[0]:.3f}, p50 {inst[1] / plain[1]:.3f}, "
+            print(f"median {name:<13}{rps:>9.0f} req/s   p50 {p50:.2f} ms   p99 {p99:.2f} ms   "
+                  f"{cpu:.1f} CPU µs/request")
+        print(f"one process each: instrumented/plain requests/s {inst[0] / plain[0]:.3f}, "
+              f"p50 {inst[1] / plain[1]:.3f}, "
               f"p99 {inst[2] / plain[2]:.3f}; CPU per request {paired - 1:+.1%} (median of {len(results['plain'])} "
               f"paired rounds; medians differ by {inst[3] - plain[3]:+.1f} µs)")
         overhead = paired - 1
     if same is not None:
         ratio, us, idle_share = same
         overhead = ratio - 1 + idle_share
-        print(f"one process for both: CPU per request {ratio - 1:+.1%} over {us:.1f} µs (median of {args.rounds} rounds), "
+        print(f"one process for both: CPU per request {ratio - 1:+.1%} over {us:.1f} µs "
+              f"(median of {args.rounds} rounds), "
               f"plus the idle process's ticking {idle_share:+.2%}: overhead {overhead:+.1%}")
     assert overhead is not None
     print(f"overhead {overhead:+.1%} of the server's CPU per request; bar {BAR:.0%}")

@@ -48,7 +48,8 @@ SHARES = {"nginx-access.log": 0.33, "nginx-access.log.1.gz": 0.05, "nginx-error.
 PLANTED = {"log:pool_checkout_timeout", "log:upstream_timed_out", "log:worker_timeout", "log:deadlock_detected",
            "log:cache_timeout", "log:template_aligned_with_failures"}
 
-PATHS = ["/api/orders/{}", "/api/users/{}/profile", "/api/items?page={}", "/api/cart/{}", "/health", "/api/search?q=lamp&page={}"]
+PATHS = ["/api/orders/{}", "/api/users/{}/profile", "/api/items?page={}", "/api/cart/{}", "/health",
+         "/api/search?q=lamp&page={}"]
 UA = ['"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/121.0 Safari/537.36"', '"okhttp/4.12.0"',
       '"python-httpx/0.27.0"', '"Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) Mobile/15E148"']
 APP_INFO = ["order {} created for customer {} total={}.{:02d} EUR", "cache miss for product:{} refreshing ({} ms)",
@@ -65,7 +66,7 @@ class _Writer:
     """Buffered line writing until a byte budget is met."""
 
     def __init__(self, path: Path, budget: int, gz: bool = False) -> None:
-        self.f = gzip.open(path, "wt", compresslevel=1) if gz else open(path, "w", buffering=1 << 20)  # noqa: SIM115
+        self.f = gzip.open(path, "wt", compresslevel=1) if gz else open(path, "w", buffering=1 << 20)  # noqa: SIM115  # closed by close()
         self.budget = budget
         self.written = 0
         self.buf: list[str] = []
@@ -126,7 +127,8 @@ def gen_nginx_error(path: Path, budget: int, rng: np.random.Generator) -> int:
         if r < 0.25:
             planted += 1
             w.add(f'{pre} [error] 31#31: *{cid} upstream timed out (110: Connection timed out) while reading response '
-                  f'header from upstream, client: 10.2.3.{cid % 250}, server: api, request: "GET /api/users/{cid}/profile '
+                  f'header from upstream, client: 10.2.3.{cid % 250}, server: api, '
+                  f'request: "GET /api/users/{cid}/profile '
                   f'HTTP/1.1", upstream: "http://10.0.1.12:8000/api/users/{cid}/profile", host: "api.example.com"')
         elif r < 0.35:
             w.add(f'{pre} [warn] 31#31: *{cid} an upstream response is buffered to a temporary file '
@@ -149,7 +151,8 @@ Traceback (most recent call last):
     order = db.scalars(select(Order).where(Order.id == order_id)).one()
   File "/srv/shop/.venv/lib/python3.11/site-packages/sqlalchemy/pool/impl.py", line 165, in _do_get
     raise exc.TimeoutError(
-sqlalchemy.exc.TimeoutError: QueuePool limit of size 10 overflow 5 reached, connection timed out, timeout 1.00 (Background on this error at: https://sqlalche.me/e/20/3o7r)"""
+sqlalchemy.exc.TimeoutError: QueuePool limit of size 10 overflow 5 reached, connection timed out, timeout 1.00 \
+(Background on this error at: https://sqlalche.me/e/20/3o7r)"""
 
 REDIS_TB = """{head}
 Traceback (most recent call last):
@@ -168,7 +171,7 @@ def gen_app(path: Path, budget: int, rng: np.random.Generator, fail_ends: np.nda
     allt = np.concatenate([times, fail_ends - 0.002])
     order = np.argsort(allt, kind="stable")
     planted = 0
-    for t, m in zip(allt[order].tolist(), marks[order].tolist()):
+    for t, m in zip(allt[order].tolist(), marks[order].tolist(), strict=True):
         if m:
             planted += 1
             w.add(TRACEBACK.format(head=f"{_ts_py(t)} ERROR shop.orders: order {random.randint(1, 99999)} failed",
@@ -222,8 +225,10 @@ def gen_jsonl(path: Path, budget: int, rng: np.random.Generator) -> int:
                "request_id": f"{random.getrandbits(128):032x}"}
         if r < 0.003:
             rec.update(level="error", message=f"invoice {random.randint(1, 10**6)} render failed",
-                       exc_info="Traceback (most recent call last):\n  File \"/srv/billing/render.py\", line 88, in render\n"
-                                "    total = sum(line.amount for line in lines)\nTypeError: unsupported operand type(s) for +: 'int' and 'NoneType'")
+                       exc_info="Traceback (most recent call last):\n"
+                                "  File \"/srv/billing/render.py\", line 88, in render\n"
+                                "    total = sum(line.amount for line in lines)\n"
+                                "TypeError: unsupported operand type(s) for +: 'int' and 'NoneType'")
         else:
             rec.update(message=f"invoice {random.randint(1, 10**6)} rendered in {random.randint(3, 90)} ms",
                        customer=random.randint(1, 99999), pages=random.randint(1, 9))
@@ -244,13 +249,15 @@ def gen_postgres(path: Path, budget: int, rng: np.random.Generator) -> int:
         if r < 0.001:
             planted += 1
             w.add(f"{pre} ERROR:  deadlock detected")
-            w.add(f"{pre} DETAIL:  Process 4133 waits for ShareLock on transaction {random.randint(1, 10**6)}; blocked by process 4140.")
+            w.add(f"{pre} DETAIL:  Process 4133 waits for ShareLock on transaction {random.randint(1, 10**6)}; "
+                  "blocked by process 4140.")
             w.add(f"{pre} STATEMENT:  UPDATE stock SET qty = qty - 1 WHERE sku = 'sku-{random.randint(1, 999)}'")
         elif r < 0.3:
             w.add(f"{pre} LOG:  duration: {random.uniform(1000, 4000):.3f} ms  statement: SELECT * FROM orders WHERE "
                   f"customer_id = {random.randint(1, 99999)} ORDER BY created_at DESC")
         else:
-            w.add(f"{pre} LOG:  connection authorized: user=app database=shop application_name=shop-{random.randint(1, 8)}")
+            w.add(f"{pre} LOG:  connection authorized: user=app database=shop "
+                  f"application_name=shop-{random.randint(1, 8)}")
         if w.full:
             break
     w.close()
@@ -407,12 +414,14 @@ def main() -> int:
     found = set(m["signals"])
     missing = sorted(PLANTED - found)
     counts_ok = all(m["signatures"].get(sid, 0) >= planted.get(sig, 0) for sid, sig in (
-        ("sqlalchemy_queuepool_limit", "log:pool_checkout_timeout"), ("nginx_upstream_timed_out", "log:upstream_timed_out"),
+        ("sqlalchemy_queuepool_limit", "log:pool_checkout_timeout"),
+        ("nginx_upstream_timed_out", "log:upstream_timed_out"),
         ("gunicorn_worker_timeout", "log:worker_timeout"), ("pg_deadlock", "log:deadlock_detected")))
     print(f"planted: {planted}")
     ok = m["seconds"] < args.bar and not missing and counts_ok and not m["skipped"]
     print(("OK" if ok else "FAIL") + f": {m['seconds']:.1f} s (bar {args.bar:.0f} s)"
-          + (f"; missing signals {missing}" if missing else "") + ("" if counts_ok else "; planted counts not all found"))
+          + (f"; missing signals {missing}" if missing else "")
+          + ("" if counts_ok else "; planted counts not all found"))
     return 0 if ok else 1
 
 

@@ -70,7 +70,8 @@ def main() -> int:
     ok = True
     try:
         lines = int(args.gb * 1e9 / LINE_BYTES)
-        print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} on {os.cpu_count()} cores")
+        print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
+              f"on {os.cpu_count()} cores")
         t = time.perf_counter()
         injected = write_nginx_log(log, lines)
         gen_s = time.perf_counter() - t
@@ -93,7 +94,8 @@ def main() -> int:
         mb_s = size / 1e6 / import_s
         m = imp.meta["import"]
         print(f"import: {mb_s:.0f} MB/s ({import_s:.1f} s), {m['rows']:,} rows, {m['bad_lines']:,} bad lines, "
-              f"peak RSS {mem.peak / 2**30:.2f} GiB (ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB), "
+              f"peak RSS {mem.peak / 2**30:.2f} GiB "
+              f"(ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB), "
               f"Parquet {sum(f.stat().st_size for f in (work / 'import').rglob('*.parquet')) / 1e9:.2f} GB")
         log.unlink()  # the disk holds the import alone from here
 
@@ -113,13 +115,15 @@ def main() -> int:
         start, end = injected.start + minute, injected.end + minute
         window_found = time_sig is not None and f"between {start:%H:%M} and {end:%H:%M}" in time_sig.detail
         plateau = sigs.get("failure_latency_plateau")
-        plateau_found = plateau is not None and abs((plateau.value or 0) - injected.plateau_s) < 0.05 * injected.plateau_s
+        plateau_found = (plateau is not None
+                         and abs((plateau.value or 0) - injected.plateau_s) < 0.05 * injected.plateau_s)
         found = upstream_found and window_found and plateau_found
         peak_gb = max(mem.peak, amem.peak) / 1e9
         checks = [("import >= 100 MB/s", mb_s >= BARS["import_mb_s"], f"{mb_s:.0f} MB/s"),
                   ("peak memory < 2 GB", peak_gb < BARS["peak_gb"], f"{peak_gb:.2f} GB"),
                   ("analysis < 60 s", analysis_s < BARS["analysis_s"], f"{analysis_s:.1f} s"),
-                  ("failure found", found, f"upstream {upstream_found}, window {window_found}, plateau {plateau_found}")]
+                  ("failure found", found,
+                   f"upstream {upstream_found}, window {window_found}, plateau {plateau_found}")]
         for name, passed, figure in checks:
             print(f"{'PASS' if passed else 'FAIL'}  {name}: {figure}")
             ok &= passed

@@ -272,7 +272,8 @@ def demo_investigation(tmp_path_factory) -> DemoInvestigation:
     with lab.up(sc, log_dir=tmp / "logs") as inst:
         (inst.code_dir / "half_written.py").write_text("def handler(:\n    return\n")
         with open(inst.app_log, "a") as log:
-            log.write(f"2026-12-01 10:00:00,000 INFO app: GET /orders with Authorization: Bearer {DEMO_SECRETS['logged']}\n")
+            log.write("2026-12-01 10:00:00,000 INFO app: GET /orders with Authorization: "
+                      f"Bearer {DEMO_SECRETS['logged']}\n")
         try:
             r = _run_cli("investigate", inst.url + sc.target["path"], "--out", str(tmp / "inv"), "-H", headers[0],
                          "--symptom", symptom,

@@ -13,7 +13,7 @@ app = FastAPI()
 _tokens: set[str] = set()
 _items: dict[int, dict] = {}
 _ids = itertools.count(1)
-_log = open(os.environ.get("FLOW_APP_LOG", os.devnull), "a", buffering=1)
+_log = open(os.environ.get("FLOW_APP_LOG", os.devnull), "a", buffering=1)  # noqa: SIM115  # open for the app's life
 
 
 @app.middleware("http")

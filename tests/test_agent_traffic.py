@@ -48,7 +48,8 @@ def elapsed(t):
 
 def pool_exhaustion(seed=0, canary_slow=False):
     rng = np.random.default_rng(seed)
-    runs = [run(closed(30, 1, at_s=0, seed=seed, latency_ms=rng.normal(150, 10, 30), inflight=np.ones(30)), "baseline", 1)]
+    runs = [run(closed(30, 1, at_s=0, seed=seed, latency_ms=rng.normal(150, 10, 30), inflight=np.ones(30)),
+                "baseline", 1)]
     runs.append(FakeRun(closed(20, 2, at_s=4, seed=seed + 1, latency_ms=rng.normal(2, 0.2, 20), status=404,
                                path="/__canary__"), experiment("canary", role="canary", during="idle"), "canary-idle"))
     at = 8.0
@@ -60,7 +61,8 @@ def pool_exhaustion(seed=0, canary_slow=False):
         runs.append(run(t, "sweep", c))
         span = elapsed(t).max()
         can_lat = rng.normal(300 if canary_slow else 2, 20 if canary_slow else 0.2, 30).clip(0.5)
-        runs.append(FakeRun(closed(30, 2, at_s=at, seed=seed + 100 + c, latency_ms=can_lat, status=404, path="/__canary__"),
+        runs.append(FakeRun(closed(30, 2, at_s=at, seed=seed + 100 + c, latency_ms=can_lat, status=404,
+                                   path="/__canary__"),
                             experiment("canary", c, role="canary", during="load"), f"canary-load-c{c}"))
         at += span + 2
     return runs

@@ -1,4 +1,5 @@
-"""Content anomalies among 2xx answers: {} among full objects, other shapes, odd sizes; none in varied healthy bodies."""
+"""Content anomalies among 2xx answers: {} among full objects, other shapes, odd sizes; none in varied healthy
+bodies."""
 
 from __future__ import annotations
 

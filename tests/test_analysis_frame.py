@@ -48,6 +48,7 @@ def test_run_info_from_meta():
 
 
 def test_exemplars_name_the_request():
-    t = table(2, status=np.array([200, 504]), latency_ms=np.array([10.0, 2001.0]), step="profile", start_s=np.arange(2.0))
+    t = table(2, status=np.array([200, 504]), latency_ms=np.array([10.0, 2001.0]), step="profile",
+              start_s=np.arange(2.0))
     f = Frame(t, [RunInfo(0, "03-sweep-c12")])
     assert f.describe([1]) == ["03-sweep-c12 seq 1 GET /api/items/42 [profile] → 504 after 2001 ms"]

@@ -78,7 +78,8 @@ def test_sequential_absent_and_present():
 
 
 def test_throughput_flat_or_growing():
-    flat = throughput(np.array([1, 4, 12, 32]), np.array([40, 44, 43, 41]), np.array([10.0, 10, 10, 10]), np.full(4, 100))
+    flat = throughput(np.array([1, 4, 12, 32]), np.array([40, 44, 43, 41]), np.array([10.0, 10, 10, 10]),
+                      np.full(4, 100))
     assert flat.tested and flat.gain < 1.2 and flat.flatness > 0.9
     grow = throughput(np.array([1, 4, 12, 32]), np.array([40, 160, 470, 1200]), np.array([10.0] * 4), np.full(4, 2000))
     assert grow.flatness < 0.1

@@ -120,7 +120,8 @@ class TestBrowse:
         sc, inst = canvas
         ok = chrome.browse(inst.url + sc.page, times=1, wait_for="#module .lane", out=tmp_path / "ok")
         assert not ok.loads[0].failed and ok.loads[0].missing_selector is None
-        never = chrome.browse(inst.url + sc.page, times=1, wait_for="#no-such-thing", timeout_s=1.5, out=tmp_path / "never")
+        never = chrome.browse(inst.url + sc.page, times=1, wait_for="#no-such-thing", timeout_s=1.5,
+                              out=tmp_path / "never")
         assert never.loads[0].reasons == ["'#no-such-thing' never appeared"]
         with pytest.raises(BadPage, match="--wait-for '\\[\\[' is not a usable selector"):
             chrome.browse(inst.url + sc.page, times=1, wait_for="[[", out=tmp_path / "bad")

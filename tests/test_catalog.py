@@ -31,7 +31,8 @@ def _import_agents() -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=60,
+                          check=False)
 
 
 # -- completeness and validity --------------------------------------------------------------
@@ -127,11 +128,13 @@ BAD = {
                             "(did you mean 'failures_rise_with_concurrency'?)"),
     "signal without why": (_set("why.status_500", KeyError),
                            "why.status_500: missing: every signal in signals and absent needs one sentence"),
-    "why without signal": (_set("why.status_418", "a teapot"), "why.status_418: explains a signal the entry does not weigh"),
+    "why without signal": (_set("why.status_418", "a teapot"),
+                           "why.status_418: explains a signal the entry does not weigh"),
     "positive absent weight": (_set("absent.failures_rise_with_concurrency", 1.5),
                                "absent.failures_rise_with_concurrency: weight 1.5 must be negative"),
     "zero weight": (_set("signals.status_500", 0), "signals.status_500: weight 0 is out of range"),
-    "weight not a number": (_set("signals.status_500", "high"), "signals.status_500: expected a number, got text 'high'"),
+    "weight not a number": (_set("signals.status_500", "high"),
+                            "signals.status_500: expected a number, got text 'high'"),
     "unknown namespace": (_set("signals.foo:bar", 1.0), "signals.foo:bar: unknown signal namespace 'foo'"),
     "id not the file name": (_set("id", "db_pool"), "id: 'db_pool' does not match the file name"),
     "prior out of range": (_set("prior", 1.5), "prior: 1.5 is not a probability"),
@@ -142,7 +145,8 @@ BAD = {
                                  "symptoms[0]: expected text, got a mapping (quote text that contains ': ')"),
     "experiment without expect": (_set("experiments.0.expect", KeyError), "experiments[0].expect: missing"),
     "fixes misspelt": (_set("fixes.short-term", ["x"]), "fixes.short-term: unknown field"),
-    "error rate as percent": (_set("verification.slo.error_rate", 5), "verification.slo.error_rate: 5 is not a fraction"),
+    "error rate as percent": (_set("verification.slo.error_rate", 5),
+                              "verification.slo.error_rate: 5 is not a fraction"),
     "unknown slo": (_set("verification.slo.p50_ms", 100), "verification.slo.p50_ms: unknown field"),
     "http reference": (_set("references.0.url", "http://example.com/x"),
                        "references[0].url: 'http://example.com/x' is not an https:// URL"),
@@ -173,7 +177,8 @@ def test_invalid_yaml_names_the_line(tmp_path):
 def test_duplicate_key_is_refused(tmp_path):
     text = (CATALOG_DIR / "db_pool_exhaustion.yaml").read_text()
     text = text.replace("  status_500: 0.7\n", "  status_500: 0.7\n  status_500: -0.7\n", 1)
-    with pytest.raises(BadCatalog, match=r"db_pool_exhaustion\.yaml: line \d+: not valid YAML: duplicate key 'status_500'"):
+    with pytest.raises(BadCatalog,
+                       match=r"db_pool_exhaustion\.yaml: line \d+: not valid YAML: duplicate key 'status_500'"):
         load_catalog(_write(tmp_path, text))
 
 
@@ -211,7 +216,8 @@ HALLMARKS: dict[str, list[str]] = {
     "race_condition": ["ok_status_body_anomaly", "failures_rise_with_concurrency", "failures_absent_when_sequential"],
     "read_after_write": ["read_after_write_miss", "failures_vanish_with_delay", "status_404"],
     "cache_failure": ["failures_fast", "status_500", "failures_rise_with_concurrency", "failures_bursty"],
-    "upstream_timeout": ["status_504", "failure_latency_plateau", "failures_present_when_sequential", "failures_uniform"],
+    "upstream_timeout": ["status_504", "failure_latency_plateau", "failures_present_when_sequential",
+                         "failures_uniform"],
     "keepalive_mismatch": ["reset_on_reused_connection", "status_502", "failures_after_idle_gap"],
     "bad_instance": ["failures_periodic", "failures_on_one_server", "failures_present_when_sequential",
                      "failures_uniform"],

@@ -19,7 +19,8 @@ from tracehound.probe.summary import summarize_run
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=timeout,
+                          check=False)
 
 
 def test_closed_model_records_every_request(demo_url, tmp_path):

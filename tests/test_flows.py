@@ -90,7 +90,8 @@ def test_setup_failure_is_retried_and_recorded(flow_app, tmp_path):
     bad_login = {**LOGIN, "json": {"password": "wrong"}}
     flow = Flow.from_dict({"setup": [bad_login],
                            "steps": [{"name": "me", "path": "/me", "headers": {"Authorization": "Bearer {token}"}}]})
-    rows = probe(ProbeConfig(LoadShape(concurrency=1, requests=6), flow=flow, base_url=url, out=tmp_path / "r")).table.to_pylist()
+    rows = probe(ProbeConfig(LoadShape(concurrency=1, requests=6), flow=flow, base_url=url,
+                             out=tmp_path / "r")).table.to_pylist()
     assert [r["step"] for r in rows] == ["login", "me"] * 3
     assert all(r["status"] == 401 for r in rows if r["step"] == "login")
     assert all(r["error_kind"] == "capture" for r in rows if r["step"] == "me")

@@ -54,7 +54,7 @@ def _report(folder: Path, case: Case, runs: list[tuple[str, Run]], top: str | No
         "hypotheses": [{"id": top, "title": top, "confidence": 0.9}] if top else [],
         "experiments": [{"kind": (r.meta.get("experiment") or {}).get("kind", "probe"), "name": name,
                          "shape": r.meta["shape"], "requests": s.requests, "failures": s.failures,
-                         "run": str(r.path)} for (name, r), s in zip(runs, stats)],
+                         "run": str(r.path)} for (name, r), s in zip(runs, stats, strict=False)],
     }
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps(report, indent=2))

@@ -1,4 +1,5 @@
-"""The HAR inspector: endpoints, timing phases, plateaus, expired or missing Authorization, CORS, redaction, bad files."""
+"""The HAR inspector: endpoints, timing phases, plateaus, expired or missing Authorization, CORS, redaction, bad
+files."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def _b64(d: dict) -> str:
 
 
 def jwt(iat: float, exp: float) -> str:
-    return f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64({'sub': '42', 'iat': int(iat), 'exp': int(exp)})}.c2lnbmF0dXJlLXNlY3JldA"
+    return (f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64({'sub': '42', 'iat': int(iat), 'exp': int(exp)})}"
+            ".c2lnbmF0dXJlLXNlY3JldA")
 
 
 def entry(at: float, url: str, status: int, ms: float, method: str = "GET", wait: float | None = None,
@@ -43,7 +45,8 @@ def entry(at: float, url: str, status: int, ms: float, method: str = "GET", wait
                      "content": {"size": 0, "mimeType": "application/json"}, "redirectURL": "",
                      "headersSize": -1, "bodySize": 0},
         "cache": {},
-        "timings": {"blocked": 2, "dns": -1, "connect": -1, "ssl": -1, "send": 1, "wait": wait, "receive": ms - wait - 3},
+        "timings": {"blocked": 2, "dns": -1, "connect": -1, "ssl": -1, "send": 1, "wait": wait,
+                    "receive": ms - wait - 3},
     }
     if failure:
         e["response"]["_failureText"] = failure
@@ -140,7 +143,8 @@ def test_redact_har_masks_every_credential():
         "request": {"url": f"{API}/cb?token=abcdef123456&page=2&t={token}", "headers": [
             {"name": "Authorization", "value": f"Bearer {token}"}, {"name": "Cookie", "value": "sid=s3cr3t"},
             {"name": "Accept", "value": "application/json"}],
-            "cookies": [{"name": "sid", "value": "s3cr3t"}], "queryString": [{"name": "token", "value": "abcdef123456"}],
+            "cookies": [{"name": "sid", "value": "s3cr3t"}],
+            "queryString": [{"name": "token", "value": "abcdef123456"}],
             "postData": {"mimeType": "application/json", "text": json.dumps({"password": "hunter22", "user": "ann"})}},
         "response": {"headers": [{"name": "Set-Cookie", "value": "sid=s3cr3t; HttpOnly"}],
                      "cookies": [{"name": "sid", "value": "s3cr3t"}],

@@ -41,7 +41,7 @@ def check_columns(table: pa.Table, expected: dict[str, list[Any]]) -> None:
             assert got == [None] * n, f"{name} should be null: the format does not carry it"
         elif pa.types.is_floating(table.schema.field(name).type):
             assert [g is None for g in got] == [e is None for e in expected[name]], name
-            pairs = [(g, e) for g, e in zip(got, expected[name]) if e is not None]
+            pairs = [(g, e) for g, e in zip(got, expected[name], strict=False) if e is not None]
             assert [g for g, _ in pairs] == pytest.approx([e for _, e in pairs], rel=1e-6, abs=1e-4), name
         else:
             assert got == expected[name], name
@@ -95,7 +95,7 @@ def test_real_hey_csv(status_server, tmp_path, route, status):
         "seq": list(range(50)),
         "start_ns": [round(float(r["offset"]) * 1e9) for r in rows],
         "connect_ms": sec("DNS+dialup"),
-        "ttfb_ms": [max(a - b, 0.0) for a, b in zip(sec("response-time"), sec("Response-read"))],
+        "ttfb_ms": [max(a - b, 0.0) for a, b in zip(sec("response-time"), sec("Response-read"), strict=False)],
         "total_ms": sec("response-time"),
         "status": [int(r["status-code"]) for r in rows],
     })
@@ -187,7 +187,7 @@ def test_k6_points_become_one_row_per_request(tmp_path):
         "method": ["GET", "POST", "GET"],
         "host": ["api.example.com"] * 3,
         "path": ["/items?limit=10", "/items", "/items/${}"],
-        "start_ns": [end - round(total * 1e6) for end, total in zip(K6_END, K6_TOTAL)],
+        "start_ns": [end - round(total * 1e6) for end, total in zip(K6_END, K6_TOTAL, strict=False)],
         "connect_ms": [10.5 + 25.25, None, None],  # connecting 0 = a reused connection
         "ttfb_ms": [45.2 + 0.1 + 120.4, 0.012 + 0.05 + 30.0, None],  # no response: no first byte
         "total_ms": K6_TOTAL,

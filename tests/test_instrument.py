@@ -144,7 +144,8 @@ def serve(tmp_path: Path) -> Iterator:
         code = tmp_path / f"code{len(stack)}"
         code.mkdir()
         (code / "svc.py").write_text(textwrap.dedent(source))
-        cm = servers.app_server("svc:app", code, tmp_path / f"app{len(stack)}.log", env={"DATA_DIR": str(tmp_path), **(env or {})},
+        cm = servers.app_server("svc:app", code, tmp_path / f"app{len(stack)}.log",
+                                env={"DATA_DIR": str(tmp_path), **(env or {})},
                                 server=server, ready_path="/metrics", **kw)  # type: ignore[arg-type]
         srv = cm.__enter__()
         stack.append(cm)
@@ -239,7 +240,8 @@ def test_loop_lag_is_charged_to_the_request_it_delayed(serve) -> None:
     assert "pool" not in t or t["pool"] < 50
     m = metrics(base)
     assert m["tracehound_event_loop_lag_seconds_sum"] >= 0.3
-    assert m["tracehound_event_loop_lag_seconds_bucket{le=0.25}"] < m["tracehound_event_loop_lag_seconds_bucket{le=+Inf}"]
+    assert (m["tracehound_event_loop_lag_seconds_bucket{le=0.25}"]
+            < m["tracehound_event_loop_lag_seconds_bucket{le=+Inf}"])
 
 
 def test_an_app_without_a_database_after_the_gateway_probe(serve, tmp_path: Path) -> None:

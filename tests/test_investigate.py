@@ -47,7 +47,8 @@ def test_investigate_ranks_the_pool_for_the_demo_and_writes_the_report(demo_inve
     assert top["evidence_for"] and all({"signal", "points", "why"} <= set(e) for e in top["evidence_for"])
     assert sum(h["confidence"] for h in rep["hypotheses"]) > 0.99
     kinds = [e["kind"] for e in rep["experiments"]]
-    assert kinds[0] == "baseline" and "sweep" in kinds and all(e["purpose"] and e["outcome"] for e in rep["experiments"])
+    assert (kinds[0] == "baseline" and "sweep" in kinds
+            and all(e["purpose"] and e["outcome"] for e in rep["experiments"]))
     agents = {a["name"]: a for a in rep["agents"]}
     assert agents["traffic"]["status"] == "ok"
     # The service's log was given: the log analyst read it and saw the pool run dry.

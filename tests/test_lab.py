@@ -152,7 +152,8 @@ def test_every_scenario_folder_loads_and_is_consistent() -> None:
             lo, hi = sc.expected_failure_rate
             assert 0 < lo <= hi <= 1, sc.name
         words = sc.failure_mode.replace("_", " ")
-        assert sc.failure_mode not in sc.symptom and words not in sc.symptom.lower(), f"{sc.name}: symptom names the cause"
+        assert sc.failure_mode not in sc.symptom and words not in sc.symptom.lower(), \
+            f"{sc.name}: symptom names the cause"
         assert sc.shape.planned_duration is not None and sc.shape.planned_duration <= 20
         config = sc.probe_config("http://127.0.0.1:9")
         assert (config.flow is None) != (config.target is None)
@@ -244,27 +245,30 @@ def test_unknown_scenario_names_the_known_ones() -> None:
 
 def test_postgres_is_real_private_and_gone_afterwards(tmp_path: Path) -> None:
     schema = tmp_path / "schema.sql"
-    schema.write_text("CREATE TABLE things (id serial PRIMARY KEY, name text); INSERT INTO things (name) VALUES ('a'), ('b');")
-    with no_orphans() as seen:
-        with servers.postgres(tmp_path / "logs", schema=[schema], settings={"max_connections": 30}) as pg:
-            seen |= descendants(os.getpid())
-            root = pg.socket_dir
-            assert pg.dsn.startswith("postgresql://app:") and f"127.0.0.1:{pg.port}/app" in pg.dsn
-            assert pg.psql("SELECT count(*) FROM things", user="app").strip() == "2"
-            assert pg.psql("SHOW max_connections").strip() == "30"
-            assert pg.psql("SHOW listen_addresses").strip() == "127.0.0.1"
-            assert pg.psql("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'").strip() == "1"
-            pg.psql("SELECT count(*) FROM pg_stat_statements")
-            if os.geteuid() == 0:
-                assert uid_of(pg.process.pid) != 0  # type: ignore[union-attr]
-            assert os.path.getsize(pg.log) > 0
+    schema.write_text("CREATE TABLE things (id serial PRIMARY KEY, name text); "
+                      "INSERT INTO things (name) VALUES ('a'), ('b');")
+    with (
+        no_orphans() as seen,
+        servers.postgres(tmp_path / "logs", schema=[schema], settings={"max_connections": 30}) as pg,
+    ):
+        seen.update(descendants(os.getpid()))
+        root = pg.socket_dir
+        assert pg.dsn.startswith("postgresql://app:") and f"127.0.0.1:{pg.port}/app" in pg.dsn
+        assert pg.psql("SELECT count(*) FROM things", user="app").strip() == "2"
+        assert pg.psql("SHOW max_connections").strip() == "30"
+        assert pg.psql("SHOW listen_addresses").strip() == "127.0.0.1"
+        assert pg.psql("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'").strip() == "1"
+        pg.psql("SELECT count(*) FROM pg_stat_statements")
+        if os.geteuid() == 0:
+            assert uid_of(pg.process.pid) != 0  # type: ignore[union-attr]
+        assert os.path.getsize(pg.log) > 0
     assert not root.exists()
     assert "database system is shut down" in (tmp_path / "logs" / "postgres.log").read_text()
 
 
 def test_redis_answers_and_is_stopped(tmp_path: Path) -> None:
     with no_orphans() as seen, servers.redis(tmp_path) as r:
-        seen |= descendants(os.getpid())
+        seen.update(descendants(os.getpid()))
         with socket.create_connection(("127.0.0.1", r.port), timeout=2) as s:
             s.sendall(b"SET k v\r\nGET k\r\n")
             time.sleep(0.1)
@@ -274,16 +278,20 @@ def test_redis_answers_and_is_stopped(tmp_path: Path) -> None:
 
 def test_app_behind_nginx_logs_everything_and_tears_down_even_on_error(tmp_path: Path) -> None:
     (tmp_path / "hello.py").write_text(HELLO_APP)
-    body = "server {\n    listen {{listen}};\n    location / { proxy_pass http://{{upstream}}; proxy_read_timeout 2s; }\n}\n"
-    with no_orphans() as seen, pytest.raises(RuntimeError, match="boom"):
-        with servers.app_server("hello:app", tmp_path, tmp_path / "app.log", env={"GREETING": "the lab"}) as a, \
-                    servers.nginx(tmp_path, body, [a.address]) as ng:
-            seen |= descendants(os.getpid())
-            assert get(a.url + "/") == (200, b"hello from the lab")
-            assert get(ng.url + "/x") == (200, b"hello from the lab")
-            time.sleep(0.2)
-            assert "GET /x" in ng.access_log.read_text()
-            raise RuntimeError("boom")
+    body = ("server {\n    listen {{listen}};\n"
+            "    location / { proxy_pass http://{{upstream}}; proxy_read_timeout 2s; }\n}\n")
+    with (
+        no_orphans() as seen,
+        pytest.raises(RuntimeError, match="boom"),
+        servers.app_server("hello:app", tmp_path, tmp_path / "app.log", env={"GREETING": "the lab"}) as a,
+        servers.nginx(tmp_path, body, [a.address]) as ng,
+    ):
+        seen.update(descendants(os.getpid()))
+        assert get(a.url + "/") == (200, b"hello from the lab")
+        assert get(ng.url + "/x") == (200, b"hello from the lab")
+        time.sleep(0.2)
+        assert "GET /x" in ng.access_log.read_text()
+        raise RuntimeError("boom")
     assert "Uvicorn running" in (tmp_path / "app.log").read_text()
 
 
@@ -294,9 +302,12 @@ def test_a_template_with_an_unknown_placeholder_is_refused(tmp_path: Path) -> No
 
 def test_an_app_that_cannot_start_says_why(tmp_path: Path) -> None:
     (tmp_path / "broken.py").write_text("raise ImportError('no such dependency: frobnicate')\n")
-    with no_orphans(), pytest.raises(Exception) as e:
-        with servers.app_server("broken:app", tmp_path, tmp_path / "app.log", ready_timeout=10):
-            pass
+    with (
+        no_orphans(),
+        pytest.raises(Exception) as e,
+        servers.app_server("broken:app", tmp_path, tmp_path / "app.log", ready_timeout=10),
+    ):
+        pass
     assert "frobnicate" in str(e.value) and "exited" in str(e.value)
 
 
@@ -341,7 +352,7 @@ def test_servers_die_with_their_owner(tmp_path: Path, sig: int) -> None:
 def test_up_wires_and_removes_an_instance() -> None:
     with no_orphans() as seen:
         with lab.up("healthy_slow") as inst:
-            seen |= descendants(os.getpid())
+            seen.update(descendants(os.getpid()))
             status, body = get(inst.url + "/quote?country=DE&net_cents=1000")
             assert status == 200 and b'"tax_cents":190' in body
             assert {p.name for p in inst.code_dir.iterdir()} == {"app.py"}
@@ -411,7 +422,7 @@ def test_scenario_reproduces_and_its_twin_does_not(name: str, tmp_path: Path) ->
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, "COLUMNS": "200"}, cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"}, cwd=ROOT, check=False,
     )
 
 

@@ -106,7 +106,8 @@ def test_an_untimed_header_keeps_its_traceback_and_a_bare_traceback_stands_alone
              '  File "/srv/app.py", line 3, in <module>\n', "KeyError: 'price'\n",
              "2026-03-01 10:00:01,000 INFO app: served /y\n"]
     evs = list(assemble(lines, detect(lines), Clock(UTC)))
-    assert [e.message for e in evs] == ["INFO app: served /x", "Traceback (most recent call last):", "INFO app: served /y"]
+    assert [e.message for e in evs] == ["INFO app: served /x", "Traceback (most recent call last):",
+                                        "INFO app: served /y"]
     assert evs[1].exc == ["KeyError: 'price'"]
 
 
@@ -194,7 +195,8 @@ def test_a_gzipped_log_reads_like_the_plain_one(tmp_path, name):
 # -- masking and templates ---------------------------------------------------------------------------------
 
 MASKED = {
-    "order 42 failed after 1.3s for user 'bob' from 10.0.0.12:5544": "order <NUM> failed after <DUR> for user <STR> from <IP>",
+    "order 42 failed after 1.3s for user 'bob' from 10.0.0.12:5544":
+        "order <NUM> failed after <DUR> for user <STR> from <IP>",
     "job 8f14e45f-ceea-467f-a0c4-1a2b3c4d5e6f at 2026-12-01T10:00:00Z": "job <UUID> at <TS>",
     "Worker (pid:456) was sent SIGKILL!": "Worker (pid:<NUM>) was sent SIGKILL!",
     "digest deadbeef1234 via 0x7f3a token acc_8f3k2": "digest <HEX> via <HEX> token <ID>",
@@ -210,7 +212,8 @@ def test_masking(raw):
 
 
 def test_paths_are_masked_segment_by_segment_and_queries_keep_their_keys():
-    assert mask_path("/api/users/8f14e45f-ceea-467f-a0c4-1a2b3c4d5e6f/posts?page=2&token=x") == "/api/users/<UUID>/posts?page&token"
+    assert (mask_path("/api/users/8f14e45f-ceea-467f-a0c4-1a2b3c4d5e6f/posts?page=2&token=x")
+            == "/api/users/<UUID>/posts?page&token")
     assert mask_path("/static/app.3f9a8b7c6d.js") == "/static/app.<HEX>.js"
     assert mask_path("/orders/42") == "/orders/<NUM>"
 
@@ -258,7 +261,8 @@ def test_each_signature_matches_its_examples_and_not_its_near_misses(sig):
 
 def test_a_fallback_signature_only_counts_alone():
     table = default_table()
-    hits = {table.signatures[i].id for i in table.match("sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 0 reached")}
+    line = "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 0 reached"
+    hits = {table.signatures[i].id for i in table.match(line)}
     assert hits == {"sqlalchemy_queuepool_limit"}
     assert {table.signatures[i].id for i in table.match("asyncio.exceptions.TimeoutError")} == {"generic_timeout_error"}
 
@@ -267,20 +271,26 @@ def test_every_table_signal_is_registered_by_the_agent_and_described():
     table = default_table()
     for name, desc in table.signals.items():
         assert REGISTRY[name].source == "logs" and REGISTRY[name].description == desc
-    assert {s.signal for s in table.signatures} | {"log:template_aligned_with_failures", "log:failures_on_one_upstream"} == set(table.signals)
+    emitted = {s.signal for s in table.signatures}
+    assert emitted | {"log:template_aligned_with_failures", "log:failures_on_one_upstream"} == set(table.signals)
 
 
 def test_the_signature_page_is_up_to_date():
     page = ROOT / "docs" / "log-signatures.md"
-    assert page.read_text() == default_table().to_markdown(), "run: python -m tracehound.logs --docs docs/log-signatures.md"
+    assert page.read_text() == default_table().to_markdown(), \
+        "run: python -m tracehound.logs --docs docs/log-signatures.md"
 
 
 @pytest.mark.parametrize("broken, message", [
     ("signals: {}\nsignatures: [{id: a}]", "missing 'signal'"),
-    ("signals: {'log:x': x}\nsignatures: [{id: a, signal: 'log:y', title: t, pattern: p, seen_in: [app], examples: [p]}]", "not listed"),
-    ("signals: {'log:x': x}\nsignatures: [{id: a, signal: 'log:x', title: t, pattern: '(', seen_in: [app], examples: [p]}]", "bad pattern"),
-    ("signals: {'log:x': x}\nsignatures: [{id: a, signal: 'log:x', title: t, pattern: p, seen_in: [disk], examples: [p]}]", "seen_in"),
-    (("signals: {'log:x': x}\nsignatures: [{id: a, signal: 'log:x', title: t, pattern: p, seen_in: [app], examples: [p]}, "
+    ("signals: {'log:x': x}\n"
+     "signatures: [{id: a, signal: 'log:y', title: t, pattern: p, seen_in: [app], examples: [p]}]", "not listed"),
+    ("signals: {'log:x': x}\n"
+     "signatures: [{id: a, signal: 'log:x', title: t, pattern: '(', seen_in: [app], examples: [p]}]", "bad pattern"),
+    ("signals: {'log:x': x}\n"
+     "signatures: [{id: a, signal: 'log:x', title: t, pattern: p, seen_in: [disk], examples: [p]}]", "seen_in"),
+    (("signals: {'log:x': x}\n"
+      "signatures: [{id: a, signal: 'log:x', title: t, pattern: p, seen_in: [app], examples: [p]}, "
       "{id: a, signal: 'log:x', title: t, pattern: p, seen_in: [app], examples: [p]}]"), "duplicate id"),
     ("just: text", "expected"),
 ])
@@ -378,7 +388,8 @@ def test_signals_strength_grows_with_count_and_sits_lower_when_the_runs_saw_othe
     many.write_text("".join(f"[2026-03-01 14:21:{i:02d} +0000] [120] [CRITICAL] WORKER TIMEOUT (pid:{200 + i})\n"
                             for i in range(8)))
     assert {o.name: o.strength for o in analyze_logs([many]).observations}["log:worker_timeout"] > 0.8
-    later = FakeRun(table(50, epoch_ns=parse_bound("2026-03-02T09:00:00Z"), status=np.r_[np.full(10, 500), np.full(40, 200)]))
+    later = FakeRun(table(50, epoch_ns=parse_bound("2026-03-02T09:00:00Z"),
+                          status=np.r_[np.full(10, 500), np.full(40, 200)]))
     away = {o.name: o.strength for o in analyze_logs([many], runs=[later]).observations}
     assert away["log:worker_timeout"] < 0.6
 
@@ -462,7 +473,8 @@ def test_the_agent_finds_the_pool_signature_in_the_lab_demo_and_not_in_its_fixed
         with lab.up(sc, fixed=fixed) as inst:
             cfg = sc.probe_config(inst.url, out=tmp_path / f"run-{fixed}")
             run = probe(cfg)
-            res = asyncio.run(logs_agent(Case(target=cfg.target, sources=Sources(logs=list(inst.logs.values()))), [run]))
+            case = Case(target=cfg.target, sources=Sources(logs=list(inst.logs.values())))
+            res = asyncio.run(logs_agent(case, [run]))
         got[fixed] = res
     faulty, twin = got[False], got[True]
     strengths = {s.name: s.strength for s in faulty.signals}
@@ -477,7 +489,7 @@ def test_result_of_a_report_is_an_agent_result():
     assert {s.name for s in res.signals} == {"log:cache_timeout", "log:rate_limited"}
 
 
-# -- the CLI ------------------------------------------------------------------------------------------------------------
+# -- the CLI ---------------------------------------------------------------------------------------------------
 
 
 def test_cli_prints_the_report(cli):

@@ -105,7 +105,8 @@ def recording(n: int, roles_at: Any, step_s: float = 0.5) -> Recording:
 def timeline(failing_between: tuple[float, float] | None, span: tuple[float, float] = (1.0, 9.0)) -> Timeline:
     """Requests every 20 ms lasting 100 ms over ``span``; those starting inside ``failing_between`` fail."""
     start = np.arange(span[0], span[1], 0.02)
-    failed = np.zeros(start.size, bool) if failing_between is None else (start >= failing_between[0]) & (start < failing_between[1])
+    failed = (np.zeros(start.size, bool) if failing_between is None
+              else (start >= failing_between[0]) & (start < failing_between[1]))
     return Timeline((T0 + start * S).astype(np.int64), (T0 + (start + 0.1) * S).astype(np.int64), failed)
 
 
@@ -128,7 +129,8 @@ def test_a_pool_at_its_limit_while_requests_fail() -> None:
             "metrics:pool_checkout_timeouts"} <= signals_of(res)
     assert not signals_of(res) & {"metrics:loop_lag_with_failures", "metrics:cpu_saturated", "metrics:memory_grows",
                                   "metrics:pool_checked_out_after_load"}
-    assert {"metrics:loop_lag_with_failures", "metrics:cpu_saturated", "metrics:pool_checked_out_after_load"} <= set(res.tested)
+    assert {"metrics:loop_lag_with_failures", "metrics:cpu_saturated",
+            "metrics:pool_checked_out_after_load"} <= set(res.tested)
 
 
 def test_the_same_pool_without_failures_emits_nothing_about_failures() -> None:
@@ -254,7 +256,8 @@ def matrix(name: str, fn: Any, labels: dict[str, str] | None = None) -> Any:
         ts = start + step * np.arange(int((end - start) / step + 1e-6) + 1)  # as Prometheus: start + k·step ≤ end
         values = [[round(t, 3), repr(float(fn(t - T0 / S)))] for t in ts]
         doc = {"status": "success", "data": {"resultType": "matrix",
-                                             "result": [{"metric": {"__name__": name, **(labels or {})}, "values": values}]}}
+                                             "result": [{"metric": {"__name__": name, **(labels or {})},
+                                                         "values": values}]}}
         return 200, "application/json", json.dumps(doc).encode()
     return answer
 
@@ -292,7 +295,8 @@ def test_prometheus_api_answers_become_the_same_signals() -> None:
 
 
 def test_prometheus_errors_are_one_line() -> None:
-    routes = {"/api/v1/label/__name__/values": (400, "application/json", b'{"status": "error", "error": "bad_data: nope"}')}
+    routes = {"/api/v1/label/__name__/values": (400, "application/json",
+                                                b'{"status": "error", "error": "bad_data: nope"}')}
     with http_server(routes) as base, pytest.raises(BadSource, match="refused"):
         query_prometheus(base, T0, T0 + 10 * S)
     with http_server({"/api/v1/label/__name__/values": (200, "text/html", b"<html></html>")}) as base:
@@ -333,7 +337,8 @@ def test_a_real_prometheus_scraping_an_instrumented_app(tmp_path: Path) -> None:
             # agent reads the server's series over the experiments' window.
             cfg = sc.probe_config(inst.url)
             # --metrics beside it scrapes the app's own /metrics during the experiments.
-            inv = investigate(Case(target=cfg.target, sources=Sources(prometheus=base, metrics=inst.app_urls[0] + sc.metrics),
+            inv = investigate(Case(target=cfg.target,
+                                   sources=Sources(prometheus=base, metrics=inst.app_urls[0] + sc.metrics),
                                    budget_s=10), tmp_path / "inv")
             # The scenario's load, then the agent over its window: the pool's saturation.
             run = probe(sc.probe_config(inst.url, out=tmp_path / "runs"))
@@ -468,7 +473,8 @@ process_resident_memory_bytes 1.2e8
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     import sys
 
-    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=60,
+                          check=False)
 
 
 def test_cli_scrapes_an_endpoint_and_says_what_it_reads() -> None:

@@ -29,14 +29,16 @@ from tracehound.probe import LoadShape, ProbeConfig, Target, probe
 
 pytestmark = pytest.mark.lab
 
-SCHEMA = "CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL); INSERT INTO items SELECT g, 10 FROM generate_series(1, 200) g;"
+SCHEMA = ("CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL); "
+          "INSERT INTO items SELECT g, 10 FROM generate_series(1, 200) g;")
 
 
 @pytest.fixture(scope="module")
 def pg(tmp_path_factory) -> Iterator[servers.Postgres]:
     """A server with 20 connections (17 usable) that ends sessions idle for 30 s."""
     try:
-        with servers.postgres(tmp_path_factory.mktemp("pg"), settings={"max_connections": 20, "idle_session_timeout": "30s"}) as p:
+        with servers.postgres(tmp_path_factory.mktemp("pg"),
+                              settings={"max_connections": 20, "idle_session_timeout": "30s"}) as p:
             p.psql(SCHEMA, user="app")
             yield p
     except servers.MissingBinary as e:  # pragma: no cover - the suite's make target installs PostgreSQL
@@ -166,7 +168,8 @@ def test_a_healthy_idle_server_shows_nothing_wrong(pg):
     res = run(postgres_agent(None, [], sampler))
     got = set(strongest(res))
     assert got <= {"pg:idle_session_timeout_set"}, got
-    assert {"pg:idle_in_transaction", "pg:blocked_sessions", "pg:connections_near_max", "pg:statement_slow"} <= set(res.tested)
+    assert {"pg:idle_in_transaction", "pg:blocked_sessions", "pg:connections_near_max",
+            "pg:statement_slow"} <= set(res.tested)
 
 
 # -- statements against probed requests ------------------------------------------------------------------
@@ -316,16 +319,19 @@ def replica_of(primary: servers.Postgres, log_dir: Path) -> Iterator[tuple[int, 
     root = servers.temp_dir("replica")
     servers.give_away(root, ids)
     data = root / "data"
-    backup = servers.Process("pg_basebackup", [primary.bindir / "pg_basebackup", "-h", primary.socket_dir, "-p", primary.port,
-                                               "-U", "postgres", "-D", data, "-R", "-X", "stream", "--no-sync", "-c", "fast"],
+    backup = servers.Process("pg_basebackup", [primary.bindir / "pg_basebackup", "-h", primary.socket_dir,
+                                               "-p", primary.port, "-U", "postgres", "-D", data, "-R", "-X", "stream",
+                                               "--no-sync", "-c", "fast"],
                              log_dir / "basebackup.log", env=env, ids=ids).start()
     try:
         assert backup.popen.wait(60) == 0, backup.tail()
     finally:
         backup.stop(grace=0)
     port = servers.free_port()
-    proc = servers.Process("postgres-replica", [primary.bindir / "postgres", "-D", data, "-p", port, "-c", "listen_addresses=127.0.0.1",
-                                                "-c", f"unix_socket_directories={root}", "-c", "hot_standby=on", "-c", "fsync=off"],
+    proc = servers.Process("postgres-replica", [primary.bindir / "postgres", "-D", data, "-p", port,
+                                                "-c", "listen_addresses=127.0.0.1",
+                                                "-c", f"unix_socket_directories={root}", "-c", "hot_standby=on",
+                                                "-c", "fsync=off"],
                            log_dir / "replica.log", env=env, ids=ids, stop_signal=signal.SIGINT).start()
     try:
         def ready() -> bool:
@@ -344,7 +350,8 @@ def replica_of(primary: servers.Postgres, log_dir: Path) -> Iterator[tuple[int, 
 
 def test_a_replica_that_stopped_replaying_shows_lag_from_both_ends(pg, tmp_path):
     with replica_of(pg, tmp_path) as (port, sock):
-        psql = [str(pg.bindir / "psql"), "-X", "-q", "-h", str(sock), "-p", str(port), "-U", "postgres", "-d", "app", "-c"]
+        psql = [str(pg.bindir / "psql"), "-X", "-q", "-h", str(sock), "-p", str(port), "-U", "postgres", "-d", "app",
+                "-c"]
         replica_dsn = pg.dsn.replace(f":{pg.port}/", f":{port}/")
         with sampling(pg.dsn) as on_primary, sampling(replica_dsn) as on_replica:
             time.sleep(0.5)

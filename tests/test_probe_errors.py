@@ -191,10 +191,8 @@ def test_a_signal_to_the_main_process_stops_every_worker(faulty, tmp_path, sig):
         time.sleep(0.5)
         os.kill(p.pid, sig)
         sent = time.monotonic()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             p.wait(timeout=6)
-        except subprocess.TimeoutExpired:
-            pass
         stopped_in = time.monotonic() - sent
         group_left = _group_alive(p.pid, until=sent + 6)
         quiet = faulty.mark()

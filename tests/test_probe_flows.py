@@ -54,7 +54,7 @@ def test_create_then_read_reads_what_it_created(faulty, tmp_path):
         per_port[e["client_port"]].append(e)
     assert len(per_port) == 3
     for events in per_port.values():
-        for create, read in zip(events[::2], events[1::2]):
+        for create, read in zip(events[::2], events[1::2], strict=False):
             assert (create["method"], create["path"], create["status"]) == ("POST", "/items", 201)
             assert (read["method"], read["path"], read["status"]) == ("GET", create["headers"]["Location"], 200)
     created = {e["headers"]["Location"] for e in truth if e["path"] == "/items"}

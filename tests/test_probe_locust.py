@@ -89,7 +89,8 @@ def test_two_local_workers_merge_into_one_run_analysed_like_a_native_one(demo_ur
     assert dist.meta["stop_reason"] == "requests"
     ok = t.filter(np.asarray(t.column("status").to_numpy()) == 200)
     assert ok.num_rows and ok.column("body_hash").null_count == 0 and ok.column("h_content_type").null_count == 0
-    assert 0 < dist.meta["counts"]["connections"] <= 48 and np.mean(t.column("conn_reused").to_numpy(zero_copy_only=False)) > 0.8
+    assert (0 < dist.meta["counts"]["connections"] <= 48
+            and np.mean(t.column("conn_reused").to_numpy(zero_copy_only=False)) > 0.8)
     # The analysis reads both the same way: the pool's 503s are found in each.
     a, b = analyze([dist]), analyze([native])
     assert a.requests == 600 and b.requests == 600
@@ -171,7 +172,8 @@ def test_remote_workers_join_with_the_printed_command(faulty, tmp_path):
         assert line, "no worker command was printed"
     command = line.split()
     assert command[:4] == ["tracehound", "locust-worker", "--master", f"127.0.0.1:{port}"]
-    w = subprocess.run([sys.executable, "-m", "tracehound", *command[1:]], cwd=ROOT, capture_output=True, timeout=30, check=False)
+    w = subprocess.run([sys.executable, "-m", "tracehound", *command[1:]], cwd=ROOT, capture_output=True, timeout=30,
+                       check=False)
     out, err = p.communicate(timeout=20)
     assert p.returncode == 0 and w.returncode == 0, err
     run = Run.load(out.strip())

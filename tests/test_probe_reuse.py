@@ -365,7 +365,7 @@ def test_a_retry_keeps_its_seq_user_and_intended_start(faulty_close1, tmp_path):
     assert sorted(by_vu) == list(range(users))
     for chain in by_vu.values():
         chain.sort(key=lambda r: r["start_ns"])
-        for prev, r in zip(chain, chain[1:]):
+        for prev, r in zip(chain, chain[1:], strict=False):
             # A user sends its next request as its previous one ends. The retry keeps that first
             # attempt's time as its intended start; its own start and connect are the retry's.
             prev_end = prev["intended_start_ns"] + prev["total_ms"] * 1e6

@@ -101,9 +101,11 @@ def test_evictions_memory_slow_commands_and_settings(rds):
         time.sleep(0.8)
     res = run(redis_agent(None, [], sampler))
     got = names(res)
-    assert {"redis:evictions", "redis:memory_near_max", "redis:slowlog", "redis:latency_spikes", "redis:timeout_set"} <= got
+    assert {"redis:evictions", "redis:memory_near_max", "redis:slowlog", "redis:latency_spikes",
+            "redis:timeout_set"} <= got
     assert sig(res, "redis:evictions").value > 1000
-    assert "EVAL" in sig(res, "redis:slowlog").exemplars[0] and "4000000" not in " ".join(sig(res, "redis:slowlog").exemplars)
+    assert ("EVAL" in sig(res, "redis:slowlog").exemplars[0]
+            and "4000000" not in " ".join(sig(res, "redis:slowlog").exemplars))
     assert sig(res, "redis:timeout_set").value == 30
     assert "redis:rejected_connections" not in got
 
@@ -148,7 +150,8 @@ def test_bad_sources_fail_in_one_line(tmp_path, cli):
         return run(redis_agent(Case(target=Target("http://127.0.0.1:9/"), sources=Sources(redis=url)), []))
 
     with servers.redis(tmp_path / "locked") as r:
-        client(r.url).config_set("requirepass", "right-pass")  # after start: the lab's readiness check pings without a password
+        # After start: the lab's readiness check pings without a password.
+        client(r.url).config_set("requirepass", "right-pass")
         wrong = agent(f"redis://:wrong-pass@127.0.0.1:{r.port}/0")
         assert wrong.status == "failed" and "rejected the connection" in wrong.detail
         assert "wrong-pass" not in wrong.detail

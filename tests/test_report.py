@@ -131,7 +131,8 @@ def test_markdown_has_every_section_of_a_root_cause_write_up(rendered, investiga
 class _Page(HTMLParser):
     """Tags, resource references and nesting of an HTML page, as a browser's tokenizer sees them."""
 
-    VOID: ClassVar[set[str]] = {"meta", "link", "img", "br", "hr", "input", "source", "col", "area", "base", "embed", "wbr", "track"}
+    VOID: ClassVar[set[str]] = {"meta", "link", "img", "br", "hr", "input", "source", "col", "area", "base", "embed",
+                                "wbr", "track"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -222,7 +223,8 @@ def _open(browser, html_path: Path, width: int = 1100):
     page = browser.new_page(viewport={"width": width, "height": 900})
     seen = {"requests": [], "outside": [], "console": [], "errors": []}
     page.on("request", lambda r: seen["requests"].append(r.url))
-    page.on("console", lambda m: seen["console"].append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("console",
+            lambda m: seen["console"].append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
 
     def guard(route):

@@ -288,7 +288,8 @@ def test_unparsable_files_are_skipped_and_the_rest_reviewed(capsys, tmp_path):
     (tmp_path / "latin.py").write_bytes("x = 'caf\xe9'\n".encode("latin-1"))
     code, out, err = run(capsys, str(tmp_path))
     assert code == 1 and "good.py:20:" in out and "in 1 file." in out
-    assert err.splitlines() == ["blob.py: skipped: binary file", "broken.py: skipped: syntax error at line 1: invalid syntax",
+    assert err.splitlines() == ["blob.py: skipped: binary file",
+                                "broken.py: skipped: syntax error at line 1: invalid syntax",
                                 "latin.py: skipped: not UTF-8 text"]
 
 
@@ -329,7 +330,8 @@ def test_sarif_is_structurally_valid(tmp_path):
     doc = sarif(result, cwd=tmp_path)  # outside the working directory: paths relative to %SRCROOT%
     check_sarif(doc)
     assert len(doc["runs"][0]["results"]) == len(result.violations) == 5
-    assert doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "SRCROOT"
+    location = doc["runs"][0]["results"][0]["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uriBaseId"] == "SRCROOT"
     inside = sarif(result, cwd=ROOT)  # inside it (a checkout): paths relative to the working directory
     check_sarif(inside)
     uri = inside["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
@@ -407,7 +409,8 @@ def test_agent_strongest_signal_points_to_the_planted_bug(name, tmp_path):
     case.sources = Sources(code=code)
     res = asyncio.run(code_agent(case, []))
     top = max(res.signals, key=lambda s: s.strength)
-    assert top.name in {get_rule(c).signal for c in PLANTED[name]}, [(s.name, round(s.strength, 2)) for s in res.signals]
+    assert top.name in {get_rule(c).signal for c in PLANTED[name]}, \
+        [(s.name, round(s.strength, 2)) for s in res.signals]
 
 
 def test_every_check_defined_is_listed_in_the_registry() -> None:

@@ -34,7 +34,7 @@ def rows(imp: ImportFolder) -> list[dict]:
     try:
         cur = con.execute("SELECT * EXCLUDE (bad_line) FROM requests ORDER BY ts, path")
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
 
@@ -76,7 +76,8 @@ def test_apache_combined_with_microseconds(tmp_path):
     r = rows(imp)
     assert r[0]["ts"] == utc(2026, 7, 28, 13, 27, 10) and m["utc_offset_min"] == -180
     err = next(x for x in r if x["status"] == 500)
-    assert (err["method"], err["template"], err["latency_ms"]) == ("POST", "/api/v1/items/:id", pytest.approx(30012.453))
+    assert (err["method"], err["template"], err["latency_ms"]) == ("POST", "/api/v1/items/:id",
+                                                                   pytest.approx(30012.453))
     assert r[1]["user_agent"] == "Mozilla/4.08 [en] (Win98; I ;Nav)"
 
 
@@ -98,7 +99,8 @@ def test_cloudfront(tmp_path):
     assert imp.meta["import"]["format"] == "cloudfront" and imp.meta["import"]["rows"] == 3
     r = rows(imp)
     assert r[0]["user_agent"] == "Mozilla/4.0 (compatible; MSIE 5.0b1; Mac_PowerPC)"
-    assert (r[0]["ts"], r[0]["upstream"], r[0]["host"]) == (utc(2026, 5, 2, 1, 13, 11), "FRA2", "d111111abcdef8.cloudfront.net")
+    assert (r[0]["ts"], r[0]["upstream"], r[0]["host"]) == (utc(2026, 5, 2, 1, 13, 11), "FRA2",
+                                                            "d111111abcdef8.cloudfront.net")
     assert r[2]["status"] == 502 and r[2]["latency_ms"] == pytest.approx(30004.0)
 
 
@@ -120,7 +122,8 @@ def test_json_lines_guessed_and_mapped(tmp_path):
                             mapping={"time": "when", "status": "rc", "path": "route", "latency_ms": "ms"})
     r = rows(imp)
     assert len(r) == 9 and r[0]["ts"] == datetime.fromtimestamp(1764684000, UTC)
-    assert [x["status"] for x in r[:3]] == [500, 200, 200] and r[0]["template"] == "/x/:id" and r[0]["latency_ms"] == 12.5
+    assert ([x["status"] for x in r[:3]] == [500, 200, 200] and r[0]["template"] == "/x/:id"
+            and r[0]["latency_ms"] == 12.5)
 
 
 def test_gzip_is_told_from_its_bytes(tmp_path):
@@ -207,7 +210,8 @@ def test_failure_window_and_contrast_counts():
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=120,
+                          check=False)
 
 
 def test_cli_import_and_analyze(failing_import, tmp_path):
@@ -259,7 +263,8 @@ def test_investigate_access_log_adds_the_agents_evidence(failing_import, tmp_pat
     _, imp = failing_import
     log = tmp_path / "access.log"
     write_nginx_log(log, 40_000, window=(0.5, 0.6), share=0.6, plateau_s=30.0)
-    case = Case(target=Target("http://127.0.0.1:9/x"), sources=Sources(access_logs=[log, imp.path, tmp_path / "none.log"]))
+    case = Case(target=Target("http://127.0.0.1:9/x"),
+                sources=Sources(access_logs=[log, imp.path, tmp_path / "none.log"]))
     res = asyncio.run(access_log_agent(case, []))
     assert res.status == "ok" and "none.log" in res.detail and "No such file" in res.detail
     names = [s.name for s in res.signals]

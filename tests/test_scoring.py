@@ -22,17 +22,20 @@ class E:
 
 
 POOL = E("db_pool_exhaustion", "pool", 0.1,
-         {"failures_rise_with_concurrency": 2.0, "failure_latency_plateau": 1.0, "failures_present_when_sequential": -2.0},
+         {"failures_rise_with_concurrency": 2.0, "failure_latency_plateau": 1.0,
+          "failures_present_when_sequential": -2.0},
          {"failures_rise_with_concurrency": -1.5},
          {"failures_rise_with_concurrency": "waiters", "failure_latency_plateau": "timeout",
           "failures_present_when_sequential": "no waiting alone"})
 BAD = E("bad_instance", "one bad copy", 0.1, {"failures_periodic": 3.0, "failures_present_when_sequential": 1.0},
-        {"failures_periodic": -2.0}, {"failures_periodic": "round robin", "failures_present_when_sequential": "any load"})
+        {"failures_periodic": -2.0},
+        {"failures_periodic": "round robin", "failures_present_when_sequential": "any load"})
 NONE = E("none", "nothing", 0.5, {"failures_rise_with_concurrency": -3.0}, {}, {"failures_rise_with_concurrency": "x"})
 
 
 def test_the_score_is_the_sum_of_its_explained_points():
-    sig = [signal("failures_rise_with_concurrency", 0.8, "20% at c=32"), signal("failure_latency_plateau", 0.5, value=1.0)]
+    sig = [signal("failures_rise_with_concurrency", 0.8, "20% at c=32"),
+           signal("failure_latency_plateau", 0.5, value=1.0)]
     hyps = score([POOL, BAD, NONE], sig, tested=["failures_periodic"])
     assert [h.id for h in hyps][0] == "db_pool_exhaustion"
     for h in hyps:

@@ -42,7 +42,8 @@ def _verify(cli, *args: str, timeout: float = 240):
 
 
 def test_rerun_passes_the_fixed_service_and_fails_the_faulty_one(cli, demo_investigation, tmp_path: Path):
-    """The investigation's failing experiments, run again: against the twin the SLO holds, against the bug it does not."""
+    """The investigation's failing experiments, run again: against the twin the SLO holds, against the bug it
+    does not."""
     assert demo_investigation.result.returncode == 0, demo_investigation.result.stderr
     report = json.loads((demo_investigation.out / "report.json").read_text())
     failing = [e for e in report["experiments"] if e["failures"]]

@@ -4,14 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from tracehound.errors import BadTarget
 from tracehound.flow import Flow
 from tracehound.probe import Target
 from tracehound.probe.target import split_url
+from tracehound.redact import redact_url
 
 DEFAULT_BUDGET = 120.0
 DEFAULT_MAX_CONCURRENCY = 32
+
+
+class CaseDescription(TypedDict, total=False):
+    """What a report says of its case, secrets left out: a target's request, or a flow's last step."""
+
+    method: str
+    #: A target's URL, redacted.
+    url: str
+    #: A target's header names, never their values.
+    headers: list[str]
+    body_bytes: int
+    #: A flow's file, its base URL (redacted) and the step the investigation watches.
+    flow: str
+    base_url: str
+    target_step: str
 
 
 @dataclass
@@ -83,9 +100,8 @@ class Case:
         scheme = "https" if ep.tls else "http"
         return f"{scheme}://{ep.host}:{ep.port}"
 
-    def describe(self) -> dict:
-        from tracehound.redact import redact_url
-
+    def describe(self) -> CaseDescription:
+        """The case as ``report.json`` records it (no header value, no body, URLs redacted)."""
         if self.target is not None:
             # What a rerun needs to know it cannot replay alone: header names and a body's size,
             # never their values.
@@ -96,3 +112,6 @@ class Case:
         last = self.flow.last_step
         return {"flow": self.flow.source, "base_url": redact_url(self.base_url or ""),
                 "target_step": last.name, "method": last.method}
+
+
+__all__ = ["DEFAULT_BUDGET", "DEFAULT_MAX_CONCURRENCY", "Case", "CaseDescription", "Sources"]

@@ -43,6 +43,8 @@ import yaml
 from tracehound.errors import BadFlow
 
 BUILTINS = frozenset({"vu", "iter", "seq", "uuid"})
+#: The methods a step may use.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _VAR = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _STEP_KEYS = {"name", "method", "path", "url", "headers", "json", "data", "capture", "pause"}
 _PATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+)\]|\[['\"]([^'\"]+)['\"]\]")
@@ -342,7 +344,7 @@ class Flow:
         return cls(setup, steps, base, {str(k): v for k, v in variables.items()}, source)
 
 
-def _steps(doc: dict, key: str, source: str) -> list:
+def _steps(doc: dict[Any, Any], key: str, source: str) -> list[Any]:
     value = doc.get(key) or []
     if not isinstance(value, list):
         raise BadFlow(f"{source}: '{key}' must be a list of steps")
@@ -369,7 +371,7 @@ def _parse_step(raw: Any, where: str) -> Step:
         raise BadFlow(f"{where}: every step needs a 'name'")
     where = f"{where} ({name})"
     method = raw.get("method", "GET")
-    if not isinstance(method, str) or method.upper() not in {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}:
+    if not isinstance(method, str) or method.upper() not in METHODS:
         raise BadFlow(f"{where}: invalid method {method!r}")
     if ("path" in raw) == ("url" in raw):
         raise BadFlow(f"{where}: give exactly one of 'path' or 'url'")

@@ -23,7 +23,8 @@ SECRET_HEADERS = frozenset(
     }
 )
 
-_SECRET_WORD = r"(?:pass(?:word|wd)?|secret|token|api[_-]?key|apikey|auth|credential|session|cookie|private[_-]?key|signature|sig|jwt)"
+_SECRET_WORD = (r"(?:pass(?:word|wd)?|secret|token|api[_-]?key|apikey|auth|credential|session|cookie"
+                r"|private[_-]?key|signature|sig|jwt)")
 _SECRET_KEY = re.compile(rf"(?i)^[\w.-]*{_SECRET_WORD}[\w.-]*$")
 # "key": "value" pairs in JSON whose key names a secret.
 _JSON_PAIR = re.compile(rf'(?i)("[\w.-]*{_SECRET_WORD}[\w.-]*"\s*:\s*)"(?:[^"\\]|\\.)*"?')

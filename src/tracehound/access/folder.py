@@ -16,9 +16,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracehound.errors import BadRun
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 SCHEMA = "tracehound.access/1"
 META_FILE = "run.json"
@@ -28,7 +31,8 @@ MEMORY_LIMIT = "1GB"
 THREADS = 2
 
 
-def connect(memory_limit: str = MEMORY_LIMIT, threads: int = THREADS, temp_dir: Path | None = None) -> Any:
+def connect(memory_limit: str = MEMORY_LIMIT, threads: int = THREADS,
+            temp_dir: Path | None = None) -> DuckDBPyConnection:
     """An in-process DuckDB connection with bounded memory, spilling to ``temp_dir`` (default: /tmp)."""
     import duckdb
 
@@ -76,13 +80,14 @@ class ImportFolder:
     def rows(self) -> int:
         return int((self.meta.get("counts") or {}).get("requests") or 0)
 
-    def connect(self, memory_limit: str = MEMORY_LIMIT) -> Any:
+    def connect(self, memory_limit: str = MEMORY_LIMIT) -> DuckDBPyConnection:
         """A DuckDB connection with the view ``requests`` over the folder's Parquet files."""
         if not any((self.path / DATA_DIR).glob("*/*.parquet")):
             raise BadRun(f"{str(self.path)!r} holds no requests")
         con = connect(memory_limit)
         glob = self.glob.replace("'", "''")
-        con.execute(f"CREATE VIEW requests AS SELECT * EXCLUDE (day) FROM read_parquet('{glob}', hive_partitioning=true)")
+        con.execute(f"CREATE VIEW requests AS SELECT * EXCLUDE (day) "
+                    f"FROM read_parquet('{glob}', hive_partitioning=true)")
         return con
 
 

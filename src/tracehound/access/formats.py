@@ -58,7 +58,8 @@ JSON_KEYS: dict[str, tuple[str, ...]] = {
 _TIME_LOCAL = re.compile(r"\[(\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2}) ([+-]\d{4})\]")
 _COMBINED = re.compile(r'^\S+ \S+ .*?\[[^\]]+\] "[^"]*" \d{3} (?:\d+|-)(?: "[^"]*" "[^"]*")?(?P<tail>.*)$')
 _ALB_TYPES = ("http", "https", "h2", "grpcs", "ws", "wss")
-_ALB = re.compile(rf"^(?:{'|'.join(_ALB_TYPES)}) \d{{4}}-\d{{2}}-\d{{2}}T\d{{2}}:\d{{2}}:\d{{2}}(?:\.\d+)?Z \S+ \S+ \S+ ")
+_ALB = re.compile(rf"^(?:{'|'.join(_ALB_TYPES)}) "
+                  r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z \S+ \S+ \S+ ")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _ADDRESS = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5},?$|^unix:\S+$")
 #: Combined lines' tails: ``key=value`` pairs.
@@ -357,8 +358,10 @@ def jsonl(path: str, s: Sniff, compression: str) -> str:
     request = get("request")
     target = get("path") if "path" in m else f"split_part({request}, ' ', 2)"
     # A full URL keeps its path only: scheme://host/path → /path.
-    url_path = f"CASE WHEN {target} LIKE '%://%' THEN regexp_extract({target}, '^[a-zA-Z]+://[^/]*(/.*)?$', 1) ELSE {target} END"
-    method = get("method") if "method" in m else (f"nullif(split_part({request}, ' ', 1), '')" if "request" in m else "NULL")
+    url_path = (f"CASE WHEN {target} LIKE '%://%' THEN regexp_extract({target}, '^[a-zA-Z]+://[^/]*(/.*)?$', 1) "
+                f"ELSE {target} END")
+    method = (get("method") if "method" in m
+              else f"nullif(split_part({request}, ' ', 1), '')" if "request" in m else "NULL")
     latency = (f"{number('latency_s')} * 1000" if "latency_s" in m
                else number("latency_ms") if "latency_ms" in m else "NULL::DOUBLE")
     sql = _select(

@@ -9,13 +9,14 @@ on a bad line; a file where no line parses is an error.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import shutil
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracehound.access import formats
 from tracehound.access.folder import (
@@ -28,6 +29,9 @@ from tracehound.access.folder import (
 from tracehound.access.formats import Sniff
 from tracehound.errors import BadImport
 from tracehound.probe.run import base_meta, iso, prepare_run_dir, utc_now, write_meta
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 #: How much of the (decompressed) file the format is told from.
 HEAD_BYTES = 256 * 1024
@@ -137,7 +141,8 @@ def import_access_log(path: str | Path, fmt: str = "auto", out: Path | None = No
     return ImportFolder(folder, meta)
 
 
-def _copy(con: Any, path: Path, s: Sniff, compression: str, folder: Path, on_progress: Progress | None) -> None:
+def _copy(con: DuckDBPyConnection, path: Path, s: Sniff, compression: str, folder: Path,
+          on_progress: Progress | None) -> None:
     import duckdb
 
     target = str(folder / DATA_DIR).replace("'", "''")
@@ -154,7 +159,7 @@ def _copy(con: Any, path: Path, s: Sniff, compression: str, folder: Path, on_pro
                 # A truncated line's open quote swallows the next line: split them again.
                 con.execute("CREATE TEMP TABLE __rejected AS SELECT unnest(string_split(rtrim(first(csv_line), "
                             "chr(13) || chr(10)), chr(10))) AS line FROM reject_errors GROUP BY scan_id, line")
-                if con.execute("SELECT count(*) FROM __rejected").fetchone()[0]:
+                if _row(con, "SELECT count(*) FROM __rejected")[0]:
                     _run(con, _copy_sql(formats.combined_lines("__rejected", s), target, "lines"), None)
                 return
         relation = formats._lines(src, compression)
@@ -172,7 +177,7 @@ def _copy_sql(select: str, target: str, tag: str) -> str:
             f"OVERWRITE_OR_IGNORE, FILENAME_PATTERN '{tag}_{{uuid}}')")
 
 
-def _run(con: Any, sql: str, on_progress: Progress | None) -> None:
+def _run(con: DuckDBPyConnection, sql: str, on_progress: Progress | None) -> None:
     """Execute ``sql``, reporting DuckDB's progress every quarter second; Ctrl-C interrupts it."""
     if on_progress is None:
         con.execute(sql)
@@ -205,14 +210,14 @@ def _run(con: Any, sql: str, on_progress: Progress | None) -> None:
     on_progress(1.0)
 
 
-def _tally(con: Any, folder: Path) -> tuple[int, list[str], int, list[str], str | None, str | None]:
+def _tally(con: DuckDBPyConnection, folder: Path) -> tuple[int, list[str], int, list[str], str | None, str | None]:
     """Rows, days, bad lines and their first examples; the bad partition is removed once read."""
     root = folder / DATA_DIR
     bad_dir = root / "day=bad"
     bad, examples = 0, []
     if bad_dir.is_dir():
         glob = str(bad_dir / "*.parquet").replace("'", "''")
-        bad = int(con.execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchone()[0])
+        bad = int(_row(con, f"SELECT count(*) FROM read_parquet('{glob}')")[0])
         examples = [r[0][:300] for r in con.execute(
             f"SELECT bad_line FROM read_parquet('{glob}') WHERE bad_line IS NOT NULL LIMIT {EXAMPLES}").fetchall()]
         shutil.rmtree(bad_dir)
@@ -220,9 +225,17 @@ def _tally(con: Any, folder: Path) -> tuple[int, list[str], int, list[str], str 
     if not days:
         return 0, [], bad, examples, None, None
     glob = str(root / "*" / "*.parquet").replace("'", "''")
-    rows, first, last = con.execute(
-        f"SELECT count(*), min(ts), max(ts) FROM read_parquet('{glob}', hive_partitioning=true)").fetchone()
+    rows, first, last = _row(
+        con, f"SELECT count(*), min(ts), max(ts) FROM read_parquet('{glob}', hive_partitioning=true)")
     return int(rows), days, bad, examples, _iso(first), _iso(last)
+
+
+def _row(con: DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The one row of an aggregate query (which always has one)."""
+    row = con.execute(sql).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from {sql[:80]!r}")
+    return row
 
 
 def _iso(ts: Any) -> str | None:
@@ -230,10 +243,8 @@ def _iso(ts: Any) -> str | None:
 
 
 def _remove_if_empty(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         folder.rmdir()
-    except OSError:
-        pass
 
 
 __all__ = ["compression_of", "head_lines", "import_access_log", "sniff_file"]

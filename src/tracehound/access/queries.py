@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tracehound.analysis.contrast import AttributeCounts
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 FAILED = "(status >= 500 OR status IN (0, 408, 429, 499))"
 #: Width of a latency histogram bin on the natural-log scale (1 %): a tenth of a plateau window.
@@ -61,14 +65,14 @@ class Overview:
 class Timeline:
     start: datetime
     width_s: int
-    n: np.ndarray
-    k: np.ndarray
+    n: NDArray[np.int64]
+    k: NDArray[np.int64]
 
     def at(self, bucket: int) -> datetime:
         return self.start + timedelta(seconds=bucket * self.width_s)
 
 
-def overview(con: Any) -> Overview:
+def overview(con: DuckDBPyConnection) -> Overview:
     rows = con.execute(f"SELECT status, count(*), count(*) FILTER ({FAILED}), min(ts), max(ts) "
                        "FROM requests GROUP BY status").fetchall()
     statuses = {int(s): (int(n), int(k)) for s, n, k, _, _ in rows if s is not None}
@@ -78,7 +82,8 @@ def overview(con: Any) -> Overview:
                     max(lasts, default=None), statuses)
 
 
-def latency_histogram(con: Any, step: float = LOG_STEP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def latency_histogram(con: DuckDBPyConnection,
+                      step: float = LOG_STEP) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """(bin, failures, successes) of ln(latency ms) in bins of ``step``, requests with a latency only."""
     t = con.execute(f"SELECT CAST(floor(ln(latency_ms) / {step}) AS INTEGER) AS b, "
                     f"count(*) FILTER ({FAILED}) AS k, count(*) FILTER (NOT {FAILED}) AS ok "
@@ -86,7 +91,7 @@ def latency_histogram(con: Any, step: float = LOG_STEP) -> tuple[np.ndarray, np.
     return (np.asarray(t["b"], np.int64), np.asarray(t["k"], np.int64), np.asarray(t["ok"], np.int64))
 
 
-def timeline(con: Any, first: datetime, last: datetime, where: str = "TRUE") -> Timeline:
+def timeline(con: DuckDBPyConnection, first: datetime, last: datetime, where: str = "TRUE") -> Timeline:
     """Requests and failures per time bucket, every bucket from ``first`` to ``last`` (empty ones too)."""
     span = max((last - first).total_seconds(), 1.0)
     width = next((w for w in BUCKET_WIDTHS if span / w <= MAX_BUCKETS), BUCKET_WIDTHS[-1])
@@ -100,14 +105,14 @@ def timeline(con: Any, first: datetime, last: datetime, where: str = "TRUE") -> 
     return Timeline(datetime.fromtimestamp(origin, UTC), width, n, k)
 
 
-def attribute_counts(con: Any, utc_offset_min: int = 0, where: str = "TRUE") -> list[AttributeCounts]:
+def attribute_counts(con: DuckDBPyConnection, utc_offset_min: int = 0, where: str = "TRUE") -> list[AttributeCounts]:
     """Requests and failures per value of every attribute, in one scan (GROUPING SETS).
 
     Per attribute, the values most requested and most failing are kept; the rest are pooled as
     ``(other)``, and a missing value is ``(none)``.
     """
     names = [f"__a{i}" for i in range(len(ATTRIBUTES))]
-    exprs = ", ".join(f"{expr} AS {n}" for (_, expr, _), n in zip(ATTRIBUTES, names))
+    exprs = ", ".join(f"{expr} AS {n}" for (_, expr, _), n in zip(ATTRIBUTES, names, strict=True))
     sets = ", ".join(f"({n})" for n in names)
     m = len(names)
     sql = f"""
@@ -142,7 +147,7 @@ def attribute_expr(name: str) -> str:
     return next(expr for n, expr, _ in ATTRIBUTES if n == name)
 
 
-def examples(con: Any, where: str, limit: int = 5, utc_offset_min: int = 0) -> list[str]:
+def examples(con: DuckDBPyConnection, where: str, limit: int = 5, utc_offset_min: int = 0) -> list[str]:
     """Up to ``limit`` failing requests matching ``where``, one line each, in the log's local time."""
     rows = con.execute(
         f"SELECT ts + INTERVAL ({int(utc_offset_min)}) MINUTE, method, path, status, latency_ms, upstream, client "

@@ -18,6 +18,14 @@ from tracehound.access.folder import connect
 
 #: Bytes per line, on average, of what :func:`write_nginx_log` writes (for sizing a file).
 LINE_BYTES = 194
+#: The clients the lines name: three browsers and three API clients.
+USER_AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.1 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "okhttp/4.12.0", "python-requests/2.31.0", "Go-http-client/2.0",
+)
 
 
 @dataclass
@@ -91,10 +99,7 @@ SELECT CASE WHEN {bad_every} > 0 AND i % greatest({bad_every}, 1) = {bad_every} 
             ELSE client || ' - - [' || strftime(ts, '%d/%b/%Y:%H:%M:%S') || ' +0000] "' || method || ' ' || path
               || ' HTTP/1.1" ' || status || ' ' || CASE WHEN status = 304 THEN 0 ELSE 200 + id % 9000 END
               || ' "' || CASE WHEN route >= 72 AND route < 90 THEN 'https://shop.example.com/' ELSE '-' END || '" "'
-              || ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
-                  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
-                  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
-                  'okhttp/4.12.0', 'python-requests/2.31.0', 'Go-http-client/2.0'][agent + 1]
+              || [{", ".join(f"'{a}'" for a in USER_AGENTS)}][agent + 1]
               || '" ' || printf('%.3f', rt) || ' ' || printf('%.3f', greatest(rt - 0.001, 0)) || ' ' || upstream
        END
 FROM h

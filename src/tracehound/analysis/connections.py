@@ -9,8 +9,10 @@ resources — database connections, upstream keep-alives — go stale when nothi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from tracehound.analysis.stats import rate_gap, rate_greater, relative_rise, saturate
 
@@ -42,7 +44,7 @@ class GapEffect:
     steady: tuple[int, int]
     p: float
     buckets: list[Bucket] = field(default_factory=list)
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    rows: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp), repr=False)
 
     @property
     def tested(self) -> bool:
@@ -58,7 +60,7 @@ class GapEffect:
         return max(0.0, rate_gap(*self.after_gap, *self.steady))
 
 
-def gap_effect(idle_ms: np.ndarray, failed: np.ndarray, counted: np.ndarray, measure: str,
+def gap_effect(idle_ms: ArrayLike, failed: NDArray[np.bool_], counted: NDArray[np.bool_], measure: str,
                gap_ms: float = GAP_MS, steady_ms: float = STEADY_MS) -> GapEffect:
     """Failure rate after ``idle_ms ≥ gap_ms`` against ``idle_ms < steady_ms`` (NaN idle is left out)."""
     idle = np.asarray(idle_ms, dtype=np.float64)
@@ -111,8 +113,9 @@ class ConnectionStructure:
         return float(self.reused_share_of_drops * saturate(kr) * max(contrast, 0.5))
 
 
-def connection_structure(conn_reused: np.ndarray, failed: np.ndarray, counted: np.ndarray, dropped: np.ndarray,
-                         conn_idle_ms: np.ndarray | None = None, quiet_ms: np.ndarray | None = None) -> ConnectionStructure:
+def connection_structure(conn_reused: NDArray[np.integer[Any]], failed: NDArray[np.bool_], counted: NDArray[np.bool_],
+                         dropped: NDArray[np.bool_], conn_idle_ms: NDArray[np.floating[Any]] | None = None,
+                         quiet_ms: NDArray[np.floating[Any]] | None = None) -> ConnectionStructure:
     """Failures and connection drops by connection reuse, and the effect of idle gaps.
 
     ``conn_reused`` is 1 / 0 / -1 (unknown); ``dropped`` marks connection-level errors that a closed

@@ -19,10 +19,12 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from tracehound.analysis.stats import saturate
 
@@ -135,7 +137,7 @@ class BodyAnomaly:
     group_count: int
     majority: str
     example: str
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    rows: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp), repr=False)
     #: Share of the group's answers the counts were taken from (1.0 unless sampled).
     sampled: float = 1.0
 
@@ -148,9 +150,10 @@ class BodyAnomaly:
         return CLARITY[self.kind] * saturate(self.count)
 
 
-def content_anomalies(group: np.ndarray, group_names: list[str], eligible: np.ndarray, bytes_in: np.ndarray,
-                      samples: pa.ChunkedArray | pa.Array | Callable[[np.ndarray], pa.Array] | None,
-                      body_hash: np.ndarray | None = None, max_share: float = 0.4, min_count: int = 2,
+def content_anomalies(group: NDArray[np.integer[Any]], group_names: list[str], eligible: NDArray[np.bool_],
+                      bytes_in: NDArray[np.integer[Any]],
+                      samples: pa.ChunkedArray | pa.Array | Callable[[NDArray[np.intp]], pa.Array] | None,
+                      body_hash: NDArray[np.integer[Any]] | None = None, max_share: float = 0.4, min_count: int = 2,
                       seed: int = 0) -> list[BodyAnomaly]:
     """Departures from the majority body within each group of ``eligible`` (2xx) answers.
 
@@ -189,15 +192,16 @@ def content_anomalies(group: np.ndarray, group_names: list[str], eligible: np.nd
         if shapes is not None and shape_code is not None:
             found = _shape_anomalies(out, name, rows[idx], shape_code[idx], shapes, n, max_share, min_count, sampled)
         if not found:
-            found = _size_anomalies(out, name, rows[idx], np.asarray(bytes_in)[rows[idx]], n, max_share, min_count, sampled)
+            found = _size_anomalies(out, name, rows[idx], np.asarray(bytes_in)[rows[idx]], n, max_share, min_count,
+                                    sampled)
         if not found and body_hash is not None:
             _hash_anomalies(out, name, rows[idx], np.asarray(body_hash)[rows[idx]], n, max_share, min_count, sampled)
     out.sort(key=lambda x: -x.strength)
     return out
 
 
-def _shape_anomalies(out: list[BodyAnomaly], name: str, rows: np.ndarray, codes: np.ndarray, shapes: list[Shape],
-                     n: int, max_share: float, min_count: int, sampled: float) -> bool:
+def _shape_anomalies(out: list[BodyAnomaly], name: str, rows: NDArray[np.intp], codes: NDArray[np.int64],
+                     shapes: list[Shape], n: int, max_share: float, min_count: int, sampled: float) -> bool:
     # Distinct samples map to few shapes: count by shape, not by sample.
     uniq_codes, inverse = np.unique(codes, return_inverse=True)
     shape_ids: dict[Shape, int] = {}
@@ -226,7 +230,7 @@ def _shape_anomalies(out: list[BodyAnomaly], name: str, rows: np.ndarray, codes:
     return found
 
 
-def _size_anomalies(out: list[BodyAnomaly], name: str, rows: np.ndarray, size: np.ndarray, n: int,
+def _size_anomalies(out: list[BodyAnomaly], name: str, rows: NDArray[np.intp], size: NDArray[np.integer[Any]], n: int,
                     max_share: float, min_count: int, sampled: float) -> bool:
     known = size >= 0
     if known.sum() < 5:
@@ -246,7 +250,7 @@ def _size_anomalies(out: list[BodyAnomaly], name: str, rows: np.ndarray, size: n
     return True
 
 
-def _hash_anomalies(out: list[BodyAnomaly], name: str, rows: np.ndarray, h: np.ndarray, n: int,
+def _hash_anomalies(out: list[BodyAnomaly], name: str, rows: NDArray[np.intp], h: NDArray[np.integer[Any]], n: int,
                     max_share: float, min_count: int, sampled: float) -> bool:
     known = h >= 0
     if known.sum() < 20:

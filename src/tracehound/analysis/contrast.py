@@ -16,11 +16,14 @@ Attributes carry a role, because a response's status class "explains" its failur
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
-from tracehound.analysis.frame import Frame
+from tracehound.analysis.frame import Codes, Frame
 from tracehound.analysis.load import level_of
 from tracehound.analysis.stats import bh, prop_greater, rate_greater
 
@@ -37,7 +40,7 @@ VU_BUCKETS = 8
 class Attribute:
     name: str
     role: str  # request | server | response | context
-    codes: np.ndarray
+    codes: NDArray[np.int32]
     values: list[str]
 
 
@@ -75,11 +78,12 @@ class ContrastItem:
         return self.rate / self.rate_without if self.rate_without > 0 else float("inf")
 
     def describe(self) -> str:
-        return (f"{self.attribute}={self.value}: {self.fail_share:.0%} of failures vs {self.ok_share:.0%} of successes; "
+        return (f"{self.attribute}={self.value}: "
+                f"{self.fail_share:.0%} of failures vs {self.ok_share:.0%} of successes; "
                 f"fails {self.rate:.0%} of the time against {self.rate_without:.0%} otherwise (q={self.q:.1e})")
 
 
-def contrast(attributes: list[Attribute], failed: np.ndarray, counted: np.ndarray,
+def contrast(attributes: list[Attribute], failed: NDArray[np.bool_], counted: NDArray[np.bool_],
              max_values: int = MAX_VALUES) -> list[ContrastItem]:
     """Every attribute value over-represented among the failures, most significant effect first.
 
@@ -113,8 +117,8 @@ class AttributeCounts:
     name: str
     role: str
     values: list[str]
-    k: np.ndarray
-    n: np.ndarray
+    k: NDArray[np.integer[Any]]
+    n: NDArray[np.integer[Any]]
 
 
 def contrast_counts(counts: list[AttributeCounts], failures: int, requests: int,
@@ -150,13 +154,14 @@ def contrast_counts(counts: list[AttributeCounts], failures: int, requests: int,
                 p[j] = rate_greater(kk, nn, K - kk, N - nn)
         for j in np.flatnonzero(over):
             items.append(ContrastItem(c.name, c.role, names[present[j]], int(kv[j]), int(nv[j]),
-                                      K - int(kv[j]), N - int(nv[j]), kv[j] / K, (nv[j] - kv[j]) / ok_total, float(p[j])))
+                                      K - int(kv[j]), N - int(nv[j]), kv[j] / K, (nv[j] - kv[j]) / ok_total,
+                                      float(p[j])))
     if not items:
         return []
     # Every value tested counts in the correction, also those not over-represented (p = 1).
     ps = np.array([i.p for i in items] + [1.0] * max(0, n_tests - len(items)))
     qs = bh(ps)[: len(items)]
-    for it, q in zip(items, qs):
+    for it, q in zip(items, qs, strict=True):
         it.q = float(q)
     items.sort(key=lambda i: (i.q >= 0.01, -i.diff))
     return items
@@ -166,7 +171,7 @@ def attributes(frame: Frame) -> list[Attribute]:
     """The attributes of a frame's requests worth contrasting, with their roles."""
     out: list[Attribute] = []
 
-    def add(name: str, role: str, enc: tuple[np.ndarray, list] | None) -> None:
+    def add(name: str, role: str, enc: Codes | None) -> None:
         if enc is not None and len(enc[1]) >= 1:
             out.append(Attribute(name, role, enc[0], [str(v) for v in enc[1]]))
 
@@ -189,7 +194,8 @@ def attributes(frame: Frame) -> list[Attribute]:
     if frame.has("worker"):
         w = frame.numeric("worker", np.int32, -1)
         uniq = _present(w)
-        add("worker", "context", (np.where(w >= 0, np.searchsorted(uniq, w), -1).astype(np.int32), [str(u) for u in uniq]))
+        worker_codes = np.where(w >= 0, np.searchsorted(uniq, w), -1).astype(np.int32)
+        add("worker", "context", (worker_codes, [str(u) for u in uniq]))
     vu = frame.vu
     if (vu >= 0).any():
         uniq = _present(vu)
@@ -198,7 +204,7 @@ def attributes(frame: Frame) -> list[Attribute]:
             b = np.searchsorted(edges, vu, side="right").astype(np.int32)
             lo = np.r_[uniq.min(), np.ceil(edges)].astype(np.int64)
             hi = np.r_[np.ceil(edges) - 1, uniq.max()].astype(np.int64)
-            add("vu", "context", (np.where(vu >= 0, b, -1), [f"{a}–{z}" for a, z in zip(lo, hi)]))
+            add("vu", "context", (np.where(vu >= 0, b, -1), [f"{a}–{z}" for a, z in zip(lo, hi, strict=True)]))
         else:
             inv = np.searchsorted(uniq, vu).astype(np.int32)
             add("vu", "context", (np.where(vu >= 0, inv, -1), [str(u) for u in uniq]))
@@ -215,14 +221,14 @@ def attributes(frame: Frame) -> list[Attribute]:
     return out
 
 
-def _present(ids: np.ndarray) -> np.ndarray:
+def _present(ids: NDArray[np.integer[Any]]) -> NDArray[np.intp]:
     """The distinct non-negative values of an integer column, sorted (by counting, not sorting)."""
     ids = np.asarray(ids)
     ids = ids[ids >= 0] if (ids < 0).any() else ids
-    return np.flatnonzero(np.bincount(ids)) if ids.size else np.zeros(0, np.int64)
+    return np.flatnonzero(np.bincount(ids)) if ids.size else np.zeros(0, np.intp)
 
 
-def _encode(col) -> tuple[np.ndarray, list] | None:
+def _encode(col: pa.ChunkedArray | pa.Array) -> Codes | None:
     enc = pc.dictionary_encode(col)
     chunks = enc.chunks if hasattr(enc, "chunks") else [enc]
     if not chunks:

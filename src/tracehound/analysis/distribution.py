@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from tracehound.analysis.frame import Frame
 from tracehound.probe.records import ERROR_KINDS
@@ -22,7 +24,7 @@ class Percentiles:
     mean: float | None = None
 
     @classmethod
-    def of(cls, values_ms: np.ndarray) -> Percentiles:
+    def of(cls, values_ms: ArrayLike) -> Percentiles:
         v = np.asarray(values_ms, dtype=np.float64)
         v = v[np.isfinite(v)]
         if v.size == 0:
@@ -64,7 +66,7 @@ class Distribution:
         return sum(self.error_kinds.get(k, 0) for k in kinds) / self.primary if self.primary else 0.0
 
 
-def _counts(values: np.ndarray, minlength: int = 0) -> dict[int, int]:
+def _counts(values: NDArray[np.integer[Any]], minlength: int = 0) -> dict[int, int]:
     if values.size == 0:
         return {}
     c = np.bincount(values, minlength=minlength)
@@ -72,8 +74,8 @@ def _counts(values: np.ndarray, minlength: int = 0) -> dict[int, int]:
     return {int(i): int(c[i]) for i in nz}
 
 
-def distribution(frame: Frame, rows: np.ndarray | None = None) -> Distribution:
-    """Status and error counts and latency percentiles of a frame (or of a subset of its rows)."""
+def distribution(frame: Frame, rows: NDArray[np.bool_] | None = None) -> Distribution:
+    """Status and error counts and latency percentiles of a frame (or of the rows a mask selects)."""
     sel = np.ones(frame.n, bool) if rows is None else rows
     counted = sel & frame.counted
     failed = sel & frame.failed

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from tracehound.analysis.outcome import (
     CANCELLED,
@@ -29,6 +30,10 @@ from tracehound.probe.records import ERROR_KINDS
 #: (request ids, timings), not an attribute worth grouping by.
 MAX_CARDINALITY = 1000
 _CARDINALITY_SAMPLE = 20_000
+
+_Scalar = TypeVar("_Scalar", bound=np.generic)
+#: A string column as codes (int32, -1 = null) and the values they index.
+Codes = tuple[NDArray[np.int32], list[Any]]
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,8 @@ class RunInfo:
 def concat(tables: list[pa.Table]) -> pa.Table:
     """Record tables of several runs as one, with a ``run_ix`` column (their position in the list)."""
     parts = []
-    for i, t in enumerate(tables):
-        if "run_ix" in t.column_names:
-            t = t.drop_columns(["run_ix"])
+    for i, table in enumerate(tables):
+        t = table.drop_columns(["run_ix"]) if "run_ix" in table.column_names else table
         parts.append(t.append_column("run_ix", pa.array(np.full(t.num_rows, i, np.int32))))
     if not parts:
         raise ValueError("no tables")
@@ -91,12 +95,12 @@ class Frame:
 
     def __init__(self, table: pa.Table, runs: list[RunInfo] | None = None) -> None:
         self.table = table
-        self.n = table.num_rows
+        self.n: int = table.num_rows
         n_runs = int(self.run.max()) + 1 if self.n else 1
         self.runs = list(runs) if runs is not None else [RunInfo(i) for i in range(n_runs)]
         if len(self.runs) < n_runs:
             self.runs += [RunInfo(i) for i in range(len(self.runs), n_runs)]
-        self._codes: dict[str, tuple[np.ndarray, list[Any]] | None] = {}
+        self._codes: dict[str, Codes | None] = {}
 
     def __len__(self) -> int:
         return self.n
@@ -105,7 +109,7 @@ class Frame:
         return name in self.table.column_names
 
     # -- plain columns -----------------------------------------------------------------------
-    def numeric(self, name: str, dtype: Any = np.float64, fill: float = np.nan) -> np.ndarray:
+    def numeric(self, name: str, dtype: type[_Scalar], fill: float = np.nan) -> NDArray[_Scalar]:
         """A numeric column as ``dtype``, nulls (and a missing column) as ``fill``."""
         if not self.has(name):
             return np.full(self.n, fill, dtype=dtype)
@@ -116,119 +120,121 @@ class Frame:
             col = pc.fill_null(col, fill)
         if col.num_chunks == 0:
             return np.zeros(0, dtype=dtype)
-        return col.to_numpy().astype(dtype, copy=False)
+        out: NDArray[_Scalar] = col.to_numpy().astype(dtype, copy=False)
+        return out
 
     @cached_property
-    def run(self) -> np.ndarray:
+    def run(self) -> NDArray[np.int32]:
         return self.numeric("run_ix", np.int32, 0) if self.has("run_ix") else np.zeros(self.n, np.int32)
 
     @cached_property
-    def seq(self) -> np.ndarray:
+    def seq(self) -> NDArray[np.int64]:
         return self.numeric("seq", np.int64, -1)
 
     @cached_property
-    def status(self) -> np.ndarray:
+    def status(self) -> NDArray[np.int32]:
         return status_codes(self.table) if self.n else np.zeros(0, np.int32)
 
     @cached_property
-    def error(self) -> np.ndarray:
+    def error(self) -> NDArray[np.int8]:
         """Error codes, indices into ``ERROR_KINDS``; -1 = got a response."""
         return error_codes(self.table.column("error_kind")) if self.n else np.zeros(0, np.int8)
 
-    def error_is(self, *kinds: str) -> np.ndarray:
+    def error_is(self, *kinds: str) -> NDArray[np.bool_]:
         codes = [ERROR_KINDS.index(k) for k in kinds]
         return np.isin(self.error, codes)
 
     @cached_property
-    def cancelled(self) -> np.ndarray:
-        return self.error == CANCELLED
+    def cancelled(self) -> NDArray[np.bool_]:
+        return np.equal(self.error, CANCELLED)
 
     @cached_property
-    def failed(self) -> np.ndarray:
+    def failed(self) -> NDArray[np.bool_]:
         return failed_mask(self.status, self.error)
 
     @cached_property
-    def ok(self) -> np.ndarray:
+    def ok(self) -> NDArray[np.bool_]:
         return ~self.failed & ~self.cancelled
 
     @cached_property
-    def cascaded(self) -> np.ndarray:
+    def cascaded(self) -> NDArray[np.bool_]:
         """Requests never sent because an earlier step's capture found nothing: failures by consequence."""
-        return (self.error == CAPTURE) & (self.status == 0)
+        return np.equal(self.error, CAPTURE) & np.equal(self.status, 0)
 
     @cached_property
-    def primary(self) -> np.ndarray:
+    def primary(self) -> NDArray[np.bool_]:
         """Failures that happened on the wire (not cascaded from an earlier step)."""
         return self.failed & ~self.cascaded
 
     @cached_property
-    def counted(self) -> np.ndarray:
+    def counted(self) -> NDArray[np.bool_]:
         """Requests that count towards a rate: everything but the cancelled."""
         return ~self.cancelled
 
     @cached_property
-    def start_ns(self) -> np.ndarray:
+    def start_ns(self) -> NDArray[np.int64]:
         return self.numeric("start_ns", np.int64, 0)
 
     @cached_property
-    def intended_ns(self) -> np.ndarray:
+    def intended_ns(self) -> NDArray[np.int64]:
         if not self.has("intended_start_ns") or self.table.column("intended_start_ns").null_count == self.n:
             return self.start_ns
         it = self.numeric("intended_start_ns", np.int64, -1)
         return np.where(it > 0, it, self.start_ns)
 
     @cached_property
-    def latency_ms(self) -> np.ndarray:
+    def latency_ms(self) -> NDArray[np.float64]:
         """Time from sending to the end of the answer (NaN when unknown): the service's share of ``total_ms``."""
         total = self.numeric("total_ms", np.float64, np.nan)
         lag = np.maximum(self.start_ns - self.intended_ns, 0) / 1e6
-        return np.maximum(total - lag, 0.0)
+        service: NDArray[np.float64] = np.maximum(total - lag, 0.0)
+        return service
 
     @cached_property
-    def end_ns(self) -> np.ndarray:
+    def end_ns(self) -> NDArray[np.int64]:
         lat = np.nan_to_num(self.latency_ms, nan=0.0)
         return self.start_ns + (lat * 1e6).astype(np.int64)
 
     @cached_property
-    def inflight(self) -> np.ndarray:
+    def inflight(self) -> NDArray[np.int32]:
         """Requests in flight when this one started, itself included; -1 = unknown."""
         return self.numeric("inflight", np.int32, -1)
 
     @cached_property
-    def vu(self) -> np.ndarray:
+    def vu(self) -> NDArray[np.int32]:
         return self.numeric("vu", np.int32, -1)
 
     @cached_property
-    def conn_id(self) -> np.ndarray:
+    def conn_id(self) -> NDArray[np.int64]:
         return self.numeric("conn_id", np.int64, -1)
 
     @cached_property
-    def conn_reused(self) -> np.ndarray:
+    def conn_reused(self) -> NDArray[np.int8]:
         """1 = a reused connection, 0 = a new one, -1 = unknown."""
         if not self.has("conn_reused"):
             return np.full(self.n, -1, np.int8)
         col = self.table.column("conn_reused")
         known = col.is_valid().to_numpy(zero_copy_only=False) if col.null_count else np.ones(self.n, bool)
-        val = pc.fill_null(col, False).to_numpy(zero_copy_only=False) if col.null_count else col.to_numpy(zero_copy_only=False)
+        val = (pc.fill_null(col, False) if col.null_count else col).to_numpy(zero_copy_only=False)
         return np.where(known, val.astype(np.int8), -1).astype(np.int8)
 
     @cached_property
-    def conn_idle_ms(self) -> np.ndarray:
+    def conn_idle_ms(self) -> NDArray[np.float64]:
         """How long the connection sat idle before this request (NaN for a new connection)."""
         return self.numeric("conn_idle_ms", np.float64, np.nan)
 
     @cached_property
-    def bytes_in(self) -> np.ndarray:
+    def bytes_in(self) -> NDArray[np.int64]:
         return self.numeric("bytes_in", np.int64, -1)
 
     # -- order and clocks ----------------------------------------------------------------------
     @cached_property
-    def time_order(self) -> np.ndarray:
+    def time_order(self) -> NDArray[np.intp]:
         """Row indices sorted by start time (records arrive nearly sorted: a stable sort is cheap)."""
         return np.argsort(self.start_ns, kind="stable") if self.n else np.zeros(0, np.int64)
 
     @cached_property
-    def order(self) -> np.ndarray:
+    def order(self) -> NDArray[np.intp]:
         """Row indices sorted by run, then by start time."""
         if self.n == 0:
             return np.zeros(0, np.int64)
@@ -236,7 +242,7 @@ class Frame:
         return o[np.argsort(_small(self.run[o]), kind="stable")]
 
     @cached_property
-    def run_start_ns(self) -> np.ndarray:
+    def run_start_ns(self) -> NDArray[np.int64]:
         """The first start of each run, indexed by run."""
         out = np.zeros(len(self.runs), np.int64)
         if self.n:
@@ -247,12 +253,12 @@ class Frame:
         return out
 
     @cached_property
-    def elapsed_s(self) -> np.ndarray:
+    def elapsed_s(self) -> NDArray[np.float64]:
         """Seconds since the start of the request's run."""
         return (self.start_ns - self.run_start_ns[self.run]) / 1e9
 
     @cached_property
-    def vu_age_s(self) -> np.ndarray:
+    def vu_age_s(self) -> NDArray[np.float64]:
         """Seconds since the virtual user's first request in the run (its session's age); NaN without a VU."""
         if self.n == 0:
             return np.zeros(0)
@@ -262,7 +268,7 @@ class Frame:
         return np.where(self.vu >= 0, (self.start_ns - first[key]) / 1e9, np.nan)
 
     @cached_property
-    def quiet_ms(self) -> np.ndarray:
+    def quiet_ms(self) -> NDArray[np.float64]:
         """How long no request of the frame was in flight before this one started (NaN for the first).
 
         Taken over all the frame's runs on one timeline: the service's quiet time, as far as
@@ -279,7 +285,7 @@ class Frame:
         return out
 
     # -- strings ---------------------------------------------------------------------------------
-    def codes(self, name: str, max_cardinality: int = MAX_CARDINALITY) -> tuple[np.ndarray, list[Any]] | None:
+    def codes(self, name: str, max_cardinality: int = MAX_CARDINALITY) -> Codes | None:
         """A string or dictionary column as int32 codes (-1 = null) and its values.
 
         None when the column is missing, entirely null, or an identifier (more than
@@ -291,7 +297,7 @@ class Frame:
         self._codes[key] = out = self._encode(name, max_cardinality)
         return out
 
-    def _encode(self, name: str, max_cardinality: int) -> tuple[np.ndarray, list[Any]] | None:
+    def _encode(self, name: str, max_cardinality: int) -> Codes | None:
         if not self.has(name) or self.n == 0:
             return None
         col = self.table.column(name)
@@ -318,10 +324,10 @@ class Frame:
         if not used.all():
             remap = np.cumsum(used) - 1
             codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
-            values = [v for v, u in zip(values, used) if u]
+            values = [v for v, u in zip(values, used, strict=True) if u]
         return codes, values
 
-    def strings(self, name: str, rows: np.ndarray) -> list[Any]:
+    def strings(self, name: str, rows: NDArray[np.integer[Any]]) -> list[Any]:
         """Values of a column at a few rows (for exemplars), without touching the rest of the column."""
         if not self.has(name) or len(rows) == 0:
             return [None] * len(rows)
@@ -334,7 +340,7 @@ class Frame:
             out.append(col.chunk(ci)[int(r) - start].as_py())
         return out
 
-    def take(self, name: str, rows: np.ndarray) -> pa.Array:
+    def take(self, name: str, rows: NDArray[np.integer[Any]]) -> pa.Array:
         """A column at ``rows`` (sorted), taken chunk by chunk so that the column is never concatenated."""
         col = self.table.column(name)
         rows = np.asarray(rows, dtype=np.int64)
@@ -354,7 +360,7 @@ class Frame:
         return [c for c in self.table.column_names if c.startswith("h_")]
 
     # -- exemplars -----------------------------------------------------------------------------
-    def describe(self, rows: np.ndarray | list[int], limit: int = 5) -> list[str]:
+    def describe(self, rows: NDArray[np.integer[Any]] | list[int], limit: int = 5) -> list[str]:
         """One line per row: ``run seq N METHOD /path → 504 after 2001 ms``."""
         rows = np.asarray(rows, dtype=np.int64)[:limit]
         if rows.size == 0:
@@ -372,28 +378,30 @@ class Frame:
             lat = self.latency_ms[r]
             after = f" after {lat:.0f} ms" if np.isfinite(lat) else ""
             step = f" [{steps[i]}]" if steps[i] else ""
-            out.append(f"{label}seq {int(self.seq[r])} {methods[i] or ''} {paths[i] or ''}{step} → {what}{after}".replace("  ", " "))
+            line = f"{label}seq {int(self.seq[r])} {methods[i] or ''} {paths[i] or ''}{step} → {what}{after}"
+            out.append(line.replace("  ", " "))
         return out
 
 
-def dense(ids: np.ndarray) -> np.ndarray:
+def dense(ids: NDArray[np.integer[Any]]) -> NDArray[np.int64]:
     """Non-negative integer ids renumbered 0..k-1 in order of value (a counting sort, no comparison sort)."""
-    ids = np.asarray(ids, dtype=np.int64)
-    if ids.size == 0:
-        return ids
-    lo = int(ids.min())
-    present = np.bincount(ids - lo) > 0
-    return (np.cumsum(present) - 1)[ids - lo]
+    flat = np.asarray(ids, dtype=np.int64)
+    if flat.size == 0:
+        return flat
+    lo = int(flat.min())
+    present = np.bincount(flat - lo) > 0
+    renumbered: NDArray[np.int64] = (np.cumsum(present) - 1)[flat - lo]
+    return renumbered
 
 
-def _small(x: np.ndarray) -> np.ndarray:
+def _small(x: NDArray[np.integer[Any]]) -> NDArray[np.integer[Any]]:
     """``x`` as int16 when it fits, so that a stable argsort runs as a radix sort."""
     if x.size and x.min() >= -32768 and x.max() < 32768:
         return x.astype(np.int16)
     return x
 
 
-def spread_pick(rows: np.ndarray, k: int = 5) -> np.ndarray:
+def spread_pick(rows: NDArray[_Scalar], k: int = 5) -> NDArray[_Scalar]:
     """Up to ``k`` rows spread evenly over ``rows`` (first, last and between)."""
     rows = np.asarray(rows)
     if rows.size <= k:
@@ -401,4 +409,4 @@ def spread_pick(rows: np.ndarray, k: int = 5) -> np.ndarray:
     return rows[np.linspace(0, rows.size - 1, k).round().astype(np.int64)]
 
 
-__all__ = ["Frame", "RunInfo", "concat", "dense", "spread_pick"]
+__all__ = ["Codes", "Frame", "RunInfo", "concat", "dense", "spread_pick"]

@@ -9,30 +9,34 @@ worker processes and machines can combine theirs exactly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 SUB_BITS = 11
 _HALF = 1 << (SUB_BITS - 1)
 
 
-def _index(values: np.ndarray) -> np.ndarray:
+def _index(values: ArrayLike) -> NDArray[np.int64]:
     v = np.maximum(np.asarray(values, dtype=np.int64), 0)
     bits = np.zeros(v.shape, dtype=np.int64)
     pos = v > 0
     bits[pos] = np.floor(np.log2(v[pos].astype(np.float64))).astype(np.int64) + 1
-    b = np.maximum(bits - SUB_BITS, 0)
+    b: NDArray[np.int64] = np.maximum(bits - SUB_BITS, 0)
     return b * _HALF + (v >> b)
 
 
-def _lowest(idx: np.ndarray) -> np.ndarray:
-    idx = np.asarray(idx, dtype=np.int64)
-    b = np.maximum(idx // _HALF - 1, 0)
-    return (idx - b * _HALF) << b
+def _lowest(idx: ArrayLike) -> NDArray[np.int64]:
+    i = np.asarray(idx, dtype=np.int64)
+    b = np.maximum(i // _HALF - 1, 0)
+    lowest: NDArray[np.int64] = (i - b * _HALF) << b
+    return lowest
 
 
-def _width(idx: np.ndarray) -> np.ndarray:
+def _width(idx: ArrayLike) -> NDArray[np.int64]:
     b = np.maximum(np.asarray(idx, dtype=np.int64) // _HALF - 1, 0)
     return np.left_shift(np.ones_like(b), b)
 
@@ -41,19 +45,19 @@ def _width(idx: np.ndarray) -> np.ndarray:
 class Histogram:
     """Counts of integer values (microseconds by convention) in log-linear buckets."""
 
-    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    counts: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     total: int = 0
     sum: float = 0.0
     min: int | None = None
     max: int | None = None
 
     @classmethod
-    def of(cls, values: np.ndarray) -> Histogram:
+    def of(cls, values: ArrayLike) -> Histogram:
         h = cls()
         h.record(values)
         return h
 
-    def record(self, values: np.ndarray) -> None:
+    def record(self, values: ArrayLike) -> None:
         """Add every value of an array (negative values count as 0)."""
         v = np.asarray(values, dtype=np.int64)
         if v.size == 0:
@@ -87,19 +91,19 @@ class Histogram:
 
     def percentile(self, q: float) -> float | None:
         """The value at percentile ``q`` (0–100), the middle of its bucket; exact at the extremes."""
-        if self.total == 0:
+        if self.total == 0 or self.min is None or self.max is None:
             return None
         if q <= 0:
-            return float(self.min)  # type: ignore[arg-type]
+            return float(self.min)
         if q >= 100:
-            return float(self.max)  # type: ignore[arg-type]
+            return float(self.max)
         rank = max(1, int(np.ceil(q / 100.0 * self.total)))
         cum = np.cumsum(self.counts)
         idx = int(np.searchsorted(cum, rank))
         lo = int(_lowest(np.array([idx]))[0])
         w = int(_width(np.array([idx]))[0])
         value = lo + (w - 1) / 2.0
-        return float(min(max(value, self.min), self.max))  # type: ignore[type-var]
+        return float(min(max(value, self.min), self.max))
 
     def percentiles(self, qs: tuple[float, ...] = (50, 90, 95, 99, 99.9)) -> dict[str, float | None]:
         return {f"p{q:g}": self.percentile(q) for q in qs}
@@ -108,7 +112,7 @@ class Histogram:
     def mean(self) -> float | None:
         return self.sum / self.total if self.total else None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Sparse, JSON-ready form: bucket indices with their counts."""
         nz = np.nonzero(self.counts)[0]
         return {
@@ -122,7 +126,7 @@ class Histogram:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Histogram:
+    def from_dict(cls, d: Mapping[str, Any]) -> Histogram:
         h = cls()
         idx = np.asarray(d.get("index", []), dtype=np.int64)
         if idx.size:

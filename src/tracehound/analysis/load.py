@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from tracehound.analysis.stats import (
     fisher_greater,
@@ -87,16 +89,17 @@ class LoadDependence:
 _LEVELS = np.ceil(np.log2(np.maximum(np.arange(1 << 16), 1))).astype(np.int8)
 
 
-def level_of(inflight: np.ndarray) -> np.ndarray:
+def level_of(inflight: ArrayLike) -> NDArray[np.int64]:
     """The log₂ bin of an in-flight count: 1 → 0, 2 → 1, 3–4 → 2, 5–8 → 3 … (a table look-up)."""
     x = np.asarray(inflight)
     if x.size and x.max() < _LEVELS.size:
-        return _LEVELS[np.maximum(x, 1)].astype(np.int64)
+        looked_up: NDArray[np.int64] = _LEVELS[np.maximum(x, 1)].astype(np.int64)
+        return looked_up
     return np.ceil(np.log2(np.maximum(x.astype(np.float64), 1.0))).astype(np.int64)
 
 
-def load_dependence(inflight: np.ndarray, failed: np.ndarray, counted: np.ndarray, ok: np.ndarray,
-                    latency_ms: np.ndarray) -> LoadDependence:
+def load_dependence(inflight: NDArray[np.integer[Any]], failed: NDArray[np.bool_], counted: NDArray[np.bool_],
+                    ok: NDArray[np.bool_], latency_ms: NDArray[np.floating[Any]]) -> LoadDependence:
     """Failure rate and success latency by in-flight bin; rows with an unknown in-flight (-1) are left out."""
     inflight = np.asarray(inflight)
     use = counted & (inflight > 0)
@@ -115,7 +118,7 @@ def load_dependence(inflight: np.ndarray, failed: np.ndarray, counted: np.ndarra
     present = np.flatnonzero(n >= MIN_BIN)
     if present.size < 2:
         return out
-    ok_sorted_bins = {}
+    ok_sorted_bins: dict[int, NDArray[np.floating[Any]]] = {}
     lat_ok_b = b[o & np.isfinite(lat)]
     lat_ok = lat[o & np.isfinite(lat)]
     if lat_ok.size:
@@ -123,7 +126,7 @@ def load_dependence(inflight: np.ndarray, failed: np.ndarray, counted: np.ndarra
         lat_ok_b, lat_ok = lat_ok_b[oo], lat_ok[oo]
         starts = np.searchsorted(lat_ok_b, present, "left")
         ends = np.searchsorted(lat_ok_b, present, "right")
-        for j, s, e in zip(present, starts, ends):
+        for j, s, e in zip(present, starts, ends, strict=True):
             ok_sorted_bins[int(j)] = lat_ok[s:e]
     for j in present:
         vals = ok_sorted_bins.get(int(j), np.zeros(0))
@@ -137,7 +140,7 @@ def load_dependence(inflight: np.ndarray, failed: np.ndarray, counted: np.ndarra
     return out
 
 
-def _knee(out: LoadDependence, k: np.ndarray, n: np.ndarray) -> None:
+def _knee(out: LoadDependence, k: NDArray[np.integer[Any]], n: NDArray[np.integer[Any]]) -> None:
     K, N = int(k.sum()), int(n.sum())
     best, best_gain = None, 0.0
     ck, cn = np.cumsum(k), np.cumsum(n)
@@ -166,20 +169,20 @@ def _ll(k: int, n: int) -> float:
     return k * math.log(p) + (n - k) * math.log(1 - p)
 
 
-def _latency(out: LoadDependence, ok_lat: list[np.ndarray]) -> None:
-    pts = list(zip(out.levels, ok_lat))
-    pts = [(lv, v) for lv, v in pts if v.size >= MIN_BIN and lv.ok_p50_ms and lv.ok_p50_ms > 0]
+def _latency(out: LoadDependence, ok_lat: list[NDArray[np.floating[Any]]]) -> None:
+    pts = [(lv.typical, p50, v) for lv, v in zip(out.levels, ok_lat, strict=False)
+           if v.size >= MIN_BIN and (p50 := lv.ok_p50_ms) is not None and p50 > 0]
     if len(pts) < 2:
         return
-    x = np.log([lv.typical for lv, _ in pts])
-    y = np.log([lv.ok_p50_ms for lv, _ in pts])
-    w = np.log1p([v.size for _, v in pts])
+    x = np.log([typical for typical, _, _ in pts])
+    y = np.log([p50 for _, p50, _ in pts])
+    w = np.log1p([v.size for _, _, v in pts])
     xm, ym = np.average(x, weights=w), np.average(y, weights=w)
     sxx = float((w * (x - xm) ** 2).sum())
     out.latency_slope = float((w * (x - xm) * (y - ym)).sum() / sxx) if sxx > 0 else None
-    (lo_lv, lo_v), (hi_lv, hi_v) = pts[0], pts[-1]
-    out.latency_ratio = hi_lv.ok_p50_ms / lo_lv.ok_p50_ms
-    out.latency_delta_ms = hi_lv.ok_p50_ms - lo_lv.ok_p50_ms
+    (_, lo_p50, lo_v), (_, hi_p50, hi_v) = pts[0], pts[-1]
+    out.latency_ratio = hi_p50 / lo_p50
+    out.latency_delta_ms = hi_p50 - lo_p50
     rng = np.random.default_rng(0)
     a = hi_v if hi_v.size <= _MW_SAMPLE else rng.choice(hi_v, _MW_SAMPLE, replace=False)
     b = lo_v if lo_v.size <= _MW_SAMPLE else rng.choice(lo_v, _MW_SAMPLE, replace=False)
@@ -212,7 +215,7 @@ class Sequential:
         return relative_rise(self.together[0], self.together[1], self.alone[0], self.alone[1]) if self.absent else 0.0
 
 
-def sequential(failed: np.ndarray, alone: np.ndarray, together: np.ndarray) -> Sequential:
+def sequential(failed: NDArray[np.bool_], alone: NDArray[np.bool_], together: NDArray[np.bool_]) -> Sequential:
     """Failure counts of two masks of requests: sent one at a time, and sent with others in flight."""
     f = np.asarray(failed)
     return Sequential(alone=(int((f & alone).sum()), int(alone.sum())),
@@ -255,7 +258,7 @@ class Throughput:
         return float(np.clip(1 - math.log(max(self.gain, 1e-9)) / math.log(self.concurrency_ratio), 0, 1))
 
 
-def throughput(concurrency: np.ndarray, ok: np.ndarray, seconds: np.ndarray, requests: np.ndarray) -> Throughput:
+def throughput(concurrency: ArrayLike, ok: ArrayLike, seconds: ArrayLike, requests: ArrayLike) -> Throughput:
     """Successes per second by concurrency level, from per-run totals (one entry per run)."""
     c = np.asarray(concurrency, dtype=np.int64)
     out = Throughput()
@@ -264,7 +267,8 @@ def throughput(concurrency: np.ndarray, ok: np.ndarray, seconds: np.ndarray, req
         secs = float(np.asarray(seconds)[m].sum())
         if secs <= 0:
             continue
-        out.points.append(ThroughputPoint(int(lv), float(np.asarray(ok)[m].sum()) / secs, int(np.asarray(requests)[m].sum())))
+        out.points.append(ThroughputPoint(int(lv), float(np.asarray(ok)[m].sum()) / secs,
+                                          int(np.asarray(requests)[m].sum())))
     return out
 
 

@@ -11,9 +11,12 @@ analysis count the same requests.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from tracehound.probe.records import ERROR_CODE, ERROR_KINDS
 
@@ -28,16 +31,17 @@ CAPTURE = ERROR_CODE["capture"]
 TIMEOUT = ERROR_CODE["timeout"]
 
 
-def failed_mask(status: np.ndarray, error: np.ndarray) -> np.ndarray:
+def failed_mask(status: NDArray[np.integer[Any]], error: NDArray[np.integer[Any]]) -> NDArray[np.bool_]:
     """Failures from a status column (0 = none) and error codes (index into ``ERROR_KINDS``, -1 = none)."""
-    return ((status == 0) | (status >= FAILURE_STATUS) | (error >= 0)) & (error != CANCELLED)
+    mask: NDArray[np.bool_] = ((status == 0) | (status >= FAILURE_STATUS) | (error >= 0)) & (error != CANCELLED)
+    return mask
 
 
-def error_codes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+def error_codes(column: pa.ChunkedArray | pa.Array) -> NDArray[np.int8]:
     """An ``error_kind`` column as int8 codes into :data:`ERROR_KINDS` (-1 = no error, unknown kinds = other)."""
     col = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
     other = ERROR_CODE["other"]
-    parts = []
+    parts: list[NDArray[np.int8]] = []
     for chunk in col.chunks:
         if isinstance(chunk, pa.DictionaryArray):
             names = chunk.dictionary.to_pylist()
@@ -52,22 +56,23 @@ def error_codes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.concatenate(parts).astype(np.int8, copy=False)
 
 
-def status_codes(table: pa.Table) -> np.ndarray:
+def status_codes(table: pa.Table) -> NDArray[np.int32]:
     """The status column as int32, 0 where there was none."""
     col = table.column("status")
     if col.null_count:
         col = pc.fill_null(col, 0)
-    return col.to_numpy().astype(np.int32, copy=False)
+    codes: NDArray[np.int32] = col.to_numpy().astype(np.int32, copy=False)
+    return codes
 
 
-def failed(table: pa.Table) -> np.ndarray:
+def failed(table: pa.Table) -> NDArray[np.bool_]:
     """Boolean mask of the failed requests of a record table (see the module docstring)."""
     return failed_mask(status_codes(table), error_codes(table.column("error_kind")))
 
 
-def cancelled(table: pa.Table) -> np.ndarray:
+def cancelled(table: pa.Table) -> NDArray[np.bool_]:
     """Boolean mask of the requests cut off by the end of their run: neither failed nor ok."""
-    return error_codes(table.column("error_kind")) == CANCELLED
+    return np.equal(error_codes(table.column("error_kind")), CANCELLED)
 
 
 __all__ = ["CONNECTION_ERRORS", "DROPPED_CONNECTION_ERRORS", "ERROR_KINDS", "FAILURE_STATUS", "cancelled",

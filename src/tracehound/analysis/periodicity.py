@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from tracehound.analysis.stats import norm_sf
 
@@ -67,7 +69,7 @@ class Periodicity:
         return float(min(1.0, max(self.r, 0.0) if self.route == "lag" else 1.0 - self.regularity))
 
 
-def _residual(failed: np.ndarray, group: np.ndarray | None) -> np.ndarray:
+def _residual(failed: ArrayLike, group: ArrayLike | None) -> NDArray[np.float64]:
     f = np.asarray(failed, dtype=np.float64)
     if group is None or f.size == 0:
         return f - f.mean() if f.size else f
@@ -75,10 +77,12 @@ def _residual(failed: np.ndarray, group: np.ndarray | None) -> np.ndarray:
     g = g - g.min()
     k = np.bincount(g, weights=f)
     n = np.bincount(g)
-    return f - (k / np.maximum(n, 1))[g]
+    resid: NDArray[np.float64] = f - (k / np.maximum(n, 1))[g]
+    return resid
 
 
-def regularity(resid: np.ndarray, var: np.ndarray, sequence: np.ndarray, window: int) -> tuple[float, int]:
+def regularity(resid: NDArray[np.float64], var: NDArray[np.float64], sequence: NDArray[Any],
+               window: int) -> tuple[float, int]:
     """Variance of the windowed sums of ``resid`` over its expectation ``Σ var``; windows stay in a sequence."""
     n = resid.size
     if n < window:
@@ -101,8 +105,8 @@ def regularity(resid: np.ndarray, var: np.ndarray, sequence: np.ndarray, window:
     return float((sums * sums).sum() / expected), int(sums.size)
 
 
-def acf(resid: np.ndarray, sequence: np.ndarray, max_lag: int = MAX_LAG,
-        informative: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def acf(resid: NDArray[np.float64], sequence: NDArray[Any], max_lag: int = MAX_LAG,
+        informative: ArrayLike | None = None) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Autocorrelation of ``resid`` (already in order) at lags 1..max_lag, pairs never crossing ``sequence``.
 
     Only ``informative`` rows (those whose kind of request can both fail and succeed) count as
@@ -124,8 +128,8 @@ def acf(resid: np.ndarray, sequence: np.ndarray, max_lag: int = MAX_LAG,
     return r, pairs
 
 
-def periodicity(failed: np.ndarray, orders: dict[str, tuple[np.ndarray, np.ndarray]],
-                group: np.ndarray | None = None, max_lag: int = MAX_LAG) -> Periodicity:
+def periodicity(failed: NDArray[Any], orders: dict[str, tuple[NDArray[np.integer[Any]], NDArray[Any]]],
+                group: ArrayLike | None = None, max_lag: int = MAX_LAG) -> Periodicity:
     """The clearest period of ``failed`` in any of ``orders``.
 
     ``orders`` maps a name to ``(rows, sequence)``: the row indices in that order and, for each,
@@ -169,9 +173,10 @@ def periodicity(failed: np.ndarray, orders: dict[str, tuple[np.ndarray, np.ndarr
             shorter = [d for d in range(2, k) if k % d == 0 and r[d - 1] >= 0.8 * rk]
             if shorter:
                 continue
+            period = k
             if 2 <= k0 < k and k % k0 == 0 and abs(k0 * rate - 1) <= 0.15:
-                k = k0  # the multiple of a period that the jitter blurred less: report the period itself
-            cand = Periodicity(k, float(rk), float(r[0]), p, name, [float(x) for x in r], int(npairs), route="lag")
+                period = k0  # the multiple of a period that the jitter blurred less: report the period itself
+            cand = Periodicity(period, float(rk), float(r[0]), p, name, [float(x) for x in r], int(npairs), route="lag")
             # Keep the strongest period; until one is found, the most significant candidate (for the report).
             if (cand.periodic and cand.strength > best.strength) or (not best.periodic and p < best.p):
                 best = cand

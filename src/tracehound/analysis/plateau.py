@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
 @dataclass
@@ -29,14 +30,14 @@ class Plateau:
     ok_share: float
     #: How many times denser the plateau is than the latencies just around it.
     peak_ratio: float
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    rows: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp), repr=False)
 
     @property
     def seconds(self) -> float:
         return self.ms / 1000.0
 
 
-def plateaus(latency_ms: np.ndarray, failed: np.ndarray, ok: np.ndarray | None = None, *,
+def plateaus(latency_ms: ArrayLike, failed: NDArray[np.bool_], ok: NDArray[np.bool_] | None = None, *,
              width: float = 0.1, min_count: int = 5, min_share: float = 0.15, min_ms: float = 20.0,
              min_peak_ratio: float = 4.0, max_modes: int = 3) -> list[Plateau]:
     """The plateaus in the latencies of the ``failed`` rows, most populated first.
@@ -91,7 +92,7 @@ def plateaus(latency_ms: np.ndarray, failed: np.ndarray, ok: np.ndarray | None =
     return out
 
 
-def plateaus_binned(log_bin: np.ndarray, failed: np.ndarray, ok: np.ndarray, step: float, *,
+def plateaus_binned(log_bin: ArrayLike, failed: ArrayLike, ok: ArrayLike, step: float, *,
                     width: float = 0.1, min_count: int = 5, min_share: float = 0.15, min_ms: float = 20.0,
                     min_peak_ratio: float = 4.0, max_modes: int = 3) -> list[Plateau]:
     """:func:`plateaus` over a histogram: the same windows and tests, for latencies too many to hold.
@@ -126,7 +127,9 @@ def plateaus_binned(log_bin: np.ndarray, failed: np.ndarray, ok: np.ndarray, ste
         cnt = cum[w:] - cum[:-w]  # failures in bins [i, i + w)
         i = int(np.argmax(cnt))
         c = float(cnt[i])
-        around = ((cum_all[i] - cum_all[max(i - 3 * w, 0)]) + (cum_all[min(i + 4 * w, cum_all.size - 1)] - cum_all[i + w])) / 6.0
+        before = cum_all[i] - cum_all[max(i - 3 * w, 0)]
+        after = cum_all[min(i + 4 * w, cum_all.size - 1)] - cum_all[i + w]
+        around = (before + after) / 6.0
         peak_ratio = c / max(around, 0.5)
         share = c / total
         ok_share = float(cum_ok[i + w] - cum_ok[i]) / ok_total if ok_total else 0.0

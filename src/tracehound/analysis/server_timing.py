@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from tracehound.analysis.frame import Frame
 from tracehound.analysis.stats import mann_whitney_greater
@@ -33,7 +34,8 @@ COLUMN = "h_server_timing"
 ROLES = (
     ("pool", re.compile(r"pool|checkout|acquire|conn(?:ection)?[-_]?wait", re.I)),
     ("loop", re.compile(r"loop|lag|block", re.I)),
-    ("db", re.compile(r"^(?:db|sql|query|queries|database|pg|postgres|mysql|sqlite|mongo|orm)|[-_.](?:db|sql|query)$|active_?record", re.I)),
+    ("db", re.compile(r"^(?:db|sql|query|queries|database|pg|postgres|mysql|sqlite|mongo|orm)"
+                      r"|[-_.](?:db|sql|query)$|active_?record", re.I)),
     ("queue", re.compile(r"queue|wait", re.I)),
 )
 MIN_GROUP = 5
@@ -70,7 +72,7 @@ class PhaseGrowth:
     n_bad: int
     n_good: int
     grows: bool
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    rows: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp), repr=False)
     #: Why it counts as grown: "failing" or "slow" (the contrast), "dominant" (most of every answer's time), "".
     how: str = ""
     #: The phase's median over the answered requests, and that over their median latency (0 below DOMINANT_MS).
@@ -114,16 +116,17 @@ def phase_names(column: pa.ChunkedArray) -> list[str]:
     return list(out)
 
 
-def phase_ms(column: pa.ChunkedArray, phase: str) -> np.ndarray:
+def phase_ms(column: pa.ChunkedArray, phase: str) -> NDArray[np.float64]:
     """The ``dur`` of one phase per row, in ms (NaN where the row has no header or no such phase)."""
     pattern = r"(?:^|,)\s*" + re.escape(phase) + r'\s*(?:;[^,]*)?;\s*dur\s*=\s*"?(?P<dur>[0-9]+(?:\.[0-9]*)?)'
     found = pc.extract_regex(column, pattern=pattern)
     durs = pc.struct_field(found, [0])
     num = pc.cast(durs, pa.float64(), safe=False)
-    return pc.fill_null(num, np.nan).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    ms: NDArray[np.float64] = pc.fill_null(num, np.nan).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    return ms
 
 
-def server_timing(frame: Frame, use: np.ndarray | None = None, column: str = COLUMN) -> ServerTiming | None:
+def server_timing(frame: Frame, use: NDArray[np.bool_] | None = None, column: str = COLUMN) -> ServerTiming | None:
     """Compare the Server-Timing phases of failing (or slow) requests with the rest; None without the header."""
     if not frame.has(column) or frame.n == 0:
         return None
@@ -174,7 +177,11 @@ def server_timing(frame: Frame, use: np.ndarray | None = None, column: str = COL
     return out
 
 
-def _groups(frame: Frame, base: np.ndarray) -> tuple[str, np.ndarray, np.ndarray] | None:
+#: The contrast's name ("failing" or "slow") and the masks of its two groups.
+_Groups = tuple[str, NDArray[np.bool_], NDArray[np.bool_]]
+
+
+def _groups(frame: Frame, base: NDArray[np.bool_]) -> _Groups | None:
     """Failing against succeeding requests; without enough failures that answered, the slowest
     successes (a tenth, at least :data:`MIN_GROUP`) against the fastest half."""
     bad, good = base & frame.failed, base & frame.ok
@@ -193,7 +200,7 @@ def _groups(frame: Frame, base: np.ndarray) -> tuple[str, np.ndarray, np.ndarray
     return "slow", slow, fast
 
 
-def _compare(phase: str, role: str, v: np.ndarray, lat: np.ndarray, groups: tuple[str, np.ndarray, np.ndarray],
+def _compare(phase: str, role: str, v: NDArray[np.float64], lat: NDArray[np.float64], groups: _Groups,
              gap: float) -> PhaseGrowth | None:
     contrast, bad, good = groups
     b, g = bad & np.isfinite(v), good & np.isfinite(v)
@@ -214,7 +221,7 @@ def _compare(phase: str, role: str, v: np.ndarray, lat: np.ndarray, groups: tupl
                        how=contrast if grows else "")
 
 
-def _sample(x: np.ndarray, k: int = 20_000) -> np.ndarray:
+def _sample(x: NDArray[np.float64], k: int = 20_000) -> NDArray[np.float64]:
     if x.size <= k:
         return x
     return np.random.default_rng(0).choice(x, k, replace=False)

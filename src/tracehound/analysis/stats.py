@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 #: z of the two-sided 80 % interval: effect sizes are reported at their lower 80 % bound, so a
 #: handful of observations gives a modest strength and hundreds give nearly the point estimate.
 Z_EFFECT = 1.2816
 
 
-def norm_sf(z: np.ndarray | float) -> np.ndarray:
+def norm_sf(z: ArrayLike) -> NDArray[np.float64]:
     """Upper tail of the standard normal, P(Z > z), vectorised (erfc, relative error < 1.2e-7)."""
     x = np.asarray(z, dtype=np.float64) / math.sqrt(2.0)
     a = np.abs(x)
@@ -24,29 +25,32 @@ def norm_sf(z: np.ndarray | float) -> np.ndarray:
     poly = -a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
         -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
     erfc = t * np.exp(poly)
-    return np.where(x >= 0, 0.5 * erfc, 1.0 - 0.5 * erfc)
+    tail: NDArray[np.float64] = np.where(x >= 0, 0.5 * erfc, 1.0 - 0.5 * erfc)
+    return tail
 
 
-def chi2_sf(x: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
+def chi2_sf(x: ArrayLike, df: ArrayLike) -> NDArray[np.float64]:
     """Upper tail of the chi-square distribution (exact for df=1, Wilson–Hilferty otherwise)."""
-    x = np.maximum(np.asarray(x, dtype=np.float64), 0.0)
-    df = np.maximum(np.asarray(df, dtype=np.float64), 1e-9)
-    one = norm_sf(np.sqrt(x)) * 2.0
-    c = 2.0 / (9.0 * df)
-    z = (np.cbrt(x / df) - (1.0 - c)) / np.sqrt(c)
-    return np.where(df == 1.0, one, norm_sf(z))
+    xs = np.maximum(np.asarray(x, dtype=np.float64), 0.0)
+    dfs = np.maximum(np.asarray(df, dtype=np.float64), 1e-9)
+    one = norm_sf(np.sqrt(xs)) * 2.0
+    c = 2.0 / (9.0 * dfs)
+    z = (np.cbrt(xs / dfs) - (1.0 - c)) / np.sqrt(c)
+    tail: NDArray[np.float64] = np.where(dfs == 1.0, one, norm_sf(z))
+    return tail
 
 
 _LOG_FACT = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, 4097, dtype=np.float64)))))
 
 
-def log_factorial(n: np.ndarray | int) -> np.ndarray:
+def log_factorial(n: ArrayLike) -> NDArray[np.float64]:
     """ln(n!) for non-negative integers (table below 4097, Stirling's series above)."""
-    n = np.asarray(n, dtype=np.float64)
-    small = n < _LOG_FACT.size
-    m = np.maximum(n, 1.0)
+    x = np.asarray(n, dtype=np.float64)
+    small = x < _LOG_FACT.size
+    m = np.maximum(x, 1.0)
     big = m * np.log(m) - m + 0.5 * np.log(2 * math.pi * m) + 1 / (12 * m) - 1 / (360 * m**3)
-    return np.where(small, _LOG_FACT[np.clip(n, 0, _LOG_FACT.size - 1).astype(np.int64)], big)
+    out: NDArray[np.float64] = np.where(small, _LOG_FACT[np.clip(x, 0, _LOG_FACT.size - 1).astype(np.int64)], big)
+    return out
 
 
 def fisher_greater(k1: int, n1: int, k2: int, n2: int) -> float:
@@ -66,14 +70,15 @@ def fisher_greater(k1: int, n1: int, k2: int, n2: int) -> float:
     return float(min(1.0, np.exp(logp).sum()))
 
 
-def prop_greater(k1, n1, k2, n2) -> np.ndarray:
+def prop_greater(k1: ArrayLike, n1: ArrayLike, k2: ArrayLike, n2: ArrayLike) -> NDArray[np.float64]:
     """One-sided pooled two-proportion z-test p (vectorised): rate 1 above rate 2."""
-    k1, n1, k2, n2 = (np.asarray(v, dtype=np.float64) for v in (k1, n1, k2, n2))
-    p = (k1 + k2) / np.maximum(n1 + n2, 1)
-    se = np.sqrt(np.maximum(p * (1 - p) * (1 / np.maximum(n1, 1) + 1 / np.maximum(n2, 1)), 1e-300))
-    z = (k1 / np.maximum(n1, 1) - k2 / np.maximum(n2, 1)) / se
+    a, na, b, nb = (np.asarray(v, dtype=np.float64) for v in (k1, n1, k2, n2))
+    p = (a + b) / np.maximum(na + nb, 1)
+    se = np.sqrt(np.maximum(p * (1 - p) * (1 / np.maximum(na, 1) + 1 / np.maximum(nb, 1)), 1e-300))
+    z = (a / np.maximum(na, 1) - b / np.maximum(nb, 1)) / se
     out = norm_sf(z)
-    return np.where((n1 > 0) & (n2 > 0) & (p > 0) & (p < 1), out, 1.0)
+    tail: NDArray[np.float64] = np.where((na > 0) & (nb > 0) & (p > 0) & (p < 1), out, 1.0)
+    return tail
 
 
 def rate_greater(k1: int, n1: int, k2: int, n2: int) -> float:
@@ -87,17 +92,17 @@ def rate_greater(k1: int, n1: int, k2: int, n2: int) -> float:
     return float(prop_greater(k1, n1, k2, n2))
 
 
-def wilson(k, n, z: float = Z_EFFECT) -> tuple[np.ndarray, np.ndarray]:
+def wilson(k: ArrayLike, n: ArrayLike, z: float = Z_EFFECT) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Wilson score interval of a proportion k/n (vectorised); (0, 1) where n == 0."""
-    k = np.asarray(k, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
-    safe = np.maximum(n, 1.0)
-    p = k / safe
+    hits = np.asarray(k, dtype=np.float64)
+    total = np.asarray(n, dtype=np.float64)
+    safe = np.maximum(total, 1.0)
+    p = hits / safe
     den = 1 + z * z / safe
     mid = (p + z * z / (2 * safe)) / den
     half = z * np.sqrt(p * (1 - p) / safe + z * z / (4 * safe * safe)) / den
-    lo = np.where(n > 0, np.clip(mid - half, 0, 1), 0.0)
-    hi = np.where(n > 0, np.clip(mid + half, 0, 1), 1.0)
+    lo: NDArray[np.float64] = np.where(total > 0, np.clip(mid - half, 0, 1), 0.0)
+    hi: NDArray[np.float64] = np.where(total > 0, np.clip(mid + half, 0, 1), 1.0)
     return lo, hi
 
 
@@ -117,37 +122,37 @@ def relative_rise(k_hi: int, n_hi: int, k_lo: int, n_lo: int, z: float = Z_EFFEC
     return float(np.clip(1 - hi_lo / lo_hi, 0.0, 1.0))
 
 
-def bh(p: np.ndarray) -> np.ndarray:
+def bh(p: ArrayLike) -> NDArray[np.float64]:
     """Benjamini–Hochberg adjusted p-values (q-values), in the input order."""
-    p = np.asarray(p, dtype=np.float64)
-    m = p.size
+    ps = np.asarray(p, dtype=np.float64)
+    m = ps.size
     if m == 0:
-        return p
-    order = np.argsort(p)
-    ranked = p[order] * m / np.arange(1, m + 1)
+        return ps
+    order = np.argsort(ps)
+    ranked = ps[order] * m / np.arange(1, m + 1)
     q = np.minimum.accumulate(ranked[::-1])[::-1]
     out = np.empty(m)
     out[order] = np.minimum(q, 1.0)
     return out
 
 
-def ranks(x: np.ndarray) -> np.ndarray:
+def ranks(x: ArrayLike) -> NDArray[np.float64]:
     """Average ranks (1-based), ties sharing the mean of their positions."""
-    x = np.asarray(x)
-    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(np.asarray(x), return_inverse=True, return_counts=True)
     ends = np.cumsum(counts)
     avg = ends - (counts - 1) / 2.0
-    return avg[inverse]
+    out: NDArray[np.float64] = avg[inverse]
+    return out
 
 
-def mann_whitney_greater(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def mann_whitney_greater(x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
     """P(X > Y) (the common-language effect size, ties half) and the one-sided p (normal approx)."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    n1, n2 = x.size, y.size
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    n1, n2 = xs.size, ys.size
     if n1 == 0 or n2 == 0:
         return 0.5, 1.0
-    r = ranks(np.concatenate([x, y]))
+    r = ranks(np.concatenate([xs, ys]))
     u = r[:n1].sum() - n1 * (n1 + 1) / 2.0
     auc = u / (n1 * n2)
     sd = math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12.0)
@@ -155,7 +160,7 @@ def mann_whitney_greater(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(auc), p
 
 
-def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def spearman(x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
     """Spearman's rho and its one-sided p for rho > 0 (normal approximation)."""
     n = np.asarray(x).size
     if n < 4:
@@ -170,17 +175,17 @@ def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return rho, float(norm_sf(rho * math.sqrt(n - 1)))
 
 
-def trend_test(k: np.ndarray, n: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+def trend_test(k: ArrayLike, n: ArrayLike, scores: ArrayLike) -> tuple[float, float]:
     """Cochran–Armitage test for a rate rising with ``scores``: its z and one-sided p."""
-    k = np.asarray(k, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
+    hits = np.asarray(k, dtype=np.float64)
+    total = np.asarray(n, dtype=np.float64)
     s = np.asarray(scores, dtype=np.float64)
-    N, K = n.sum(), k.sum()
+    N, K = total.sum(), hits.sum()
     if N <= 0 or K <= 0 or K >= N:
         return 0.0, 1.0
     p = K / N
-    t = float((s * (k - n * p)).sum())
-    var = p * (1 - p) * float((n * s * s).sum() - (n * s).sum() ** 2 / N)
+    t = float((s * (hits - total * p)).sum())
+    var = p * (1 - p) * float((total * s * s).sum() - (total * s).sum() ** 2 / N)
     if var <= 0:
         return 0.0, 1.0
     z = t / math.sqrt(var)

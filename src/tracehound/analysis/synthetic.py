@@ -10,16 +10,20 @@ answers, status 200) where it does not. String columns accept a constant, a sequ
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import ArrayLike, NDArray
 
 from tracehound.probe.records import DEFAULT_HEADERS, header_column, schema
 
 EPOCH_NS = 1_700_000_000 * 10**9
 
-Strings = str | Sequence[Any] | tuple[np.ndarray, Sequence[Any]] | np.ndarray | pa.Array | None
+#: A string column: a constant, values row by row, ``(codes, values)``, or an Arrow array.
+Strings: TypeAlias = (
+    "str | Sequence[Any] | tuple[NDArray[np.integer[Any]], Sequence[Any]] | NDArray[Any] | pa.Array | None"
+)
 
 
 def _strings(value: Strings, n: int, typ: pa.DataType) -> pa.Array:
@@ -30,8 +34,8 @@ def _strings(value: Strings, n: int, typ: pa.DataType) -> pa.Array:
     if isinstance(value, str):
         arr = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
     elif isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], np.ndarray):
-        codes, values = value
-        codes = np.asarray(codes, dtype=np.int32)
+        codes = np.asarray(value[0], dtype=np.int32)
+        values = value[1]
         mask = codes < 0
         arr = pa.DictionaryArray.from_arrays(pa.array(np.where(mask, 0, codes), mask=mask if mask.any() else None),
                                              pa.array(list(values), pa.string()))
@@ -43,21 +47,21 @@ def _strings(value: Strings, n: int, typ: pa.DataType) -> pa.Array:
 def table(
     n: int,
     *,
-    start_s: np.ndarray | None = None,
-    latency_ms: np.ndarray | float | None = None,
-    status: np.ndarray | int = 200,
+    start_s: ArrayLike | None = None,
+    latency_ms: ArrayLike | None = None,
+    status: ArrayLike = 200,
     error_kind: Strings = None,
     concurrency: int = 8,
-    inflight: np.ndarray | None = None,
-    vu: np.ndarray | None = None,
-    conn_id: np.ndarray | None = None,
-    conn_reused: np.ndarray | None = None,
-    conn_idle_ms: np.ndarray | None = None,
+    inflight: ArrayLike | None = None,
+    vu: ArrayLike | None = None,
+    conn_id: ArrayLike | None = None,
+    conn_reused: ArrayLike | None = None,
+    conn_idle_ms: ArrayLike | None = None,
     step: Strings = None,
     method: Strings = "GET",
     host: Strings = "127.0.0.1:8000",
     path: Strings = "/api/items/42",
-    bytes_in: np.ndarray | int | None = None,
+    bytes_in: ArrayLike | None = None,
     body_sample: Strings = '{"id": 42, "name": "lamp", "price": 1999}',
     body_hash: Strings = None,
     headers: dict[str, Strings] | None = None,
@@ -125,7 +129,8 @@ def table(
         "error": pa.nulls(n, pa.string()),
         "bytes_in": pa.array(np.broadcast_to(np.asarray(bytes_in, dtype=np.int64), (n,))),
         "bytes_out": pa.array(np.full(n, 120, np.int64)),
-        "body_hash": _strings(body_hash if body_hash is not None else "00c0ffee00c0ffee", n, sch.field("body_hash").type),
+        "body_hash": _strings(body_hash if body_hash is not None else "00c0ffee00c0ffee", n,
+                              sch.field("body_hash").type),
         "body_sample": _strings(body_sample, n, pa.string()),
         "conn_id": pa.array(np.asarray(conn_id, dtype=np.int32)),
         "conn_reused": pa.array(np.asarray(conn_reused, dtype=bool)),
@@ -133,7 +138,7 @@ def table(
         "conn_requests": pa.array(conn_requests),
         "inflight": pa.array(np.asarray(inflight, dtype=np.int32)),
     }
-    hdrs = {"server": "uvicorn", "content-type": "application/json"}
+    hdrs: dict[str, Strings] = {"server": "uvicorn", "content-type": "application/json"}
     hdrs.update(headers or {})
     for f in sch:
         if f.name.startswith("h_"):

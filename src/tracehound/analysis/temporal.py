@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from tracehound.analysis.stats import (
     chi2_sf,
@@ -60,7 +62,7 @@ class Dispersion:
     def index_of(self, segment: int) -> float:
         """The largest index of dispersion of one segment (1 when it had none to measure)."""
         sc = self.by_segment.get(segment)
-        return max(1.0, max(s.index for s in sc)) if sc else 1.0
+        return max(1.0, *(s.index for s in sc)) if sc else 1.0
 
     @property
     def tested(self) -> bool:
@@ -84,7 +86,7 @@ class Dispersion:
         return all(s.index < 1.5 or s.p_over * len(self.scales) >= 0.05 for s in self.scales)
 
 
-def _segments(segment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _segments(segment: NDArray[Any]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
     """For a sorted-by-segment array: each row's position in its segment, segment starts and lengths."""
     n = segment.size
     brk = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
@@ -94,7 +96,7 @@ def _segments(segment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pos, seg_ix, lengths
 
 
-def dispersion(failed: np.ndarray, segment: np.ndarray | None = None, scales: tuple[int, ...] = SCALES,
+def dispersion(failed: ArrayLike, segment: ArrayLike | None = None, scales: tuple[int, ...] = SCALES,
                min_windows: int = 10) -> Dispersion:
     """Index of dispersion of failures over windows of consecutive requests, per window size.
 
@@ -202,17 +204,18 @@ class Onset:
                 and kb <= 0.1 * (ka + kb) and self.rate_before <= 0.25 * self.rate_after and self.rate_after >= 0.1)
 
 
-def _loglik(k: np.ndarray, n: np.ndarray) -> np.ndarray:
-    k = np.asarray(k, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
+def _loglik(k: ArrayLike, n: ArrayLike) -> NDArray[np.float64]:
+    hits = np.asarray(k, dtype=np.float64)
+    total = np.asarray(n, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(n > 0, k / np.maximum(n, 1), 0.0)
-        a = np.where(k > 0, k * np.log(np.where(p > 0, p, 1.0)), 0.0)
-        b = np.where(n - k > 0, (n - k) * np.log(np.where(p < 1, 1 - p, 1.0)), 0.0)
-    return a + b
+        p = np.where(total > 0, hits / np.maximum(total, 1), 0.0)
+        a = np.where(hits > 0, hits * np.log(np.where(p > 0, p, 1.0)), 0.0)
+        b = np.where(total - hits > 0, (total - hits) * np.log(np.where(p < 1, 1 - p, 1.0)), 0.0)
+    loglik: NDArray[np.float64] = a + b
+    return loglik
 
 
-def onset(t_s: np.ndarray, failed: np.ndarray, overdispersion: float = 1.0) -> Onset | None:
+def onset(t_s: ArrayLike, failed: ArrayLike, overdispersion: float = 1.0) -> Onset | None:
     """The most likely single change of the failure rate along ``t_s`` (one run; any order).
 
     ``overdispersion`` (the index of :func:`dispersion`, ≥ 1) deflates the test statistic as
@@ -262,7 +265,7 @@ class Trend:
         return self.p < 1e-3 and self.effect > 0
 
 
-def trend(t_s: np.ndarray, failed: np.ndarray, bins: int = 10, overdispersion: float = 1.0) -> Trend | None:
+def trend(t_s: ArrayLike, failed: ArrayLike, bins: int = 10, overdispersion: float = 1.0) -> Trend | None:
     """Failure rate against time (one run): rising, and by how much from the first to the last third.
 
     ``overdispersion`` deflates z as in :func:`onset`.
@@ -329,48 +332,48 @@ class Window:
                 and self.rate_inside >= 3 * self.rate_outside and self.end - self.start < self.buckets)
 
 
-def failure_window(k: np.ndarray, n: np.ndarray, max_buckets: int = 4000) -> Window | None:
+def failure_window(k: ArrayLike, n: ArrayLike, max_buckets: int = 4000) -> Window | None:
     """The window of consecutive time buckets (failures ``k`` of ``n`` requests each) whose failure rate
     departs most from the rest: two change points, by binomial likelihood, as :func:`onset` has one."""
-    k = np.asarray(k, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
-    b = k.size
-    if b < 3 or b > max_buckets or k.sum() == 0:
+    hits = np.asarray(k, dtype=np.float64)
+    total = np.asarray(n, dtype=np.float64)
+    b = hits.size
+    if b < 3 or b > max_buckets or hits.sum() == 0:
         return None
-    ck = np.r_[0.0, np.cumsum(k)]
-    cn = np.r_[0.0, np.cumsum(n)]
+    ck = np.r_[0.0, np.cumsum(hits)]
+    cn = np.r_[0.0, np.cumsum(total)]
     K, N = ck[-1], cn[-1]
     base = float(_loglik(K, N))
     best = (-1.0, 0, 0)
     for i in range(b):  # one vector per start bucket: b ≤ a few thousand buckets, never rows
-        j = np.arange(i + 1, b + 1)
-        ki, ni = ck[j] - ck[i], cn[j] - cn[i]
+        ends = np.arange(i + 1, b + 1)
+        ki, ni = ck[ends] - ck[i], cn[ends] - cn[i]
         ko, no = K - ki, N - ni
         gain = _loglik(ki, ni) + _loglik(ko, no) - base
         higher = ki * np.maximum(no, 1) > ko * np.maximum(ni, 1)
         gain = np.where(higher & (ni > 0), gain, -1.0)
         t = int(np.argmax(gain))
         if gain[t] > best[0]:
-            best = (float(gain[t]), i, int(j[t]))
-    g, i, j = best
+            best = (float(gain[t]), i, int(ends[t]))
+    g, start, end = best
     if g <= 0:
         return None
-    ki, ni = int(ck[j] - ck[i]), int(cn[j] - cn[i])
+    k_in, n_in = int(ck[end] - ck[start]), int(cn[end] - cn[start])
     p = min(1.0, float(chi2_sf(2.0 * g, 2)) * b * (b + 1) / 2)
-    return Window(i, j, (ki, ni), (int(K) - ki, int(N) - ni), p, b)
+    return Window(start, end, (k_in, n_in), (int(K) - k_in, int(N) - n_in), p, b)
 
 
-def bucket_dispersion(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+def bucket_dispersion(k: ArrayLike, n: ArrayLike) -> tuple[float, float]:
     """Index of dispersion of failures over time buckets against one constant rate, and its p."""
-    k = np.asarray(k, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
-    use = n > 0
-    k, n = k[use], n[use]
-    if k.size < 3 or k.sum() == 0 or k.sum() == n.sum():
+    hits = np.asarray(k, dtype=np.float64)
+    total = np.asarray(n, dtype=np.float64)
+    use = total > 0
+    hits, total = hits[use], total[use]
+    if hits.size < 3 or hits.sum() == 0 or hits.sum() == total.sum():
         return 1.0, 1.0
-    p = k.sum() / n.sum()
-    x = float((((k - n * p) ** 2) / (n * p * (1 - p))).sum())
-    df = k.size - 1
+    p = hits.sum() / total.sum()
+    x = float((((hits - total * p) ** 2) / (total * p * (1 - p))).sum())
+    df = hits.size - 1
     return x / df, float(chi2_sf(x, df))
 
 

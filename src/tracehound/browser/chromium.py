@@ -8,6 +8,7 @@ trials, translation, domain reliability), so the only traffic is the page's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -90,14 +91,10 @@ def start() -> tuple[Any, Any]:
 
 def stop(pw: Any, browser: Any) -> None:
     """Close the browser and stop Playwright, whatever state they are in."""
-    try:
+    with contextlib.suppress(Exception):  # already gone (crashed, or closed by Ctrl-C)
         browser.close()
-    except Exception:  # noqa: BLE001 - already gone (crashed, or closed by Ctrl-C)
-        pass
-    try:
+    with contextlib.suppress(Exception):  # the driver may already have exited
         pw.stop()
-    except Exception:  # noqa: BLE001 - the driver may already have exited
-        pass
 
 
 __all__ = ["DEBIAN_PACKAGE", "FLAGS", "BadPage", "BrowserMissing", "executable", "start", "stop"]

@@ -97,10 +97,11 @@ def load(path: str | Path) -> dict[str, Any]:
         raise _bad(p, "not UTF-8 text") from None
     except json.JSONDecodeError as e:
         if e.pos >= len(e.doc.rstrip()) or e.msg.startswith("Unterminated string"):
-            raise _bad(p, f"the JSON ends early at line {e.lineno}: the file is truncated", hint="export the HAR again") from None
+            raise _bad(p, f"the JSON ends early at line {e.lineno}: the file is truncated",
+                       hint="export the HAR again") from None
         raise _bad(p, f"not valid JSON at line {e.lineno} column {e.colno}") from None
     log = doc.get("log") if isinstance(doc, dict) else None
-    if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
+    if not isinstance(doc, dict) or not isinstance(log, dict) or not isinstance(log.get("entries"), list):
         raise _bad(p, "not a HAR file (no log.entries list)")
     return doc
 
@@ -147,7 +148,7 @@ def _entry(i: int, e: dict[str, Any]) -> HarEntry:
         status=max(0, status), error=redact_text(error) if isinstance(error, str) and error else None,
         resource_type=e.get("_resourceType") if isinstance(e.get("_resourceType"), str) else None,
         time_ms=t if t is not None and t >= 0 else None, phases=phases, has_authorization=bool(auth), token=token,
-        origin=origin, cross_origin=bool(origin) and origin.rstrip("/") != own and origin != "null",
+        origin=origin, cross_origin=bool(origin and origin.rstrip("/") != own and origin != "null"),
         preflight=method.upper() == "OPTIONS" and "access-control-request-method" in headers,
         allow_origin=rheaders.get("access-control-allow-origin"),
     )

@@ -161,8 +161,8 @@ class PageLoad:
             out.append(f"{len(bad)} API call{'s' if len(bad) > 1 else ''} failed")
         assets = [c for c in self.failed_calls if c.resource_type in ESSENTIAL_TYPES]
         if assets:
-            out.append(f"{len(assets)} script{'s' if len(assets) > 1 else ''} or stylesheet{'s' if len(assets) > 1 else ''} "
-                       "failed to load")
+            s = "s" if len(assets) > 1 else ""
+            out.append(f"{len(assets)} script{s} or stylesheet{s} failed to load")
         if self.page_errors:
             out.append(f"{len(self.page_errors)} uncaught error{'s' if len(self.page_errors) > 1 else ''} in the page")
         if self.ui_errors:

@@ -12,10 +12,13 @@ page errors, error text on the page, storage (masked) and token times.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tracehound.browser.page_load import BrowseResult, NetworkCall
 from tracehound.probe.importers._table import Imported
@@ -32,10 +35,14 @@ def prepare_folder(out: str | Path | None, url: str) -> Path:
     return prepare_run_dir(out, f"browser-{slugify((p.hostname or '') + p.path, 32)}")
 
 
+def _floats(values: Iterable[float | None]) -> NDArray[np.float64]:
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
 def table_of(calls: list[NetworkCall]) -> Imported:
     """The calls as columns of the record schema (see the module docstring)."""
     n = len(calls)
-    f = lambda vals: np.array([np.nan if v is None else v for v in vals], dtype=np.float64)  # noqa: E731
+    f = _floats
     columns = {
         "seq": np.array([c.seq for c in calls], dtype=np.int64),
         "vu": np.array([c.load for c in calls], dtype=np.int32),
@@ -64,7 +71,7 @@ def save(result: BrowseResult, folder: Path) -> Run:
     calls = result.calls + [c for ld in result.rechecks for c in ld.calls]
     imported = table_of(calls)
     table = imported.table(folder.name, "browser")
-    meta = {
+    meta: dict[str, Any] = {
         "target": {"url": redact_url(result.url), "page": True},
         "shape": {"model": "browser", "loads": len(result.loads), "fresh": result.fresh},
         "browser": {

@@ -4,13 +4,15 @@ Each load runs in a new browser context. By default it starts with the cookies a
 the previous load left behind, as a returning visitor's browser would (a stored token ages from
 one load to the next); ``fresh=True`` starts every load with empty storage. When the loads with
 kept storage fail to the end, a few more loads alternate empty and kept storage: a failure that
-a new session clears and the old one brings back lies in what the browser stored. For every load it keeps the console, uncaught errors, each request with its status and
-timing, error text shown on the page, and what sits in storage (tokens reduced to their time
+a new session clears and the old one brings back lies in what the browser stored. For every
+load it keeps the console, uncaught errors, each request with its status and timing, error text
+shown on the page, and what sits in storage (tokens reduced to their time
 claims); a failing load also leaves a screenshot and a HAR (redacted) in ``loads/``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -121,7 +123,10 @@ class Chromium:
         state: dict[str, Any] | None = None
         seq = [0]
         began = time.monotonic()
-        over = lambda: budget_s is not None and time.monotonic() - began + interval_s >= budget_s  # noqa: E731
+
+        def over() -> bool:
+            return budget_s is not None and time.monotonic() - began + interval_s >= budget_s
+
         try:
             for i in range(times):
                 if i and over():
@@ -171,7 +176,10 @@ class Chromium:
         t0 = time.time()
         load = PageLoad(index, _shown(url), t0, fresh)
         deadline = time.monotonic() + timeout_s
-        left_ms = lambda: max(1.0, (deadline - time.monotonic()) * 1000)  # noqa: E731
+
+        def left_ms() -> float:
+            return max(1.0, (deadline - time.monotonic()) * 1000)
+
         new_state: dict[str, Any] | None = state
         try:
             try:
@@ -192,11 +200,10 @@ class Chromium:
                     except PlaywrightTimeout:
                         load.missing_selector = wait_for
                     except PlaywrightError as e:
-                        raise BadPage(f"--wait-for {wait_for!r} is not a usable selector: {_first_line(str(e))}") from None
-                try:
+                        raise BadPage(f"--wait-for {wait_for!r} is not a usable selector: "
+                                      f"{_first_line(str(e))}") from None
+                with contextlib.suppress(PlaywrightTimeout):  # requests still pending are recorded as such
                     page.wait_for_load_state("networkidle", timeout=left_ms())
-                except PlaywrightTimeout:
-                    pass  # requests still pending are recorded as such
                 load.ui_errors = _ui_errors(page)
                 load.storage = _storage(page, ctx)
             load.calls = rec.calls(index, seq, timeout_s)
@@ -205,21 +212,15 @@ class Chromium:
                 loads = folder / "loads"
                 loads.mkdir(exist_ok=True)
                 shot = loads / f"load-{index + 1:02d}.png"
-                try:
+                with contextlib.suppress(PlaywrightError):
                     page.screenshot(path=str(shot), full_page=True, timeout=5000)
                     load.screenshot = shot
-                except PlaywrightError:
-                    pass
             if load.nav_error is None:
-                try:
+                with contextlib.suppress(PlaywrightError):
                     new_state = ctx.storage_state()
-                except PlaywrightError:
-                    pass
         finally:
-            try:
+            with contextlib.suppress(PlaywrightError):
                 ctx.close()
-            except PlaywrightError:
-                pass
         load.seconds = time.time() - t0
         if load.failed and raw_har.is_file():
             load.har = _keep_har(raw_har, folder / "loads" / raw_har.name)
@@ -363,10 +364,7 @@ def _storage(page: Any, ctx: Any) -> list[StoredItem]:
 
 def _stored(where: str, key: str, value: str, now: float) -> StoredItem:
     found = tokens.find(value, f"{where}:{key}", now)
-    if found or is_secret_header(key):
-        preview = MASK
-    else:
-        preview = redact_text(value[:80]) + ("…" if len(value) > 80 else "")
+    preview = MASK if found or is_secret_header(key) else redact_text(value[:80]) + ("…" if len(value) > 80 else "")
     return StoredItem(where, key, len(value), preview, found)
 
 
@@ -384,10 +382,8 @@ def _keep_har(raw: Path, dest: Path) -> Path | None:
 def _discard(folder: Path) -> None:
     """Remove what a session that could not start left in its folder (the folder too, when empty)."""
     shutil.rmtree(folder / "loads", ignore_errors=True)
-    try:
+    with contextlib.suppress(OSError):
         folder.rmdir()
-    except OSError:
-        pass
 
 
 def _kept_storage_failing(loads: list[PageLoad]) -> bool:

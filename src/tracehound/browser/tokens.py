@@ -88,10 +88,14 @@ class TokenInfo:
         return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
-        r = lambda v: round(v, 3) if v is not None else None  # noqa: E731
+        r = _round3
         return {"where": self.where, "alg": self.alg, "at": r(self.at), "iat": self.iat, "exp": self.exp,
                 "age_s": r(self.age_s), "lifetime_s": r(self.lifetime_s), "expires_in_s": r(self.expires_in_s),
                 "expired": self.expired, "near_expiry": self.near_expiry}
+
+
+def _round3(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
 
 
 def _span(seconds: float) -> str:

@@ -61,8 +61,8 @@ class Metrics:
                                    ["pool"], buckets=_SECONDS, registry=r)
         self.pool_timeouts = Counter("tracehound_db_pool_checkout_timeouts",
                                      "Checkouts that gave up waiting for a pooled connection.", ["pool"], registry=r)
-        self.pool_connects = Counter("tracehound_db_pool_connections_opened", "New database connections opened by the pool.",
-                                     ["pool"], registry=r)
+        self.pool_connects = Counter("tracehound_db_pool_connections_opened",
+                                     "New database connections opened by the pool.", ["pool"], registry=r)
         self.pool_invalidations = Counter("tracehound_db_pool_invalidations",
                                           "Pooled connections discarded as broken.", ["pool"], registry=r)
         self.db_seconds = Histogram("tracehound_db_query_duration_seconds", "Time inside cursor executes.", ["pool"],
@@ -129,11 +129,13 @@ class HttpTally:
         with self._lock:
             by_status = {code: n for code, n in enumerate(self._by_status) if n}
             counts, total, busy = list(self._counts), self._sum, self.in_flight
-        requests = CounterMetricFamily("tracehound_http_requests", "HTTP requests answered, by status.", labels=["status"])
+        requests = CounterMetricFamily("tracehound_http_requests", "HTTP requests answered, by status.",
+                                       labels=["status"])
         for status, n in sorted(by_status.items()):
             requests.add_metric([str(status)], n)
         cumulative = list(itertools.accumulate(counts))
-        buckets = [(repr(float(b)), c) for b, c in zip(self.buckets, cumulative[:-1], strict=True)] + [("+Inf", cumulative[-1])]
+        buckets = [(repr(float(b)), c) for b, c in zip(self.buckets, cumulative[:-1], strict=True)]
+        buckets.append(("+Inf", cumulative[-1]))
         duration = HistogramMetricFamily("tracehound_http_request_duration_seconds",
                                          "Time from receiving a request to sending its response headers.",
                                          buckets=buckets, sum_value=total)
@@ -173,6 +175,7 @@ class _StateCollector:
                         fam.add_metric([name], float(v))
             yield from (f for f in families.values() if f.samples)
         if self._m._loop_recent is not None:
-            g = GaugeMetricFamily("tracehound_event_loop_lag_max_seconds", "The largest event-loop lag of the last second.")
+            g = GaugeMetricFamily("tracehound_event_loop_lag_max_seconds",
+                                  "The largest event-loop lag of the last second.")
             g.add_metric([], self._m._loop_recent())
             yield g

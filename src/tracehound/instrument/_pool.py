@@ -14,6 +14,7 @@ An :class:`~sqlalchemy.ext.asyncio.AsyncEngine` is hooked through its ``sync_eng
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -114,10 +115,8 @@ class PoolWatch:
         conn = getattr(ctx, "connection", None)
         if conn is None:
             return
-        try:
+        with contextlib.suppress(Exception):  # an invalidated connection may no longer give its info
             self._statement_done(conn)
-        except Exception:  # noqa: BLE001 - an invalidated connection may no longer give its info
-            pass
 
     def _statement_done(self, conn: Any) -> None:
         t0 = conn.info.pop(_T0, None)

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from tracehound.instrument._instrumentation import Instrumentation
 from tracehound.instrument._timing import CURRENT, RequestTimings, server_timing
+
+Environ = dict[str, Any]
+#: ``start_response(status, headers, exc_info=None)``, as PEP 3333 gives it to the app.
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
 class WSGIMiddleware:
     """Wraps a WSGI app; see :func:`tracehound.instrument.instrument`."""
 
-    def __init__(self, app: Any, inst: Any) -> None:
+    def __init__(self, app: WSGIApp, inst: Instrumentation) -> None:
         self.app = app
         self.inst = inst
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         inst = self.inst
         m = inst.metrics
-        if inst.metrics_path and environ.get("PATH_INFO") == inst.metrics_path and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        if (inst.metrics_path and environ.get("PATH_INFO") == inst.metrics_path
+                and environ.get("REQUEST_METHOD") in ("GET", "HEAD")):
             body = m.text()
             start_response("200 OK", [("Content-Type", m.content_type), ("Content-Length", str(len(body)))])
             return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]

@@ -110,7 +110,7 @@ def timeline(runs: Sequence[Any]) -> Timeline:
         failed_parts.append(failed)
         if "h_x_request_id" in table.column_names and len(ids) < MAX_IDS:
             col = table.column("h_x_request_id").to_pylist()
-            for rid, bad in zip((c for c, k in zip(col, keep) if k), failed.tolist()):
+            for rid, bad in zip((c for c, k in zip(col, keep, strict=True) if k), failed.tolist(), strict=True):
                 if rid:
                     ids[rid] = bool(bad) or ids.get(rid, False)
     tl = Timeline(ids=ids, runs=labels)

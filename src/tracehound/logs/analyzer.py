@@ -89,7 +89,8 @@ def parse_bound(text: str, zone: tzinfo | None = None, now: float | None = None)
     try:
         dt = datetime.fromisoformat(t)
     except ValueError:
-        raise ValueError(f"not a time: {text!r} (give ISO 8601 like 2026-03-01T14:20:00Z, epoch seconds, or 30m)") from None
+        raise ValueError(f"not a time: {text!r} "
+                         "(give ISO 8601 like 2026-03-01T14:20:00Z, epoch seconds, or 30m)") from None
     if dt.tzinfo is None:
         dt = dt.astimezone() if zone is None else dt.replace(tzinfo=zone)
     return int(dt.timestamp() * NS)
@@ -181,11 +182,14 @@ class _Analysis:
 
     def _flush(self, pending: list[Event], prev: int | None, nxt: int | None, fr: FileReport, label: str) -> None:
         """Place untimed events between their timed neighbours (``prev``, ``nxt``) and count them."""
-        close = prev is not None and nxt is not None and nxt - prev <= PLACE_GAP_NS
+        # Untimed events between two close neighbours take the first's time, the gap as resolution.
+        placed = None
+        if prev is not None and nxt is not None and nxt - prev <= PLACE_GAP_NS:
+            placed = (prev, nxt - prev + NS // 1000)
         for ev in pending:
             fr.untimed += 1
-            if close:
-                ev.ts, ev.res = prev, nxt - prev + NS // 1000  # type: ignore[operator]
+            if placed is not None:
+                ev.ts, ev.res = placed
                 self.placed += 1
             else:
                 self.untimed += 1
@@ -222,9 +226,10 @@ class _Analysis:
         weight: float | None = None
         failed_by_id: bool | None = None
         tl = self.tl
-        in_span = ts is not None and self.span_lo <= ts <= self.span_hi
-        if in_span:
-            weight = tl.weight(ts, ev.res)  # type: ignore[arg-type]
+        in_span = False
+        if ts is not None and self.span_lo <= ts <= self.span_hi:
+            in_span = True
+            weight = tl.weight(ts, ev.res)
         if self.want_ids:
             rid = ev.rid
             if rid is None and not ev.access:
@@ -320,7 +325,8 @@ class _Analysis:
         r.rare = self._rare(reports, r.events)
         r.new = self._new(reports)
         r.signatures = self._signatures(base)
-        r.upstreams = [UpstreamReport(a, n, k) for a, (n, k) in sorted(self.upstreams.items(), key=lambda kv: -kv[1][0])]
+        by_requests = sorted(self.upstreams.items(), key=lambda kv: -kv[1][0])
+        r.upstreams = [UpstreamReport(a, n, k) for a, (n, k) in by_requests]
         r.observations = observations(r, tl)
         r.tested = tested(r, self.table, bool(tl.failures) and any(t.near for t in self.templates.values()))
         r.notes = self._notes(r)
@@ -354,15 +360,16 @@ class _Analysis:
         tl = self.tl
         if not tl or self.earliest is None or self.earliest > tl.start_ns - HISTORY_NS:
             return []
-        new = [t for t in reports.values() if t.first_ns is not None and t.first_ns >= tl.start_ns - NS and not t.access]
+        new = [t for t in reports.values()
+               if t.first_ns is not None and t.first_ns >= tl.start_ns - NS and not t.access]
         return sorted(new, key=lambda t: (-t.level, -t.count))[:20]
 
     def _signatures(self, base: float) -> list[SignatureHit]:
         out = []
         for i, agg in sorted(self.sigs.items(), key=lambda kv: -kv[1].count):
             s = self.table.signatures[i]
-            out.append(SignatureHit(s.id, s.signal, s.title, agg.count, agg.first, agg.last,
-                                    agg.failure_exemplars + [e for e in agg.exemplars if e not in agg.failure_exemplars],
+            exemplars = agg.failure_exemplars + [e for e in agg.exemplars if e not in agg.failure_exemplars]
+            out.append(SignatureHit(s.id, s.signal, s.title, agg.count, agg.first, agg.last, exemplars,
                                     agg.alignment(base), sorted(agg.kinds), list(s.relates_to)))
         return out
 

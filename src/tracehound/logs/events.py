@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from tracehound.logs.formats import (
     ACCESS,
@@ -44,7 +45,8 @@ MAX_LINE = 4000
 _CHAIN = ("During handling of the above exception", "The above exception was the direct cause")
 _TRACEBACK = ("Traceback (most recent call last)", "Exception Group Traceback")
 #: A line that certainly begins a new event: a timestamp, a level at the very start, a JSON object.
-_START = re.compile(r"\[?\d{4}[-/]\d\d[-/]\d\d[T ]|\d+:[MCSX] \d|\{|(?:INFO|ERROR|WARNING|WARN|DEBUG|CRITICAL|FATAL)[:\s]|\S+ - \S+ \[")
+_START = re.compile(r"\[?\d{4}[-/]\d\d[-/]\d\d[T ]|\d+:[MCSX] \d|\{"
+                    r"|(?:INFO|ERROR|WARNING|WARN|DEBUG|CRITICAL|FATAL)[:\s]|\S+ - \S+ \[")
 
 
 class Event:
@@ -104,21 +106,23 @@ def assemble(lines: Iterable[str], fmt: Format, clock: Clock) -> Iterator[Event]
     cur: Event | None = None
     state = 0  # 0: normal · 1: in a traceback's frames · 2: after an exception line
     tail = 0
-    for no, line in enumerate(lines, 1):
-        line = line.rstrip("\r\n")
+    for no, raw in enumerate(lines, 1):
+        line = raw.rstrip("\r\n")
         if not line:
             continue
         if len(line) > MAX_LINE:
             line = line[:MAX_LINE]
         c0 = line[0]
         if state == 1:
+            # A traceback's first line made ``cur`` an event with an exception: states 1 and 2 follow it.
+            assert cur is not None and cur.exc is not None
             if c0 == " " or c0 == "\t":
-                cur.lines += 1  # type: ignore[union-attr]
+                cur.lines += 1
                 continue
-            exc = cur.exc  # type: ignore[union-attr]
-            if len(exc) < MAX_EXCEPTIONS:  # type: ignore[arg-type]
-                exc.append(line[:500])  # type: ignore[union-attr]
-            cur.lines += 1  # type: ignore[union-attr]
+            exc = cur.exc
+            if len(exc) < MAX_EXCEPTIONS:
+                exc.append(line[:500])
+            cur.lines += 1
             state, tail = 2, 0
             continue
         if c0 == " " or c0 == "\t":
@@ -137,12 +141,13 @@ def assemble(lines: Iterable[str], fmt: Format, clock: Clock) -> Iterator[Event]
             state = 1
             continue
         if state == 2:
+            assert cur is not None
             if line.startswith(_CHAIN):
-                cur.lines += 1  # type: ignore[union-attr]
+                cur.lines += 1
                 continue
             if tail < MAX_TAIL and not _START.match(line):
                 tail += 1
-                cur.lines += 1  # type: ignore[union-attr]
+                cur.lines += 1
                 continue
             state = 0
         if structured is not None and (ev := structured(line, no, clock)) is not None:
@@ -222,7 +227,7 @@ def logfmt_event(line: str, no: int, clock: Clock) -> Event | None:
     return _fields_event({k: unquote(v) for k, v in pairs}, no, clock, line)
 
 
-def _fields_event(d: dict, no: int, clock: Clock, line: str) -> Event:
+def _fields_event(d: dict[str, Any], no: int, clock: Clock, line: str) -> Event:
     """An event from a structured record's fields, whatever names its logger gave them."""
     k_ts, k_level, k_msg, k_exc, k_err, k_status, k_method, k_path, k_up, k_rid = schema(tuple(d))
     t = None
@@ -300,11 +305,14 @@ def status_level(status: int) -> int:
 
 
 def _int(v: object) -> int:
+    if not isinstance(v, (int, float, str)):
+        return 0
     try:
-        n = int(v)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+        n = int(v)
+    except ValueError:
         return 0
     return n if 100 <= n <= 599 else 0
 
 
-__all__ = ["Event", "access_event", "assemble", "inline_access", "json_event", "logfmt_event", "status_level", "text_event"]
+__all__ = ["Event", "access_event", "assemble", "inline_access", "json_event", "logfmt_event", "status_level",
+           "text_event"]

@@ -52,12 +52,14 @@ ACCESS_EXTRAS = re.compile(
 #: key=value pairs of logfmt.
 PAIRS = re.compile(r'([A-Za-z_][\w.@-]*)=("(?:[^"\\]|\\.)*"|\S*)')
 #: A request id written in a text line (``request_id=…``, ``rid: …``, ``X-Request-ID …``).
-REQUEST_ID_TEXT = re.compile(r"(?i:\b(?:x-)?req(?:uest)?[_-]?id\b|\brid\b|\bcorrelation[_-]?id\b)[\"']?[=:\s]\s*[\"']?([\w.:-]{6,80})")
+REQUEST_ID_TEXT = re.compile(r"(?i:\b(?:x-)?req(?:uest)?[_-]?id\b|\brid\b|\bcorrelation[_-]?id\b)"
+                             r"[\"']?[=:\s]\s*[\"']?([\w.:-]{6,80})")
 
 TS_KEYS = ("timestamp", "time", "ts", "@timestamp", "datetime", "asctime", "date", "t", "logged_at", "eventTime")
 LEVEL_KEYS = ("level", "levelname", "severity", "lvl", "log.level", "loglevel", "level_name")
 MESSAGE_KEYS = ("message", "msg", "event", "log", "text", "@message", "short_message")
-EXCEPTION_KEYS = ("exc_info", "exception", "exc_text", "stack_trace", "stack", "traceback", "error.stack", "error.stack_trace")
+EXCEPTION_KEYS = ("exc_info", "exception", "exc_text", "stack_trace", "stack", "traceback", "error.stack",
+                  "error.stack_trace")
 ERROR_KEYS = ("error", "err", "error.message")
 REQUEST_ID_KEYS = ("request_id", "requestId", "req_id", "reqId", "x_request_id", "request.id", "http.request_id",
                    "rid", "correlation_id", "correlationId")
@@ -81,7 +83,8 @@ class Format:
 
 _KIND_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("nginx_error", re.compile(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[\w+\] \d+#\d+: ")),
-    ("postgres", re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[\d+\].*?\b(?:LOG|ERROR|FATAL|WARNING|PANIC|DETAIL|STATEMENT|HINT):  ")),
+    ("postgres", re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[\d+\]"
+                            r".*?\b(?:LOG|ERROR|FATAL|WARNING|PANIC|DETAIL|STATEMENT|HINT):  ")),
     ("gunicorn", re.compile(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[[A-Z]+\] ")),
     ("redis", re.compile(r"\d+:[MCSX] \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d+ [*#.-] ")),
     ("uvicorn", re.compile(r"(?:INFO|ERROR|WARNING|DEBUG|CRITICAL):\s{2,}")),
@@ -100,7 +103,8 @@ def detect(sample: list[str]) -> Format:
         return Format("json", "jsonl")
     access = sum(1 for ln in lines if ACCESS.match(ln))
     if access >= max(1, 0.6 * n):
-        return Format("access", "nginx_access" if any("upstream" in ln or " ua=" in ln or " us=" in ln for ln in lines) else "access")
+        nginx = any("upstream" in ln or " ua=" in ln or " us=" in ln for ln in lines)
+        return Format("access", "nginx_access" if nginx else "access")
     logfmt = sum(1 for ln in lines if _is_logfmt(ln))
     if logfmt >= max(1, 0.6 * n):
         return Format("logfmt", "logfmt")
@@ -174,5 +178,6 @@ def unquote(v: str) -> str:
     return v
 
 
-__all__ = ["ACCESS", "ACCESS_EXTRAS", "ACCESS_INLINE", "CRITICAL", "DEBUG", "ERROR", "INFO", "KINDS", "LEVEL", "LEVELS", "PAIRS",
-           "PG_SECONDARY", "REQUEST_ID_TEXT", "WARNING", "Format", "detect", "first", "flatten", "level_of", "schema", "unquote"]
+__all__ = ["ACCESS", "ACCESS_EXTRAS", "ACCESS_INLINE", "CRITICAL", "DEBUG", "ERROR", "INFO", "KINDS", "LEVEL", "LEVELS",
+           "PAIRS", "PG_SECONDARY", "REQUEST_ID_TEXT", "WARNING", "Format", "detect", "first", "flatten", "level_of",
+           "schema", "unquote"]

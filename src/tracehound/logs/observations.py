@@ -82,7 +82,8 @@ def relevance_of(a: Alignment, first: int | None, n: int, tl: Timeline) -> tuple
     how = "by request id" if a.by_id >= 3 else "in time"
     if m >= 1:
         if m >= 3 and excess(k, m, tl.base_rate) >= MIN_EXCESS:
-            return 1.0, f"{k:.0f} of {m} sat beside failing requests {how} (failures are {tl.base_rate:.0%} of requests)"
+            return 1.0, (f"{k:.0f} of {m} sat beside failing requests {how} "
+                         f"(failures are {tl.base_rate:.0%} of requests)")
         if k / m >= 0.5:
             return 0.9, f"{k:.0f} of {m} sat beside failing requests {how}"
         return 0.7, f"only {k:.0f} of {m} sat beside failing requests {how}"

@@ -240,7 +240,8 @@ def _lift(a: Alignment) -> str:
     lift = a.lift
     if lift is None:
         return ""
-    how = f"{a.by_id_failed}/{a.by_id} by request id" if a.by_id >= 3 else f"{a.near_failures:.0f}/{a.near} beside failures"
+    how = (f"{a.by_id_failed}/{a.by_id} by request id" if a.by_id >= 3
+           else f"{a.near_failures:.0f}/{a.near} beside failures")
     return f"  lift {lift:.1f} ({how})"
 
 

@@ -67,7 +67,8 @@ class Table:
                 tail = " Counts only when no other signature matched the same event." if sig.fallback else ""
                 out += [(f"- **{sig.title}** (`{sig.id}`; in {', '.join(sig.seen_in)} logs;"
                          f" relates to {', '.join(sig.relates_to) or '-'}).{tail}"),
-                        f"  Pattern: `{sig.pattern.pattern}`", "  Example:", "", "  ```", f"  {sig.examples[0]}", "  ```", ""]
+                        f"  Pattern: `{sig.pattern.pattern}`", "  Example:", "", "  ```", f"  {sig.examples[0]}",
+                        "  ```", ""]
         return "\n".join(out).rstrip() + "\n"
 
 
@@ -81,7 +82,8 @@ def load_table(path: Path = TABLE) -> Table:
         raw = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as e:
         raise BadSignatureTable(f"cannot read {path}: {e}") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("signals"), dict) or not isinstance(raw.get("signatures"), list):
+    if (not isinstance(raw, dict) or not isinstance(raw.get("signals"), dict)
+            or not isinstance(raw.get("signatures"), list)):
         raise BadSignatureTable(f"{path}: expected 'signals:' (a mapping) and 'signatures:' (a list)")
     signals = {str(k): str(v) for k, v in raw["signals"].items()}
     for name in signals:

@@ -12,6 +12,7 @@ import io
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from gzip import GzipFile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -57,9 +58,9 @@ class Source:
                 self.cut_short = f"stopped early: {_reason(e)}"
 
 
-    def _open(self) -> BinaryIO:
+    def _open(self) -> GzipFile | BinaryIO:
         if self.gzip:
-            return gzip.open(self.path, "rb")  # type: ignore[return-value]
+            return gzip.open(self.path, "rb")
         return open(self.path, "rb", buffering=_CHUNK)
 
 

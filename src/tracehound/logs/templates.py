@@ -26,7 +26,8 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("<IP>", re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?")),
     ("<NUM>", re.compile(r"[-+]?\d+(?:[.,]\d+)?:?")),
     ("<DUR>", re.compile(r"\d+(?:\.\d+)?(?:ms|us|µs|ns|s|sec|secs|min|h)")),
-    ("<TS>", re.compile(r"\d{4}-\d\d-\d\d(?:T\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)?|\d\d:\d\d:\d\d(?:[.,]\d+)?")),
+    ("<TS>", re.compile(r"\d{4}-\d\d-\d\d(?:T\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)?"
+                        r"|\d\d:\d\d:\d\d(?:[.,]\d+)?")),
     ("<UUID>", re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")),
     ("<HEX>", re.compile(r"0x[0-9a-fA-F]+|(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}")),
 )

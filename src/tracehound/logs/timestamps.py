@@ -19,10 +19,12 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 NS = 1_000_000_000
-MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 
 #: Zone abbreviations with one accepted meaning. Ambiguous ones (IST, CST in China) are absent:
 #: a timestamp carrying one is read like a naive one, in the caller's zone.
@@ -75,6 +77,15 @@ def local_zone_name() -> str:
     return f"UTC{sign}{mins // 60:02d}:{mins % 60:02d} ({now.tzname()})"
 
 
+#: A timestamp's date and time fields as its regex captured them: (y, mo, d, h, mi, s, zone) or
+#: (d, mon, y, h, mi, s, zone); ``str | Any`` is what :meth:`re.Match.groups` gives (Any: a group that did not match).
+_Key = tuple[str | Any, ...]
+#: What :meth:`Clock.leading` keeps of the last timestamped line: its prefix up to the seconds, the epoch ns
+#: of that prefix, whether it was naive, the fraction's span, where the rest starts, what lies between the
+#: fraction and the rest, and the resolution.
+_Fast = tuple[str, int, bool, int, int, int, str, int]
+
+
 @dataclass
 class Clock:
     """Turns timestamp matches into epoch ns; remembers how many lacked a zone.
@@ -85,9 +96,9 @@ class Clock:
     zone: tzinfo | None = None
     naive: int = 0
     zoned: int = 0
-    _cache: dict[tuple, int] = field(default_factory=dict)
+    _cache: dict[_Key, int] = field(default_factory=dict)
     _whole: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
-    _fast: tuple | None = None
+    _fast: _Fast | None = None
 
     def from_match(self, m: re.Match[str]) -> tuple[int, int] | None:
         """(epoch ns, resolution ns) of a :data:`LEADING` or :data:`WHOLE` match; None if invalid."""
@@ -134,17 +145,17 @@ class Clock:
         m = LEADING.match(line)
         if m is None:
             return None
-        naive = self.naive
+        naive_before = self.naive
         got = self.from_match(m)
         if got is None:
             return None
         sec, frac_group = (6, 7) if m.start(1) >= 0 else (14, 15)
         lo, hi = m.span(frac_group) if m.start(frac_group) >= 0 else (m.end(sec), m.end(sec))
         base = got[0] - (int(line[lo:hi].ljust(9, "0")) if hi > lo else 0)
-        self._fast = (line[: m.end(sec)], base, self.naive > naive, lo, hi, m.end(), line[hi : m.end()], got[1])
+        self._fast = (line[: m.end(sec)], base, self.naive > naive_before, lo, hi, m.end(), line[hi : m.end()], got[1])
         return got[0], got[1], m.end()
 
-    def _key_ns(self, key: tuple) -> int | None:
+    def _key_ns(self, key: _Key) -> int | None:
         """Epoch ns of (y, mo, d, h, mi, s, zone) or (d, mon, y, h, mi, s, zone) strings; naive as ``-ns - 1``."""
         a, b, c, h, mi, s, z = key
         if b.isdigit():
@@ -185,19 +196,21 @@ class Clock:
         m = WHOLE.match(text)
         if m is None:
             return self.from_number(text)
-        naive = self.naive
+        naive_before = self.naive
         got = self.from_match(m)
         if got is not None:
             if len(self._whole) > 10_000:
                 self._whole.clear()
-            self._whole[text] = (got[0], got[1], self.naive > naive)
+            self._whole[text] = (got[0], got[1], self.naive > naive_before)
         return got
 
     def from_number(self, value: object) -> tuple[int, int] | None:
         """An epoch number, its unit guessed from its size (seconds around now have 10 digits)."""
+        if not isinstance(value, (int, float, str)):
+            return None
         try:
-            x = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+            x = float(value)
+        except ValueError:
             return None
         if not x > 0:
             return None
