@@ -13,6 +13,7 @@ from tracehound.mcp.toolbox import READ, Toolbox
 
 
 def register(box: Toolbox) -> None:
+    """Add the ``analyze_run`` tool to ``box``'s server."""
     @box.tool(READ)
     async def analyze_run(
         runs: Annotated[list[str], Field(min_length=1, description="Run folders (or an investigation's folder: "

@@ -12,6 +12,7 @@ from tracehound.mcp.toolbox import READ, Toolbox
 
 
 def register(box: Toolbox) -> None:
+    """Add the ``explain`` tool to ``box``'s server."""
     @box.tool(READ)
     async def explain(
         failure_mode: Annotated[str | None, Field(description="A failure-mode id, e.g. db_pool_exhaustion; "

@@ -14,6 +14,7 @@ from tracehound.redact import redact_text
 
 
 def register(box: Toolbox) -> None:
+    """Add the ``inspect_db`` tool to ``box``'s server."""
     limits = box.limits
 
     @box.tool(ToolAnnotations(read_only_hint=True, open_world_hint=True))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 def register(box: Toolbox) -> None:
+    """Add the ``investigate`` tool to ``box``'s server."""
     limits = box.limits
 
     @box.tool(LOAD)

@@ -13,6 +13,7 @@ from tracehound.mcp.toolbox import READ, Toolbox
 
 
 def register(box: Toolbox) -> None:
+    """Add the ``logs`` tool to ``box``'s server."""
     @box.tool(READ)
     async def logs(
         files: Annotated[list[str], Field(min_length=1, description="Log files or folders of them (text, JSON "

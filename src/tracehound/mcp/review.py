@@ -12,6 +12,7 @@ from tracehound.mcp.toolbox import READ, Toolbox
 
 
 def register(box: Toolbox) -> None:
+    """Add the ``review`` tool to ``box``'s server."""
     @box.tool(READ)
     async def review(
         path: Annotated[str, Field(description="The service's code: a folder or one Python file.")],

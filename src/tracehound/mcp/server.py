@@ -12,9 +12,16 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from pydantic import ValidationError
 
 from tracehound import __version__
-from tracehound.mcp import analyze, explain, inspect_db, investigate, logs, probe, review, verify
+from tracehound.mcp.analyze import register as register_analyze_run
+from tracehound.mcp.explain import register as register_explain
+from tracehound.mcp.inspect_db import register as register_inspect_db
+from tracehound.mcp.investigate import register as register_investigate
 from tracehound.mcp.limits import Limits
+from tracehound.mcp.logs import register as register_logs
+from tracehound.mcp.probe import register as register_probe
+from tracehound.mcp.review import register as register_review
 from tracehound.mcp.toolbox import Toolbox
+from tracehound.mcp.verify import register as register_verify
 from tracehound.mcp.worker import Worker
 from tracehound.probe.run import RUNS_DIR
 
@@ -30,14 +37,14 @@ compares two runs) against an SLO once a fix is in. Load is capped by the server
 
 #: The tools, in the order an assistant lists them: each module's ``register`` adds its tool.
 TOOLS: tuple[Callable[[Toolbox], None], ...] = (
-    probe.register,
-    analyze.register,
-    investigate.register,
-    logs.register,
-    review.register,
-    inspect_db.register,
-    explain.register,
-    verify.register,
+    register_probe,
+    register_analyze_run,
+    register_investigate,
+    register_logs,
+    register_review,
+    register_inspect_db,
+    register_explain,
+    register_verify,
 )
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 
 def register(box: Toolbox) -> None:
+    """Add the ``verify`` tool to ``box``'s server."""
     limits = box.limits
 
     @box.tool(LOAD)
