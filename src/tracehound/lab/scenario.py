@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
+import json as jsonlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,7 +109,7 @@ class TargetSpec:
     def body(self) -> bytes | None:
         """The body's bytes, None without one."""
         if self.json is not None:
-            return json.dumps(self.json, separators=(",", ":")).encode()
+            return jsonlib.dumps(self.json, separators=(",", ":")).encode()
         if self.data is not None:
             return self.data.encode()
         return None
