@@ -49,7 +49,7 @@ def one(sc: lab.Scenario, fixed: bool, work: Path, budget: float, all_sources: b
             # The peak the user reports with the symptom ("fails at about 30 searches a second"):
             # the load under which the scenario says the failure shows. Nothing else of the
             # scenario reaches the investigation.
-            peak_users = int(sc.load.get("concurrency") or 32) if "stages" not in sc.load else 32
+            peak_users = (sc.load.concurrency or 32) if sc.load.stages is None else 32
             # All sources: what a user with access to the service would add, its logs, database,
             # Redis and code (the version running, never the scenario's metadata).
             # An instrumented scenario's /metrics is one more of those.
@@ -57,7 +57,7 @@ def one(sc: lab.Scenario, fixed: bool, work: Path, budget: float, all_sources: b
                               code=inst.code_dir, metrics=inst.app_urls[0] + sc.metrics if sc.metrics else None,
                               ) if all_sources else Sources()
             case = Case(target=cfg.target, flow=cfg.flow, base_url=cfg.base_url, budget_s=budget, sources=sources,
-                        timeout_s=sc.timeout, max_concurrency=peak_users, max_rate=sc.load.get("rate"))
+                        timeout_s=sc.timeout, max_concurrency=peak_users, max_rate=sc.load.rate)
             try:
                 inv = investigate(case, work / "investigation")
             finally:

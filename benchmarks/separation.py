@@ -39,11 +39,12 @@ import diagnosis  # noqa: E402 - the same investigation the diagnosis benchmark 
 
 def request_parts(sc: lab.Scenario) -> tuple[list[str], str | None, str | None]:
     """What reports never keep and gen-test takes back: headers, and a body."""
-    t = sc.target or {}
-    headers = [f"{k}: {v}" for k, v in (t.get("headers") or {}).items()]
-    body = json.dumps(t["json"]) if t.get("json") is not None else None
-    data = str(t["data"]) if t.get("data") is not None else None
-    return headers, data, body
+    t = sc.target
+    if t is None:
+        return [], None, None
+    headers = [f"{k}: {v}" for k, v in t.headers]
+    body = json.dumps(t.json) if t.json is not None else None
+    return headers, t.data, body
 
 
 def _values(doc: object, found: dict[str, str]) -> None:
@@ -63,8 +64,8 @@ def secret_env(needs: list[str], sc: lab.Scenario) -> dict[str, str]:
     """The generated test reads redacted values (headers, body fields, flow variables) from
     TRACEHOUND_<NAME>; give them back from the scenario's request or flow."""
     found: dict[str, str] = {}
-    _values(sc.target or {}, found)
-    _values(sc.flow or {}, found)
+    _values(sc.target.to_dict() if sc.target is not None else {}, found)
+    _values(sc.flow.to_dict() if sc.flow is not None else {}, found)
     return {n: found[n] for n in needs[1:] if n in found}
 
 
@@ -73,7 +74,7 @@ def one(sc: lab.Scenario, report: Path, work: Path, slo: str | None = None) -> d
     flow_file = None
     if sc.flow is not None:
         flow_file = work / "flow.yaml"
-        flow_file.write_text(yaml.safe_dump(sc.flow, sort_keys=False))
+        flow_file.write_text(yaml.safe_dump(sc.flow.to_dict(), sort_keys=False))
     headers, data, body = request_parts(sc)
     test_file = work / f"test_regression_{sc.name}.py"
     t = write_test(report, test_file, flow=flow_file, headers=headers, data=data, json_body=body, force=True, slo=slo)

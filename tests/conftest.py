@@ -275,7 +275,7 @@ def demo_investigation(tmp_path_factory) -> DemoInvestigation:
             log.write("2026-12-01 10:00:00,000 INFO app: GET /orders with Authorization: "
                       f"Bearer {DEMO_SECRETS['logged']}\n")
         try:
-            r = _run_cli("investigate", inst.url + sc.target["path"], "--out", str(tmp / "inv"), "-H", headers[0],
+            r = _run_cli("investigate", inst.url + sc.target.path, "--out", str(tmp / "inv"), "-H", headers[0],
                          "--symptom", symptom,
                          "--logs", str(inst.app_log), "--logs", str(tmp / "core.bin"), "--logs", str(tmp / "empty.log"),
                          "--code", str(inst.code_dir),
@@ -283,5 +283,5 @@ def demo_investigation(tmp_path_factory) -> DemoInvestigation:
                          "--redis", f"redis://:{DEMO_SECRETS['redis']}@127.0.0.1:{free_port()}/0", timeout=200)
         finally:
             servers.guard()
-    return DemoInvestigation(tmp / "inv", r, sc.target["path"], headers)
+    return DemoInvestigation(tmp / "inv", r, sc.target.path, headers)
 

@@ -114,7 +114,7 @@ def _lab_report(sc: lab.Scenario, inst: lab.Instance, folder: Path) -> Path:
     if config.flow is not None:
         flow_file = folder / "flow.yaml"
         folder.mkdir(parents=True, exist_ok=True)
-        flow_file.write_text(yaml.safe_dump(sc.flow, sort_keys=False))
+        flow_file.write_text(yaml.safe_dump(sc.flow.to_dict(), sort_keys=False))
         config.flow = Flow.load(flow_file)
         case = Case(flow=config.flow, base_url=inst.url, symptom=sc.symptom)
     else:
@@ -131,7 +131,7 @@ def test_lab_pair_gives_a_test_that_fails_on_the_bug_and_passes_on_the_twin(cli,
     tasks_session_leak: a flow, inlined in the test."""
     sc = lab.get_scenario(name)
     test_file = tmp_path / "repo" / f"test_regression_{name}.py"
-    secrets = {k: str(v) for k, v in ((sc.target or {}).get("headers") or {}).items()}
+    secrets = dict(sc.target.headers) if sc.target is not None else {}
     env_for_secrets = {f"TRACEHOUND_{k.upper().replace('-', '_')}": v for k, v in secrets.items()}
     with lab.up(sc, fixed=False) as inst:
         try:
@@ -152,7 +152,7 @@ def test_lab_pair_gives_a_test_that_fails_on_the_bug_and_passes_on_the_twin(cli,
     if sc.flow is not None:
         assert "FLOW = yaml.safe_load(" in source and "flow=FLOW" in source
     else:
-        assert f"rate={sc.load['rate']}," in source and "concurrency=" not in source
+        assert f"rate={sc.load.rate:g}," in source and "concurrency=" not in source
     for value in secrets.values():
         assert value not in source
     assert all(f'require_env("{k}")' in source for k in env_for_secrets)

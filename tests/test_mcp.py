@@ -204,7 +204,7 @@ async def test_investigate_within_a_short_budget(tmp_path: Path, demo_url: str) 
 def test_the_caps_and_the_hosts_load_may_go_to() -> None:
     from tracehound.errors import BadShape
     from tracehound.flow import Flow
-    from tracehound.mcp_server import Limits
+    from tracehound.mcp import Limits
 
     local = Limits()
     assert all(local.allows_host(h) for h in ("127.0.0.1", "127.8.0.1", "::1", "[::1]", "localhost", "LOCALHOST."))

@@ -64,7 +64,7 @@ def investigations(tmp_path_factory, demo_investigation) -> Investigations:
     sc = lab.get_scenario("demo")
     with lab.up(sc) as inst:
         try:
-            url = inst.url.replace("://", f"://alice:{URL_PASSWORD}@", 1) + sc.target["path"] + f"?api_key={API_KEY}"
+            url = inst.url.replace("://", f"://alice:{URL_PASSWORD}@", 1) + sc.target.path + f"?api_key={API_KEY}"
             target = Target.parse(url, None, [f"Authorization: Bearer {BEARER}"], None, None)
             symptom = f"{sc.symptom}; reproduced with curl -H 'Cookie: session={COOKIE}'"
             investigate(Case(target=target, symptom=symptom, budget_s=10), tmp / "short")

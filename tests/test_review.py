@@ -19,7 +19,6 @@ from tracehound.analysis.synthetic import FakeRun, table
 from tracehound.case import Case, Sources
 from tracehound.diagnosis.catalog import load_catalog
 from tracehound.diagnosis.signals import REGISTRY
-from tracehound.flow import Flow
 from tracehound.probe import Target
 from tracehound.review import BadCodePath, all_rules, get_rule, render, review
 from tracehound.review.docs import stale_docs
@@ -177,9 +176,8 @@ def code_of(scenario, fixed: bool, dest: Path) -> Path:
 
 def probed_paths(scenario) -> list[tuple[str, str]]:
     if scenario.target is not None:
-        return [(scenario.target.get("method") or "GET", scenario.target["path"])]
-    flow = Flow.from_dict(scenario.flow, source=scenario.name)
-    return [(p.method, p.path) for p in probed_requests(Case(flow=flow, base_url="http://127.0.0.1:1"), [])]
+        return [(scenario.target.method, scenario.target.path)]
+    return [(p.method, p.path) for p in probed_requests(Case(flow=scenario.flow, base_url="http://127.0.0.1:1"), [])]
 
 
 #: Scenarios added after these rules were checked (issue 6: front-end pages, instrumented
@@ -403,9 +401,9 @@ def test_agent_strongest_signal_points_to_the_planted_bug(name, tmp_path):
     sc = lab.get_scenario(name)
     code = code_of(sc, False, tmp_path)
     if sc.target is not None:
-        case = Case(target=Target("http://127.0.0.1:1" + sc.target["path"], sc.target.get("method") or "GET"))
+        case = Case(target=Target("http://127.0.0.1:1" + sc.target.path, sc.target.method))
     else:
-        case = Case(flow=Flow.from_dict(sc.flow, source=name), base_url="http://127.0.0.1:1")
+        case = Case(flow=sc.flow, base_url="http://127.0.0.1:1")
     case.sources = Sources(code=code)
     res = asyncio.run(code_agent(case, []))
     top = max(res.signals, key=lambda s: s.strength)

@@ -97,7 +97,7 @@ def test_a_request_with_secrets_is_not_replayed_blindly(cli, tmp_path: Path) -> 
     sc = lab.get_scenario("demo")
     with lab.up(sc, fixed=True, log_dir=tmp_path / "logs") as inst:
         try:
-            url = inst.url + sc.target["path"]
+            url = inst.url + sc.target.path
             p = cli("probe", url, "-n", "5", "-H", "Authorization: Bearer s3cr3t-token", "--out", str(tmp_path / "run"),
                     "--quiet")
             assert p.returncode == 0, p.stderr

@@ -15,14 +15,17 @@ for the format of its ``scenario.yaml``.
 
 from tracehound.lab.check import CheckResult, Measurement, check, measure
 from tracehound.lab.instance import Instance, up
-from tracehound.lab.scenario import SCENARIOS_DIR, Scenario, get_scenario, load_scenario, scenarios
+from tracehound.lab.load import Load
+from tracehound.lab.scenario import SCENARIOS_DIR, Scenario, TargetSpec, get_scenario, load_scenario, scenarios
 
 __all__ = [
     "SCENARIOS_DIR",
     "CheckResult",
     "Instance",
+    "Load",
     "Measurement",
     "Scenario",
+    "TargetSpec",
     "check",
     "get_scenario",
     "load_scenario",

@@ -59,7 +59,7 @@ class CheckResult:
 def measure(scenario: Scenario, fixed: bool = False, log_dir: Path | None = None) -> Measurement:
     """Start one version of ``scenario``, probe it with its declared load, and stop it."""
     keep = log_dir is not None
-    work = Path(log_dir) if keep else servers.temp_dir(f"check-{scenario.name}")
+    work = Path(log_dir) if log_dir is not None else servers.temp_dir(f"check-{scenario.name}")
     try:
         with up(scenario, fixed=fixed, log_dir=work / "logs") as inst:
             config = scenario.probe_config(inst.url, out=work / "run", label=f"lab-{scenario.name}")

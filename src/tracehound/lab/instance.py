@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracehound.lab import servers
-from tracehound.lab.scenario import AppSpec, Scenario, get_scenario
+from tracehound.lab.deployment import AppSpec
+from tracehound.lab.scenario import Scenario, get_scenario
 
 
 @dataclass
@@ -84,21 +86,21 @@ def up(scenario: str | Scenario, fixed: bool = False, log_dir: Path | None = Non
             )
             env["DATABASE_URL"] = pg.dsn
             logs["postgres"] = pg.log
-            procs["postgres"] = pg.process  # type: ignore[assignment]
+            _track(procs, "postgres", pg.process)
         else:
             env["DATABASE_URL"] = f"sqlite:///{data_dir / 'app.db'}"
         if dep.redis is not None:
             rd = stack.enter_context(servers.redis(log_dir, dep.redis.args))
             redis_url = env["REDIS_URL"] = rd.url
             logs["redis"] = rd.log
-            procs["redis"] = rd.process  # type: ignore[assignment]
+            _track(procs, "redis", rd.process)
         service_urls = {}
         for sname, spec in dep.services.items():
             srv = stack.enter_context(_serve(spec, sc, code_dir, log_dir / f"{sname}.log", env, sname))
             assert spec.env_var is not None
             env[spec.env_var] = service_urls[sname] = srv.url
             logs[sname] = srv.log
-            procs[sname] = srv.process  # type: ignore[assignment]
+            _track(procs, sname, srv.process)
         apps = []
         for i in range(dep.app.instances):
             name = "app" if i == 0 else f"app-{i}"
@@ -106,7 +108,7 @@ def up(scenario: str | Scenario, fixed: bool = False, log_dir: Path | None = Non
             srv = stack.enter_context(_serve(dep.app, sc, code_dir, log_dir / f"{name}.log", env, name, ienv))
             apps.append(srv)
             logs[name] = srv.log
-            procs[name] = srv.process  # type: ignore[assignment]
+            _track(procs, name, srv.process)
         url = apps[0].url
         if dep.nginx is not None:
             conf = code_dir / dep.nginx.config
@@ -116,7 +118,7 @@ def up(scenario: str | Scenario, fixed: bool = False, log_dir: Path | None = Non
             url = ng.url
             logs["nginx_error"] = ng.error_log
             logs["nginx_access"] = ng.access_log
-            procs["nginx"] = ng.process  # type: ignore[assignment]
+            _track(procs, "nginx", ng.process)
         yield Instance(
             scenario=sc,
             fixed=fixed,
@@ -134,10 +136,16 @@ def up(scenario: str | Scenario, fixed: bool = False, log_dir: Path | None = Non
         )
 
 
-def _serve(  # type: ignore[no-untyped-def]
+def _track(procs: dict[str, servers.Process], name: str, proc: servers.Process | None) -> None:
+    """Watch a server's process under ``name`` (every server started here has one)."""
+    if proc is not None:
+        procs[name] = proc
+
+
+def _serve(
     spec: AppSpec, sc: Scenario, code_dir: Path, log: Path, env: dict[str, str], name: str,
     instance_env: dict[str, str] | None = None,
-):
+) -> AbstractContextManager[servers.AppServer]:
     """Serve one app process; its environment is the wiring, then the app's ``env``, then the
     instance's own (the most specific wins)."""
     return servers.app_server(

@@ -45,9 +45,10 @@ which also receives its stdout and stderr), ``DATA_DIR``, ``APP_INSTANCE`` and e
 from __future__ import annotations
 
 import copy
-import json
+import dataclasses
+import json as jsonlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,8 @@ import yaml
 from tracehound.errors import BadFlow, BadScenario, BadShape
 from tracehound.failure_modes import FAILURE_MODES, NONE
 from tracehound.flow import Flow
+from tracehound.lab.deployment import AppSpec, Deployment, NginxSpec, PostgresSpec, RedisSpec, module_file
+from tracehound.lab.load import Load
 from tracehound.probe import LoadShape, ProbeConfig, Target
 from tracehound.probe.shapes import Stage, parse_duration, parse_stages
 
@@ -81,59 +84,42 @@ _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
 @dataclass(frozen=True)
-class AppSpec:
-    """How to serve one app process (or several identical copies)."""
+class TargetSpec:
+    """The one request a scenario sends (``target:``), as a path: :meth:`at` puts it where the service runs."""
 
-    module: str
-    server: str = "uvicorn"
-    workers: int = 1
-    worker_class: str | None = None
-    args: tuple[str, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)
-    instances: int = 1
-    instance_env: dict[int, dict[str, str]] = field(default_factory=dict)
-    ready: str = "/"
-    env_var: str | None = None
+    path: str
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    #: A JSON body (sent compact, with ``Content-Type: application/json`` unless a header says otherwise).
+    json: Any = None
+    #: A text body, when there is no JSON one.
+    data: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The target as ``scenario.yaml`` writes it."""
+        d: dict[str, Any] = {"method": self.method, "path": self.path}
+        if self.headers:
+            d["headers"] = dict(self.headers)
+        if self.json is not None:
+            d["json"] = self.json
+        if self.data is not None:
+            d["data"] = self.data
+        return d
 
-@dataclass(frozen=True)
-class PostgresSpec:
-    schema: tuple[str, ...] = ()
-    settings: dict[str, Any] = field(default_factory=dict)
+    def body(self) -> bytes | None:
+        """The body's bytes, None without one."""
+        if self.json is not None:
+            return jsonlib.dumps(self.json, separators=(",", ":")).encode()
+        if self.data is not None:
+            return self.data.encode()
+        return None
 
-
-@dataclass(frozen=True)
-class RedisSpec:
-    args: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class NginxSpec:
-    config: str
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """What runs for one version of a scenario: the app, its services and the servers."""
-
-    app: AppSpec
-    services: dict[str, AppSpec] = field(default_factory=dict)
-    postgres: PostgresSpec | None = None
-    redis: RedisSpec | None = None
-    nginx: NginxSpec | None = None
-
-    def files(self) -> set[str]:
-        """The scenario files this deployment names (module files, nginx template, schema)."""
-        out = {_module_file(a.module) for a in (self.app, *self.services.values())}
-        if self.nginx is not None:
-            out.add(self.nginx.config)
-        if self.postgres is not None:
-            out.update(self.postgres.schema)
-        return out
-
-
-def _module_file(module: str) -> str:
-    return module.split(":", maxsplit=1)[0].replace(".", "/") + ".py"
+    def at(self, base_url: str) -> Target:
+        """The request against a service running at ``base_url``."""
+        headers = list(self.headers)
+        if self.json is not None and not any(k.lower() == "content-type" for k, _ in headers):
+            headers.append(("Content-Type", "application/json"))
+        return Target(base_url.rstrip("/") + self.path, self.method, tuple(headers), self.body())
 
 
 @dataclass(frozen=True)
@@ -145,14 +131,13 @@ class Scenario:
     symptom: str
     description: str
     needs: tuple[str, ...]
-    load: dict[str, Any]
-    shape: LoadShape
+    load: Load
     expected_failure_rate: tuple[float, float]
     faulty: Deployment
     fixed: Deployment | None
     folder: Path
-    target: dict[str, Any] | None = None
-    flow: dict[str, Any] | None = None
+    target: TargetSpec | None = None
+    flow: Flow | None = None
     timeout: float = 10.0
     keepalive: bool = True
     fix: str = ""
@@ -160,6 +145,11 @@ class Scenario:
     metrics: str | None = None
     #: The HTML page a person opens, whose code calls the target (``--browser``); None without a front end.
     page: str | None = None
+
+    @property
+    def shape(self) -> LoadShape:
+        """A new shape of the declared load."""
+        return self.load.shape()
 
     @property
     def healthy(self) -> bool:
@@ -182,29 +172,22 @@ class Scenario:
         out = []
         for p in sorted(self.folder.rglob("*")):
             rel = p.relative_to(self.folder)
-            if p.is_file() and rel.as_posix() != SCENARIO_FILE and rel.as_posix() not in hidden and "__pycache__" not in rel.parts:
+            name = rel.as_posix()
+            if p.is_file() and name != SCENARIO_FILE and name not in hidden and "__pycache__" not in rel.parts:
                 out.append(p)
         return out
 
     def probe_config(self, base_url: str, out: Path | None = None, label: str | None = None) -> ProbeConfig:
         """The probe that reproduces this scenario against a running instance at ``base_url``."""
-        shape = copy.deepcopy(self.shape)
+        shape = self.load.shape()
         base_url = base_url.rstrip("/")
         if self.flow is not None:
-            flow = Flow.from_dict(self.flow, source=f"{self.name}/{SCENARIO_FILE}")
-            return ProbeConfig(shape, flow=flow, base_url=base_url, timeout=self.timeout, keepalive=self.keepalive, out=out, label=label)
-        t = self.target or {}
-        headers = [(str(k), str(v)) for k, v in (t.get("headers") or {}).items()]
-        body: bytes | None = None
-        if t.get("json") is not None:
-            body = json.dumps(t["json"], separators=(",", ":")).encode()
-            if not any(k.lower() == "content-type" for k, _ in headers):
-                headers.append(("Content-Type", "application/json"))
-        elif t.get("data") is not None:
-            body = str(t["data"]).encode()
-        method = t.get("method") or ("POST" if body is not None else "GET")
-        target = Target(base_url + t["path"], method, tuple(headers), body)
-        return ProbeConfig(shape, target=target, timeout=self.timeout, keepalive=self.keepalive, out=out, label=label)
+            # A copy: a config's flow is its own, as if read afresh.
+            return ProbeConfig(shape, flow=copy.deepcopy(self.flow), base_url=base_url, timeout=self.timeout,
+                               keepalive=self.keepalive, out=out, label=label)
+        assert self.target is not None  # the parser gives exactly one of target and flow
+        return ProbeConfig(shape, target=self.target.at(base_url), timeout=self.timeout, keepalive=self.keepalive,
+                           out=out, label=label)
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -280,9 +263,8 @@ class _Parser:
         if ("target" in doc) == ("flow" in doc):
             raise self.fail("give exactly one of 'target' or 'flow'")
         target = self.target(doc["target"]) if "target" in doc else None
-        flow = self.flow(doc["flow"]) if "flow" in doc else None
-        load = doc["load"]
-        shape = self.shape(load)
+        flow = self.flow(doc["flow"], name) if "flow" in doc else None
+        load = self.load(doc["load"])
         timeout = self.number(doc.get("timeout", 10.0), "timeout", positive=True)
         keepalive = doc.get("keepalive", True)
         if not isinstance(keepalive, bool):
@@ -323,8 +305,7 @@ class _Parser:
             symptom=symptom.strip(),
             description=description.strip(),
             needs=tuple(needs),
-            load=dict(load),
-            shape=shape,
+            load=load,
             expected_failure_rate=rate,
             faulty=faulty,
             fixed=fixed,
@@ -340,12 +321,12 @@ class _Parser:
 
     # -- pieces -----------------------------------------------------------------------------
 
-    def keys(self, d: dict, allowed: set[str], prefix: str) -> None:
+    def keys(self, d: dict[Any, Any], allowed: set[str], prefix: str) -> None:
         unknown = sorted(set(map(str, d)) - allowed)
         if unknown:
             raise self.fail(f"unknown key {prefix}{unknown[0]!r} (expected one of {', '.join(sorted(allowed))})")
 
-    def text(self, d: dict, key: str, prefix: str) -> str:
+    def text(self, d: dict[Any, Any], key: str, prefix: str) -> str:
         v = d.get(key)
         if not isinstance(v, str) or not v.strip():
             raise self.fail(f"{prefix}{key!r} must be non-empty text")
@@ -377,7 +358,7 @@ class _Parser:
             raise self.fail("a faulty scenario's expected_failure_rate must start above 0")
         return lo, hi
 
-    def target(self, t: Any) -> dict[str, Any]:
+    def target(self, t: Any) -> TargetSpec:
         if not isinstance(t, dict):
             raise self.fail("'target' must be a mapping with path (and method, headers, json or data)")
         self.keys(t, _TARGET_KEYS, "target.")
@@ -392,18 +373,27 @@ class _Parser:
             Target("http://127.0.0.1" + path, str(t.get("method") or "GET"))
         except Exception as e:  # noqa: BLE001 - BadTarget and friends, reported as the scenario's
             raise self.fail(f"target: {e}") from None
-        return dict(t)
+        data = t.get("data")
+        has_body = t.get("json") is not None or data is not None
+        return TargetSpec(
+            path=path,
+            method=str(t.get("method") or ("POST" if has_body else "GET")).upper(),
+            headers=tuple((str(k), str(v)) for k, v in (t.get("headers") or {}).items()),
+            json=t.get("json"),
+            data=None if data is None else str(data),
+        )
 
-    def flow(self, f: Any) -> dict[str, Any]:
+    def flow(self, f: Any, name: str) -> Flow:
         if isinstance(f, dict) and "base_url" in f:
             raise self.fail("flow.base_url is set by the lab; leave it out")
         try:
-            Flow.from_dict(f, source=f"{self.path}: flow")
+            flow = Flow.from_dict(f, source=f"{self.path}: flow")
         except BadFlow as e:
             raise BadScenario(e.line()) from None
-        return dict(f)
+        # Runs record where their flow came from: the scenario, not this machine's path to it.
+        return dataclasses.replace(flow, source=f"{name}/{SCENARIO_FILE}")
 
-    def shape(self, load: Any) -> LoadShape:
+    def load(self, load: Any) -> Load:
         if not isinstance(load, dict):
             raise self.fail("'load' must be a mapping, e.g. {concurrency: 24, duration: 8}")
         self.keys(load, _LOAD_KEYS, "load.")
@@ -425,28 +415,28 @@ class _Parser:
             conc = load.get("concurrency", 1)
             if isinstance(conc, bool) or not isinstance(conc, int):
                 raise self.fail("load.concurrency must be an integer")
-            shape = LoadShape(
-                concurrency=conc,
-                requests=load.get("requests"),
+            declared = Load(
+                concurrency=conc if "concurrency" in load else None,
                 duration=duration,
+                requests=load.get("requests"),
                 rate=float(rate) if rate is not None else None,
-                stages=parsed,
-                open_model=bool(load.get("open", False)) or rate is not None,
+                stages=tuple(parsed) if parsed is not None else None,
+                open_model=bool(load.get("open", False)),
                 max_connections=load.get("max_connections"),
             )
+            shape = declared.shape()
             planned = shape.planned_duration
             if planned is None:
                 raise self.fail("load needs a time bound: 'duration' or 'stages'")
             if planned > MAX_LOAD_SECONDS:
                 raise self.fail(f"load lasts {planned:g}s; keep a scenario's check under {MAX_LOAD_SECONDS:g}s")
-            shape.max_duration = planned
             shape.validate()
         except (BadShape, KeyError, TypeError, ValueError) as e:
             msg = e.line() if isinstance(e, BadShape) else f"bad value ({e})"
             raise self.fail(f"load: {msg}") from None
-        return shape
+        return declared
 
-    def deployment(self, doc: dict, needs: list[str], prefix: str) -> Deployment:
+    def deployment(self, doc: dict[str, Any], needs: list[str], prefix: str) -> Deployment:
         app = self.app(doc.get("app"), f"{prefix}app", instances=True)
         services_raw = doc.get("services") or {}
         if not isinstance(services_raw, dict):
@@ -488,7 +478,7 @@ class _Parser:
             ng = NginxSpec(self.file(raw["config"], f"{prefix}nginx.config"))
         return Deployment(app, services, pg, rd, ng)
 
-    def seq(self, v: Any, what: str) -> list:
+    def seq(self, v: Any, what: str) -> list[Any]:
         if v is None:
             return []
         if not isinstance(v, list):
@@ -509,7 +499,7 @@ class _Parser:
         module = a.get("module")
         if not isinstance(module, str) or not _MODULE.match(module):
             raise self.fail(f"{where}.module must be 'module:attribute', e.g. app:app")
-        self.file(_module_file(module), f"{where}.module")
+        self.file(module_file(module), f"{where}.module")
         server = a.get("server", "uvicorn")
         if server not in SERVERS:
             raise self.fail(f"{where}.server must be one of {', '.join(SERVERS)}")
@@ -522,7 +512,9 @@ class _Parser:
         if wc is not None and (server != "gunicorn" or not isinstance(wc, str)):
             raise self.fail(f"{where}.worker_class is for server: gunicorn (sync, gthread, uvicorn)")
         ienv_raw = a.get("instance_env") or {}
-        if not isinstance(ienv_raw, dict) or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n for i in ienv_raw):
+        if not isinstance(ienv_raw, dict) or any(
+            isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n for i in ienv_raw
+        ):
             raise self.fail(f"{where}.instance_env must map instance numbers 0..{n - 1} to environments")
         ready = a.get("ready", "/")
         if not isinstance(ready, str) or not ready.startswith("/"):
