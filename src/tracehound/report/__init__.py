@@ -17,7 +17,8 @@ import os
 from pathlib import Path
 
 from tracehound.errors import OutputNotWritable
-from tracehound.report.content import Content, gather, read_report
+from tracehound.report.content import Content, gather
+from tracehound.report.model import Report, load_report
 from tracehound.report.render import render_html, render_markdown
 
 CHART_DIR = "charts"
@@ -55,4 +56,4 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["Content", "gather", "read_report", "render_html", "render_markdown", "write_report"]
+__all__ = ["Content", "Report", "gather", "load_report", "render_html", "render_markdown", "write_report"]
