@@ -92,27 +92,27 @@ def rescore(folder: Path, traffic_only: bool = False) -> dict:
     from tracehound.diagnosis.scoring import score
     from tracehound.diagnosis.signals import Signal
     from tracehound.probe.run import Run
+    from tracehound.report.model import load_report
 
     name, _, kind = folder.name.rpartition("-")
     sc = lab.get_scenario(name)
     fixed = kind == "twin"
     version = "twin" if fixed else ("control" if sc.healthy else "faulty")
     row = {"scenario": sc.name, "version": version, "truth": NONE if fixed else sc.failure_mode}
-    report = json.loads((folder / "investigation" / "report.json").read_text())
+    report = load_report(folder / "investigation")
     runs = [Run.load(p.parent) for p in sorted((folder / "investigation" / "runs").glob("*/run.json"))]
     traffic = asyncio.run(traffic_agent(None, runs))
     signals, tested = list(traffic.signals), list(traffic.tested)
-    for agent in report.get("agents", []):
-        if agent["name"] == "traffic" or traffic_only:
+    for agent in report.agents:
+        if agent.name == "traffic" or traffic_only:
             continue
-        tested += agent.get("tested", [])
-        for f in agent.get("findings", []):
-            signals += [Signal(s["name"], s["strength"], s.get("detail", ""), s.get("exemplars", []), s.get("value"))
-                        for s in f.get("signals", [])]
-    hyps = score(list(load_catalog().values()), signals, tested) if report["verdict"] == "reproduced" else []
+        tested += agent.tested
+        for f in agent.findings:
+            signals += [Signal(s.name, s.strength, s.detail, list(s.exemplars), s.value) for s in f.signals]
+    hyps = score(list(load_catalog().values()), signals, tested) if report.reproduced else []
     ids = [h.id for h in hyps]
-    row.update(verdict=report["verdict"], top1=ids[0] if ids else None, top3=ids[:3],
-               confidence=hyps[0].confidence if hyps else None, seconds=report.get("seconds", 0.0))
+    row.update(verdict=report.verdict, top1=ids[0] if ids else None, top3=ids[:3],
+               confidence=hyps[0].confidence if hyps else None, seconds=report.seconds)
     return row
 
 

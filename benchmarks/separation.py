@@ -31,6 +31,7 @@ from tracehound import lab
 from tracehound.errors import TracehoundError
 from tracehound.gentest import write_test
 from tracehound.lab import servers
+from tracehound.report.model import REPORT_FILE
 from tracehound.verify import Slo, TargetOverride, verify
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -124,7 +125,7 @@ def main() -> int:
         work.mkdir(parents=True, exist_ok=True)
         try:
             report = args.kept / f"{sc.name}-faulty" / "investigation" if args.kept else work / "investigation"
-            if not (report / "report.json").is_file():
+            if not (report / REPORT_FILE).is_file():
                 inv = diagnosis.one(sc, False, work, 120.0)
                 if "error" in inv:
                     raise RuntimeError(inv["error"])

@@ -312,11 +312,11 @@ def test_an_existing_test_is_kept_unless_forced(cli, reports: dict[str, Path], t
 def test_the_replayed_experiment_is_a_sure_bet_to_break_the_slo_again() -> None:
     """A high rate on two requests is a weak bet; a tiny rate on many requests would not break
     error_rate<1% even if it came back; a steady 43 % on thousands is a sure one."""
-    from tracehound.gentest import SURE_BET, _breaks_again
+    from tracehound.gentest import SURE_BET, breaks_again
 
-    assert _breaks_again(1, 2, 0.01) < 0.3
-    assert _breaks_again(7, 5566, 0.01) < 1e-6
-    assert _breaks_again(1383, 3228, 0.01) > SURE_BET
-    assert _breaks_again(18, 18, 0.01) > SURE_BET and _breaks_again(0, 500, 0.01) == 0.0
+    assert breaks_again(1, 2, 0.01) < 0.3
+    assert breaks_again(7, 5566, 0.01) < 1e-6
+    assert breaks_again(1383, 3228, 0.01) > SURE_BET
+    assert breaks_again(18, 18, 0.01) > SURE_BET and breaks_again(0, 500, 0.01) == 0.0
     # Fewer than 100 requests: one failure breaks error_rate<1%, so the bet is on seeing one.
-    assert 0.7 < _breaks_again(4, 88, 0.01) < 0.9
+    assert 0.7 < breaks_again(4, 88, 0.01) < 0.9

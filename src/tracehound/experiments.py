@@ -169,7 +169,7 @@ class Runner:
         return run
 
     def _start_canary(self, exp: Experiment, during: str, seconds: float | None = None
-                      ) -> tuple[subprocess.Popen, Path, Experiment, str] | None:
+                      ) -> tuple[subprocess.Popen[bytes], Path, Experiment, str] | None:
         # A separate process: in this one it would share the interpreter with the load and
         # measure our own scheduling delays instead of the service's.
         seconds = seconds or exp.shape.duration or exp.shape.planned_duration or 3.0
@@ -183,7 +183,7 @@ class Runner:
             return None
         return p, out, exp, during
 
-    def _finish_canary(self, p: subprocess.Popen, out: Path, exp: Experiment, during: str) -> Run | None:
+    def _finish_canary(self, p: subprocess.Popen[bytes], out: Path, exp: Experiment, during: str) -> Run | None:
         try:
             p.wait(timeout=(exp.shape.duration or 5.0) + self.case.timeout_s + 15)
         except subprocess.TimeoutExpired:
@@ -231,7 +231,7 @@ def low_rate(case: Case, seconds: float, rate: float, users: int) -> Experiment:
 
 def idle_gap(case: Case, gaps: list[float]) -> Experiment:
     """Sequential requests on one connection after each pause in ``gaps``."""
-    flow = _gap_flow(case, gaps)
+    flow = gap_flow(case, gaps)
     per_iteration = len(flow.steps)
     return Experiment("idle_gap", "requests after pauses of " + ", ".join(f"{g:g}" for g in gaps)
                       + " s: do requests after idle time fail?",
@@ -253,7 +253,7 @@ def confirm(exp: Experiment, seconds: float) -> Experiment:
                       concurrency=exp.concurrency, rate=exp.rate, delay_s=exp.delay_s, flow=exp.flow)
 
 
-def _gap_flow(case: Case, gaps: list[float]) -> Flow:
+def gap_flow(case: Case, gaps: list[float]) -> Flow:
     """The case's requests repeated, each repetition after one pause of ``gaps``."""
     if case.flow is not None:
         base = case.flow
@@ -301,5 +301,5 @@ def _literal(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-__all__ = ["CANARY_NAME", "canary_path", "Experiment", "Runner", "baseline", "confirm", "flow_delay", "idle_gap",
-           "low_rate", "rate_level", "sweep_level"]
+__all__ = ["CANARY_NAME", "canary_path", "Experiment", "Runner", "baseline", "confirm", "flow_delay", "gap_flow",
+           "idle_gap", "low_rate", "rate_level", "sweep_level"]

@@ -35,8 +35,17 @@ from tracehound.failure_modes import NONE
 from tracehound.limits import reproduced
 from tracehound.probe.run import iso, prepare_run_dir, utc_now
 from tracehound.redact import redact_text
+from tracehound.report.model import (
+    REPORT_FILE,
+    REPORT_SCHEMA,
+    AgentDoc,
+    ExperimentDoc,
+    HypothesisDoc,
+    Report,
+    ReportCase,
+    ToolDoc,
+)
 
-REPORT_SCHEMA = "tracehound.report/1"
 #: Stop experimenting once the leader has this confidence (after the core experiments ran).
 CLEAR_LEADER = 0.95
 #: With a database or Redis given: seconds of samples before the first experiment and after the last.
@@ -72,34 +81,44 @@ class Investigation:
 
     @property
     def report_path(self) -> Path:
-        return self.out / "report.json"
+        return self.out / REPORT_FILE
 
     def write(self) -> Path:
         """Write ``report.json`` into the investigation's folder."""
         self.report_path.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n")
         return self.report_path
 
+    def report(self) -> Report:
+        """The investigation as its ``report.json`` document, secrets redacted.
+
+        The parts come from the dataclasses' ``to_dict``; a key the document does not declare is an
+        error here (``extra="forbid"``), not a key silently left out of the file.
+        """
+        case = self.case
+        return Report(
+            tool=ToolDoc(name="tracehound", version=__version__),
+            verdict=self.verdict,
+            case=ReportCase.model_validate({
+                **case.describe(), "symptom": redact_text(case.symptom) if case.symptom else None,
+                "budget_s": case.budget_s, "max_concurrency": case.max_concurrency, "max_rate": case.max_rate},
+                extra="forbid"),
+            started_at=self.started,
+            seconds=round(self.seconds, 2),
+            failure_rate=round(self.failure_rate, 5),
+            requests=self.requests,
+            failures=self.failures,
+            hypotheses=[HypothesisDoc.model_validate(h.to_dict(), extra="forbid") for h in self.hypotheses],
+            experiments=[ExperimentDoc.model_validate(e.to_dict(), extra="forbid") for e in self.experiments],
+            agents=[AgentDoc.model_validate(a.to_dict(), extra="forbid") for a in self.agents],
+            runs=[str(e.run.path) for e in self.experiments if e.run is not None]
+                 + [str(e.canary.path) for e in self.experiments if e.canary is not None],
+            stopped_early=self.stopped_early,
+            next_steps=[redact_text(x) for x in self.next_steps],
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": REPORT_SCHEMA,
-            "tool": {"name": "tracehound", "version": __version__},
-            "verdict": self.verdict,
-            "case": {**self.case.describe(), "symptom": redact_text(self.case.symptom) if self.case.symptom else None,
-                     "budget_s": self.case.budget_s,
-                     "max_concurrency": self.case.max_concurrency, "max_rate": self.case.max_rate},
-            "started_at": self.started,
-            "seconds": round(self.seconds, 2),
-            "failure_rate": round(self.failure_rate, 5),
-            "requests": self.requests,
-            "failures": self.failures,
-            "hypotheses": [h.to_dict() for h in self.hypotheses],
-            "experiments": [e.to_dict() for e in self.experiments],
-            "agents": [a.to_dict() for a in self.agents],
-            "runs": [str(e.run.path) for e in self.experiments if e.run is not None]
-                    + [str(e.canary.path) for e in self.experiments if e.canary is not None],
-            "stopped_early": self.stopped_early,
-            "next_steps": [redact_text(x) for x in self.next_steps],
-        }
+        """``report.json``'s content."""
+        return self.report().model_dump(mode="json")
 
 
 def investigate(case: Case, out: str | Path | None = None, on_event: Event | None = None,

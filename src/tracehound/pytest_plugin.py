@@ -41,7 +41,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from tracehound.probe import Summary
+    from tracehound.flow import Flow
+    from tracehound.probe import ProbeConfig, Run, Summary
     from tracehound.verify import Slo
 
 DEFAULT_ENV_VAR = "TRACEHOUND_TARGET_URL"
@@ -406,7 +407,7 @@ class _Prober:
                 flow: Mapping[str, Any] | str | Path | None, variables: Mapping[str, Any] | None, concurrency: int,
                 duration: float | str | None, requests: int | None, rate: float | None, stages: str | None,
                 open_model: bool, max_connections: int | None, timeout: float | str, keepalive: bool,
-                base_url: str | None, env_var: str, allow_remote: bool) -> Any:
+                base_url: str | None, env_var: str, allow_remote: bool) -> ProbeConfig:
         import json as jsonlib
 
         from tracehound.errors import BadShape, BadTarget
@@ -432,6 +433,7 @@ class _Prober:
                           max_connections=max_connections if is_open else None)
 
         absolute = flow is None and path.startswith(("http://", "https://"))
+        base: str | None
         if absolute:
             base = path
         else:
@@ -440,11 +442,11 @@ class _Prober:
                 pytest.skip(f"{env_var} is not set: set it to the base URL of the service to test, "
                             f"e.g. {env_var}=http://127.0.0.1:8000")
         timeout_s = _seconds(timeout) or 10.0
-        common = {"timeout": timeout_s, "keepalive": keepalive,
-                  "out": self.tmp_path / f"tracehound-probe-{self._next()}"}
+        out = self.tmp_path / f"tracehound-probe-{self._next()}"
         if flow is not None:
             the_flow = self._flow(flow, variables)
-            config = ProbeConfig(shape, flow=the_flow, base_url=base.rstrip("/"), **common)
+            config = ProbeConfig(shape, flow=the_flow, base_url=base.rstrip("/"), timeout=timeout_s,
+                                 keepalive=keepalive, out=out)
         else:
             hdrs = [(str(k), str(v)) for k, v in (headers or {}).items()]
             body: bytes | None = None
@@ -457,7 +459,8 @@ class _Prober:
             elif data is not None:
                 body = data.encode() if isinstance(data, str) else data
             url = path if absolute else _join(base, path)
-            config = ProbeConfig(shape, target=Target(url, method, tuple(hdrs), body), **common)
+            config = ProbeConfig(shape, target=Target(url, method, tuple(hdrs), body), timeout=timeout_s,
+                                 keepalive=keepalive, out=out)
         if not (allow_remote or opt("--th-allow-remote")):
             for host in _hosts(config):
                 if not _is_local(host):
@@ -465,7 +468,7 @@ class _Prober:
                                     "unless it opts in", hint="pass allow_remote=True or run pytest --th-allow-remote")
         return config
 
-    def _flow(self, flow: Mapping[str, Any] | str | Path, variables: Mapping[str, Any] | None) -> Any:
+    def _flow(self, flow: Mapping[str, Any] | str | Path, variables: Mapping[str, Any] | None) -> Flow:
         from tracehound.errors import BadFlow
         from tracehound.flow import Flow
 
@@ -499,7 +502,7 @@ def _join(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
-def _hosts(config: Any) -> set[str]:
+def _hosts(config: ProbeConfig) -> set[str]:
     """Every host a probe may connect to: the target's, the base URL's, and any absolute step URL's
     (a host that is a variable is unknown, so it is reported as such)."""
     from tracehound.errors import BadTarget
@@ -524,7 +527,7 @@ def _is_local(host: str) -> bool:
     return is_loopback(host)
 
 
-def _run_probe(config: Any) -> Any:
+def _run_probe(config: ProbeConfig) -> Run:
     """Run the probe here, or in a worker thread when this thread already runs an event loop
     (an async test): the prober drives its own loop."""
     from tracehound.probe import probe
@@ -533,29 +536,30 @@ def _run_probe(config: Any) -> Any:
         asyncio.get_running_loop()
     except RuntimeError:
         return probe(config)
-    box: dict[str, Any] = {}
+    runs: list[Run] = []
+    errors: list[BaseException] = []
 
     def work() -> None:
         try:
-            box["run"] = probe(config)
+            runs.append(probe(config))
         except BaseException as e:  # noqa: BLE001 - handed back to the test's thread
-            box["error"] = e
+            errors.append(e)
 
     t = threading.Thread(target=work, name="tracehound-probe", daemon=True)
     t.start()
     t.join()
-    if "error" in box:
-        raise box["error"]
-    return box["run"]
+    if errors:
+        raise errors[0]
+    return runs[0]
 
 
-def _result(run: Any, config: Any) -> ProbeResult:
+def _result(run: Run, config: ProbeConfig) -> ProbeResult:
     from tracehound.probe.summary import summarize_run
     from tracehound.verify import Stats
 
     stats = Stats.of([run])
     summary = summarize_run(run)
-    url = config.target.url if config.target is not None else config.base_url
+    url = config.target.url if config.target is not None else config.base_url or ""
     errors = [{"message": e["message"], "count": e["count"]} for e in summary.errors]
     return ProbeResult(url=url, requests=stats.requests, failures=stats.failures,
                        percentiles_ms=dict(stats.percentiles_ms), status_counts=dict(summary.status_counts),

@@ -26,10 +26,15 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
+from tracehound.case import Case
 from tracehound.errors import BadReport, BadRun, BadTarget, TracehoundError
+from tracehound.experiments import Experiment, Runner, gap_flow
+from tracehound.flow import Flow
+from tracehound.probe import LoadShape, Stage, Target
 from tracehound.probe.records import is_cancelled
-from tracehound.probe.run import Run, iso, utc_now, write_meta
+from tracehound.probe.run import Run, iso, prepare_run_dir, utc_now, write_meta
 from tracehound.redact import MASK
+from tracehound.report.model import REPORT_FILE, Report, ReportCase, load_report
 
 VERIFY_SCHEMA = "tracehound.verify/1"
 DEFAULT_SLO = "error_rate<1%"
@@ -43,7 +48,8 @@ class BadSlo(TracehoundError):
 
 # -- the SLO ------------------------------------------------------------------------------------
 
-_CRITERION = re.compile(r"^\s*(?P<key>error_rate|p50|p90|p95|p99)\s*(?P<op><=|<)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>%|ms|s)?\s*$")
+_CRITERION = re.compile(r"^\s*(?P<key>error_rate|p50|p90|p95|p99)\s*(?P<op><=|<)\s*"
+                        r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>%|ms|s)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -214,41 +220,36 @@ class Source:
     """A report (an investigation folder or its report.json) or a run folder."""
 
     path: Path
-    report: dict[str, Any] | None
+    report: Report | None
     #: The runs that saw failures (a report) or the one run given, with their experiment names.
     runs: list[tuple[str, Run]]
 
     @property
     def top_mode(self) -> str | None:
-        hyps = (self.report or {}).get("hypotheses") or []
-        return hyps[0]["id"] if hyps else None
+        top = self.report.top if self.report is not None else None
+        return top.id if top is not None else None
 
 
 def load_source(path: str | Path) -> Source:
     p = Path(path)
     if p.is_dir() and (p / "run.json").exists():
         return Source(p, None, [(p.name, Run.load(p))])
-    report_file = p / "report.json" if p.is_dir() else p
+    report_file = p / REPORT_FILE if p.is_dir() else p
     if not report_file.is_file():
-        raise BadReport(f"{str(p)!r} is neither an investigation (no report.json) nor a run folder (no run.json)")
-    try:
-        report = json.loads(report_file.read_text())
-    except (OSError, ValueError) as e:
-        raise BadReport(f"cannot read {str(report_file)!r}: {e}") from None
-    if not isinstance(report, dict) or not str(report.get("schema", "")).startswith("tracehound.report/"):
-        raise BadReport(f"{str(report_file)!r} is not a tracehound report")
+        raise BadReport(f"{str(p)!r} is neither an investigation (no {REPORT_FILE}) nor a run folder (no run.json)")
+    report = load_report(report_file)
     folder = report_file.parent
     runs: list[tuple[str, Run]] = []
-    for exp in report.get("experiments") or []:
-        if not exp.get("failures") or not exp.get("run"):
+    for exp in report.experiments:
+        if not exp.failures or not exp.run:
             continue
-        run_path = Path(exp["run"])
+        run_path = Path(exp.run)
         if not run_path.is_absolute() or not run_path.exists():
-            run_path = folder / "runs" / Path(exp["run"]).name
+            run_path = folder / "runs" / run_path.name
         try:
-            runs.append((exp.get("name") or run_path.name, Run.load(run_path)))
+            runs.append((exp.name or run_path.name, Run.load(run_path)))
         except BadRun as e:
-            raise BadReport(f"the report's run {exp['run']!r} is gone: {e.line()}") from None
+            raise BadReport(f"the report's run {exp.run!r} is gone: {e.line()}") from None
     return Source(folder, report, runs)
 
 
@@ -259,8 +260,8 @@ def load_source(path: str | Path) -> Source:
 class TargetOverride:
     """The target given on the command line, for a rerun: it replaces the recorded one."""
 
-    target: Any = None  # tracehound.probe.Target
-    flow: Any = None  # tracehound.flow.Flow
+    target: Target | None = None
+    flow: Flow | None = None
     #: The URL alone: the new target URL, or with a flow its base URL.
     url: str | None = None
 
@@ -304,9 +305,6 @@ def verify(source: str | Path, candidate: str | Path | None = None, slo: str | N
 
 def _rerun(src: Source, slo: Slo, slo_from: str, override: TargetOverride, out: str | Path | None,
            timeout_s: float | None, say: Callable[[str], None]) -> Verification:
-    from tracehound.experiments import Runner
-    from tracehound.probe.run import prepare_run_dir
-
     case = _case(src, override, timeout_s)
     folder = prepare_run_dir(out, "verify") if out is None else Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -327,41 +325,36 @@ def _rerun(src: Source, slo: Slo, slo_from: str, override: TargetOverride, out: 
     return v
 
 
-def _case(src: Source, override: TargetOverride, timeout_s: float | None) -> Any:
+def _case(src: Source, override: TargetOverride, timeout_s: float | None) -> Case:
     """The case to rerun: the target given now, or the recorded one when it can be replayed."""
-    from tracehound.case import Case
-    from tracehound.flow import Flow
-    from tracehound.probe import Target
-
-    rep = src.report or {}
-    c = rep.get("case") or {}
+    c = src.report.case if src.report is not None else ReportCase()
     meta = src.runs[0][1].meta
     recorded = meta.get("target") or {}
-    bounds = {"max_concurrency": int(c.get("max_concurrency") or 32), "max_rate": c.get("max_rate")}
+    max_concurrency, max_rate = int(c.max_concurrency or 32), c.max_rate
     timeout = timeout_s or float((meta.get("options") or {}).get("timeout_s") or 10.0)
     if override.flow is not None or override.target is not None:
-        return Case(target=override.target, flow=override.flow, base_url=override.url, timeout_s=timeout, **bounds)
-    flow_src = c.get("flow") or (recorded.get("flow") or {}).get("source")
+        return Case(target=override.target, flow=override.flow, base_url=override.url, timeout_s=timeout,
+                    max_concurrency=max_concurrency, max_rate=max_rate)
+    flow_src = c.flow or (recorded.get("flow") or {}).get("source")
     if flow_src:
         if not Path(flow_src).is_file():
             raise BadTarget(f"the flow {flow_src!r} of the original run is gone", hint="give it again with --flow FILE")
-        base = override.url or c.get("base_url") or recorded.get("url")
-        return Case(flow=Flow.load(flow_src), base_url=base, timeout_s=timeout, **bounds)
-    if (c.get("headers") or c.get("body_bytes") or recorded.get("headers") or recorded.get("body_bytes")
-            or MASK in str(c.get("url") or recorded.get("url") or "")):
+        base = override.url or c.base_url or recorded.get("url")
+        return Case(flow=Flow.load(flow_src), base_url=base, timeout_s=timeout,
+                    max_concurrency=max_concurrency, max_rate=max_rate)
+    if (c.headers or c.body_bytes or recorded.get("headers") or recorded.get("body_bytes")
+            or MASK in str(c.url or recorded.get("url") or "")):
         raise BadTarget("the original request had headers, a body or a secret that tracehound does not keep",
                         hint="give the target again: tracehound verify REPORT URL -H ... --data ...")
-    url = override.url or c.get("url") or recorded.get("url")
+    url = override.url or c.url or recorded.get("url")
     if not url:
         raise BadReport(f"{str(src.path)!r} does not say which URL it probed", hint="give the URL")
-    return Case(target=Target(url, recorded.get("method") or c.get("method") or "GET"), timeout_s=timeout, **bounds)
+    return Case(target=Target(url, recorded.get("method") or c.method or "GET"), timeout_s=timeout,
+                max_concurrency=max_concurrency, max_rate=max_rate)
 
 
-def _experiment(case: Any, run: Run) -> Any:
+def _experiment(case: Case, run: Run) -> Experiment:
     """The experiment that made ``run``, rebuilt for ``case``: same kind, same load shape."""
-    from tracehound.experiments import Experiment, _gap_flow
-    from tracehound.probe import LoadShape, Stage
-
     exp_meta = run.meta.get("experiment") or {}
     d = run.meta.get("shape") or {}
     stages = [Stage(s["duration_s"], s["target"], s.get("ramp", True)) for s in d.get("stages") or []] or None
@@ -377,7 +370,7 @@ def _experiment(case: Any, run: Run) -> Any:
     kind = exp_meta.get("kind") or "probe"
     flow = None
     if kind == "idle_gap":
-        flow = _gap_flow(case, list(exp_meta.get("gaps") or DEFAULT_GAPS))
+        flow = gap_flow(case, list(exp_meta.get("gaps") or DEFAULT_GAPS))
     elif exp_meta.get("delay_s") and case.flow is not None:
         flow = case.flow.with_pause(float(exp_meta["delay_s"]))
     return Experiment(kind, exp_meta.get("purpose") or "the run given, again", shape,

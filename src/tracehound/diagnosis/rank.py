@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from tracehound.diagnosis.entries import load_catalog
 from tracehound.diagnosis.scoring import Entry, Hypothesis, score
 from tracehound.diagnosis.signals import Signal
 from tracehound.limits import reproduced
@@ -19,8 +20,6 @@ def rank(signals: Iterable[Signal], tested: Iterable[str], failures: int,
     if not reproduced(failures):
         return []
     if catalog is None:
-        from tracehound.diagnosis.catalog import load_catalog
-
         catalog = list(load_catalog().values())
     return score(catalog, signals, tested)
 

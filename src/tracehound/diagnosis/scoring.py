@@ -15,7 +15,7 @@ Each term becomes one line of evidence for (positive) or against (negative) the 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,12 +23,27 @@ from tracehound.diagnosis.signals import Signal
 
 
 class Entry(Protocol):
-    id: str
-    title: str
-    prior: float
-    signals: dict[str, float]
-    absent: dict[str, float]
-    why: dict[str, str]
+    """What the diagnoser reads of a catalog entry (a :class:`~tracehound.diagnosis.catalog.FailureMode`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def prior(self) -> float: ...
+
+    #: Signal name → weight when seen (natural-log likelihood ratio at full strength).
+    @property
+    def signals(self) -> Mapping[str, float]: ...
+
+    #: Signal name → weight when it could have been seen and was not.
+    @property
+    def absent(self) -> Mapping[str, float]: ...
+
+    @property
+    def why(self) -> Mapping[str, str]: ...
 
 
 @dataclass
@@ -116,4 +131,4 @@ def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[
     return out
 
 
-__all__ = ["Evidence", "Hypothesis", "score", "strongest"]
+__all__ = ["Entry", "Evidence", "Hypothesis", "score", "strongest"]

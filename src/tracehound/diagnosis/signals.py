@@ -62,9 +62,11 @@ _TRAFFIC = {
     "failures_rise_with_concurrency": "the failure rate grows with the number of requests in flight",
     "failures_absent_when_sequential": "one request at a time never fails",
     "failures_present_when_sequential": "requests fail even one at a time, with no concurrency",
-    "latency_rises_with_concurrency": "success latency grows in proportion to the requests in flight (work is serialised)",
+    "latency_rises_with_concurrency": "success latency grows in proportion to the requests in flight (work is "
+                                      "serialised)",
     "throughput_flat_under_concurrency": "more concurrent users bring no more completed requests per second",
-    "unrelated_endpoint_slows_under_load": "a cheap endpoint the load does not touch gets slow while the target is loaded",
+    "unrelated_endpoint_slows_under_load": "a cheap endpoint the load does not touch gets slow while the target is "
+                                           "loaded",
     "unrelated_endpoint_fails_under_load": "a cheap endpoint the load does not touch fails while the target is loaded",
     # Latency structure
     "failure_latency_plateau": "failures pile up at one duration: some layer's timeout fired",
@@ -95,15 +97,19 @@ _TRAFFIC = {
     "reset_on_reused_connection": "resets and closed connections hit reused keep-alive connections, not new ones",
     "connection_errors": "requests fail at the connection level (reset, refused, closed early)",
     "failures_on_one_server": "failures come from one of several backends (a response header or body differs)",
-    "failures_concentrated_on_attribute": "failures concentrate on one value of a request attribute (path, step, server)",
+    "failures_concentrated_on_attribute": "failures concentrate on one value of a request attribute (path, step, "
+                                          "server)",
     "ok_status_body_anomaly": "some 2xx responses have a body whose size, hash or JSON shape departs from the majority",
     "read_after_write_miss": "a read right after a write misses what was written; a short delay makes it succeed",
     "failures_vanish_with_delay": "pausing between dependent requests removes the failures",
     "failures_vanish_with_fresh_login": "the same requests succeed again with fresh credentials",
     # The service's own Server-Timing header
-    "server_timing_pool_wait_grows": "the service's Server-Timing shows the wait for a pooled connection growing in failing or slow requests",
-    "server_timing_loop_lag_grows": "the service's Server-Timing shows event-loop lag growing in failing or slow requests",
-    "server_timing_db_grows": "the service's Server-Timing shows time in database statements growing in failing or slow requests",
+    "server_timing_pool_wait_grows": "the service's Server-Timing shows the wait for a pooled connection growing in "
+                                     "failing or slow requests",
+    "server_timing_loop_lag_grows": "the service's Server-Timing shows event-loop lag growing in failing or slow "
+                                    "requests",
+    "server_timing_db_grows": "the service's Server-Timing shows time in database statements growing in failing or "
+                              "slow requests",
 }
 
 for _name, _desc in _TRAFFIC.items():

@@ -9,50 +9,32 @@ the root cause and contributing factors, the fix (immediate, short term, long te
 verification with success criteria and the ``tracehound verify`` command, rollback, prevention
 and follow-up tasks; a report that did not reproduce says what was tried and what to try next
 instead, and names no cause. Secrets are redacted before anything is rendered.
+
+The package loads its rendering (Jinja2, the charts, the catalog) on first use, so that a reader
+of ``report.json`` alone (:func:`load_report`, :class:`Report`) does not pay for it.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from tracehound.errors import OutputNotWritable
-from tracehound.report.content import Content, gather, read_report
-from tracehound.report.render import render_html, render_markdown
+from tracehound.report.model import Report, load_report
 
-CHART_DIR = "charts"
+if TYPE_CHECKING:
+    from tracehound.report.content import Content, gather
+    from tracehound.report.pages import CHART_DIR, write_report
+    from tracehound.report.render import render_html, render_markdown
 
-
-def write_report(folder: Path) -> tuple[Path, Path]:
-    """Write ``report.md`` (charts as ``charts/*.svg`` beside it) and ``report.html`` into ``folder``.
-
-    Re-rendering an existing investigation overwrites them. :class:`~tracehound.errors.BadReport`
-    when the folder holds no readable ``report.json``.
-    """
-    folder = Path(folder)
-    content = gather(folder)
-    md_path, html_path = folder / "report.md", folder / "report.html"
-    try:
-        charts = folder / CHART_DIR
-        charts.mkdir(exist_ok=True)
-        for ch in content.charts:
-            stale = charts / f"{ch.name}.svg"
-            if ch.drawn:
-                _write(stale, ch.svg_file())
-            elif stale.exists():
-                stale.unlink()
-        _write(md_path, render_markdown(content, CHART_DIR))
-        _write(html_path, render_html(content))
-    except OSError as e:
-        raise OutputNotWritable(f"cannot write the report into {str(folder)!r}: {e.strerror or e}") from None
-    return md_path, html_path
+#: The names rendering needs, by the module that defines them.
+_RENDERING = {"Content": "content", "gather": "content", "CHART_DIR": "pages", "write_report": "pages",
+              "render_html": "render", "render_markdown": "render"}
 
 
-def _write(path: Path, text: str) -> None:
-    """Write atomically, so a reader never sees half a report."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def __getattr__(name: str) -> Any:
+    if name in _RENDERING:
+        return getattr(importlib.import_module(f"{__name__}.{_RENDERING[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Content", "gather", "read_report", "render_html", "render_markdown", "write_report"]
+__all__ = ["CHART_DIR", "Content", "Report", "gather", "load_report", "render_html", "render_markdown", "write_report"]

@@ -262,7 +262,7 @@ def load_curve(rec: Records) -> Chart:
     fig, ax = _figure(9.0, 3.4)
     pos = np.arange(x.size)
     ax.bar(pos, 100 * rate, width=0.55, color="#d62728", alpha=0.75, label="failure rate")
-    for p, v in zip(pos, rate):
+    for p, v in zip(pos, rate, strict=True):
         ax.text(p, 100 * v, f"{100 * v:.1f} %", ha="center", va="bottom", fontsize=7.5)
     ax.set_ylim(0, max(5.0, 100 * float(rate.max()) * 1.2))
     ax.set_ylabel("failed requests (%)")
@@ -284,7 +284,7 @@ def load_curve(rec: Records) -> Chart:
     ax.legend(h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(0, -0.2), ncols=2)
     n = [int((~rec.cancelled[r]).sum()) for _, r in levels]
     chart.caption = ("Each bar is one load level of the sweep (the baseline and the confirmation run included): "
-                     + ", ".join(f"{v:g}: {k:,} requests" for v, k in zip(x, n)) + ".")
+                     + ", ".join(f"{v:g}: {k:,} requests" for v, k in zip(x, n, strict=True)) + ".")
     chart.svg = _svg(fig, chart.name)
     return chart
 
@@ -346,7 +346,7 @@ def idle_gap_curve(rec: Records) -> Chart:
     rate = bad / n
     fig, ax = _figure(9.0, 2.6)
     ax.plot(levels, 100 * rate, "o-", color="#6b2c91")
-    for g, v, f, k in zip(levels, rate, bad, n):
+    for g, v, f, k in zip(levels, rate, bad, n, strict=True):
         ax.annotate(f"{f}/{k}", (g, 100 * v), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7.5)
     ax.set_ylim(-5, 110)
     ax.set_xlabel("idle time of the connection before the request (s; 0 = new connection)")
@@ -367,8 +367,8 @@ def status_distribution(rec: Records) -> Chart:
     values, counts = np.unique(labels, return_counts=True)
     order = np.argsort(-counts, kind="stable")[:12]
     names, colours = [], []
-    for v in values[order]:
-        v = int(v)
+    for raw in values[order]:
+        v = int(raw)
         if v < 0:
             names.append(ERROR_KINDS[-1 - v].replace("_", " "))
             colours.append(_OUTCOMES[3][1])
@@ -382,7 +382,7 @@ def status_distribution(rec: Records) -> Chart:
     ax.set_yticks(y, names)
     ax.grid(axis="y", visible=False)
     total = int(rows.sum())
-    for yy, k in zip(y, c):
+    for yy, k in zip(y, c, strict=True):
         ax.text(k, yy, f" {int(k):,} ({k / total:.1%})", va="center", fontsize=7.5)
     ax.set_xlim(0, float(c.max()) * 1.3)
     ax.set_xlabel("requests")
@@ -406,7 +406,8 @@ def _ms_axis(axis: Any) -> None:
     from matplotlib.ticker import FuncFormatter, LogLocator
 
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: "" if v <= 0 else f"{v:g} ms" if v < 1000 else f"{v / 1000:g} s"))
+    axis.set_major_formatter(FuncFormatter(
+        lambda v, _pos: "" if v <= 0 else f"{v:g} ms" if v < 1000 else f"{v / 1000:g} s"))
     axis.set_minor_formatter(FuncFormatter(lambda _v, _pos: ""))
 
 

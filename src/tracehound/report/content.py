@@ -9,7 +9,6 @@ template sees it. The catalog's own text is tracehound's and is shown as written
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,9 +21,8 @@ from tracehound.failure_modes import NONE
 from tracehound.probe.run import iso, utc_now
 from tracehound.redact import redact_text, redact_url
 from tracehound.report.charts import Chart, Records, draw_all, load_records
+from tracehound.report.model import REPORT_FILE, REPORT_SCHEMA, load_report
 
-REPORT_SCHEMA = "tracehound.report/1"
-REPORT_FILE = "report.json"
 #: A runner-up with at least this confidence is named as not ruled out.
 ALTERNATIVE_CONFIDENCE = 0.10
 #: Below this confidence the leading hypothesis is called tentative.
@@ -82,7 +80,7 @@ class Content:
 
     @property
     def reproduced(self) -> bool:
-        return self.data.get("verdict") == "reproduced"
+        return bool(self.data["verdict"] == "reproduced")
 
     @property
     def tentative(self) -> bool:
@@ -109,23 +107,6 @@ def percent(v: float) -> str:
     return f"{100 * v:.0f} %" if v >= 0.1 or v == 0 else f"{100 * v:.1f} %"
 
 
-def read_report(folder: Path) -> dict[str, Any]:
-    """The folder's ``report.json``; :class:`BadReport` when it is missing, unreadable or foreign."""
-    path = folder / REPORT_FILE
-    if not folder.is_dir():
-        raise BadReport(f"{str(folder)!r} is not a folder", hint="give the folder `tracehound investigate` wrote")
-    if not path.is_file():
-        raise BadReport(f"{str(folder)!r} has no {REPORT_FILE}", hint="give the folder `tracehound investigate` wrote")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise BadReport(f"cannot read {str(path)!r}: {e}") from None
-    if not isinstance(data, dict) or data.get("schema") != REPORT_SCHEMA:
-        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
-        raise BadReport(f"{str(path)!r} is not a tracehound report (schema {found!r}, expected {REPORT_SCHEMA!r})")
-    return data
-
-
 def redact(value: Any, key: str = "") -> Any:
     """A copy of JSON data with every string redacted; URLs also lose userinfo and secret parameters."""
     if isinstance(value, str):
@@ -142,15 +123,17 @@ def redact(value: Any, key: str = "") -> Any:
 def gather(folder: Path, catalog: Mapping[str, FailureMode] | None = None) -> Content:
     """Read an investigation folder into the report's content, charts drawn."""
     folder = Path(folder)
-    data = _complete(redact(read_report(folder)))
+    if not folder.is_dir():
+        raise BadReport(f"{str(folder)!r} is not a folder", hint="give the folder `tracehound investigate` wrote")
+    data: dict[str, Any] = redact(load_report(folder).model_dump(mode="json"))
     problems: list[str] = []
     if catalog is None:
         try:
             catalog = load_catalog()
         except BadCatalog as e:
             catalog, problems = {}, [f"the catalog could not be read, so fixes are missing: {e}"]
-    hyps = [h for h in data.get("hypotheses") or [] if isinstance(h, dict) and h.get("id")]
-    reproduced = data.get("verdict") == "reproduced"
+    hyps = [h for h in data["hypotheses"] if h["id"]]
+    reproduced = data["verdict"] == "reproduced"
     top = hyps[0] if reproduced and hyps and hyps[0]["id"] != NONE else None
     mode = catalog.get(top["id"]) if top is not None else None
     content = Content(
@@ -158,20 +141,20 @@ def gather(folder: Path, catalog: Mapping[str, FailureMode] | None = None) -> Co
         report_path=(folder / REPORT_FILE).resolve(),
         data=data,
         generated_at=iso(utc_now()),
-        case=data.get("case") or {},
-        agents=[a for a in data.get("agents") or [] if isinstance(a, dict)],
-        experiments=[{**e, "shape_text": shape_text(e.get("shape") or {})} for e in data.get("experiments") or []
-                     if isinstance(e, dict)],
-        ranked=[h for i, h in enumerate(hyps) if i < DETAILED or (i < MAX_RANKED and h.get("confidence", 0) >= 0.01)],
+        case=data["case"],
+        agents=data["agents"],
+        experiments=[{**e, "shape_text": shape_text(e["shape"])} for e in data["experiments"]],
+        ranked=[h for i, h in enumerate(hyps) if i < DETAILED or (i < MAX_RANKED and h["confidence"] >= 0.01)],
         detailed=hyps[:DETAILED] if reproduced else [],
         top=top,
         mode=mode,
         mode_missing=f"the catalog has no entry for {top['id']!r}" if top is not None and mode is None else "",
-        next_steps=[str(s) for s in data.get("next_steps") or []],
+        next_steps=data["next_steps"],
         problems=problems,
     )
     if top is not None:
-        content.alternatives = [h for h in hyps[1:] if h["id"] != NONE and h.get("confidence", 0) >= ALTERNATIVE_CONFIDENCE]
+        content.alternatives = [h for h in hyps[1:]
+                                if h["id"] != NONE and h["confidence"] >= ALTERNATIVE_CONFIDENCE]
         content.factors = _factors(content.agents, mode)
     if mode is not None:
         content.verify_command = (f"tracehound verify {shlex.quote(str(content.report_path))} "
@@ -184,52 +167,13 @@ def gather(folder: Path, catalog: Mapping[str, FailureMode] | None = None) -> Co
     return content
 
 
-# What each part of report.json needs for the templates, with the value a missing field gets,
-# so a hand-edited or older report renders with gaps instead of failing.
-_DEFAULTS: dict[str, dict[str, Any]] = {
-    "": {"verdict": "not_reproduced", "case": {}, "started_at": "", "seconds": 0.0, "failure_rate": 0.0,
-         "requests": 0, "failures": 0, "hypotheses": [], "experiments": [], "agents": [], "runs": [],
-         "stopped_early": None, "next_steps": [], "tool": {"version": ""}},
-    "case": {"method": None, "url": None, "flow": None, "base_url": None, "target_step": None, "symptom": None,
-             "budget_s": None, "max_concurrency": None, "max_rate": None},
-    "hypotheses": {"id": "", "title": "", "confidence": 0.0, "score": 0.0, "prior_points": 0.0,
-                   "evidence_for": [], "evidence_against": []},
-    "evidence": {"signal": "", "points": 0.0, "kind": "seen", "strength": 0.0, "why": "", "detail": "",
-                 "exemplars": []},
-    "experiments": {"kind": "", "name": "", "purpose": "", "shape": {}, "requests": 0, "failures": 0,
-                    "failure_rate": 0.0, "p50_ms": None, "seconds": 0.0, "outcome": ""},
-    "agents": {"name": "", "status": "", "detail": "", "seconds": 0.0, "findings": []},
-    "findings": {"title": "", "detail": "", "exemplars": [], "signals": []},
-    "signals": {"name": "", "strength": 0.0},
-}
-
-
-def _complete(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with every field the templates read present (list items that are not objects dropped)."""
-    def fill(obj: Any, part: str) -> dict[str, Any]:
-        return {**_DEFAULTS[part], **obj} if isinstance(obj, dict) else dict(_DEFAULTS[part])
-
-    def items(obj: Any, part: str) -> list[dict[str, Any]]:
-        return [fill(x, part) for x in obj] if isinstance(obj, list) else []
-
-    out = fill(data, "")
-    out["case"] = fill(out["case"], "case")
-    out["hypotheses"] = [{**h, "evidence_for": items(h["evidence_for"], "evidence"),
-                          "evidence_against": items(h["evidence_against"], "evidence")}
-                         for h in items(out["hypotheses"], "hypotheses")]
-    out["experiments"] = items(out["experiments"], "experiments")
-    out["agents"] = [{**a, "findings": [{**f, "signals": items(f["signals"], "signals")}
-                                        for f in items(a["findings"], "findings")]}
-                     for a in items(out["agents"], "agents")]
-    return out
-
-
 def shape_text(shape: Mapping[str, Any]) -> str:
     """A load shape in a few words: ``closed, 32 users, 4 s``."""
     parts = [str(shape.get("model") or "closed")]
     if shape.get("stages"):
-        parts.append("stages " + ", ".join(f"{s.get('duration_s', 0):g}s:{'' if s.get('ramp') else '='}{s.get('target', 0):g}"
-                                           for s in shape["stages"]))
+        parts.append("stages " + ", ".join(
+            f"{s.get('duration_s', 0):g}s:{'' if s.get('ramp') else '='}{s.get('target', 0):g}"
+            for s in shape["stages"]))
     elif shape.get("model") == "open":
         parts.append(f"{shape.get('rate') or 0:g} requests/s")
     elif shape.get("concurrency") is not None:
@@ -287,8 +231,8 @@ def _run_dirs(folder: Path, data: Mapping[str, Any]) -> list[Path]:
     """The run folders: those under ``runs/``, then any the report lists elsewhere that still exist."""
     found = sorted(p for p in (folder / "runs").glob("*") if (p / "run.json").is_file())
     names = {p.resolve() for p in found}
-    for r in data.get("runs") or []:
-        p = Path(str(r))
+    for r in data["runs"]:
+        p = Path(r)
         if not p.is_absolute():
             p = folder / "runs" / p.name
         if (p / "run.json").is_file() and p.resolve() not in names:
@@ -314,7 +258,6 @@ __all__ = [
     "RunRow",
     "gather",
     "percent",
-    "read_report",
     "redact",
     "shape_text",
 ]
