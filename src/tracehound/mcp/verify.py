@@ -88,13 +88,13 @@ def check_rerun(limits: Limits, src: Source, override: TargetOverride) -> None:
     if override.flow is not None:
         limits.check_flow(override.flow)
     if override.target is None and not override.url:
-        case = (src.report or {}).get("case") or {}
-        recorded = [case.get("url"), case.get("base_url")] + [(r.meta.get("target") or {}).get("url")
-                                                              for _, r in src.runs]
+        case = src.report.case if src.report is not None else None
+        recorded = ([case.url, case.base_url] if case is not None else []) + [(r.meta.get("target") or {}).get("url")
+                                                                              for _, r in src.runs]
         for u in filter(None, recorded):
             limits.check_url(str(u))
     if override.flow is None:
-        flow_src = ((src.report or {}).get("case") or {}).get("flow")
+        flow_src = src.report.case.flow if src.report is not None else None
         if flow_src and Path(flow_src).is_file():
             limits.check_flow(Flow.load(flow_src))
     total = 0.0
