@@ -15,7 +15,6 @@ from rich.table import Table
 from rich.text import Text
 
 from tracehound.cli import console
-from tracehound.digest import RunDigest
 
 if TYPE_CHECKING:
     from tracehound.access import ImportFolder
@@ -69,6 +68,8 @@ def jsonl_summary(run: Run, summary: Summary) -> None:
 
 def partial_line(run: Run) -> str | None:
     """Why a run is partial (it lost a Locust worker), or None for a whole one."""
+    from tracehound.digest import RunDigest
+
     d = RunDigest(run.meta)
     return f"tracehound: partial run: {d.partial_reason}" if d.partial else None
 
@@ -94,6 +95,8 @@ def import_progress() -> Callable[[float], None]:
 
 def print_access_import(imp: ImportFolder) -> None:
     """What an access-log import read, and where it went."""
+    from tracehound.digest import RunDigest
+
     out = console.out
     m = RunDigest(imp.meta).imported
     out.print(f"[bold]Imported[/] {m.rows:,} requests from {m.file} ({m.format}"
