@@ -75,11 +75,14 @@ def _root(
     pass
 
 
-for _name, _command in COMMANDS:
-    app.command(_name)(_command)
+def _register(typer_app: typer.Typer, commands: list[tuple[str, Callable[..., Any]]]) -> None:
+    for name, command in commands:
+        typer_app.command(name)(command)
+
+
+_register(app, COMMANDS)
 app.add_typer(lab_app, name="lab")
-for _name, _command in LAB_COMMANDS:
-    lab_app.command(_name)(_command)
+_register(lab_app, LAB_COMMANDS)
 
 
 class _ClickError(Protocol):

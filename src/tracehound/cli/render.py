@@ -311,7 +311,7 @@ def print_instance(inst: Instance) -> None:
     console.out.print(t)
 
 
-def load_text(load: dict[str, Any]) -> str:
+def scenario_load(load: dict[str, Any]) -> str:
     """A scenario's declared load in a few words: rate or users, and for how long."""
     parts = []
     if "rate" in load:
@@ -328,7 +328,7 @@ def load_text(load: dict[str, Any]) -> str:
 def check_starting(sc: Scenario) -> None:
     """On stderr, as ``tracehound lab check`` starts a scenario."""
     what = "the control" if sc.healthy else "the faulty version, then the fixed twin"
-    console.err.print(f"checking {sc.name}: {what}, {load_text(sc.load)}…", style="dim", markup=False)
+    console.err.print(f"checking {sc.name}: {what}, {scenario_load(sc.load)}…", style="dim", markup=False)
 
 
 def check_line(r: CheckResult) -> None:
@@ -359,13 +359,9 @@ def print_check_table(results: Sequence[CheckResult]) -> None:
 
 
 __all__ = [
+    "browse_progress",
     "check_line",
     "check_starting",
-    "load_text",
-    "print_check_table",
-    "print_instance",
-    "print_scenarios",
-    "browse_progress",
     "fmt_ms",
     "import_progress",
     "jsonl_progress",
@@ -374,10 +370,14 @@ __all__ = [
     "print_access_import",
     "print_agent_findings",
     "print_agent_result",
+    "print_check_table",
+    "print_instance",
     "print_investigation",
     "print_likely_causes",
     "print_past_work",
     "print_query_result",
+    "print_scenarios",
     "print_verification",
     "progress_view",
+    "scenario_load",
 ]
