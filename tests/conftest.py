@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tracehound.demo import _wait_ready, free_port
+from tracehound.demo import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 15.0
@@ -31,7 +31,7 @@ def demo_url():
     proc = subprocess.Popen([sys.executable, "-m", "tracehound.demo_service", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        _wait_ready(port, proc)
+        wait_ready(port, proc)
         yield f"http://127.0.0.1:{port}/orders"
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -200,20 +200,19 @@ def faulty_tls(tmp_path_factory, tls_files) -> Iterator[FaultyServer]:
         yield server
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def cli():
-    """Run ``python -m tracehound ARGS`` to completion (bounded); returns the CompletedProcess."""
+    """Run ``python -m tracehound ARGS`` to completion (bounded); returns the CompletedProcess.
 
-    def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    ``cwd`` is the repository unless given; ``env`` adds variables to this process's environment.
+    """
+
+    def run(*args: str, timeout: float = 60, cwd: Path = ROOT,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True,
-                              timeout=timeout, cwd=ROOT, check=False)
+                              timeout=timeout, cwd=cwd, env={**os.environ, **env} if env else None, check=False)
 
     return run
-
-
-def _run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, check=False)
 
 
 #: Secrets a user hands the shared demo investigation, one per kind of input; tests/test_redaction.py
@@ -251,7 +250,7 @@ class DemoInvestigation:
 
 
 @pytest.fixture(scope="session")
-def demo_investigation(tmp_path_factory) -> DemoInvestigation:
+def demo_investigation(tmp_path_factory, cli) -> DemoInvestigation:
     """The demo scenario investigated once per session through the CLI (about 45 s).
 
     Its sources are what a hurried user gives: the service's log beside a binary file and an
@@ -275,12 +274,12 @@ def demo_investigation(tmp_path_factory) -> DemoInvestigation:
             log.write("2026-12-01 10:00:00,000 INFO app: GET /orders with Authorization: "
                       f"Bearer {DEMO_SECRETS['logged']}\n")
         try:
-            r = _run_cli("investigate", inst.url + sc.target.path, "--out", str(tmp / "inv"), "-H", headers[0],
-                         "--symptom", symptom,
-                         "--logs", str(inst.app_log), "--logs", str(tmp / "core.bin"), "--logs", str(tmp / "empty.log"),
-                         "--code", str(inst.code_dir),
-                         "--db", f"postgresql://app:{DEMO_SECRETS['dsn']}@127.0.0.1:{free_port()}/shop",
-                         "--redis", f"redis://:{DEMO_SECRETS['redis']}@127.0.0.1:{free_port()}/0", timeout=200)
+            r = cli("investigate", inst.url + sc.target.path, "--out", str(tmp / "inv"), "-H", headers[0],
+                    "--symptom", symptom,
+                    "--logs", str(inst.app_log), "--logs", str(tmp / "core.bin"), "--logs", str(tmp / "empty.log"),
+                    "--code", str(inst.code_dir),
+                    "--db", f"postgresql://app:{DEMO_SECRETS['dsn']}@127.0.0.1:{free_port()}/shop",
+                    "--redis", f"redis://:{DEMO_SECRETS['redis']}@127.0.0.1:{free_port()}/0", timeout=200)
         finally:
             servers.guard()
     return DemoInvestigation(tmp / "inv", r, sc.target.path, headers)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ import yaml
 from rich.console import Console
 
 import tracehound.agents
-from tracehound import cli
+from tracehound.cli import console, main
 from tracehound.diagnosis import catalog as cat
 from tracehound.diagnosis.catalog import CATALOG_DIR, expected_ids, get, load_catalog, load_entry, stale_docs
 from tracehound.diagnosis.scoring import score
@@ -28,11 +26,6 @@ DOCS = ROOT / "docs" / "failure-modes"
 def _import_agents() -> None:
     """Agents register their namespaced signals when imported."""
     tracehound.agents.import_all()
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=60,
-                          check=False)
 
 
 # -- completeness and validity --------------------------------------------------------------
@@ -240,8 +233,8 @@ def test_hallmarks_cover_every_mode():
 # -- tracehound explain -----------------------------------------------------------------------
 
 
-def test_explain_prints_the_entry_as_markdown():
-    r = run_cli("explain", "db_pool_exhaustion")
+def test_explain_prints_the_entry_as_markdown(cli):
+    r = cli("explain", "db_pool_exhaustion")
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert out.startswith("# Database connection pool exhausted (`db_pool_exhaustion`)\n")
@@ -253,22 +246,22 @@ def test_explain_prints_the_entry_as_markdown():
     assert "```python" in out and "pool_timeout" in out
 
 
-def test_explain_json_and_list():
-    r = run_cli("explain", "rate_limiting", "--json")
+def test_explain_json_and_list(cli):
+    r = cli("explain", "rate_limiting", "--json")
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     assert d["id"] == "rate_limiting" and d["signals"]["status_429"] > 0 and d["verification"]["slo_arg"]
     assert set(d["why"]) == set(d["signals"]) | set(d["absent"])
-    r = run_cli("explain", "--list")
+    r = cli("explain", "--list")
     assert r.returncode == 0
     lines = r.stdout.splitlines()
     for mode_id in expected_ids():
         assert any(line.split()[:1] == [mode_id] for line in lines), mode_id
-    assert [m["id"] for m in json.loads(run_cli("explain", "--list", "--json").stdout)] == list(expected_ids())
+    assert [m["id"] for m in json.loads(cli("explain", "--list", "--json").stdout)] == list(expected_ids())
 
 
-def test_explain_unknown_id_is_one_line_and_exit_2():
-    r = run_cli("explain", "pool_leak")
+def test_explain_unknown_id_is_one_line_and_exit_2(cli):
+    r = cli("explain", "pool_leak")
     assert r.returncode == 2
     assert r.stdout == ""
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
@@ -278,9 +271,9 @@ def test_explain_unknown_id_is_one_line_and_exit_2():
 
 def test_explain_renders_rich_markdown_on_a_terminal(monkeypatch):
     buf = io.StringIO()
-    monkeypatch.setattr(cli, "out", Console(file=buf, force_terminal=True, width=100, highlight=False))
+    monkeypatch.setattr(console, "out", Console(file=buf, force_terminal=True, width=100, highlight=False))
     with pytest.raises(SystemExit) as e:
-        cli.main(["explain", "stale_connection"])
+        main(["explain", "stale_connection"])
     assert e.value.code == 0
     text = buf.getvalue()
     assert "\x1b[" in text and "Stale pooled database connection" in text and "pool_pre_ping" in text

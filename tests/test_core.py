@@ -18,11 +18,6 @@ from tracehound.probe import LoadShape, ProbeConfig, RecordBuffer, Target, probe
 from tracehound.probe.summary import summarize_run
 
 
-def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=timeout,
-                          check=False)
-
-
 def test_closed_model_records_every_request(demo_url, tmp_path):
     run = probe(ProbeConfig(LoadShape(concurrency=24, requests=600), Target(demo_url), out=tmp_path / "r"))
     t = run.table
@@ -50,7 +45,7 @@ def test_open_model_rate_is_accurate(demo_url, tmp_path):
     assert abs(t.num_rows - 300) <= 3
 
 
-def test_connection_refused_is_one_line_and_exit_3(tmp_path):
+def test_connection_refused_is_one_line_and_exit_3(tmp_path, cli):
     r = cli("probe", f"http://127.0.0.1:{free_port()}/", "-n", "5", "--out", str(tmp_path / "r"))
     assert r.returncode == 3
     assert r.stderr.count("\n") == 1 and "refused" in r.stderr and "Traceback" not in r.stderr
@@ -69,7 +64,7 @@ def test_connection_refused_is_one_line_and_exit_3(tmp_path):
         ["show", "/nonexistent/run"],
     ],
 )
-def test_bad_input_is_one_clear_line(args, tmp_path):
+def test_bad_input_is_one_clear_line(args, tmp_path, cli):
     r = cli(*args)
     assert r.returncode != 0
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
@@ -77,7 +72,7 @@ def test_bad_input_is_one_clear_line(args, tmp_path):
     assert "Traceback" not in r.stderr
 
 
-def test_flow_with_unknown_variable_is_rejected(tmp_path):
+def test_flow_with_unknown_variable_is_rejected(tmp_path, cli):
     f = tmp_path / "flow.yaml"
     f.write_text("steps:\n  - name: read\n    path: /items/{id}\n")
     with pytest.raises(BadFlow, match="unknown variable"):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tracehound.demo import _wait_ready, free_port
+from tracehound.demo import free_port, wait_ready
 from tracehound.flow import Flow
 from tracehound.probe import LoadShape, ProbeConfig, probe
 
@@ -27,7 +27,7 @@ def flow_app(tmp_path_factory):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
-        _wait_ready(port, proc)
+        wait_ready(port, proc)
         yield f"http://127.0.0.1:{port}", log
     finally:
         os.killpg(proc.pid, signal.SIGKILL)

@@ -310,11 +310,6 @@ def test_detect_reads_the_content_not_the_name(tmp_path, name, fmt):
     assert detect(f) == fmt and fmt in FORMATS
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tracehound", "import", *args],
-                          capture_output=True, text=True, timeout=60, check=False)
-
-
 @pytest.mark.parametrize("name,fmt,says", [
     ("corrupt.har", "auto", "not valid JSON at line 1 column 170: a corrupt HAR file"),
     ("truncated.har", "har", "the JSON ends early at line 28: a truncated HAR file"),
@@ -323,8 +318,8 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     ("missing.har", "auto", "No such file or directory"),
     ("session.har", "yaml", "unknown format 'yaml'"),
 ])
-def test_bad_input_is_one_line_through_the_cli(tmp_path, name, fmt, says):
-    r = cli(str(DATA / name), "--format", fmt, "--out", str(tmp_path / "run"))
+def test_bad_input_is_one_line_through_the_cli(tmp_path, cli, name, fmt, says):
+    r = cli("import", str(DATA / name), "--format", fmt, "--out", str(tmp_path / "run"))
     assert r.returncode != 0 and "Traceback" not in r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tracehound: error:") and says in lines[0]
@@ -354,13 +349,13 @@ def test_bad_files(tmp_path, content, says):
     assert says in e.value.line() and str(f) in e.value.line()
 
 
-def test_cli_imports_a_good_file(tmp_path):
-    r = cli(str(DATA / "vegeta.json"), "--out", str(tmp_path / "run"), "--quiet")
+def test_cli_imports_a_good_file(tmp_path, cli):
+    r = cli("import", str(DATA / "vegeta.json"), "--out", str(tmp_path / "run"), "--quiet")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(tmp_path / "run")
     assert json.loads((tmp_path / "run" / "run.json").read_text())["import"]["format"] == "vegeta"
 
 
-def test_cli_prints_the_summary_of_an_import(tmp_path):
-    r = cli(str(DATA / "vegeta.json"), "--out", str(tmp_path / "run"))
+def test_cli_prints_the_summary_of_an_import(tmp_path, cli):
+    r = cli("import", str(DATA / "vegeta.json"), "--out", str(tmp_path / "run"))
     assert r.returncode == 0 and "Traceback" not in r.stderr

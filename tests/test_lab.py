@@ -419,22 +419,15 @@ def test_scenario_reproduces_and_its_twin_does_not(name: str, tmp_path: Path) ->
 # -- the command line -------------------------------------------------------------------------
 
 
-def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, "COLUMNS": "200"}, cwd=ROOT, check=False,
-    )
-
-
-def test_cli_lab_list() -> None:
-    r = _cli("lab", "list")
+def test_cli_lab_list(cli) -> None:
+    r = cli("lab", "list", timeout=120, env={"COLUMNS": "200"})
     assert r.returncode == 0, r.stderr
     for sc in lab.scenarios():
         assert sc.name in r.stdout and sc.failure_mode in r.stdout
 
 
-def test_cli_lab_check_unknown_scenario() -> None:
-    r = _cli("lab", "check", "no_such_thing")
+def test_cli_lab_check_unknown_scenario(cli) -> None:
+    r = cli("lab", "check", "no_such_thing", timeout=120, env={"COLUMNS": "200"})
     assert r.returncode == 2 and "no lab scenario called 'no_such_thing'" in r.stderr
 
 

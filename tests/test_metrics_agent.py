@@ -470,14 +470,7 @@ process_resident_memory_bytes 1.2e8
 """
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    import sys
-
-    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=60,
-                          check=False)
-
-
-def test_cli_scrapes_an_endpoint_and_says_what_it_reads() -> None:
+def test_cli_scrapes_an_endpoint_and_says_what_it_reads(cli) -> None:
     with http_server({"/metrics": (200, "text/plain; version=0.0.4", EXPOSITION),
                       "/": (200, "text/html", b"<html>home</html>")}) as base:
         r = cli("metrics", base + "/metrics", "-d", "1s", "--interval", "0.2", "--json")

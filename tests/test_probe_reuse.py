@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from conftest import FaultyServer, faulty_app
 
-from tracehound.demo import _wait_ready, free_port
+from tracehound.demo import free_port, wait_ready
 from tracehound.flow import Flow
 from tracehound.probe import LoadShape, ProbeConfig, Target, probe
 
@@ -67,7 +67,7 @@ def crash_app() -> Iterator[CrashApp]:
         start_new_session=True,
     )
     try:
-        _wait_ready(port, proc)
+        wait_ready(port, proc)
         yield CrashApp(f"http://127.0.0.1:{port}")
     finally:
         with contextlib.suppress(ProcessLookupError):

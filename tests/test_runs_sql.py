@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,19 +44,14 @@ def work(tmp_path_factory, demo_url: str) -> Work:
     return Work(root, crowd, alone, imported, inv, root / "verification")
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=60,
-                          cwd=cwd, check=False)
-
-
 def counts(run_dir: Path) -> tuple[int, int]:
     """(requests, failures) of a run, cancelled requests left out, read straight from its Parquet file."""
     t = pq.read_table(run_dir / "requests.parquet")
     return int((~is_cancelled(t)).sum()), int(is_failure(t).sum())
 
 
-def test_runs_lists_each_piece_of_work_once_newest_first(work: Work) -> None:
-    r = run("runs", str(work.root), "--json")
+def test_runs_lists_each_piece_of_work_once_newest_first(work: Work, cli) -> None:
+    r = cli("runs", str(work.root), "--json")
     assert r.returncode == 0, r.stderr
     listed = json.loads(r.stdout)
     by_path = {Path(w["path"]): w for w in listed}
@@ -82,24 +75,24 @@ def test_runs_lists_each_piece_of_work_once_newest_first(work: Work) -> None:
     assert ver["requests"] == 30
 
 
-def test_runs_table_and_empty_or_missing_folders(work: Work, tmp_path: Path) -> None:
-    r = run("runs", str(work.root))
+def test_runs_table_and_empty_or_missing_folders(work: Work, tmp_path: Path, cli) -> None:
+    r = cli("runs", str(work.root))
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].split()[:3] == ["time", "(UTC)", "kind"]
     for p in (work.crowd, work.investigation, work.verification):
         assert sum(str(p) in line for line in lines) == 1
-    empty = run("runs", cwd=tmp_path)  # the default folder, not made yet
+    empty = cli("runs", cwd=tmp_path)  # the default folder, not made yet
     assert empty.returncode == 0 and "nothing under" in empty.stderr
-    missing = run("runs", str(tmp_path / "nope"))
+    missing = cli("runs", str(tmp_path / "nope"))
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "not a folder" in missing.stderr
 
 
-def test_sql_requests_per_run_match_the_records(work: Work) -> None:
+def test_sql_requests_per_run_match_the_records(work: Work, cli) -> None:
     q = ("SELECT r.run, r.kind, r.experiment, count(*) FILTER (WHERE NOT q.cancelled) AS n, "
          "count(*) FILTER (WHERE q.failed) AS failed, min(q.start_time) AS first "
          "FROM requests q JOIN runs r USING (run) GROUP BY ALL ORDER BY r.run")
-    r = run("sql", q, "--runs", str(work.root), "--json")
+    r = cli("sql", q, "--runs", str(work.root), "--json")
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     inner = sorted(p for p in (work.investigation / "runs").iterdir())
@@ -113,17 +106,17 @@ def test_sql_requests_per_run_match_the_records(work: Work) -> None:
     assert kinds[inner[0]] == ("probe", "baseline")
 
 
-def test_sql_runs_and_investigations_relations(work: Work) -> None:
-    r = run("sql", "SELECT folder, verdict, requests, failures FROM investigations", "--runs", str(work.root), "--csv")
+def test_sql_runs_and_investigations_relations(work: Work, cli) -> None:
+    r = cli("sql", "SELECT folder, verdict, requests, failures FROM investigations", "--runs", str(work.root), "--csv")
     assert r.returncode == 0, r.stderr
     rows = list(csv.reader(io.StringIO(r.stdout)))
     report = json.loads((work.investigation / "report.json").read_text())
     assert rows == [["folder", "verdict", "requests", "failures"],
                     [str(work.investigation), report["verdict"], str(report["requests"]), str(report["failures"])]]
-    r = run("sql", "SELECT json_extract_string(meta, '$.shape.model') AS model, concurrency FROM runs "
+    r = cli("sql", "SELECT json_extract_string(meta, '$.shape.model') AS model, concurrency FROM runs "
             f"WHERE run = '{work.crowd}'", "--runs", str(work.root), "--json")
     assert json.loads(r.stdout) == [{"model": "closed", "concurrency": 24}]
-    table = run("sql", "SELECT kind, count(*) AS n FROM runs GROUP BY kind ORDER BY kind", "--runs", str(work.root))
+    table = cli("sql", "SELECT kind, count(*) AS n FROM runs GROUP BY kind ORDER BY kind", "--runs", str(work.root))
     assert table.returncode == 0 and table.stdout.split()[:2] == ["kind", "n"] and "import" in table.stdout
 
 
@@ -133,15 +126,15 @@ def test_sql_runs_and_investigations_relations(work: Work) -> None:
     ("SELECT no_such_column FROM runs", "no_such_column"),
     ("   ", "empty"),
 ])
-def test_bad_sql_is_one_line_and_exit_2(work: Work, query: str, words: str) -> None:
-    r = run("sql", query, "--runs", str(work.root))
+def test_bad_sql_is_one_line_and_exit_2(work: Work, query: str, words: str, cli) -> None:
+    r = cli("sql", query, "--runs", str(work.root))
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("tracehound: error: ") and words in r.stderr
 
 
-def test_sql_over_a_folder_without_runs(tmp_path: Path) -> None:
-    r = run("sql", "SELECT count(*) AS n, count(failed) AS f FROM requests", "--runs", str(tmp_path), "--json")
+def test_sql_over_a_folder_without_runs(tmp_path: Path, cli) -> None:
+    r = cli("sql", "SELECT count(*) AS n, count(failed) AS f FROM requests", "--runs", str(tmp_path), "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == [{"n": 0, "f": 0}]
-    r = run("sql", "SELECT 1", "--runs", str(tmp_path / "nope"))
+    r = cli("sql", "SELECT 1", "--runs", str(tmp_path / "nope"))
     assert r.returncode == 2 and "not a folder" in r.stderr

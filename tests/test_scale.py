@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import subprocess
-import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -209,26 +207,22 @@ def test_failure_window_and_contrast_counts():
 # -- the CLI and investigate ----------------------------------------------------------------
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tracehound", *args], capture_output=True, text=True, timeout=120,
-                          check=False)
-
-
-def test_cli_import_and_analyze(failing_import, tmp_path):
+def test_cli_import_and_analyze(failing_import, tmp_path, cli):
     _, imp = failing_import
-    p = cli("analyze", str(imp.path), "--json")
+    p = cli("analyze", str(imp.path), "--json", timeout=120)
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)
     assert doc["kind"] == "import" and "failures_on_one_server" in {s["name"] for s in doc["signals"]}
     # The catalog ranks causes from the log alone; a gateway's 504s piling up at one duration on
     # one upstream point at the upstream's timeout or that instance.
     assert {"upstream_timeout", "bad_instance"} & {h["id"] for h in doc["hypotheses"][:3]}, doc["hypotheses"]
-    p = cli("analyze", str(imp.path))
+    p = cli("analyze", str(imp.path), timeout=120)
     assert p.returncode == 0 and "Likely causes" in p.stdout and "/api/products/:id" in p.stdout, p.stdout[-2000:]
-    p = cli("import", str(DATA / "alb.log"), "--out", str(tmp_path / "alb"))
+    p = cli("import", str(DATA / "alb.log"), "--out", str(tmp_path / "alb"), timeout=120)
     assert p.returncode == 0, p.stderr
     assert "Imported 4 requests" in p.stdout and ImportFolder.holds(tmp_path / "alb")
-    p = cli("import", str(DATA / "access.jsonl"), "--map", "time=ts,status=code", "-q", "--out", str(tmp_path / "j"))
+    p = cli("import", str(DATA / "access.jsonl"), "--map", "time=ts,status=code", "-q", "--out", str(tmp_path / "j"),
+            timeout=120)
     assert p.returncode == 0 and p.stdout.strip() == str(tmp_path / "j")
 
 
@@ -239,16 +233,16 @@ def test_cli_import_and_analyze(failing_import, tmp_path):
     (["import", str(DATA / "access.jsonl"), "--map", "time"], "--map 'time' is not FIELD=KEY"),
     (["analyze", str(DATA)], "is not a run folder"),
 ])
-def test_cli_bad_input_is_one_line(args, message):
-    p = cli(*args)
+def test_cli_bad_input_is_one_line(args, message, cli):
+    p = cli(*args, timeout=120)
     assert p.returncode == 2
     assert p.stderr.count("\n") == 1 and message in p.stderr and "Traceback" not in p.stderr
 
 
-def test_cli_nothing_parseable(tmp_path):
+def test_cli_nothing_parseable(tmp_path, cli):
     junk = tmp_path / "junk.log"
     junk.write_text("hello\nworld\n")
-    p = cli("import", str(junk))
+    p = cli("import", str(junk), timeout=120)
     assert p.returncode == 2 and "cannot tell its format" in p.stderr and "nginx" in p.stderr
     assert p.stderr.count("\n") == 1
 

@@ -1,4 +1,8 @@
-"""``tracehound demo``: start the lab's embedded demo scenario and probe it from a few to many users."""
+"""``tracehound demo``: start the lab's embedded demo scenario and probe it from a few to many users.
+
+Also the throwaway-server helpers the test suite starts its own servers with (:func:`free_port`,
+:func:`wait_ready`).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,21 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from tracehound.errors import BadShape, ServerFailed
-from tracehound.lab.servers import free_port  # noqa: F401 - the test suite's servers take their ports here
+from tracehound.lab.servers import free_port
 from tracehound.probe import LoadShape, Stage, parse_duration, probe
 from tracehound.probe.summary import summarize_run
+from tracehound.run_view import print_summary
+
+if TYPE_CHECKING:
+    from tracehound.orchestrator import Investigation
 
 #: The lab scenario the demo starts: SQLite only, so it needs no server beyond Python.
 DEMO_SCENARIO = "demo"
@@ -39,7 +49,6 @@ def demo_shape(total: float, high: int) -> LoadShape:
 def run_demo(duration: str, out: Console, err: Console) -> None:
     """Start the demo scenario, probe it from 2 to its declared number of users, print the summary."""
     from tracehound import lab
-    from tracehound.cli import print_summary
     from tracehound.lab import servers
 
     total = parse_duration(duration)
@@ -54,6 +63,7 @@ def run_demo(duration: str, out: Console, err: Console) -> None:
             err.print(f"starting the lab's {sc.name} scenario…", style="dim", markup=False)
         with lab.up(sc) as inst:
             config = dataclasses.replace(sc.probe_config(inst.url, label=sc.name), shape=shape)
+            assert config.target is not None, "the demo scenario has one target, not a flow"
             out.print(f"[bold]Demo service[/] {config.target.url}", highlight=False)
             out.print(f"[dim]Reported as:[/] {sc.symptom}", markup=True, highlight=False)
             out.print(f"Probing with {LOW_VUS}, then {high} virtual users for {total:g}s.")
@@ -66,7 +76,7 @@ def run_demo(duration: str, out: Console, err: Console) -> None:
             finally:
                 servers.guard()  # the probe's event loop resets SIGTERM to its default
             tracebacks = inst.app_log.read_text(errors="replace").count("Traceback (most recent call last)")
-        print_summary(run, summarize_run(run))
+        print_summary(run, summarize_run(run), out)
         if tracebacks:
             out.print(
                 f"[dim]The service's own log has {tracebacks:,} tracebacks: the same failures, seen from the "
@@ -74,6 +84,23 @@ def run_demo(duration: str, out: Console, err: Console) -> None:
             )
         if run.interrupted:
             raise KeyboardInterrupt
+
+
+def investigate_demo(out: Path | None, on_event: Callable[[str], None]) -> Investigation:
+    """Start the demo scenario and investigate it within 90 s (what ``make demo`` runs)."""
+    from tracehound import lab
+    from tracehound.case import Case
+    from tracehound.lab import servers
+    from tracehound.orchestrator import investigate
+
+    sc = lab.get_scenario(DEMO_SCENARIO)
+    on_event(f"starting the lab's demo scenario: {sc.symptom}")
+    with lab.up(sc) as inst:
+        case = Case(target=sc.probe_config(inst.url).target, symptom=sc.symptom, budget_s=90)
+        try:
+            return investigate(case, out, on_event=on_event)
+        finally:
+            servers.guard()
 
 
 @contextmanager
@@ -95,7 +122,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 # -- for the test suite, which starts throwaway servers of its own with these ---------------------
 
-def _wait_ready(port: int, proc: subprocess.Popen, timeout: float = 15.0) -> None:
+def wait_ready(port: int, proc: subprocess.Popen[Any], timeout: float = 15.0) -> None:
     """Return once ``proc`` accepts connections on ``port``; :class:`ServerFailed` if it exits or never does."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -107,3 +134,6 @@ def _wait_ready(port: int, proc: subprocess.Popen, timeout: float = 15.0) -> Non
         except OSError:
             time.sleep(0.05)
     raise ServerFailed(f"nothing accepted connections on 127.0.0.1:{port} within {timeout:g}s")
+
+
+__all__ = ["DEMO_SCENARIO", "demo_shape", "free_port", "investigate_demo", "run_demo", "wait_ready"]

@@ -52,7 +52,7 @@ class OrdersService:
         self.parent_pid = parent_pid
         self.pool = asyncio.Semaphore(pool_size)
         self.waiting = 0
-        self._watchdog: asyncio.Task | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

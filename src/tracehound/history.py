@@ -8,7 +8,6 @@ verifications keep their own runs inside (``runs/``); they are listed once, as t
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tracehound.digest import REPORT_FILE, ReportDigest, RunDigest, read_json
 from tracehound.errors import BadRun
 from tracehound.probe.run import META_FILE, REQUESTS_FILE, RUNS_DIR, iso
 
-REPORT_FILE = "report.json"
 VERIFY_FILE = "verify.json"
 #: How deep under the folder given past work is looked for (a run folder stops the descent).
 MAX_DEPTH = 4
@@ -112,15 +111,6 @@ def run_folders(root: str | Path | None = None) -> list[tuple[Path, Path | None]
     return out
 
 
-def read_json(path: Path) -> dict[str, Any]:
-    """A JSON object from a file, or an empty one when it cannot be read (a listing skips nothing)."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def run_failures(folder: Path) -> tuple[int, int] | None:
     """(requests, failures) of a run folder, cancelled requests left out; None when unreadable."""
     import pyarrow as pa
@@ -144,42 +134,38 @@ def _mtime(path: Path) -> str:
         return ""
 
 
-def _target(meta: dict[str, Any]) -> str:
-    t = meta.get("target") or {}
-    if "flow" in t:
-        return f"flow {t['flow'].get('source', '?')} on {t.get('url', '')}"
-    if t.get("url"):
-        return f"{t.get('method', 'GET')} {t['url']}"
-    if t.get("distinct_urls"):
-        return f"{t['distinct_urls']} URLs"
+def _target(run: RunDigest) -> str:
+    if run.has_flow:
+        source = run.flow_source
+        return f"flow {'?' if source is None else source} on {run.url or ''}"
+    if run.url:
+        return f"{'GET' if run.method is None else run.method} {run.url}"
+    if run.distinct_urls:
+        return f"{run.distinct_urls} URLs"
     return ""
 
 
 def _describe(path: Path, kind: str) -> PastWork:
     if kind == "investigation":
-        r = read_json(path / REPORT_FILE)
-        case = r.get("case") or {}
-        hyps = r.get("hypotheses") or []
-        top = hyps[0] if hyps else {}
-        what = (f"flow {case['flow']} on {case.get('base_url', '')}" if case.get("flow")
-                else f"{case.get('method', 'GET')} {case.get('url', '')}")
-        return PastWork(path, "investigation", r.get("started_at") or _mtime(path), what, r.get("requests"),
-                        r.get("failures"), r.get("verdict"), top.get("id"), top.get("confidence"))
+        r = ReportDigest.read(path)
+        what = (f"flow {r.flow} on {r.base_url}" if r.flow
+                else f"{'GET' if r.method is None else r.method} {'' if r.url is None else r.url}")
+        return PastWork(path, "investigation", r.started_at or _mtime(path), what, r.requests,
+                        r.failures, r.verdict, r.top_cause, r.confidence)
     if kind == "verify":
         v = read_json(path / VERIFY_FILE)
         after = v.get("after") or {}
         runs = sorted(q for q in (path / "runs").glob("*") if kind_of(q) == "run") if (path / "runs").is_dir() else []
-        first = read_json(runs[0] / META_FILE) if runs else {}
+        first = RunDigest.read(runs[0]) if runs else RunDigest({})
         verdict = None if "passed" not in v else ("pass" if v["passed"] else "fail")
-        return PastWork(path, "verify", first.get("started_at") or v.get("finished_at") or _mtime(path),
+        return PastWork(path, "verify", first.started_at or v.get("finished_at") or _mtime(path),
                         _target(first) or f"{v.get('mode', '')} of {v.get('source', '?')}",
                         after.get("requests"), after.get("failures"), verdict, v.get("slo"))
-    meta = read_json(path / META_FILE)
+    run = RunDigest.read(path)
     counts = run_failures(path)
-    status = meta.get("status") or ("complete" if meta.get("complete") else None)
-    return PastWork(path, str(meta.get("kind") or "probe"), meta.get("started_at") or _mtime(path), _target(meta),
-                    counts[0] if counts else (meta.get("counts") or {}).get("requests"),
-                    counts[1] if counts else None, status)
+    status = run.status or ("complete" if run.complete else None)
+    return PastWork(path, str(run.kind or "probe"), run.started_at or _mtime(path), _target(run),
+                    counts[0] if counts else run.requests, counts[1] if counts else None, status)
 
 
-__all__ = ["PastWork", "kind_of", "past_work", "read_json", "run_failures", "run_folders"]
+__all__ = ["PastWork", "kind_of", "past_work", "run_failures", "run_folders"]

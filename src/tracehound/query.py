@@ -23,9 +23,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from tracehound.digest import REPORT_FILE, ReportDigest, RunDigest
 from tracehound.errors import TracehoundError
-from tracehound.history import REPORT_FILE, read_json, run_folders
-from tracehound.probe.run import META_FILE, REQUESTS_FILE
+from tracehound.history import run_folders
+from tracehound.probe.run import REQUESTS_FILE
 
 
 class BadQuery(TracehoundError):
@@ -65,7 +66,7 @@ class Result:
 
     def records(self) -> Iterator[dict[str, Any]]:
         for row in self.rows:
-            yield dict(zip(self.columns, row))
+            yield dict(zip(self.columns, row, strict=True))
 
 
 def _time(text: Any) -> datetime | None:
@@ -86,30 +87,26 @@ def _number(v: Any, kind: type) -> Any:
 
 
 def _run_row(folder: Path, parent: Path | None) -> dict[str, Any]:
-    meta = read_json(folder / META_FILE)
-    target, shape, exp = meta.get("target") or {}, meta.get("shape") or {}, meta.get("experiment") or {}
+    d = RunDigest.read(folder)
     return {
-        "run": str(folder), "run_id": meta.get("run_id"), "kind": meta.get("kind"), "experiment": exp.get("kind"),
-        "role": exp.get("role"), "parent": str(parent) if parent else None,
-        "started_at": _time(meta.get("started_at")), "ended_at": _time(meta.get("ended_at")),
-        "status": meta.get("status"), "method": target.get("method"), "url": target.get("url"),
-        "model": shape.get("model"), "concurrency": _number(shape.get("concurrency") or shape.get("max_connections"), int),
-        "rate": _number(shape.get("rate"), float), "duration_s": _number(meta.get("duration_s"), float),
-        "requests": _number((meta.get("counts") or {}).get("requests"), int), "stop_reason": meta.get("stop_reason"),
-        "meta": json.dumps(meta),
+        "run": str(folder), "run_id": d.run_id, "kind": d.kind, "experiment": d.experiment, "role": d.role,
+        "parent": str(parent) if parent else None,
+        "started_at": _time(d.started_at), "ended_at": _time(d.ended_at), "status": d.status,
+        "method": d.method, "url": d.url, "model": d.model,
+        "concurrency": _number(d.concurrency or d.max_connections, int), "rate": _number(d.rate, float),
+        "duration_s": _number(d.duration_s, float), "requests": _number(d.requests, int),
+        "stop_reason": d.stop_reason, "meta": json.dumps(d.meta),
     }
 
 
 def _investigation_row(folder: Path) -> dict[str, Any]:
-    r = read_json(folder / REPORT_FILE)
-    case, hyps = r.get("case") or {}, r.get("hypotheses") or []
+    r = ReportDigest.read(folder)
     return {
-        "folder": str(folder), "started_at": _time(r.get("started_at")), "verdict": r.get("verdict"),
-        "url": case.get("url") or case.get("base_url"), "requests": _number(r.get("requests"), int),
-        "failures": _number(r.get("failures"), int), "failure_rate": _number(r.get("failure_rate"), float),
-        "top_cause": hyps[0].get("id") if hyps else None,
-        "confidence": _number(hyps[0].get("confidence"), float) if hyps else None,
-        "seconds": _number(r.get("seconds"), float), "report": str(folder / REPORT_FILE),
+        "folder": str(folder), "started_at": _time(r.started_at), "verdict": r.verdict,
+        "url": r.url or r.base_url, "requests": _number(r.requests, int), "failures": _number(r.failures, int),
+        "failure_rate": _number(r.failure_rate, float), "top_cause": r.top_cause,
+        "confidence": _number(r.confidence, float), "seconds": _number(r.seconds, float),
+        "report": str(folder / REPORT_FILE),
     }
 
 

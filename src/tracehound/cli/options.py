@@ -1,0 +1,41 @@
+"""Parsing several commands share: a target from URL, method, headers and body, or a flow file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracehound.errors import BadTarget
+
+if TYPE_CHECKING:
+    from tracehound.flow import Flow
+    from tracehound.probe import Target
+
+FLOW_HOLDS_REQUESTS = "with --flow, put methods, headers and bodies in the flow's steps"
+
+
+def target_or_flow(url: str | None, method: str | None, headers: Sequence[str], data: str | None,
+                   json_body: str | None, flow: Path | None, missing: str) -> tuple[Target | None, Flow | None]:
+    """The single target the options describe, or the flow file; :class:`BadTarget` (``missing``) for neither."""
+    from tracehound.flow import Flow
+    from tracehound.probe import Target
+
+    flow_obj = Flow.load(flow) if flow else None
+    if flow_obj is None:
+        if not url:
+            raise BadTarget(missing)
+        return Target.parse(url, method, headers, data, json_body), None
+    if headers or data or json_body or method:
+        raise BadTarget(FLOW_HOLDS_REQUESTS)
+    return None, flow_obj
+
+
+def duration_seconds(text: str) -> float:
+    """A duration such as ``90s`` or ``2m``; a bare number is seconds."""
+    from tracehound.probe import parse_duration
+
+    return parse_duration(text if text[-1:].isalpha() else text + "s")
+
+
+__all__ = ["FLOW_HOLDS_REQUESTS", "duration_seconds", "target_or_flow"]
