@@ -276,7 +276,7 @@ class RecordBuffer:
             )
         )
         self.times.extend((intended_ns, start_ns, end_ns))
-        self.digests += body_digest if body_digest is not None else _NO_DIGEST
+        self.digests += body_digest if body_digest is not None else NO_DIGEST
         del conn_reused  # implied by conn_requests > 0
 
     def rows(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
@@ -413,8 +413,8 @@ def _coded(codes: np.ndarray, strings: pa.Array, overflow: dict, rows: np.ndarra
     return arr
 
 
-_MISSING = object()
-_NO_DIGEST = b"\0" * 8
+#: The digest of a request that got no response: all zero, read back as a null body hash.
+NO_DIGEST = b"\0" * 8
 
 
 def body_digest(chunks: Iterable[bytes]) -> bytes:
