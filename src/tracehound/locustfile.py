@@ -9,19 +9,16 @@ before anything that imports ``ssl`` (``tracehound.probe`` does): that is why it
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-try:
-    # isort: off
-    import locust  # noqa: F401 - imported first: it monkey-patches the standard library with gevent
+#: What :mod:`tracehound.probe.locust` needs, Locust first: importing it monkey-patches the standard
+#: library with gevent. Any of them missing is the same one error line to the parent.
+_LOCUST_MODULES = ("locust", "locust.env", "locust.exception", "locust.runners", "gevent.event", "gevent.pool")
 
-    # The other modules tracehound.probe.locust needs: any of them missing is the same one error line.
-    import gevent.event  # noqa: F401 - see above
-    import gevent.pool  # noqa: F401 - see above
-    import locust.env  # noqa: F401 - see above
-    import locust.exception  # noqa: F401 - see above
-    import locust.runners  # noqa: F401 - see above
-    # isort: on
+try:
+    for _name in _LOCUST_MODULES:
+        importlib.import_module(_name)
 except ImportError as _e:  # pragma: no cover - exercised through a subprocess
     import json as _json
 
@@ -29,7 +26,7 @@ except ImportError as _e:  # pragma: no cover - exercised through a subprocess
                        "line": f"the locust engine needs Locust, which cannot be imported ({_e})"}), flush=True)
     raise SystemExit(3) from None
 
-from tracehound.probe.locust.main import main, worker_main  # noqa: E402 - Locust must patch the standard library first
+from tracehound.probe.locust.main import main, worker_main  # noqa: E402 - only once Locust has patched ssl
 from tracehound.probe.locust.master import master_main  # noqa: E402 - see above
 
 __all__ = ["main", "master_main", "worker_main"]

@@ -11,7 +11,16 @@ from collections.abc import Callable
 from typing import Any
 
 from tracehound.errors import TargetUnreachable
-from tracehound.probe import engine as eng
+from tracehound.probe.engine import (
+    ClosedController,
+    ClosedVU,
+    Engine,
+    FlowPool,
+    FlowVU,
+    OpenDispatcher,
+    Spec,
+    perf_ns,
+)
 from tracehound.probe.config import ProbeConfig
 from tracehound.probe.progress import Progress, ProgressTracker
 from tracehound.probe.records import RecordBuffer
@@ -50,7 +59,7 @@ async def run_engine(
     shape = config.shape
     ep, base_path = config.endpoint()
     await preflight(ep)
-    e = eng.Engine(
+    e = Engine(
         buf,
         shape,
         timeout=config.timeout,
@@ -70,32 +79,32 @@ async def run_engine(
             previous[sig] = signal.getsignal(sig)
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, e.stop, True)
-    flow_pool: eng.FlowPool | None = None
+    flow_pool: FlowPool | None = None
     max_conns = shape.open_connections
     try:
         if config.flow is None:
             assert config.target is not None
             target = config.target
-            spec = eng.Spec(buf, target.request_bytes(config.keepalive), ep, target.method, target.path)
+            spec = Spec(buf, target.request_bytes(config.keepalive), ep, target.method, target.path)
             if shape.open_model:
-                tasks.append(loop.create_task(eng.OpenDispatcher(e, spec, max_conns).run()))
+                tasks.append(loop.create_task(OpenDispatcher(e, spec, max_conns).run()))
             elif shape.stages:
-                ctl = eng.ClosedController(e, lambda i: eng.ClosedVU(e, i, spec))
+                ctl = ClosedController(e, lambda i: ClosedVU(e, i, spec))
                 tasks.append(loop.create_task(ctl.run()))
             else:
                 for i in range(shape.concurrency):
-                    eng.ClosedVU(e, i, spec).start()
+                    ClosedVU(e, i, spec).start()
         else:
             flow = config.flow
             if shape.open_model:
-                flow_pool = eng.FlowPool(e, flow, ep, base_path, max_conns)
-                tasks.append(loop.create_task(eng.OpenDispatcher(e, None, max_conns, flow_pool).run()))
+                flow_pool = FlowPool(e, flow, ep, base_path, max_conns)
+                tasks.append(loop.create_task(OpenDispatcher(e, None, max_conns, flow_pool).run()))
             elif shape.stages:
-                ctl = eng.ClosedController(e, lambda i: eng.FlowVU(e, i, flow, ep, base_path))
+                ctl = ClosedController(e, lambda i: FlowVU(e, i, flow, ep, base_path))
                 tasks.append(loop.create_task(ctl.run()))
             else:
                 for i in range(shape.concurrency):
-                    eng.FlowVU(e, i, flow, ep, base_path).start()
+                    FlowVU(e, i, flow, ep, base_path).start()
 
         # Hard wall: the send window, then the slowest in-flight request's timeout, then a grace.
         hard_deadline = t_start + shape.stop_after + config.timeout + config.connect_timeout + 2.0
@@ -123,7 +132,7 @@ async def run_engine(
                     pass
         if flow_pool is not None:
             flow_pool.close()
-        now = eng.perf_ns()
+        now = perf_ns()
         for c in e.busy_conns():
             c.cancel(now)
         e.stopping = True
