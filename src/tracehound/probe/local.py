@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tracehound.errors import TargetUnreachable
+from tracehound.probe.config import ProbeConfig
 from tracehound.probe.engine import (
     ClosedController,
     ClosedVU,
@@ -21,7 +22,6 @@ from tracehound.probe.engine import (
     Spec,
     perf_ns,
 )
-from tracehound.probe.config import ProbeConfig
 from tracehound.probe.progress import Progress, ProgressTracker
 from tracehound.probe.records import RecordBuffer
 from tracehound.probe.target import Endpoint
