@@ -6,9 +6,11 @@
 1000
 """
 
+from tracehound.probe.config import ProbeConfig
+from tracehound.probe.progress import Progress
 from tracehound.probe.records import DEFAULT_HEADERS, ERROR_KINDS, RecordBuffer, is_cancelled, is_failure, schema
 from tracehound.probe.run import Run
-from tracehound.probe.runner import ProbeConfig, Progress, probe
+from tracehound.probe.runner import probe
 from tracehound.probe.shapes import LoadShape, Stage, parse_duration, parse_stages
 from tracehound.probe.summary import Summary, summarize
 from tracehound.probe.target import Target

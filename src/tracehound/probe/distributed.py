@@ -37,8 +37,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tracehound.errors import BadShape, EngineUnavailable
+from tracehound.probe.config import ProbeConfig
+from tracehound.probe.progress import Progress
 from tracehound.probe.records import schema
-from tracehound.probe.runner import ProbeConfig, Progress
 from tracehound.probe.workers import merge_tables
 
 ENGINES = ("native", "locust")
@@ -79,7 +80,8 @@ def parse_bind(text: str) -> tuple[str, int]:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _advertised(host: str) -> str:
@@ -88,7 +90,8 @@ def _advertised(host: str) -> str:
         return f"[{host}]" if ":" in host else host
     with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.connect(("192.0.2.1", 9))  # a UDP "connect" picks the outgoing interface; nothing is sent
-        return s.getsockname()[0]
+        address: str = s.getsockname()[0]
+        return address
     return socket.gethostname()
 
 
@@ -130,10 +133,10 @@ class _Procs:
     """
 
     def __init__(self) -> None:
-        self.master: subprocess.Popen | None = None
-        self.workers: list[subprocess.Popen] = []
+        self.master: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
 
-    def all(self) -> list[subprocess.Popen]:
+    def all(self) -> list[subprocess.Popen[bytes]]:
         return [p for p in [self.master, *self.workers] if p is not None]
 
     def kill_all(self, grace: float) -> None:
@@ -280,10 +283,11 @@ def run_locust(
         raise EngineUnavailable("the Locust master stopped without a result" + (f": {tail}" if tail else ""))
     table = _merge(shards, expect, config.headers)
     _cleanup(parts)
-    workers_meta = []
+    workers_meta: list[dict[str, Any]] = []
     if done is not None:
         for w in done.get("workers", []):
-            lost.setdefault(int(w["index"]), w["lost"]) if w.get("lost") else None
+            if w.get("lost"):
+                lost.setdefault(int(w["index"]), w["lost"])
     by_pid = {int(w.get("pid") or -1): i for i, w in started_workers.items()}
     for pid, rc in dead_local.items():
         i = by_pid.get(pid)
@@ -292,7 +296,6 @@ def run_locust(
                                                  else f"exited with status {rc}"))
     rows = _rows_per_worker(table)
     for i, w in sorted(started_workers.items()):
-        counts = _worker_counts(done, i)
         workers_meta.append({"index": i, "host": w.get("host"), "pid": w.get("pid"),
                              "requests": rows.get(i, 0), "lost": lost.get(i)})
     counts: dict[str, Any] = {
@@ -321,7 +324,7 @@ def run_locust(
     return table, counts
 
 
-def _read_events(stream: Any, out: queue.Queue) -> None:
+def _read_events(stream: Any, out: queue.Queue[dict[str, Any]]) -> None:
     for raw in stream:
         try:
             ev = json.loads(raw)
@@ -339,14 +342,16 @@ def _reported(done: dict[str, Any], index: int) -> bool:
 def _worker_counts(done: dict[str, Any] | None, index: int) -> dict[str, Any] | None:
     for w in (done or {}).get("workers", []):
         if int(w["index"]) == index:
-            return w.get("counts")
+            counts: dict[str, Any] | None = w.get("counts")
+            return counts
     return None
 
 
 def _worker_stats(done: dict[str, Any] | None, index: int) -> dict[str, Any] | None:
     for w in (done or {}).get("workers", []):
         if int(w["index"]) == index:
-            return w.get("stats")
+            stats: dict[str, Any] | None = w.get("stats")
+            return stats
     return None
 
 
@@ -368,7 +373,7 @@ def _rows_per_worker(table: pa.Table) -> dict[int, int]:
         return {}
     w = table.column("worker").to_numpy(zero_copy_only=False)
     vals, counts = np.unique(w, return_counts=True)
-    return {int(v): int(c) for v, c in zip(vals, counts)}
+    return {int(v): int(c) for v, c in zip(vals, counts, strict=True)}
 
 
 def _cleanup(parts: Path) -> None:

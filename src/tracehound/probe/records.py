@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import time
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from typing import Generic, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -100,7 +101,12 @@ def schema(headers: Sequence[str] = DEFAULT_HEADERS) -> pa.Schema:
     return pa.schema(fields, metadata={"tracehound.schema": SCHEMA_VERSION})
 
 
-class Interner:
+T = TypeVar("T", bound=Hashable)
+#: One recorded header's value per recorded header name, None where the response lacked it.
+HeaderValues = tuple[bytes | None, ...]
+
+
+class Interner(Generic[T]):
     """Values of one column interned to int32 codes, up to a limit.
 
     Codes: ``-1`` is null; ``-2`` means the value did not fit in the dictionary and is kept in
@@ -111,12 +117,12 @@ class Interner:
     __slots__ = ("index", "values", "limit", "overflow")
 
     def __init__(self, limit: int = DICT_LIMIT) -> None:
-        self.index: dict = {}
-        self.values: list = []
+        self.index: dict[T, int] = {}
+        self.values: list[T] = []
         self.limit = limit
-        self.overflow: dict[int, object] = {}
+        self.overflow: dict[int, T] = {}
 
-    def code(self, value: object) -> int:
+    def code(self, value: T | None) -> int:
         """The code of ``value``, interning it; -2 when the dictionary is full."""
         if value is None:
             return -1
@@ -165,11 +171,11 @@ class RecordBuffer:
         self.ints = array("i")
         self.times = array("q")
         self.digests = bytearray()
-        self.specs = Interner(limit=1 << 16)  # (step, method, host)
-        self.paths = Interner()
-        self.errors = Interner()
-        self.samples = Interner(limit=MAX_DISTINCT_SAMPLES)
-        self.header_sets = Interner()  # tuples of header values
+        self.specs: Interner[tuple[bytes | None, bytes, bytes]] = Interner(limit=1 << 16)  # (step, method, host)
+        self.paths: Interner[bytes] = Interner()
+        self.errors: Interner[bytes] = Interner()
+        self.samples: Interner[bytes] = Interner(limit=MAX_DISTINCT_SAMPLES)
+        self.header_sets: Interner[HeaderValues] = Interner()
         self.samples_capped = False
         #: whole small bodies → (digest, sample code): most responses repeat byte for byte
         self.body_cache: dict[bytes, tuple[bytes, int]] = {}
@@ -208,12 +214,13 @@ class RecordBuffer:
     def error_code(self, row: int, message: str | None) -> int:
         if message is None:
             return -1
-        c = self.errors.code(message.encode())
+        encoded = message.encode()
+        c = self.errors.code(encoded)
         if c == -2:
-            self.errors.overflow[row] = message
+            self.errors.overflow[row] = encoded
         return c
 
-    def header_code(self, row: int, values: tuple | None) -> int:
+    def header_code(self, row: int, values: HeaderValues | None) -> int:
         if values is None:
             return -1
         c = self.header_sets.code(values)
@@ -276,7 +283,7 @@ class RecordBuffer:
             )
         )
         self.times.extend((intended_ns, start_ns, end_ns))
-        self.digests += body_digest if body_digest is not None else _NO_DIGEST
+        self.digests += body_digest if body_digest is not None else NO_DIGEST
         del conn_reused  # implied by conn_requests > 0
 
     def rows(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
@@ -365,26 +372,25 @@ class _Dictionaries:
     """The string dictionaries of a finished buffer, built once for all its batches."""
 
     def __init__(self, buf: RecordBuffer) -> None:
-        dec = lambda vals: pa.array([v.decode("utf-8", "replace") for v in vals] or [""], pa.string())  # noqa: E731
-        self.paths = dec(buf.paths.values)
-        self.errors = dec(buf.errors.values)
-        self.samples = dec(buf.samples.values)
+        self.paths = _decoded(buf.paths.values)
+        self.errors = _decoded(buf.errors.values)
+        self.samples = _decoded(buf.samples.values)
         specs = buf.specs.values
-        self.spec_parts = []
+        self.spec_parts: list[tuple[np.ndarray, pa.Array]] = []
         for j in range(3):
             vals = [sp[j] for sp in specs]
             uniq = list(dict.fromkeys(v for v in vals if v is not None))
             pos = {v: i for i, v in enumerate(uniq)}
             remap = np.array([pos[v] if v is not None else -1 for v in vals] or [-1], dtype=np.int32)
-            self.spec_parts.append((remap, dec(uniq)))
-        self.headers = []
+            self.spec_parts.append((remap, _decoded(uniq)))
+        self.headers: list[tuple[np.ndarray, pa.Array]] = []
         sets = buf.header_sets.values
         for j in range(len(buf.header_names)):
             vals = [st[j] for st in sets]
             uniq = list(dict.fromkeys(v for v in vals if v is not None))
             pos = {v: i for i, v in enumerate(uniq)}
             remap = np.array([pos[v] if v is not None else -1 for v in vals] or [-1], dtype=np.int32)
-            self.headers.append((remap, dec(uniq)))
+            self.headers.append((remap, _decoded(uniq)))
 
     def spec_part(self, j: int, spec: np.ndarray) -> pa.Array:
         remap, strings = self.spec_parts[j]
@@ -396,7 +402,12 @@ class _Dictionaries:
         )
 
 
-def _coded(codes: np.ndarray, strings: pa.Array, overflow: dict, rows: np.ndarray) -> pa.Array:
+def _decoded(values: Iterable[bytes]) -> pa.Array:
+    """A string array of UTF-8 values (one empty string when there are none)."""
+    return pa.array([v.decode("utf-8", "replace") for v in values] or [""], pa.string())
+
+
+def _coded(codes: np.ndarray, strings: pa.Array, overflow: Mapping[int, object], rows: np.ndarray) -> pa.Array:
     """A string column from codes into ``strings`` (-1 null, -2 looked up in ``overflow`` by row)."""
     mask = codes < 0
     arr = pa.DictionaryArray.from_arrays(
@@ -413,8 +424,8 @@ def _coded(codes: np.ndarray, strings: pa.Array, overflow: dict, rows: np.ndarra
     return arr
 
 
-_MISSING = object()
-_NO_DIGEST = b"\0" * 8
+#: The digest of a request that got no response: all zero, read back as a null body hash.
+NO_DIGEST = b"\0" * 8
 
 
 def body_digest(chunks: Iterable[bytes]) -> bytes:
@@ -425,7 +436,8 @@ def body_digest(chunks: Iterable[bytes]) -> bytes:
     return h.digest()
 
 
-def _ms(us: np.ndarray, null: np.ndarray | None) -> pa.Array:  # noqa: D103
+def _ms(us: np.ndarray, null: np.ndarray | None) -> pa.Array:
+    """Microseconds as float32 milliseconds, null where ``null`` is true."""
     ms = us.astype(np.float32) / np.float32(1000.0)
     if null is not None and null.any():
         return pa.array(ms, mask=null)
@@ -459,7 +471,8 @@ def is_failure(table: pa.Table) -> np.ndarray:
     status = table.column("status").to_numpy()
     cancelled = is_cancelled(table)
     err = np.asarray(table.column("error_kind").is_valid().to_numpy(zero_copy_only=False))
-    return ((status == 0) | (status >= 400) | err) & ~cancelled
+    failed: np.ndarray = ((status == 0) | (status >= 400) | err) & ~cancelled
+    return failed
 
 
 def is_cancelled(table: pa.Table) -> np.ndarray:
@@ -468,5 +481,5 @@ def is_cancelled(table: pa.Table) -> np.ndarray:
     if isinstance(col, pa.DictionaryArray):
         col = col.dictionary_decode()
     return np.asarray(
-        pc.fill_null(pc.equal(col, "cancelled"), False).to_numpy(zero_copy_only=False)
+        pc.fill_null(pc.equal(col, "cancelled"), False).to_numpy(zero_copy_only=False), dtype=bool
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -42,10 +43,8 @@ def slugify(text: str, limit: int = 48) -> str:
 def tool_versions() -> dict[str, str]:
     out = {"tracehound": __version__, "python": platform.python_version()}
     for pkg in ("uvloop", "httptools", "pyarrow", "numpy"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 
@@ -117,14 +116,7 @@ class Run:
     @classmethod
     def load(cls, path: str | Path) -> Run:
         p = Path(path)
-        meta_path = p / META_FILE
-        if not meta_path.exists():
-            raise BadRun(f"{str(p)!r} is not a run folder (no {META_FILE})")
-        try:
-            meta = json.loads(meta_path.read_text())
-        except (OSError, ValueError) as e:
-            raise BadRun(f"cannot read {str(meta_path)!r}: {e}") from None
-        return cls(p, meta)
+        return cls(p, read_meta(p))
 
     @property
     def table(self) -> pa.Table:
@@ -152,8 +144,14 @@ class Run:
         return bool(self.meta.get("interrupted")) or self.meta.get("status") == "running"
 
 
-def base_meta(kind: str, run_id: str, started: datetime) -> dict[str, Any]:
-    return {
+def build_meta(
+    kind: str, run_id: str, started: datetime, fields: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The ``run.json`` of a run that has just started (status ``running``), ``fields`` added last.
+
+    The one place a run's metadata is made; :func:`read_meta` is the one place it is read back.
+    """
+    meta: dict[str, Any] = {
         "schema": RUN_SCHEMA,
         "run_id": run_id,
         "kind": kind,
@@ -165,6 +163,25 @@ def base_meta(kind: str, run_id: str, started: datetime) -> dict[str, Any]:
         "host": {"platform": platform.platform(), "cpus": os.cpu_count(), "argv": _argv()},
         "files": {"requests": REQUESTS_FILE},
     }
+    if fields:
+        meta.update(fields)
+    return meta
+
+
+#: The former name of :func:`build_meta`, still used by :mod:`tracehound.access.importer`.
+base_meta = build_meta
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    """The ``run.json`` of the run folder ``path``; :class:`BadRun` when there is none or it is unreadable."""
+    meta_path = path / META_FILE
+    if not meta_path.exists():
+        raise BadRun(f"{str(path)!r} is not a run folder (no {META_FILE})")
+    try:
+        meta: dict[str, Any] = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as e:
+        raise BadRun(f"cannot read {str(meta_path)!r}: {e}") from None
+    return meta
 
 
 def _argv() -> list[str]:
@@ -184,8 +201,7 @@ def save_run(
     """Write a finished table as a new run folder (importers, browser sessions, merges)."""
     started = utc_now()
     path = prepare_run_dir(out, slug, started)
-    full = base_meta(kind, path.name, started)
-    full.update(meta)
+    full = build_meta(kind, path.name, started, meta)
     write_meta(path, full)
     write_table(path, table)
     full.update(status="interrupted" if interrupted else "complete", complete=not interrupted,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from tracehound.errors import BadShape
 
@@ -36,8 +37,8 @@ class Stage:
 def parse_stages(text: str) -> list[Stage]:
     """``'10s:5,30s:50'`` ramps to 5 over 10 s then to 50 over 30 s; ``'10s:=5'`` jumps and holds."""
     stages = []
-    for part in str(text).split(","):
-        part = part.strip()
+    for raw in str(text).split(","):
+        part = raw.strip()
         if not part:
             continue
         dur, sep, tgt = part.partition(":")
@@ -78,7 +79,7 @@ class LoadShape:
     max_requests: int = DEFAULT_MAX_REQUESTS
     max_duration: float = DEFAULT_MAX_DURATION
     max_connections: int | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     #: ``(index, n)``: this process is worker ``index`` of ``n`` and runs its share of the staged VUs.
     vu_share: tuple[int, int] | None = None
 
@@ -164,8 +165,8 @@ class LoadShape:
         """Open model: the cap on open connections the engine applies (-c when above 1, else the default)."""
         return self.max_connections or (self.concurrency if self.concurrency > 1 else DEFAULT_OPEN_CONNECTIONS)
 
-    def describe(self) -> dict:
-        d: dict = {"model": "open" if self.open_model else "closed"}
+    def describe(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"model": "open" if self.open_model else "closed"}
         if self.open_model:
             d["rate"] = self.rate
             d["max_connections"] = self.open_connections
@@ -183,7 +184,8 @@ class ArrivalSchedule:
     """Intended send offsets (ns from the start) of an open-model run's k-th request."""
 
     def __init__(self, shape: LoadShape) -> None:
-        self.rate = shape.rate
+        #: Arrivals per second when there are no stages (LoadShape.validate: then there is a rate).
+        self.rate = shape.rate if shape.rate is not None else math.nan
         self.segments: list[tuple[float, float, float, float, float]] = []  # t0, dur, r0, r1, n0
         if shape.stages:
             t, n, prev = 0.0, 0.0, 0.0
@@ -201,7 +203,7 @@ class ArrivalSchedule:
     def offset_ns(self, k: int) -> float:
         """When request ``k`` (0-based) is due, in ns from the start; ``inf`` if never."""
         if not self.segments:
-            return k * 1e9 / self.rate  # type: ignore[operator]
+            return k * 1e9 / self.rate
         for t0, dur, r0, r1, n0 in self.segments:
             n_end = n0 + (r0 + r1) / 2 * dur
             if k < n_end or (k == n_end == n0):

@@ -56,7 +56,8 @@ class Summary:
 
 def _col(table: pa.Table, name: str) -> np.ndarray:
     col = table.column(name)
-    return col.to_numpy() if col.null_count == 0 else pc.fill_null(col, 0).to_numpy()
+    values: np.ndarray = col.to_numpy() if col.null_count == 0 else pc.fill_null(col, 0).to_numpy()
+    return values
 
 
 def _latency(total_ms: np.ndarray) -> LatencyStats | None:
@@ -90,7 +91,8 @@ def group_messages(messages: list[str | None], limit: int = 10) -> list[dict[str
 
 #: The columns :func:`summarize` reads; a run's other columns need not be loaded for it.
 SUMMARY_COLUMNS = [
-    "status", "error_kind", "error", "body_sample", "total_ms", "start_ns", "intended_start_ns", "conn_id", "conn_reused",
+    "status", "error_kind", "error", "body_sample", "total_ms", "start_ns", "intended_start_ns", "conn_id",
+    "conn_reused",
 ]
 
 
@@ -113,7 +115,7 @@ def summarize(table: pa.Table, meta: dict[str, Any] | None = None) -> Summary:
     sc: dict[str, int] = {}
     if n:
         vals, cnts = np.unique(status[~cancelled], return_counts=True)
-        sc = {str(int(v)) if v else "none": int(c) for v, c in zip(vals, cnts)}
+        sc = {str(int(v)) if v else "none": int(c) for v, c in zip(vals, cnts, strict=True)}
     kinds: dict[str, int] = {}
     if n and has_err.any():
         vc = pc.value_counts(pc.cast(table.column("error_kind"), pa.string()).drop_null())
@@ -130,7 +132,7 @@ def summarize(table: pa.Table, meta: dict[str, Any] | None = None) -> Summary:
         stat_f = status[failed]
         msgs = [
             m if m is not None else (f"HTTP {int(s)}: {b[:160]}" if b else f"HTTP {int(s)}")
-            for m, s, b in zip(msgs, stat_f, bodies)
+            for m, s, b in zip(msgs, stat_f, bodies, strict=True)
         ]
         errs = group_messages(msgs)
 

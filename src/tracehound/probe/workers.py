@@ -18,9 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tracehound.errors import TracehoundError
-from tracehound.probe.records import RecordBuffer
-from tracehound.probe.runner import ProbeConfig, Progress, _new_loop, run_engine, split_config
+from tracehound.errors import TargetUnreachable, TracehoundError
+from tracehound.probe.config import ProbeConfig, split_config
+from tracehound.probe.local import new_loop, run_engine
+from tracehound.probe.progress import Progress, combine
+from tracehound.probe.records import RecordBuffer, schema
 
 
 def _watch_parent(parent: int) -> None:
@@ -39,7 +41,7 @@ def _worker(config: ProbeConfig, index: int, path: str, run_id: str, q: Any, par
     def progress(p: Progress) -> None:
         q.put(("progress", index, p))
 
-    loop = _new_loop()
+    loop = new_loop()
     try:
         counts = loop.run_until_complete(run_engine(config, buf, progress))
     except TracehoundError as e:
@@ -67,10 +69,11 @@ def run_workers(
     n = config.workers
     (path / "parts").mkdir(exist_ok=True)
     ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    shares = [split_config(config, i, n) for i in range(n)]
-    shares = [(i, s) for i, s in enumerate(shares) if s.shape.requests is None or s.shape.requests > 0]
-    procs = [ctx.Process(target=_worker, args=(s, i, str(path), run_id, q, os.getpid()), daemon=True) for i, s in shares]
+    q: mp.Queue[tuple[str, int, Any]] = ctx.Queue()
+    splits = [split_config(config, i, n) for i in range(n)]
+    shares = [(i, s) for i, s in enumerate(splits) if s.shape.requests is None or s.shape.requests > 0]
+    procs = [ctx.Process(target=_worker, args=(s, i, str(path), run_id, q, os.getpid()), daemon=True)
+             for i, s in shares]
     interrupted = False
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -105,7 +108,7 @@ def run_workers(
             if kind == "progress":
                 latest[idx] = payload
                 if on_progress is not None:
-                    on_progress(_combine(list(latest.values()), time.perf_counter() - t0))
+                    on_progress(combine(list(latest.values()), time.perf_counter() - t0))
             elif kind == "done":
                 done[idx] = payload
             else:
@@ -128,28 +131,26 @@ def run_workers(
     counts: dict[str, Any] = {
         "issued": sum(c.get("issued", 0) for c in done.values()),
         "dropped": sum(c.get("dropped", 0) for c in done.values()),
-        "retried_on_new_connection": sum(c.get("retried_on_new_connection", 0) for c in done.values()),
+        "retried_on_new_connection": sum(c.get("retried_on_new_connection", 0)
+                                         for c in done.values()),
         "connections": sum(c.get("connections", 0) or 0 for c in done.values()),
         "interrupted": interrupted or any(c.get("interrupted") for c in done.values()) or len(done) < len(procs),
         "body_samples_capped": any(c.get("body_samples_capped") for c in done.values()),
         "elapsed_s": max((c.get("elapsed_s", 0) for c in done.values()), default=0.0),
     }
     reasons = {c.get("stop_reason") for c in done.values()}
-    counts["stop_reason"] = "interrupted" if counts["interrupted"] else (reasons.pop() if len(reasons) == 1 else "bounds")
+    counts["stop_reason"] = ("interrupted" if counts["interrupted"]
+                             else reasons.pop() if len(reasons) == 1 else "bounds")
     return table, counts
 
 
 def _error_class(line: str) -> TracehoundError:
-    from tracehound.errors import TargetUnreachable
-
     return TargetUnreachable(line) if "resolve" in line or "unreachable" in line else TracehoundError(line)
 
 
 def merge_tables(tables: list[pa.Table], n: int) -> pa.Table:
     """Concatenate worker parts; make seq, vu and conn_id unique across workers."""
     if not tables:
-        from tracehound.probe.records import schema
-
         return schema().empty_table()
     t = pa.concat_tables(tables, promote_options="permissive").combine_chunks()
     worker = t.column("worker").to_numpy().astype(np.int64)
@@ -162,29 +163,8 @@ def merge_tables(tables: list[pa.Table], n: int) -> pa.Table:
     conn_np = pc.fill_null(conn, -1).to_numpy().astype(np.int64)
     new_conn = np.where(conn_np >= 0, conn_np * n + worker, -1).astype(np.int32)
     t = t.set_column(t.schema.get_field_index("seq"), "seq", pa.array(seq))
-    t = t.set_column(t.schema.get_field_index("vu"), "vu", pa.array((np.where(vu >= 0, vu * n + worker, vu)).astype(np.int32)))
+    new_vu = np.where(vu >= 0, vu * n + worker, vu).astype(np.int32)
+    t = t.set_column(t.schema.get_field_index("vu"), "vu", pa.array(new_vu))
     t = t.set_column(t.schema.get_field_index("conn_id"), "conn_id", pa.array(new_conn, mask=new_conn < 0))
     return t
 
-
-def _combine(parts: list[Progress], elapsed: float) -> Progress:
-    failures: dict[str, int] = {}
-    for p in parts:
-        for k, v in p.failures.items():
-            failures[k] = failures.get(k, 0) + v
-    window = [x for p in parts for x in (p.window_ms or [])]
-    p50 = p99 = None
-    if window:
-        p50, p99 = (float(x) for x in np.percentile(window, [50, 99]))
-    return Progress(
-        elapsed_s=elapsed,
-        planned_s=parts[0].planned_s if parts else None,
-        issued=sum(p.issued for p in parts),
-        completed=sum(p.completed for p in parts),
-        inflight=sum(p.inflight for p in parts),
-        rps=sum(p.rps for p in parts),
-        failed=sum(p.failed for p in parts),
-        failures=failures,
-        p50_ms=p50,
-        p99_ms=p99,
-    )

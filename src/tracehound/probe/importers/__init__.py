@@ -19,10 +19,12 @@ from types import ModuleType
 
 from tracehound.errors import BadImport
 from tracehound.probe.importers import csv, har, hey, k6, vegeta
+from tracehound.probe.importers._fields import url_parts
 from tracehound.probe.importers._files import bad, head
+from tracehound.probe.importers._table import Imported
 from tracehound.probe.run import Run, prepare_run_dir, save_run
 
-__all__ = ["FORMATS", "detect", "import_file"]
+__all__ = ["FORMATS", "Imported", "detect", "import_file", "url_parts"]
 
 _READERS: dict[str, ModuleType] = {"har": har, "hey": hey, "k6": k6, "vegeta": vegeta, "csv": csv}
 #: The format names ``--format`` takes besides ``auto``.

@@ -62,14 +62,13 @@ class JsonLines:
         try:
             with self.path.open("rb") as f:
                 for number, raw in enumerate(f, start=1):
-                    if number == 1:
-                        raw = raw.removeprefix(BOM)
-                    if not raw.strip():
+                    line = raw.removeprefix(BOM) if number == 1 else raw
+                    if not line.strip():
                         continue
                     if broken is not None:
                         raise bad(self.path, f"line {broken} is not valid JSON")
                     try:
-                        value = json.loads(raw.decode("utf-8"))
+                        value = json.loads(line.decode("utf-8"))
                     except ValueError:  # UnicodeDecodeError included
                         broken = number
                         continue
@@ -139,7 +138,7 @@ def _bad_line(path: Path, header: Sequence[str], checks: Mapping[str, FieldCheck
             line = reader.line_num
             if len(row) != len(header):
                 return bad(path, f"line {line} has {len(row)} fields, expected {len(header)}: {','.join(row)[:80]!r}")
-            for name, field in zip(header, row):
+            for name, field in zip(header, row, strict=True):
                 check = checks.get(name)
                 why = check(field.strip()) if check else None
                 if why:

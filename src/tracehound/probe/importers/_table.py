@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +13,7 @@ from tracehound.probe.records import schema
 
 #: Column values a reader hands over: an Arrow array, a NumPy array (NaN is null in a float
 #: array) or a list (``None`` is null).
-Values = pa.Array | np.ndarray | list
+Values: TypeAlias = "pa.Array | np.ndarray | list[Any]"
 
 
 @dataclass

@@ -50,10 +50,18 @@ def read(path: Path) -> Imported:
         "start_ns": np.rint(table["timestamp"].to_numpy() * 1e6).astype(np.int64) * 1000,
         "total_ms": table["duration_ms"].to_numpy(),
         "status": status,
-        "error_kind": np.where(none, "other", None).tolist(),
-        "error": np.where(none, NO_RESPONSE, None).tolist(),
+        "error_kind": _where(none, "other"),
+        "error": _where(none, NO_RESPONSE),
     }
     ids = table["request_id"].to_numpy(zero_copy_only=False).astype(str)
     if ids.size and np.char.isdigit(np.char.strip(ids)).all():
         columns["seq"] = np.char.strip(ids).astype(np.int64)
     return Imported(rows=table.num_rows, columns=columns)
+
+
+def _where(mask: np.ndarray, text: str) -> list[str | None]:
+    """``text`` where ``mask`` is true, None elsewhere."""
+    out = np.full(mask.shape, None, dtype=object)
+    out[mask] = text
+    values: list[str | None] = out.tolist()
+    return values

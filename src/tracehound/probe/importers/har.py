@@ -124,8 +124,8 @@ def read(path: Path) -> Imported:
         messages.append(message if isinstance(message, str) else None)
         if isinstance(connection, str) and connection.isdigit() and int(connection) <= INT32_MAX:
             conn[i] = int(connection)
-        for h, col in headers.items():
-            col.append(recorded.get(h))
+        for h, found in headers.items():
+            found.append(recorded.get(h))
         bodies.add(body)
 
     hosts, paths = url_columns(urls)

@@ -91,7 +91,8 @@ def error_kind(code: int | None, message: str | None) -> str | None:
 def read(path: Path) -> Imported:
     """The HTTP requests in a k6 JSON output file."""
     lines = JsonLines(path)
-    open_rows: dict[tuple, int] = {}
+    #: (time, sorted tags, sorted metadata) of a request → its row
+    open_rows: dict[tuple[Any, tuple[tuple[Any, Any], ...], tuple[tuple[Any, Any], ...]], int] = {}
     times: list[str] = []
     tags: list[dict[str, Any]] = []
     meta: list[dict[str, Any]] = []
@@ -135,7 +136,7 @@ def read(path: Path) -> Imported:
     if wrong.any():
         j = int(np.argmax(wrong))
         raise bad(path, f"line {where[j]}: status tag {tags[j].get('status')!r} is not an HTTP status")
-    vus = np.array([_int(m.get("vu", tg.get("vu")), -1) for m, tg in zip(meta, tags)], np.int64)
+    vus = np.array([_int(m.get("vu", tg.get("vu")), -1) for m, tg in zip(meta, tags, strict=True)], np.int64)
     before = np.nan_to_num(blocked)
     total = duration + before
     end = epoch_ns(path, times, lambda j: f"line {where[j]}")
@@ -145,11 +146,11 @@ def read(path: Path) -> Imported:
     names = [text(tg.get("name")) for tg in tags]
     hosts, paths = url_columns(urls)
     errors = [str(tg["error"]) if tg.get("error") else None for tg in tags]
-    pairs = [(_int(tg.get("error_code"), None), e) for tg, e in zip(tags, errors)]
+    pairs = [(_int(tg.get("error_code"), None), e) for tg, e in zip(tags, errors, strict=True)]
     kind_of = {pair: error_kind(*pair) for pair in dict.fromkeys(pairs)}  # once per distinct pair
     columns: dict[str, Any] = {
         "vu": ints(vus, (vus >= 0) & (vus <= INT32_MAX)),
-        "step": each_distinct([nm if nm != u else None for nm, u in zip(names, urls)], redact_text),
+        "step": each_distinct([nm if nm != u else None for nm, u in zip(names, urls, strict=True)], redact_text),
         "method": methods,
         "host": hosts,
         "path": paths,
