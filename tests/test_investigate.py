@@ -72,14 +72,14 @@ def test_a_malformed_har_fails_its_agent_alone(tmp_path: Path):
     """--har joins the agents; a truncated export costs that agent only, in one line."""
     import asyncio
 
+    from tracehound.agents.run import run_agents
     from tracehound.case import Case, Sources
-    from tracehound.orchestrator import _run_agents
     from tracehound.probe import Target
 
     bad = tmp_path / "session.har"
     bad.write_text('{"log": {"entries": [')
     case = Case(target=Target("http://127.0.0.1:9/x"), sources=Sources(har=[bad]))
-    agents = {a.name: a for a in asyncio.run(_run_agents(case, []))}
+    agents = {a.name: a for a in asyncio.run(run_agents(case, []))}
     assert agents["har"].status == "failed" and "session.har" in agents["har"].detail
     assert "\n" not in agents["har"].detail and "Traceback" not in agents["har"].detail
     assert agents["browser"].status == "skipped" and agents["logs"].status == "skipped"

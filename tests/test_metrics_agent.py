@@ -32,7 +32,6 @@ from tracehound.agents.metrics import (
     prometheus_agent,
     query_prometheus,
 )
-from tracehound.agents.sampling import Recording, Sample
 from tracehound.agents.traffic import analyze
 from tracehound.analysis.server_timing import phase_ms
 from tracehound.case import Case, Sources
@@ -41,6 +40,7 @@ from tracehound.lab import servers
 from tracehound.orchestrator import investigate
 from tracehound.probe import Target, probe
 from tracehound.probe.summary import summarize_run
+from tracehound.sources import MetricsInfo, Recording, Sample, Scrape
 from tracehound.verify import Slo, verify
 
 S = 1_000_000_000
@@ -98,8 +98,8 @@ def test_what_is_not_prometheus_text_is_refused(body: bytes, ctype: str) -> None
 
 
 def recording(n: int, roles_at: Any, step_s: float = 0.5) -> Recording:
-    samples = [Sample(T0 + int(i * step_s * S), "load", {"roles": roles_at(i * step_s)}) for i in range(n)]
-    return Recording("metrics endpoint", samples, [], {"where": "http://svc/metrics", "roles": {}})
+    samples = [Sample(T0 + int(i * step_s * S), "load", Scrape(roles_at(i * step_s))) for i in range(n)]
+    return Recording("metrics endpoint", samples, [], MetricsInfo("http://svc/metrics"))
 
 
 def timeline(failing_between: tuple[float, float] | None, span: tuple[float, float] = (1.0, 9.0)) -> Timeline:
@@ -287,7 +287,7 @@ def recorded_prometheus() -> dict[str, Any]:
 def test_prometheus_api_answers_become_the_same_signals() -> None:
     with http_server(recorded_prometheus()) as base:
         rec = query_prometheus(base, T0, T0 + 12 * S, step_s=0.5)
-        assert {"pool_in_use", "pool_max", "pool_timeouts", "pool_wait", "cpu"} <= set(rec.info["roles"])
+        assert {"pool_in_use", "pool_max", "pool_timeouts", "pool_wait", "cpu"} <= set(rec.info.roles)
         assert len(rec.samples) == 25
         res = analyze_metrics(rec, timeline((3.2, 7.8)))
         assert {"metrics:pool_saturated_with_failures", "metrics:pool_checkout_timeouts",

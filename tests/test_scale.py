@@ -248,7 +248,7 @@ def test_cli_nothing_parseable(tmp_path, cli):
 
 
 def test_investigate_access_log_adds_the_agents_evidence(failing_import, tmp_path, monkeypatch):
-    from tracehound.orchestrator import _run_agents
+    from tracehound.agents.run import run_agents
 
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -263,7 +263,7 @@ def test_investigate_access_log_adds_the_agents_evidence(failing_import, tmp_pat
     assert res.status == "ok" and "none.log" in res.detail and "No such file" in res.detail
     names = [s.name for s in res.signals]
     assert names.count("failures_on_one_server") == 2 and "failures_on_one_server" in res.tested
-    agents = {a.name: a for a in asyncio.run(_run_agents(Case(target=Target("http://127.0.0.1:9/x"),
+    agents = {a.name: a for a in asyncio.run(run_agents(Case(target=Target("http://127.0.0.1:9/x"),
                                                               sources=Sources(access_logs=[imp.path])), []))}
     assert agents["access_log"].status == "ok" and agents["access_log"].signals
     assert list(scratch.iterdir()) == []  # the log's temporary import is gone

@@ -7,19 +7,20 @@ clear. Every experiment's purpose and outcome is kept; every agent shows up, ran
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tracehound import __version__
 from tracehound.agents.base import AgentResult
+from tracehound.agents.run import mark_samplers, run_agents, start_samplers, stop_samplers
+from tracehound.agents.traffic import traffic_agent
 from tracehound.case import Case
 from tracehound.diagnosis.rank import rank
-from tracehound.diagnosis.scoring import Hypothesis
+from tracehound.diagnosis.scoring import Entry, Hypothesis
 from tracehound.experiments import (
     Experiment,
     Runner,
@@ -51,9 +52,6 @@ CLEAR_LEADER = 0.95
 #: With a database or Redis given: seconds of samples before the first experiment and after the last.
 SAMPLE_BEFORE_S = 1.0
 SAMPLE_AFTER_S = 2.0
-AGENT_TIMEOUT_S = 60.0
-#: Seconds the Prometheus agent waits after the experiments for the server's next scrapes.
-PROMETHEUS_SETTLE_S = 3.0
 
 Event = Callable[[str], None]
 
@@ -122,11 +120,14 @@ class Investigation:
 
 
 def investigate(case: Case, out: str | Path | None = None, on_event: Event | None = None,
-                catalog: list[Any] | None = None) -> Investigation:
+                catalog: Sequence[Entry] | None = None) -> Investigation:
     """Run the whole investigation; :class:`TargetUnreachable` and other bad input propagate."""
     from tracehound.diagnosis.catalog import load_catalog
 
-    entries = catalog if catalog is not None else list(load_catalog().values())
+    if catalog is None:
+        # A frozen FailureMode's members are read-only; scoring.Entry declares settable ones, so mypy refuses it.
+        catalog = list(load_catalog().values())  # type: ignore[arg-type]  # see the line above
+    entries = catalog
     say = on_event or (lambda _msg: None)
     started = utc_now()
     folder = prepare_run_dir(out, "investigation", started) if out is None else Path(out)
@@ -135,15 +136,14 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
     t0 = time.monotonic()
     deadline = t0 + case.budget_s
     runner = Runner(case, folder)
-    samplers = _start_samplers(case)
+    samplers = start_samplers(case)
 
     def left() -> float:
         return deadline - time.monotonic()
 
     def run(exp: Experiment) -> Experiment:
         say(f"{exp.name}: {exp.purpose}")
-        for sampler in samplers.values():
-            sampler.mark(exp.name)
+        mark_samplers(samplers, exp.name)
         runner.run(exp)
         inv.experiments.append(exp)
         say(f"  {exp.outcome}")
@@ -165,12 +165,12 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
         inv.stopped_early = "interrupted (Ctrl-C): diagnosing what was collected"
         say(inv.stopped_early)
         if not runner.runs:
-            _stop_samplers(samplers, after_s=0.0)
+            stop_samplers(samplers, after_s=0.0)
             raise
     except BaseException:
-        _stop_samplers(samplers, after_s=0.0)  # no poller outlives a failed investigation
+        stop_samplers(samplers, after_s=0.0)  # no poller outlives a failed investigation
         raise
-    _stop_samplers(samplers, after_s=SAMPLE_AFTER_S)
+    stop_samplers(samplers, after_s=SAMPLE_AFTER_S)
 
     targets = [e for e in inv.experiments if e.run is not None]
     inv.requests = sum(e.requests for e in targets)
@@ -178,7 +178,7 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
     inv.verdict = "reproduced" if reproduced(inv.failures) else "not_reproduced"
 
     say("analysing…")
-    inv.agents = asyncio.run(_run_agents(case, runner.runs, samplers))
+    inv.agents = asyncio.run(run_agents(case, runner.runs, samplers))
     signals = [s for a in inv.agents for s in a.signals]
     tested = [t for a in inv.agents for t in a.tested]
     inv.hypotheses = rank(signals, tested, inv.failures, entries)
@@ -269,131 +269,13 @@ def _plan_and_run(case: Case, runner: Runner, run: Callable[[Experiment], Experi
         run(confirm(worst, min(4.0, worst.shape.duration or 4.0)))
 
 
-def _diagnose(case: Case, entries: list[Any], runner: Runner) -> list[Hypothesis]:
+def _diagnose(case: Case, entries: Sequence[Entry], runner: Runner) -> list[Hypothesis]:
     """The ranking from the traffic alone, so far: for deciding whether to go on."""
-    from tracehound.agents.traffic import traffic_agent
-
     failures = sum(e.failures for e in runner.done)
     if not reproduced(failures):
         return []
     res = asyncio.run(traffic_agent(case, list(runner.runs)))
     return rank(res.signals, res.tested, failures, entries)
-
-
-def _start_samplers(case: Case) -> dict[str, Any]:
-    """Background samplers of the database and Redis given, polling from now until the agents run.
-
-    A source that cannot even be described (a malformed DSN) gets no sampler: its agent then
-    reports it as failed, in one line, and the investigation goes on without it.
-    """
-    from tracehound.errors import TracehoundError
-
-    out: dict[str, Any] = {}
-    if case.sources.db:
-        from tracehound.agents.postgres import PostgresSampler
-
-        with contextlib.suppress(TracehoundError):
-            out["postgres"] = PostgresSampler(case.sources.db).start()
-    if case.sources.redis:
-        from tracehound.agents.redis import RedisSampler
-
-        with contextlib.suppress(TracehoundError):
-            out["redis"] = RedisSampler(case.sources.redis).start()
-    if case.sources.metrics:
-        from tracehound.agents.metrics import MetricsSampler
-
-        with contextlib.suppress(TracehoundError):
-            out["metrics"] = MetricsSampler(case.sources.metrics).start()
-    return out
-
-
-def _stop_samplers(samplers: dict[str, Any], after_s: float) -> None:
-    """Sample the stores once the load has stopped (do failures linger?), then stop polling."""
-    if not samplers:
-        return
-    for sampler in samplers.values():
-        sampler.mark("after")
-    time.sleep(after_s)
-    for sampler in samplers.values():
-        sampler.stop()
-
-
-async def _run_agents(case: Case, runs: list[Any], samplers: dict[str, Any] | None = None) -> list[AgentResult]:
-    from tracehound.agents.traffic import traffic_agent
-
-    samplers = samplers or {}
-    src = case.sources
-    agents: list[tuple[str, Callable[[], Awaitable[AgentResult]] | None, str | None]] = [
-        ("traffic", lambda: traffic_agent(case, runs), None),
-    ]
-    if src.logs:
-        from tracehound.agents.logs import logs_agent
-
-        agents.append(("logs", lambda: logs_agent(case, runs), None))
-    if src.db:
-        from tracehound.agents.postgres import postgres_agent
-
-        agents.append(("postgres", lambda: postgres_agent(case, runs, samplers.get("postgres")), None))
-    if src.redis:
-        from tracehound.agents.redis import redis_agent
-
-        agents.append(("redis", lambda: redis_agent(case, runs, samplers.get("redis")), None))
-    if src.code:
-        from tracehound.agents.code import code_agent
-
-        agents.append(("code", lambda: code_agent(case, runs), None))
-    if src.metrics:
-        from tracehound.agents.metrics import metrics_agent
-
-        agents.append(("metrics", lambda: metrics_agent(case, runs, samplers.get("metrics")), None))
-    if src.prometheus:
-        from tracehound.agents.metrics import prometheus_agent
-
-        async def stored() -> AgentResult:
-            # Prometheus scrapes on its own schedule: ask for the window once the last sample is in.
-            await asyncio.sleep(PROMETHEUS_SETTLE_S)
-            res = await prometheus_agent(src.prometheus, runs)  # type: ignore[arg-type]
-            res.name = "prometheus"
-            return res
-
-        agents.append(("prometheus", stored, None))
-    if src.browser:
-        from tracehound.agents.browser import browser_agent
-
-        agents.append(("browser", lambda: browser_agent(case, runs), None))
-    if src.har:
-        from tracehound.agents.har import har_agent
-
-        agents.append(("har", lambda: har_agent(case, runs), None))
-    if src.access_logs:
-        from tracehound.agents.access_log import access_log_agent
-
-        agents.append(("access_log", lambda: access_log_agent(case, runs), None))
-    for name, given, flag in (("logs", src.logs, "--logs"), ("postgres", src.db, "--db"), ("redis", src.redis, "--redis"),
-                              ("code", src.code, "--code"), ("metrics", src.metrics, "--metrics"),
-                              ("prometheus", src.prometheus, "--prometheus"),
-                              ("browser", src.browser, "--browser"), ("har", src.har, "--har"),
-                              ("access_log", src.access_logs, "--access-log")):
-        if given and any(a[0] == name for a in agents):
-            continue
-        why = (f"no {flag} given" if not given
-               else f"{flag} was accepted, but this version of tracehound has no {name} agent yet")
-        agents.append((name, None, why))
-
-    async def one(name: str, fn: Callable[[], Awaitable[AgentResult]] | None, why: str | None) -> AgentResult:
-        if fn is None:
-            return AgentResult(name, "skipped", why or "")
-        t = time.monotonic()
-        try:
-            res = await asyncio.wait_for(fn(), AGENT_TIMEOUT_S)
-        except TimeoutError:
-            res = AgentResult(name, "skipped", f"timed out after {AGENT_TIMEOUT_S:.0f} s")
-        except Exception as e:  # noqa: BLE001 - an agent fails alone, visibly, and the rest go on
-            res = AgentResult(name, "failed", f"{type(e).__name__}: {e}")
-        res.seconds = time.monotonic() - t
-        return res
-
-    return list(await asyncio.gather(*(one(*a) for a in agents)))
 
 
 def _next_steps(case: Case, inv: Investigation) -> list[str]:

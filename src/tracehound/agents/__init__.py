@@ -1,19 +1,19 @@
 """Specialist agents: async functions of (case, runs) → findings carrying signals.
 
 An agent never names a cause, never prints, and never imports another agent or the catalog.
-When its source is missing or it fails, the orchestrator shows it as ``skipped: why``.
+Every agent is declared once in :mod:`tracehound.agents.registry` (its flag, its source, the
+signals it may emit); :func:`tracehound.agents.run.run_agents` runs them all, and one that cannot
+run shows as ``skipped: why`` or ``failed: why``.
 """
 
 import importlib
-import pkgutil
 
-from tracehound.agents.base import AgentResult, Finding
+from tracehound.agents.base import Agent, AgentContext, AgentResult, Analysis, Finding, RecordedRun
 
 
 def import_all() -> None:
-    """Import every agent module, so that every namespaced signal (``log:``, ``pg:`` …) is registered."""
-    for mod in pkgutil.iter_modules(__path__, __name__ + "."):
-        importlib.import_module(mod.name)
+    """Import every registered agent, so that every namespaced signal (``log:``, ``pg:`` …) is registered."""
+    importlib.import_module("tracehound.agents.registry")
 
 
-__all__ = ["AgentResult", "Finding", "import_all"]
+__all__ = ["Agent", "AgentContext", "AgentResult", "Analysis", "Finding", "RecordedRun", "import_all"]

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,24 +29,30 @@ import numpy as np
 
 from tracehound.access import ImportFolder, import_access_log
 from tracehound.access import queries as q
-from tracehound.agents.base import AgentResult, Finding
+from tracehound.agents.base import AgentResult, Finding, RecordedRun
 from tracehound.agents.traffic import STATUS_SIGNALS, TrafficAnalysis
 from tracehound.analysis.contrast import AttributeCounts, ContrastItem, contrast_counts
 from tracehound.analysis.plateau import plateaus_binned
 from tracehound.analysis.stats import Z_EFFECT, saturate, trend_test, wilson
 from tracehound.analysis.temporal import Window, bucket_dispersion, failure_window
+from tracehound.case import Case
 from tracehound.diagnosis.signals import Signal, signal
 from tracehound.errors import TracehoundError
 
 NAME = "access_log"
+#: The traffic signals an access log can show (the statuses it counts as failures, timing, time and attributes).
+SIGNALS: tuple[str, ...] = (*(f"status_{s}" for s in STATUS_SIGNALS), "client_timeouts", "failure_latency_plateau",
+                            "failures_fast", "failures_start_after_elapsed_time", "failures_bursty",
+                            "failures_grow_over_time", "failures_uniform", "failures_concentrated_on_attribute",
+                            "failures_on_one_server")
 #: Fewer failures than this: report the figures, emit nothing about their structure.
 MIN_FAILURES = 5
 
 
-async def access_log_agent(case: Any, runs: Sequence[Any]) -> AgentResult:
+async def access_log_agent(case: Case | None, runs: Sequence[RecordedRun]) -> AgentResult:
     """Import and analyse each ``case.sources.access_logs`` file (or import folder)."""
     del runs  # the log carries its own requests
-    given = getattr(getattr(case, "sources", None), "access_logs", None) or []
+    given = list(case.sources.access_logs) if case is not None else []
     if not given:
         return AgentResult(NAME, "skipped", "no access log given (--access-log FILE)")
     started = time.perf_counter()
@@ -101,7 +107,7 @@ class _Analysis:
     def tested(self, *names: str) -> None:
         self.out.tested.extend(names)
 
-    def local(self, dt: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    def local(self, dt: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return (dt + timedelta(minutes=self.offset)).strftime(fmt)
 
     @property
@@ -196,7 +202,8 @@ class _Analysis:
         self.timeline = tl
         if tl.n.size < 10:
             return
-        self.tested("failures_bursty", "failures_start_after_elapsed_time", "failures_grow_over_time", "failures_uniform")
+        self.tested("failures_bursty", "failures_start_after_elapsed_time", "failures_grow_over_time",
+                    "failures_uniform")
         sigs: list[Signal] = []
         notes: list[str] = []
         w = failure_window(tl.k, tl.n)
@@ -217,21 +224,22 @@ class _Analysis:
                                    value=round((a - ov.first).total_seconds(), 1)))
             elif not w.at_end:
                 sigs.append(signal("failures_bursty", w.effect * w.share,
-                                   f"failures come in a burst: {text}", ex, value=w.rate_inside / max(w.rate_outside, 1e-9)))
+                                   f"failures come in a burst: {text}", ex,
+                                   value=w.rate_inside / max(w.rate_outside, 1e-9)))
         else:
             tenths = np.array_split(np.arange(tl.n.size), 10)
             kk = np.array([tl.k[t].sum() for t in tenths])
             nn = np.array([tl.n[t].sum() for t in tenths])
-            z, p = trend_test(kk, nn, np.arange(10))
+            z_score, p = trend_test(kk, nn, np.arange(10))
             first, last = kk[:3].sum() / max(nn[:3].sum(), 1), kk[-3:].sum() / max(nn[-3:].sum(), 1)
             index, p_disp = bucket_dispersion(tl.k, tl.n)
             notes.append(f"failures per {width}: dispersion {index:.1f}× binomial (p={p_disp:.1e}); by tenths of the "
-                         "log: " + " ".join(f"{a / max(b, 1):.1%}" for a, b in zip(kk, nn)))
-            if p < 1e-3 and last >= 2 * first and z > 0:
+                         "log: " + " ".join(f"{a / max(b, 1):.1%}" for a, b in zip(kk, nn, strict=True)))
+            if p < 1e-3 and last >= 2 * first and z_score > 0:
                 sigs.append(signal("failures_grow_over_time", float(wilson(kk[-3:].sum(), nn[-3:].sum(), Z_EFFECT)[0])
                                    / max(last, 1e-9) * (1 - first / last),
                                    f"the failure rate climbs from {first:.2%} in the first third of the log to "
-                                   f"{last:.2%} in the last (trend z={z:.1f})", self.ex(), value=last))
+                                   f"{last:.2%} in the last (trend z={z_score:.1f})", self.ex(), value=last))
             elif index >= 3 and p_disp < 1e-6:
                 sigs.append(signal("failures_bursty", min(1.0, math.log(index) / math.log(25)),
                                    f"failures per {width} vary {index:.1f}× more than independent failures would "
@@ -239,7 +247,8 @@ class _Analysis:
             elif index < 1.5 or p_disp >= 0.05:
                 sigs.append(signal("failures_uniform", saturate(self.ov.failures, 10),
                                    f"{self.ov.failures:,} failures spread evenly over {tl.n.size} buckets of {width} "
-                                   f"(dispersion {index:.1f}×)", self.ex(), value=self.ov.failures / max(self.ov.requests, 1)))
+                                   f"(dispersion {index:.1f}×)", self.ex(),
+                                   value=self.ov.failures / max(self.ov.requests, 1)))
         self.out.findings.append(Finding("Time structure", "; ".join(notes), sigs[0].exemplars if sigs else [], sigs))
 
     # -- contrast --------------------------------------------------------------------------------
@@ -318,7 +327,7 @@ def _concentrated(i: ContrastItem) -> bool:
 def _several(attr: AttributeCounts, item: ContrastItem) -> bool:
     """Several backends answered: successes come from two values or more, or from the failing one too."""
     ok = attr.n - attr.k
-    with_ok = [v for v, o in zip(attr.values, ok) if o > 0 and v not in ("(none)", "(other)")]
+    with_ok = [v for v, o in zip(attr.values, ok, strict=True) if o > 0 and v not in ("(none)", "(other)")]
     return len(with_ok) >= 2 or item.value in with_ok
 
 
@@ -336,15 +345,15 @@ def _median(b: np.ndarray, k: np.ndarray) -> float:
 def _fast(b: np.ndarray, k: np.ndarray, ok: np.ndarray) -> tuple[float, str, float] | None:
     """Failures much faster than successes, as the traffic agent tests it, from the histogram:
     AUC = P(a success is slower than a failure), counting ties as half."""
-    K, O = float(k.sum()), float(ok.sum())
-    if K < MIN_FAILURES or O < MIN_FAILURES:
+    n_failed, n_ok = float(k.sum()), float(ok.sum())
+    if n_failed < MIN_FAILURES or n_ok < MIN_FAILURES:
         return None
     med_f, med_ok = _median(b, k), _median(b, ok)
     ratio = med_f / med_ok if med_ok > 0 else 1.0
     if ratio > 0.6:
         return None
     below = np.cumsum(k) - k  # failures in lower bins
-    auc = float((ok * (below + 0.5 * k)).sum() / (K * O))
+    auc = float((ok * (below + 0.5 * k)).sum() / (n_failed * n_ok))
     if auc < 0.75:
         return None
     strength = (2 * auc - 1) * min(1.0, math.log(1 / max(ratio, 1e-6)) / math.log(5))
@@ -361,4 +370,4 @@ def _duration(s: int) -> str:
     return f"{s} s"
 
 
-__all__ = ["access_log_agent", "analyze_file", "analyze_import"]
+__all__ = ["NAME", "SIGNALS", "access_log_agent", "analyze_file", "analyze_import"]

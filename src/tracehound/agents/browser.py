@@ -16,9 +16,10 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from tracehound.agents.base import AgentResult, Finding
+from tracehound.agents.base import AgentResult, Finding, RecordedRun
+from tracehound.browser.page_load import BrowseResult, NetworkCall, PageLoad
+from tracehound.case import Case
 from tracehound.diagnosis.signals import Signal, register, signal
 from tracehound.errors import TracehoundError
 
@@ -40,11 +41,14 @@ STATUS_GROUPS: dict[str, tuple[tuple[int, ...], str]] = {
 SIGNALS: dict[str, str] = {
     "browser:page_load_failed": "some loads of the page failed: an API call behind it failed, or it showed an error",
     **{name: desc for name, (_, desc) in STATUS_GROUPS.items()},
-    "browser:token_expired": "a failing call carried a JWT (or the page kept one) whose exp had passed when it was used",
+    "browser:token_expired":
+        "a failing call carried a JWT (or the page kept one) whose exp had passed when it was used",
     "browser:token_near_expiry": "a failing call carried a JWT with only seconds of its lifetime left",
     "browser:token_short_lifetime": "the page's JWTs live less than two minutes from iat to exp",
-    "browser:fresh_session_recovers": "loads with empty storage (a new session) work while loads with the page's stored state keep failing",
-    "browser:ui_error_console_silent": "the page showed an error while its code wrote nothing to the console and threw nothing",
+    "browser:fresh_session_recovers":
+        "loads with empty storage (a new session) work while loads with the page's stored state keep failing",
+    "browser:ui_error_console_silent":
+        "the page showed an error while its code wrote nothing to the console and threw nothing",
     "browser:page_errors": "the page's JavaScript threw uncaught errors",
     "browser:cors_blocked": "the browser blocked a call behind the page by its CORS policy",
     "browser:slow_api_calls": "calls behind the page took a second or more",
@@ -53,14 +57,14 @@ for _name, _desc in SIGNALS.items():
     register(_name, _desc, "browser")
 
 
-async def browser_agent(case: Any, runs: Sequence[Any], out: str | Path | None = None) -> AgentResult:
+async def browser_agent(case: Case | None, runs: Sequence[RecordedRun], out: str | Path | None = None) -> AgentResult:
     """Browse ``case.sources.browser`` in a worker thread and read the loads (see :func:`browser_findings`).
 
     The run folder goes to ``out``, else beside the investigation's runs (``…/runs/browser``),
     else to ``.tracehound/runs``. A page that cannot be loaded or is not HTML fails this agent
     alone, in one line; a missing Chromium skips it, naming the Debian package.
     """
-    page = getattr(getattr(case, "sources", None), "browser", None)
+    page = case.sources.browser if case is not None else None
     if not page:
         return AgentResult(NAME, "skipped", "no page given (--browser PAGE_URL)")
     from tracehound.browser import BrowserMissing, browse
@@ -78,10 +82,10 @@ async def browser_agent(case: Any, runs: Sequence[Any], out: str | Path | None =
     return AgentResult(NAME, "ok", detail, findings, time.perf_counter() - started, tested)
 
 
-def _beside(runs: Sequence[Any]) -> Path | None:
+def _beside(runs: Sequence[RecordedRun]) -> Path | None:
     for run in runs:
-        path = getattr(run, "path", None)
-        if path is not None and Path(path).parent.is_dir():
+        path = run.path
+        if Path(path).parent.is_dir():
             base = Path(path).parent / "browser"
             candidate, n = base, 1
             while candidate.exists():
@@ -91,7 +95,7 @@ def _beside(runs: Sequence[Any]) -> Path | None:
     return None
 
 
-def browser_findings(result: Any) -> tuple[list[Finding], list[str], str]:
+def browser_findings(result: BrowseResult) -> tuple[list[Finding], list[str], str]:
     """Findings, tested signal names and a one-line detail from a :class:`tracehound.browser.BrowseResult`."""
     loads = result.loads
     failed_loads = [ld for ld in loads if ld.failed]
@@ -112,7 +116,8 @@ def browser_findings(result: Any) -> tuple[list[Finding], list[str], str]:
                            f"{len(failed_loads)} of {len(loads)} loads failed", _load_lines(failed_loads), value=share))
     title = (f"{len(failed_loads)} of {len(loads)} loads of the page failed" if failed_loads
              else f"all {len(loads)} loads of the page went well")
-    detail = (f"{result.url}: {len(loads)} loads ({'each with empty storage' if result.fresh else 'storage kept from one load to the next'}), "
+    storage = "each with empty storage" if result.fresh else "storage kept from one load to the next"
+    detail = (f"{result.url}: {len(loads)} loads ({storage}), "
               f"{len(api)} API calls, {sum(c.failed for c in api)} failed.")
     findings.append(Finding(title, detail, _load_lines(failed_loads or loads), sigs))
 
@@ -125,10 +130,12 @@ def browser_findings(result: Any) -> tuple[list[Finding], list[str], str]:
             hit = [c for c in failing if c.status in codes]
             if hit:
                 share = len(hit) / len(failing)
-                sigs.append(signal(name, share, f"{len(hit)} of {len(failing)} failing calls", [c.describe() for c in hit[:5]], value=share))
+                sigs.append(signal(name, share, f"{len(hit)} of {len(failing)} failing calls",
+                                   [c.describe() for c in hit[:5]], value=share))
         by_endpoint = Counter(f"{c.method} {(c.path or c.url).split('?', 1)[0]}" for c in failing)
         listed = ", ".join(f"{s or 'no answer'}×{n}" for s, n in statuses.most_common())
-        findings.append(Finding(f"{len(failing)} failing call{'s' if len(failing) > 1 else ''} behind the page: {listed}",
+        plural = "s" if len(failing) > 1 else ""
+        findings.append(Finding(f"{len(failing)} failing call{plural} behind the page: {listed}",
                                 "Endpoints: " + ", ".join(f"{e} ({n})" for e, n in by_endpoint.most_common(5)) + ".",
                                 [c.describe() for c in failing[:5]], sigs))
 
@@ -136,13 +143,14 @@ def browser_findings(result: Any) -> tuple[list[Finding], list[str], str]:
     timed = [c for c in api if c.total_ms is not None]
     if timed:
         tested.append("browser:slow_api_calls")
-        slow = [c for c in timed if c.total_ms >= SLOW_CALL_MS]
+        slow = [c for c in timed if (c.total_ms or 0.0) >= SLOW_CALL_MS]
         if slow:
             share = len(slow) / len(timed)
             findings.append(Finding(f"{len(slow)} of {len(timed)} API calls took a second or more",
                                     "Slow calls, with their phases: " + "; ".join(_phases(c) for c in slow[:3]) + ".",
                                     [c.describe() for c in slow[:5]],
-                                    [signal("browser:slow_api_calls", 0.4 + 0.6 * share, f"{len(slow)} of {len(timed)} API calls ≥ 1 s",
+                                    [signal("browser:slow_api_calls", 0.4 + 0.6 * share,
+                                            f"{len(slow)} of {len(timed)} API calls ≥ 1 s",
                                             [c.describe() for c in slow[:5]], value=share)]))
 
     findings.extend(_token_findings(loads, failed_loads, failing, tested))
@@ -158,47 +166,52 @@ def browser_findings(result: Any) -> tuple[list[Finding], list[str], str]:
     return findings, sorted(set(tested)), line
 
 
-def _token_findings(loads: list[Any], failed_loads: list[Any], failing: list[Any], tested: list[str]) -> list[Finding]:
-    sent = [c for c in failing if c.token is not None]
+def _token_findings(loads: list[PageLoad], failed_loads: list[PageLoad], failing: list[NetworkCall],
+                    tested: list[str]) -> list[Finding]:
+    sent = [(c, c.token) for c in failing if c.token is not None]
     stored = [t for ld in failed_loads for t in ld.tokens]
-    everything = [c.token for ld in loads for c in ld.calls if c.token is not None] + [t for ld in loads for t in ld.tokens]
+    everything = ([c.token for ld in loads for c in ld.calls if c.token is not None]
+                  + [t for ld in loads for t in ld.tokens])
     out: list[Finding] = []
     if sent or stored:
         tested.extend(["browser:token_expired", "browser:token_near_expiry"])
     sigs: list[Signal] = []
-    expired = [c for c in sent if c.token.expired]
+    expired = [f"{c.describe()}: {t.describe()}" for c, t in sent if t.expired]
     if expired:
         share = len(expired) / len(sent)
         sigs.append(signal("browser:token_expired", 0.5 + 0.5 * share,
                            f"{len(expired)} of {len(sent)} failing calls that carried a JWT sent an expired one",
-                           [f"{c.describe()}: {c.token.describe()}" for c in expired[:5]], value=share))
+                           expired[:5], value=share))
     elif [t for t in stored if t.expired]:
         late = [t for t in stored if t.expired]
-        sigs.append(signal("browser:token_expired", 0.6, f"{len(late)} expired JWT(s) kept by the page at failing loads",
+        sigs.append(signal("browser:token_expired", 0.6,
+                           f"{len(late)} expired JWT(s) kept by the page at failing loads",
                            [t.describe() for t in late[:5]]))
-    near = [c for c in sent if c.token.near_expiry]
+    near = [f"{c.describe()}: {t.describe()}" for c, t in sent if t.near_expiry]
     if near:
         sigs.append(signal("browser:token_near_expiry", 0.6 * len(near) / len(sent) + 0.2,
-                           f"{len(near)} failing call(s) carried a JWT about to expire",
-                           [f"{c.describe()}: {c.token.describe()}" for c in near[:5]]))
-    lives = [t for t in everything if t.lifetime_s is not None]
+                           f"{len(near)} failing call(s) carried a JWT about to expire", near[:5]))
+    lives = [(t, t.lifetime_s) for t in everything if t.lifetime_s is not None]
     if lives:
         tested.append("browser:token_short_lifetime")
-        short = [t for t in lives if t.short_lived]
+        short = [(t, life) for t, life in lives if t.short_lived]
         if short:
-            shortest = min(t.lifetime_s for t in short)
+            shortest = min(life for _, life in short)
             sigs.append(signal("browser:token_short_lifetime", 0.8 if shortest < 60 else 0.5,
-                               f"JWT lifetime (exp - iat) as short as {shortest:.0f} s", [short[0].describe()], value=shortest))
+                               f"JWT lifetime (exp - iat) as short as {shortest:.0f} s", [short[0][0].describe()],
+                               value=shortest))
     if sent or stored or lives:
-        seen = sent[0].token.describe() if sent else (stored or [t for t in everything])[0].describe()
+        seen = sent[0][1].describe() if sent else (stored or everything)[0].describe()
         title = ("the page used an expired token when its calls failed" if expired
                  else "tokens the page keeps and sends")
         out.append(Finding(title, f"JWT time claims only (values redacted). For example: {seen}.",
-                           [f"{c.describe()}: {c.token.describe()}" for c in sent[:5]] or [t.describe() for t in stored[:5]], sigs))
+                           [f"{c.describe()}: {t.describe()}" for c, t in sent[:5]]
+                           or [t.describe() for t in stored[:5]], sigs))
     return out
 
 
-def _front_end_findings(result: Any, failed_loads: list[Any], failing: list[Any], tested: list[str]) -> list[Finding]:
+def _front_end_findings(result: BrowseResult, failed_loads: list[PageLoad], failing: list[NetworkCall],
+                        tested: list[str]) -> list[Finding]:
     out: list[Finding] = []
     loads = result.loads
     if result.rechecks:
@@ -208,11 +221,14 @@ def _front_end_findings(result: Any, failed_loads: list[Any], failing: list[Any]
         lines = [f"load {ld.index + 1} ({'empty' if ld.fresh else 'kept'} storage): " + ("; ".join(ld.reasons) or "ok")
                  for ld in result.rechecks]
         if clean and kept and not any(ld.failed for ld in clean) and all(ld.failed for ld in kept):
-            out.append(Finding("a new session fixes it: loads with empty storage work, loads with the stored state fail",
-                               f"After the kept-storage loads failed, {len(clean)} load(s) with empty storage went well and "
-                               f"{len(kept)} with the stored state failed again.", lines,
-                               [signal("browser:fresh_session_recovers", min(0.9, 0.5 + 0.2 * min(len(clean), len(kept))),
-                                       f"{len(clean)} clean load(s) ok, {len(kept)} kept-storage load(s) failed", lines)]))
+            strength = min(0.9, 0.5 + 0.2 * min(len(clean), len(kept)))
+            out.append(Finding("a new session fixes it: loads with empty storage work, loads with the stored state "
+                               "fail",
+                               f"After the kept-storage loads failed, {len(clean)} load(s) with empty storage went "
+                               f"well and {len(kept)} with the stored state failed again.", lines,
+                               [signal("browser:fresh_session_recovers", strength,
+                                       f"{len(clean)} clean load(s) ok, {len(kept)} kept-storage load(s) failed",
+                                       lines)]))
         else:
             out.append(Finding("the stored state does not decide it: empty and kept storage fare alike",
                                "Loads alternating empty and kept storage after the failures.", lines))
@@ -225,13 +241,13 @@ def _front_end_findings(result: Any, failed_loads: list[Any], failing: list[Any]
             texts = list(dict.fromkeys(t for ld in silent for t in ld.ui_errors))
             browser_notes = sum(1 for ld in silent for e in ld.console if e.origin == "browser")
             out.append(Finding(f"the page shows {texts[0]!r} while its console stays silent",
-                               f"In {len(silent)} of {len(failed_loads)} failing loads the page's code logged no error and threw "
-                               f"nothing; only Chromium's own {browser_notes} network note(s) mention the failure. The message "
-                               "says nothing of the status behind it.",
-                               [f"load {ld.index + 1}: {ld.ui_errors[0]!r}; calls: " + ", ".join(c.describe() for c in ld.failed_calls[:2])
-                                for ld in silent[:5]],
-                               [signal("browser:ui_error_console_silent", share, f"{len(silent)} of {len(failed_loads)} failing loads",
-                                       value=share)]))
+                               f"In {len(silent)} of {len(failed_loads)} failing loads the page's code logged no error "
+                               f"and threw nothing; only Chromium's own {browser_notes} network note(s) mention the "
+                               "failure. The message says nothing of the status behind it.",
+                               [f"load {ld.index + 1}: {ld.ui_errors[0]!r}; calls: "
+                                + ", ".join(c.describe() for c in ld.failed_calls[:2]) for ld in silent[:5]],
+                               [signal("browser:ui_error_console_silent", share,
+                                       f"{len(silent)} of {len(failed_loads)} failing loads", value=share)]))
         elif shown:
             out.append(Finding(f"the page shows {shown[0].ui_errors[0]!r}", "Its console: " + "; ".join(
                 e.text for ld in shown for e in ld.console if e.origin == "page")[:300]))
@@ -245,16 +261,17 @@ def _front_end_findings(result: Any, failed_loads: list[Any], failing: list[Any]
         tested.append("browser:cors_blocked")
         cors = [(ld, e) for ld in loads for e in ld.console if e.cors]
         if cors:
-            out.append(Finding("the browser blocked calls by CORS policy", "", [f"load {ld.index + 1}: {e.text[:200]}" for ld, e in cors[:5]],
+            out.append(Finding("the browser blocked calls by CORS policy", "",
+                               [f"load {ld.index + 1}: {e.text[:200]}" for ld, e in cors[:5]],
                                [signal("browser:cors_blocked", 0.9, f"{len(cors)} CORS message(s)")]))
     return out
 
 
-def _load_lines(loads: list[Any]) -> list[str]:
+def _load_lines(loads: list[PageLoad]) -> list[str]:
     return [f"load {ld.index + 1}: " + ("; ".join(ld.reasons) or f"ok in {ld.seconds:.1f} s") for ld in loads[:5]]
 
 
-def _phases(c: Any) -> str:
+def _phases(c: NetworkCall) -> str:
     parts = ", ".join(f"{k} {v:.0f} ms" for k, v in c.phases.items() if v >= 1)
     return f"{c.method} {c.path} {c.total_ms:.0f} ms ({parts or 'no phase figures'})"
 

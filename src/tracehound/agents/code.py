@@ -17,12 +17,12 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 
-from tracehound.agents.base import AgentResult, Finding
+from tracehound.agents.base import AgentResult, Finding, RecordedRun
 from tracehound.analysis.outcome import error_codes, failed_mask, status_codes
+from tracehound.case import Case
 from tracehound.diagnosis.signals import register, signal
 from tracehound.errors import BadRun, TracehoundError
 from tracehound.review import Review, Route, Violation, all_rules, review
@@ -37,8 +37,10 @@ MAX_PATHS = 2000
 #: Rules that only ever fire on code a route reaches: untested when no route was found.
 ROUTE_RULES = frozenset({"TH202", "TH206", "TH207", "TH502", "TH602", "TH604"})
 
-for _rule in all_rules().values():
-    register(_rule.signal, _rule.summary, "code")
+#: The ``code:`` signals, one per review rule.
+SIGNALS: dict[str, str] = {rule.signal: rule.summary for rule in all_rules().values()}
+for _name, _desc in SIGNALS.items():
+    register(_name, _desc, NAME)
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,9 @@ class Probed:
     failed: bool
 
 
-async def code_agent(case: Any, runs: Sequence[Any]) -> AgentResult:
+async def code_agent(case: Case | None, runs: Sequence[RecordedRun]) -> AgentResult:
     """Review ``case.sources.code`` and weigh each finding by the probed endpoints' routes."""
-    code = getattr(getattr(case, "sources", None), "code", None)
+    code = case.sources.code if case is not None else None
     if code is None:
         return AgentResult(NAME, "skipped", "no code given (--code DIR)")
     started = time.perf_counter()
@@ -62,7 +64,8 @@ async def code_agent(case: Any, runs: Sequence[Any]) -> AgentResult:
         return AgentResult(NAME, "failed", e.line(), seconds=time.perf_counter() - started)
     if not result.files:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in result.skipped[:3])
-        return AgentResult(NAME, "failed", f"no Python file could be read ({reasons})", seconds=time.perf_counter() - started)
+        return AgentResult(NAME, "failed", f"no Python file could be read ({reasons})",
+                           seconds=time.perf_counter() - started)
     probes = probed_requests(case, runs)
     findings, detail = code_findings(result, probes)
     tested = sorted(r.signal for r in all_rules().values() if result.routes or r.code not in ROUTE_RULES)
@@ -116,7 +119,7 @@ def placement(v: Violation, failing: set[Route], probed: set[Route], known: bool
     return NO_ROUTE if not routes else ELSEWHERE
 
 
-def probed_requests(case: Any, runs: Sequence[Any]) -> list[Probed]:
+def probed_requests(case: Case | None, runs: Sequence[RecordedRun]) -> list[Probed]:
     """The requests the runs sent (distinct method and path, failed or not), else the case's target
     and flow steps (their ``{var}`` placeholders filled with a token that matches any path segment)."""
     out: dict[tuple[str | None, str], bool] = {}
@@ -124,18 +127,19 @@ def probed_requests(case: Any, runs: Sequence[Any]) -> list[Probed]:
         for method, path, failed in _run_paths(run):
             out[(method, path)] = out.get((method, path), False) or failed
     if not out and case is not None:
-        target = getattr(case, "target", None)
+        target = case.target
         if target is not None:
             out[(target.method, target.path)] = True
-        flow = getattr(case, "flow", None)
-        for step in (flow.setup + flow.steps) if flow is not None else []:
-            path = "".join(p if isinstance(p, str) else "0" for p in step.target.parts)
-            if not step.absolute:
-                out[(step.method, path)] = step is flow.last_step
+        flow = case.flow
+        if flow is not None:
+            for step in flow.setup + flow.steps:
+                path = "".join(p if isinstance(p, str) else "0" for p in step.target.parts)
+                if not step.absolute:
+                    out[(step.method, path)] = step is flow.last_step
     return [Probed(m, p.split("?", 1)[0], f) for (m, p), f in out.items()]
 
 
-def _run_paths(run: Any) -> list[tuple[str | None, str, bool]]:
+def _run_paths(run: RecordedRun) -> list[tuple[str | None, str, bool]]:
     """Distinct (method, path, ever failed) of a run's records, failing ones first, at most 2 × MAX_PATHS."""
     cols = ["method", "path", "status", "error_kind"]
     try:
@@ -152,4 +156,4 @@ def _run_paths(run: Any) -> list[tuple[str | None, str, bool]]:
     return [(r["method"], r["path"], bool(r["failed_any"])) for r in distinct.to_pylist() if r["path"]]
 
 
-__all__ = ["NAME", "Probed", "code_agent", "code_findings", "placement", "probed_requests"]
+__all__ = ["NAME", "SIGNALS", "Probed", "code_agent", "code_findings", "placement", "probed_requests"]

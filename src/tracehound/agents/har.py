@@ -21,17 +21,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from tracehound.agents.base import AgentResult, Finding
+from tracehound.agents.base import AgentResult, Finding, RecordedRun
 from tracehound.agents.traffic import analyze
 from tracehound.browser import har
 from tracehound.browser.har import PHASES, HarEntry
+from tracehound.case import Case
 from tracehound.diagnosis.signals import Signal, register, signal
 from tracehound.errors import TracehoundError
+from tracehound.probe.run import Run
 
 NAME = "har"
 SLOW_MS = 1000.0
@@ -41,8 +42,10 @@ DOMINANT = 0.6
 SIGNALS: dict[str, str] = {
     "har:token_expired": "failing requests in the HAR sent a bearer JWT that had expired when they started",
     "har:token_near_expiry": "failing requests in the HAR sent a bearer JWT with only seconds left",
-    "har:authorization_missing": "requests refused as unauthorized sent no Authorization header while others to the same host did",
-    "har:cors_preflight_failed": "CORS preflight (OPTIONS) requests were refused or answered without the needed headers",
+    "har:authorization_missing":
+        "requests refused as unauthorized sent no Authorization header while others to the same host did",
+    "har:cors_preflight_failed":
+        "CORS preflight (OPTIONS) requests were refused or answered without the needed headers",
     "har:cors_blocked": "cross-origin answers lack an Access-Control-Allow-Origin the page's origin matches",
     "har:server_wait_dominates": "slow and failing requests spend their time waiting for the server's first byte",
     "har:connection_setup_slow": "slow requests spend their time in DNS, connect or TLS",
@@ -72,11 +75,10 @@ class HarInspection:
                 "tested": sorted(set(self.tested)), "findings": [f.to_dict() for f in self.findings]}
 
 
-async def har_agent(case: Any, runs: Sequence[Any]) -> AgentResult:
-    """Inspect the HAR file(s) of ``case.sources.har`` (a path or a list of paths)."""
+async def har_agent(case: Case | None, runs: Sequence[RecordedRun]) -> AgentResult:
+    """Inspect the HAR file(s) of ``case.sources.har``."""
     del runs  # a HAR carries its own requests
-    given = getattr(getattr(case, "sources", None), "har", None)
-    paths = [given] if isinstance(given, (str, Path)) else list(given or [])
+    paths = list(case.sources.har) if case is not None else []
     if not paths:
         return AgentResult(NAME, "skipped", "no HAR given (--har FILE)")
     started = time.perf_counter()
@@ -154,14 +156,15 @@ def _phases(items: list[HarEntry], out: HarInspection) -> None:
 
     ok = [e for e in timed if not e.failed]
     bad = [e for e in timed if e.failed]
-    slow = sorted([e for e in timed if e.time_ms >= SLOW_MS], key=lambda e: -(e.time_ms or 0))
+    slow = sorted([e for e in timed if (e.time_ms or 0.0) >= SLOW_MS], key=lambda e: -(e.time_ms or 0))
     detail = f"Median phases of successes: {medians(ok)}" + (f"; of failures: {medians(bad)}" if bad else "") + "."
     out.findings.append(Finding("timing phases (blocked, DNS, connect, TLS, send, wait, receive)", detail,
-                                [f"{e.describe()} ({_breakdown(e)})" for e in sorted(timed, key=lambda e: -(e.time_ms or 0))[:5]]))
+                                [f"{e.describe()} ({_breakdown(e)})"
+                                 for e in sorted(timed, key=lambda e: -(e.time_ms or 0))[:5]]))
     if not slow:
         return
     out.tested += ["har:server_wait_dominates", "har:connection_setup_slow", "har:queued_in_browser"]
-    shares = {k: [] for k in ("wait", "setup", "blocked")}
+    shares: dict[str, list[float]] = {k: [] for k in ("wait", "setup", "blocked")}
     for e in slow:
         total = max(e.time_ms or 0.0, 1e-9)
         shares["wait"].append(e.phases.get("wait", 0.0) / total)
@@ -173,7 +176,8 @@ def _phases(items: list[HarEntry], out: HarInspection) -> None:
                             ("blocked", "har:queued_in_browser", "queued in the browser")):
         frac = float(np.mean(np.array(shares[key]) >= DOMINANT))
         if frac >= 0.5:
-            sigs.append(signal(name, frac, f"{frac:.0%} of {len(slow)} slow request(s) spent ≥ {DOMINANT:.0%} of their time {what}",
+            sigs.append(signal(name, frac,
+                               f"{frac:.0%} of {len(slow)} slow request(s) spent ≥ {DOMINANT:.0%} of their time {what}",
                                [f"{e.describe()} ({_breakdown(e)})" for e in slow[:5]], value=frac))
     if sigs:
         what = "the slow request spends" if len(slow) == 1 else f"the {len(slow)} slow requests spend"
@@ -190,23 +194,22 @@ def _breakdown(e: HarEntry) -> str:
 
 def _auth(items: list[HarEntry], out: HarInspection) -> None:
     failing = [e for e in items if e.failed]
-    carried = [e for e in failing if e.token is not None]
+    carried = [(e, e.token) for e in failing if e.token is not None]
     sigs: list[Signal] = []
     lines: list[str] = []
     if carried:
         out.tested += ["har:token_expired", "har:token_near_expiry"]
-        expired = [e for e in carried if e.token.expired]
-        near = [e for e in carried if e.token.near_expiry]
+        expired = [f"{e.describe()}: {t.describe()}" for e, t in carried if t.expired]
+        near = [f"{e.describe()}: {t.describe()}" for e, t in carried if t.near_expiry]
         if expired:
             share = len(expired) / len(carried)
             sigs.append(signal("har:token_expired", 0.5 + 0.5 * share,
-                               f"{len(expired)} of {len(carried)} failing requests with a bearer JWT sent an expired one",
-                               [f"{e.describe()}: {e.token.describe()}" for e in expired[:5]], value=share))
+                               f"{len(expired)} of {len(carried)} failing requests with a bearer JWT sent an expired "
+                               "one", expired[:5], value=share))
         if near:
             sigs.append(signal("har:token_near_expiry", 0.2 + 0.6 * len(near) / len(carried),
-                               f"{len(near)} failing request(s) sent a JWT about to expire",
-                               [f"{e.describe()}: {e.token.describe()}" for e in near[:5]]))
-        lines += [f"{e.describe()}: {e.token.describe()}" for e in carried[:5]]
+                               f"{len(near)} failing request(s) sent a JWT about to expire", near[:5]))
+        lines += [f"{e.describe()}: {t.describe()}" for e, t in carried[:5]]
     refused = [e for e in failing if e.status in (401, 403) and not e.preflight]  # preflights never carry credentials
     if refused:
         out.tested.append("har:authorization_missing")
@@ -215,12 +218,14 @@ def _auth(items: list[HarEntry], out: HarInspection) -> None:
         if bare:
             share = len(bare) / len(refused)
             sigs.append(signal("har:authorization_missing", share,
-                               f"{len(bare)} of {len(refused)} refused requests sent no Authorization, while other requests to their host did",
+                               f"{len(bare)} of {len(refused)} refused requests sent no Authorization, while other "
+                               "requests to their host did",
                                [e.describe() for e in bare[:5]], value=share))
             lines += [f"{e.describe()}: no Authorization header" for e in bare[:5]]
     if sigs or lines:
         out.findings.append(Finding("Authorization on the failing requests",
-                                    "Bearer JWTs decoded (time claims only, values redacted) against each entry's start time.",
+                                    "Bearer JWTs decoded (time claims only, values redacted) against each entry's "
+                                    "start time.",
                                     lines[:8], sigs))
 
 
@@ -238,12 +243,15 @@ def _cors(items: list[HarEntry], out: HarInspection) -> None:
     blocked = [e for e in cross if e.cors_failed]
     sigs = []
     if bad_pre:
-        sigs.append(signal("har:cors_preflight_failed", len(bad_pre) / len(pre), f"{len(bad_pre)} of {len(pre)} preflights",
-                           [f"{e.describe()} (Access-Control-Allow-Origin: {e.allow_origin or 'absent'})" for e in bad_pre[:5]]))
+        sigs.append(signal("har:cors_preflight_failed", len(bad_pre) / len(pre),
+                           f"{len(bad_pre)} of {len(pre)} preflights",
+                           [f"{e.describe()} (Access-Control-Allow-Origin: {e.allow_origin or 'absent'})"
+                            for e in bad_pre[:5]]))
     if blocked:
-        sigs.append(signal("har:cors_blocked", len(blocked) / len(cross), f"{len(blocked)} of {len(cross)} cross-origin requests",
-                           [f"{e.describe()} from {e.origin} (Access-Control-Allow-Origin: {e.allow_origin or 'absent'})"
-                            for e in blocked[:5]]))
+        sigs.append(signal("har:cors_blocked", len(blocked) / len(cross),
+                           f"{len(blocked)} of {len(cross)} cross-origin requests",
+                           [f"{e.describe()} from {e.origin} "
+                            f"(Access-Control-Allow-Origin: {e.allow_origin or 'absent'})" for e in blocked[:5]]))
     if sigs:
         out.findings.append(Finding("CORS failures", "; ".join(s.detail for s in sigs),
                                     [x for s in sigs for x in s.exemplars][:6], sigs))
@@ -265,8 +273,7 @@ def _traffic(doc: dict[str, Any], path: Path, out: HarInspection) -> None:
                                         e.line().replace(str(copy), str(path))))
             return
     table = imported.table(path.stem, "har")
-    run = SimpleNamespace(path=path, table=table, meta={"run_id": path.stem, "shape": {"model": "imported"}})
-    res = analyze([run])
+    res = analyze([Run(path, {"run_id": path.stem, "shape": {"model": "imported"}}, table)])
     out.findings += res.findings
     out.tested += res.tested
 

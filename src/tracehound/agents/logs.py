@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
-from tracehound.agents.base import AgentResult, Finding
+from tracehound.agents.base import AgentResult, Finding, RecordedRun
+from tracehound.case import Case
 from tracehound.diagnosis.signals import register, signal
 from tracehound.errors import BadRun
 from tracehound.logs import LogReport, analyze_logs, default_table
@@ -28,13 +28,15 @@ NAME = "logs"
 #: Log kept either side of the runs when the agent limits the window to them.
 MARGIN_NS = 120 * NS
 
-for _name, _desc in default_table().signals.items():
-    register(_name, _desc, "logs")
+#: The ``log:`` signals, one per signature of the log signature table.
+SIGNALS: dict[str, str] = dict(default_table().signals)
+for _name, _desc in SIGNALS.items():
+    register(_name, _desc, NAME)
 
 
-async def logs_agent(case: Any, runs: Sequence[Any]) -> AgentResult:
+async def logs_agent(case: Case | None, runs: Sequence[RecordedRun]) -> AgentResult:
     """Analyse ``case.sources.logs`` against ``runs`` in a worker thread; skipped without logs."""
-    paths = list(getattr(getattr(case, "sources", None), "logs", None) or [])
+    paths = list(case.sources.logs) if case is not None else []
     if not paths:
         return AgentResult(NAME, "skipped", "no logs given (--logs FILE)")
     usable = [r for r in runs if _readable(r)]
@@ -78,7 +80,8 @@ def _findings(report: LogReport) -> list[Finding]:
                            [t.exemplars[0] for t in report.new[:5] if t.exemplars]))
     if report.rare:
         out.append(Finding("Rare warnings and errors in the logs",
-                           "; ".join(f"×{t.count} [{LEVEL_NAMES.get(t.level, '')}] {t.template}" for t in report.rare[:5]),
+                           "; ".join(f"×{t.count} [{LEVEL_NAMES.get(t.level, '')}] {t.template}"
+                                     for t in report.rare[:5]),
                            [t.exemplars[0] for t in report.rare[:5] if t.exemplars]))
     return out
 
@@ -87,7 +90,7 @@ def _title(name: str) -> str:
     return "Logs: " + default_table().signals.get(name, name.removeprefix("log:").replace("_", " "))
 
 
-def _readable(run: Any) -> bool:
+def _readable(run: RecordedRun) -> bool:
     try:
         run.table  # noqa: B018 - reading it is the check
     except BadRun:
@@ -95,7 +98,7 @@ def _readable(run: Any) -> bool:
     return True
 
 
-def _window(runs: Sequence[Any]) -> tuple[int | None, int | None]:
+def _window(runs: Sequence[RecordedRun]) -> tuple[int | None, int | None]:
     """The runs' span with a margin, or no bound when the runs hold no times."""
     lo = hi = None
     for run in runs:
@@ -103,7 +106,8 @@ def _window(runs: Sequence[Any]) -> tuple[int | None, int | None]:
         if t.num_rows == 0 or "start_ns" not in t.column_names:
             continue
         s = t.column("intended_start_ns").to_numpy(zero_copy_only=False).astype(np.int64)
-        e = s + (np.nan_to_num(t.column("total_ms").to_numpy(zero_copy_only=False).astype(np.float64)) * 1e6).astype(np.int64)
+        total_ms = np.nan_to_num(t.column("total_ms").to_numpy(zero_copy_only=False).astype(np.float64))
+        e = s + (total_ms * 1e6).astype(np.int64)
         lo = int(s.min()) if lo is None else min(lo, int(s.min()))
         hi = int(e.max()) if hi is None else max(hi, int(e.max()))
     if lo is None or hi is None:
@@ -111,4 +115,4 @@ def _window(runs: Sequence[Any]) -> tuple[int | None, int | None]:
     return lo - MARGIN_NS, hi + MARGIN_NS
 
 
-__all__ = ["logs_agent", "result"]
+__all__ = ["NAME", "SIGNALS", "logs_agent", "result"]
