@@ -51,8 +51,13 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
                 mod = ".".join(base + ([node.module] if node.module else []))
             else:
                 mod = node.module or ""
-            out.add(mod)
-            out.update(f"{mod}.{a.name}" for a in node.names)
+            # `from pkg import submodule` loads the submodule; any other name comes from `pkg` itself.
+            # (A parent package's __init__ runs before any of its modules, for every import alike, so
+            # that implicit step is not counted as an arrow.)
+            subs = {f"{mod}.{a.name}" for a in node.names} & known
+            out.update(subs)
+            if len(subs) < len(node.names):
+                out.add(mod)
         for child in ast.iter_child_nodes(node):
             visit(child)
 

@@ -125,8 +125,7 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
     from tracehound.diagnosis.catalog import load_catalog
 
     if catalog is None:
-        # A frozen FailureMode's members are read-only; scoring.Entry declares settable ones, so mypy refuses it.
-        catalog = list(load_catalog().values())  # type: ignore[arg-type]  # see the line above
+        catalog = list(load_catalog().values())
     entries = catalog
     say = on_event or (lambda _msg: None)
     started = utc_now()
