@@ -144,6 +144,12 @@ BAD = {
     "http reference": (_set("references.0.url", "http://example.com/x"),
                        "references[0].url: 'http://example.com/x' is not an https:// URL"),
     "alert without expr": (_set("prevention.alerts.0.expr", KeyError), "prevention.alerts[0].expr: missing"),
+    "symptom phrase too heavy": (_set("symptom_phrases.when it is busy", 2.5),
+                                 "symptom_phrases.when it is busy: weight 2.5 is out of range"),
+    "symptom phrase of filler": (_set("symptom_phrases.it is not", 0.5),
+                                 "symptom_phrases.it is not: has no word a symptom could match"),
+    "symptom phrases as a list": (_set("symptom_phrases", ["when it is busy"]),
+                                  "symptom_phrases: expected a mapping, got a list"),
 }
 
 
@@ -242,6 +248,7 @@ def test_explain_prints_the_entry_as_markdown(cli):
                     "## Verification", "## Prevention", "## References"):
         assert f"\n{section}\n" in out, section
     assert "| `failures_rise_with_concurrency` | +1.5 | −1.5 |" in out
+    assert "\n## Symptom phrases\n" in out and "| when it is busy | +0.4 |" in out
     assert 'tracehound verify report.json --slo "error_rate<1%,p95<500ms"' in out
     assert "```python" in out and "pool_timeout" in out
 
@@ -251,6 +258,7 @@ def test_explain_json_and_list(cli):
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     assert d["id"] == "rate_limiting" and d["signals"]["status_429"] > 0 and d["verification"]["slo_arg"]
+    assert d["symptom_phrases"]["too many requests"] > 0
     assert set(d["why"]) == set(d["signals"]) | set(d["absent"])
     r = cli("explain", "--list")
     assert r.returncode == 0

@@ -91,3 +91,11 @@ class BadReport(TracehoundError):
 
 class BadLogOption(TracehoundError):
     """A ``--since``, ``--until`` or ``--tz`` value of the log analyst cannot be read."""
+
+
+class BadSymptom(TracehoundError):
+    """A ``--symptom`` that is empty, or too long to be a user's report."""
+
+
+class BadExpectation(TracehoundError):
+    """An ``--expect`` (or a flow step's ``expect:``) that cannot be read: a bad status, JSON path or regex."""

@@ -12,6 +12,8 @@ The format (every key required unless marked optional)::
     title: Database connection pool exhausted
     summary: what it is and why it is intermittent (2-4 sentences)
     symptoms: [as users report them]
+    symptom_phrases:                  # optional. generic user wording -> log-odds points when the
+      when it is busy: 0.5            # --symptom says it (within ±1; a denied phrase counts half, against)
     prior: 0.10                       # base rate among intermittent web-API failures; all sum to ~1
     signals:                          # registered signal -> natural-log likelihood ratio at full
       failures_rise_with_concurrency: 1.5     # strength: positive supports, negative refutes

@@ -30,6 +30,7 @@ from tracehound.diagnosis.failure_mode import (
     Verification,
 )
 from tracehound.diagnosis.signals import REGISTRY
+from tracehound.diagnosis.symptom import MAX_PHRASE_WEIGHT, compile_phrase
 from tracehound.errors import BadCatalog, UnknownFailureMode
 from tracehound.failure_modes import FAILURE_MODES, NONE
 
@@ -42,8 +43,8 @@ MAX_WEIGHT = 6.0
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _SIGNAL = re.compile(r"^(?:(?P<ns>[a-z]+):)?[a-z0-9][a-z0-9_.-]*$")
-_TOP_KEYS = ("id", "title", "summary", "symptoms", "prior", "signals", "absent", "why", "experiments",
-             "fixes", "verification", "prevention", "references")
+_TOP_KEYS = ("id", "title", "summary", "symptoms", "symptom_phrases", "prior", "signals", "absent", "why",
+             "experiments", "fixes", "verification", "prevention", "references")
 
 
 class _Node:
@@ -137,6 +138,25 @@ def _kind(v: object) -> str:
 def _did_you_mean(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _phrases(node: _Node, key: str) -> dict[str, float]:
+    """``symptom_phrases``: generic user wording → points, each phrase with a meaningful word."""
+    if node.data.get(key) is None:
+        return {}
+    p = node.child(key)
+    out: dict[str, float] = {}
+    for phrase in p.data:
+        if not isinstance(phrase, str) or not phrase.strip():
+            p.fail("expected a phrase of user wording as the key", str(phrase))
+        if not compile_phrase(phrase).stems:
+            p.fail("has no word a symptom could match (only filler and negation)", phrase)
+        value = p.number(phrase)
+        if value == 0 or abs(value) > MAX_PHRASE_WEIGHT:
+            p.fail(f"weight {value:g} is out of range: non-zero points within ±{MAX_PHRASE_WEIGHT:g} "
+                   "(a symptom guides, it never decides alone)", phrase)
+        out[phrase.strip()] = value
+    return out
 
 
 def _weights(node: _Node, key: str, negative_only: bool) -> dict[str, float]:
@@ -259,7 +279,8 @@ def load_entry(path: str | Path) -> FailureMode:
 
     return FailureMode(
         id=mode_id, title=top.text("title"), summary=" ".join(top.text("summary").split()),
-        symptoms=top.texts("symptoms"), prior=prior, signals=signals, absent=absent, why=why,
+        symptoms=top.texts("symptoms"), symptom_phrases=MappingProxyType(_phrases(top, "symptom_phrases")),
+        prior=prior, signals=signals, absent=absent, why=why,
         experiments=experiments, fixes=fixes, verification=verification, prevention=prevention,
         references=tuple(refs), path=path,
     )

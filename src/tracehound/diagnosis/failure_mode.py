@@ -98,6 +98,8 @@ class FailureMode:
     verification: Verification
     prevention: Prevention
     references: tuple[Reference, ...]
+    #: Generic user wording → log-odds points when a symptom says it (see :mod:`tracehound.diagnosis.symptom`).
+    symptom_phrases: Mapping[str, float] = field(default_factory=dict)
     path: Path | None = field(default=None, compare=False, repr=False)
 
     def signal_names(self) -> set[str]:
@@ -109,7 +111,8 @@ class FailureMode:
         v = self.verification
         return {
             "id": self.id, "title": self.title, "summary": self.summary, "symptoms": list(self.symptoms),
-            "prior": self.prior, "signals": dict(self.signals), "absent": dict(self.absent), "why": dict(self.why),
+            "symptom_phrases": dict(self.symptom_phrases), "prior": self.prior, "signals": dict(self.signals),
+            "absent": dict(self.absent), "why": dict(self.why),
             "experiments": [vars(e).copy() for e in self.experiments],
             "fixes": {"immediate": list(self.fixes.immediate), "short_term": list(self.fixes.short_term),
                       "long_term": list(self.fixes.long_term), "code": [vars(c).copy() for c in self.fixes.code]},
@@ -137,6 +140,12 @@ def _page(m: FailureMode) -> str:
     lines = [f"# {m.title} (`{m.id}`)", "", m.summary, "",
              f"Base rate (prior): {percent(m.prior)} of intermittent web-API failures.", "", "## Symptoms", ""]
     lines += [f"- {s}" for s in m.symptoms]
+    if m.symptom_phrases:
+        lines += ["", "## Symptom phrases", "",
+                  "Wording in a user's report (`--symptom`) that points to this mode, and the points it adds "
+                  "to the score (a denied phrase counts half, against; the total is capped).", "",
+                  "| phrase | points |", "| --- | ---: |"]
+        lines += [f"| {cell(p)} | {weight(w)} |" for p, w in m.symptom_phrases.items()]
 
     lines += ["", "## Evidence", "",
               "How the diagnoser weighs each signal: natural-log likelihood ratios at full strength, "
