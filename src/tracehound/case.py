@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
+from tracehound.diagnosis.symptom import check_symptom
 from tracehound.errors import BadTarget
 from tracehound.flow import Flow
 from tracehound.probe import Target
@@ -88,6 +89,7 @@ class Case:
             raise BadTarget(f"unknown engine {self.engine!r}: choose native or locust")
         if self.workers < 1:
             raise BadTarget("--workers must be >= 1")
+        self.symptom = check_symptom(self.symptom)
 
     @property
     def origin(self) -> str:

@@ -16,11 +16,14 @@ from typing import Any
 
 from tracehound import __version__
 from tracehound.agents.base import AgentResult
+from tracehound.agents.registry import AGENTS, source_flags
 from tracehound.agents.run import mark_samplers, run_agents, start_samplers, stop_samplers
 from tracehound.agents.traffic import traffic_agent
 from tracehound.case import Case
 from tracehound.diagnosis.rank import rank
 from tracehound.diagnosis.scoring import Entry, Hypothesis
+from tracehound.diagnosis.split import CannotTell, cannot_tell
+from tracehound.diagnosis.symptom import SymptomMatch, match_symptom
 from tracehound.experiments import (
     Experiment,
     Runner,
@@ -40,10 +43,12 @@ from tracehound.report.model import (
     REPORT_FILE,
     REPORT_SCHEMA,
     AgentDoc,
+    CannotTellDoc,
     ExperimentDoc,
     HypothesisDoc,
     Report,
     ReportCase,
+    SymptomMatchDoc,
     ToolDoc,
 )
 
@@ -64,6 +69,10 @@ class Investigation:
     experiments: list[Experiment] = field(default_factory=list)
     agents: list[AgentResult] = field(default_factory=list)
     hypotheses: list[Hypothesis] = field(default_factory=list)
+    #: The symptom's words matched to the catalog (empty without a symptom).
+    symptom: SymptomMatch = field(default_factory=lambda: SymptomMatch(""))
+    #: The first two causes stay within the margin: which sources would split them.
+    cannot_tell: CannotTell | None = None
     verdict: str = "not_reproduced"
     requests: int = 0
     failures: int = 0
@@ -106,6 +115,10 @@ class Investigation:
             requests=self.requests,
             failures=self.failures,
             hypotheses=[HypothesisDoc.model_validate(h.to_dict(), extra="forbid") for h in self.hypotheses],
+            symptom_match=SymptomMatchDoc.model_validate(_redacted_match(self.symptom), extra="forbid")
+            if self.case.symptom else None,
+            cannot_tell=CannotTellDoc.model_validate(self.cannot_tell.to_dict(), extra="forbid")
+            if self.cannot_tell is not None else None,
             experiments=[ExperimentDoc.model_validate(e.to_dict(), extra="forbid") for e in self.experiments],
             agents=[AgentDoc.model_validate(a.to_dict(), extra="forbid") for a in self.agents],
             runs=[str(e.run.path) for e in self.experiments if e.run is not None]
@@ -131,7 +144,7 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
     started = utc_now()
     folder = prepare_run_dir(out, "investigation", started) if out is None else Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    inv = Investigation(case, folder, iso(started))
+    inv = Investigation(case, folder, iso(started), symptom=match_symptom(case.symptom, entries))
     t0 = time.monotonic()
     deadline = t0 + case.budget_s
     runner = Runner(case, folder)
@@ -180,7 +193,10 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
     inv.agents = asyncio.run(run_agents(case, runner.runs, samplers))
     signals = [s for a in inv.agents for s in a.signals]
     tested = [t for a in inv.agents for t in a.tested]
-    inv.hypotheses = rank(signals, tested, inv.failures, entries)
+    inv.hypotheses = rank(signals, tested, inv.failures, entries, inv.symptom)
+    inv.cannot_tell = _cannot_tell(case, inv.hypotheses, entries)
+    if inv.cannot_tell is not None:
+        say(inv.cannot_tell.line())
     if not inv.hypotheses:
         inv.next_steps = _next_steps(case, inv)
     inv.seconds = time.monotonic() - t0
@@ -188,6 +204,19 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
     say("writing the report…")
     inv.report_error = _render_report(inv)
     return inv
+
+
+def _redacted_match(m: SymptomMatch) -> dict[str, Any]:
+    d = m.to_dict()
+    for h in d["hits"]:
+        h["words"] = redact_text(h["words"])
+    return d
+
+
+def _cannot_tell(case: Case, hyps: Sequence[Hypothesis], entries: Sequence[Entry]) -> CannotTell | None:
+    """The first two causes when they stay close, with the sources not yet given that would split them."""
+    given = [a.flag for a in AGENTS if a.flag is not None and a.runs_for(case)]
+    return cannot_tell(hyps, {e.id: e for e in entries}, source_flags(), given)
 
 
 def _render_report(inv: Investigation) -> str | None:

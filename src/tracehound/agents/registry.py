@@ -108,4 +108,17 @@ def spec(name: str) -> AgentSpec:
     raise KeyError(name)
 
 
-__all__ = ["AGENTS", "AgentRunner", "AgentSpec", "plain", "sampled", "spec"]
+def source_flags() -> dict[str, tuple[str, ...]]:
+    """Signal → the flags of the sources whose agents emit it; none for a wire signal (the traffic agent's)."""
+    wire = {n for a in AGENTS if a.flag is None for n in a.signals}
+    out: dict[str, tuple[str, ...]] = {}
+    for a in AGENTS:
+        if a.flag is None:
+            continue
+        for n in a.signals:
+            if n not in wire:
+                out[n] = (*out.get(n, ()), a.flag)
+    return out
+
+
+__all__ = ["AGENTS", "AgentRunner", "AgentSpec", "plain", "sampled", "source_flags", "spec"]

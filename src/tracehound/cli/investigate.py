@@ -47,7 +47,7 @@ def investigate(
         typer.Option("--access-log", help="A production access log (nginx, Apache, ALB, CloudFront, JSON lines) "
                                           "or its import folder (repeatable)."),
     ] = None,
-    symptom: Annotated[str | None, typer.Option("--symptom", help="The symptom as reported, for the report.")] = None,
+    symptom: Annotated[str | None, typer.Option("--symptom", help="The symptom in the user's words: it guides the ranking and the report.")] = None,
     budget: Annotated[
         str, typer.Option("--budget", help="Time for the whole investigation (seconds, or 90s, 2m).")
     ] = "120",

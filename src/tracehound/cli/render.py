@@ -188,6 +188,9 @@ def print_investigation(inv: Investigation) -> None:
             out.print(f"Why {inv.hypotheses[0].id}:", style="bold")
             for line in inv.hypotheses[0].explain():
                 out.print(f"  {line}", markup=False)
+        if inv.cannot_tell is not None:
+            line = inv.cannot_tell.line()
+            out.print(Text.assemble((line[:11], "bold yellow"), line[11:]))
     skipped = [a for a in inv.agents if a.status != "ok"]
     for a in skipped:
         out.print(f"  {a.name}: {a.status}: {a.detail}", style="dim", markup=False)

@@ -11,17 +11,21 @@ from collections.abc import Iterable, Sequence
 from tracehound.diagnosis.entries import load_catalog
 from tracehound.diagnosis.scoring import Entry, Hypothesis, score
 from tracehound.diagnosis.signals import Signal
+from tracehound.diagnosis.symptom import SymptomMatch
 from tracehound.limits import reproduced
 
 
 def rank(signals: Iterable[Signal], tested: Iterable[str], failures: int,
-         catalog: Sequence[Entry] | None = None) -> list[Hypothesis]:
-    """Every failure mode ranked best first, or none while fewer failures than a reproduction were seen."""
+         catalog: Sequence[Entry] | None = None, symptom: SymptomMatch | None = None) -> list[Hypothesis]:
+    """Every failure mode ranked best first, or none while fewer failures than a reproduction were seen.
+
+    ``symptom`` (:func:`tracehound.diagnosis.symptom.match_symptom`) moves the causes the user's words point to.
+    """
     if not reproduced(failures):
         return []
     if catalog is None:
         catalog = list(load_catalog().values())
-    return score(catalog, signals, tested)
+    return score(catalog, signals, tested, symptom)
 
 
 __all__ = ["rank"]

@@ -3,6 +3,8 @@
 A hypothesis' score is a log-odds sum, as a naive-Bayes reader would keep it:
 
     score = ln(prior)
+          + symptom points                          the user's words matched to the entry's
+                                                    symptom phrases, bounded (diagnosis.symptom)
           + Σ weight(signal) × strength(signal)     for each signal seen that the entry names
           + Σ absent_weight(signal)                 for each signal the entry expects that the data
                                                     could have shown (it was *tested*) and did not
@@ -20,6 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tracehound.diagnosis.signals import Signal
+from tracehound.diagnosis.symptom import SymptomMatch
+
+#: The evidence line of the symptom read: its ``signal`` and ``kind``.
+SYMPTOM = "symptom"
 
 
 class Entry(Protocol):
@@ -45,12 +51,16 @@ class Entry(Protocol):
     @property
     def why(self) -> Mapping[str, str]: ...
 
+    #: Generic user wording → points, read by :func:`tracehound.diagnosis.symptom.match_symptom`.
+    @property
+    def symptom_phrases(self) -> Mapping[str, float]: ...
+
 
 @dataclass
 class Evidence:
     signal: str
     points: float
-    #: seen | absent
+    #: seen | absent | symptom
     kind: str
     strength: float
     why: str
@@ -83,6 +93,9 @@ class Hypothesis:
         """Every point of the score, one line each."""
         lines = [f"{self.prior_points:+.2f}  prior"]
         for e in sorted(self.evidence_for + self.evidence_against, key=lambda e: -abs(e.points)):
+            if e.kind == SYMPTOM:
+                lines.append(f"{e.points:+.2f}  symptom: {e.detail}")
+                continue
             what = "seen" if e.kind == "seen" else "expected, not seen"
             lines.append(f"{e.points:+.2f}  {e.signal} ({what}, strength {e.strength:.2f}): {e.why}")
         lines.append(f"={self.score:+.2f}  score, confidence {self.confidence:.0%}")
@@ -98,14 +111,25 @@ def strongest(signals: Iterable[Signal]) -> dict[str, Signal]:
     return best
 
 
-def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[str] = ()) -> list[Hypothesis]:
-    """Every entry scored and ranked best first, with confidences adding up to one."""
+def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[str] = (),
+          symptom: SymptomMatch | None = None) -> list[Hypothesis]:
+    """Every entry scored and ranked best first, with confidences adding up to one.
+
+    ``symptom``, the user's words matched to the catalog, moves each entry it names by its bounded
+    points, as one line of evidence.
+    """
     seen = strongest(signals)
     tested_set = set(tested) | set(seen)
     out: list[Hypothesis] = []
     for e in entries:
         prior = math.log(max(e.prior, 1e-6))
         h = Hypothesis(e.id, e.title, prior, prior)
+        said = symptom.for_mode(e.id) if symptom is not None else 0.0
+        if said:
+            ev = Evidence(SYMPTOM, said, SYMPTOM, 1.0, "the user's words match this failure mode's symptom phrases",
+                          symptom.quote(e.id) if symptom is not None else "")
+            (h.evidence_for if said > 0 else h.evidence_against).append(ev)
+            h.score += said
         for name, w in e.signals.items():
             s = seen.get(name)
             if s is None or s.strength <= 0:
@@ -131,4 +155,4 @@ def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[
     return out
 
 
-__all__ = ["Entry", "Evidence", "Hypothesis", "score", "strongest"]
+__all__ = ["SYMPTOM", "Entry", "Evidence", "Hypothesis", "score", "strongest"]

@@ -32,7 +32,8 @@ def register(box: Toolbox) -> None:
         body: Body = None,
         json_body: JsonBody = None,
         flow: FlowFile = None,
-        symptom: Annotated[str | None, Field(description="The symptom as reported, for the report.")] = None,
+        symptom: Annotated[str | None, Field(description="The symptom in the user's words (at most 4000 "
+                                                                  "characters): it guides the ranking.")] = None,
         logs: Annotated[list[str] | None, Field(description="Log files of the service to read.")] = None,
         db: Annotated[str | None, Field(description="PostgreSQL DSN to sample (read-only).")] = None,
         redis: Annotated[str | None, Field(description="Redis URL to sample (read-only).")] = None,
@@ -90,6 +91,8 @@ def investigation_digest(inv: Investigation) -> dict[str, Any]:
         "failure_rate": round(inv.failure_rate, 5), "seconds": round(inv.seconds, 1),
         "stopped_early": inv.stopped_early,
         "hypotheses": [{**h.to_dict(), "explain": h.explain()} for h in inv.hypotheses[:5]],
+        "symptom_match": inv.symptom.to_dict() if inv.case.symptom else None,
+        "cannot_tell": inv.cannot_tell.to_dict() if inv.cannot_tell is not None else None,
         "experiments": [{k: e.to_dict()[k] for k in ("name", "kind", "purpose", "outcome", "requests", "failures",
                                                      "failure_rate", "run")} for e in inv.experiments],
         "agents": [{"name": a.name, "status": a.status, "detail": a.detail,
@@ -108,6 +111,8 @@ def investigation_text(inv: Investigation) -> str:
         lines = [(f"investigate: reproduced: {inv.failures} of {inv.requests} requests failed "
                   f"({inv.failure_rate:.1%}) over {len(inv.experiments)} experiments in {inv.seconds:.0f} s.")]
         lines += [f"{i}. {h.id} {h.confidence:.0%}: {h.title}" for i, h in enumerate(inv.hypotheses[:3], 1)]
+        if inv.cannot_tell is not None:
+            lines.append(inv.cannot_tell.line())
     where = inv.out / ("report.json" if inv.report_error else "report.md")
     lines.append(f"Report: {where}")
     return "\n".join(lines)

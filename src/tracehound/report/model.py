@@ -101,6 +101,47 @@ class HypothesisDoc(_Doc):
     evidence_against: list[EvidenceDoc] = Field(default_factory=list)
 
 
+class PhraseHitDoc(_Doc):
+    """A catalog phrase found in the symptom (:class:`tracehound.diagnosis.symptom.PhraseHit`)."""
+
+    mode: str = ""
+    phrase: str = ""
+    #: The user's words that matched it.
+    words: str = ""
+    weight: Number = 0.0
+    #: The user denied it ("never when it is busy"): it counts against the mode.
+    denied: bool = False
+    points: Number = 0.0
+
+
+class SymptomMatchDoc(_Doc):
+    """The symptom read (:class:`tracehound.diagnosis.symptom.SymptomMatch`): phrases found, points per mode."""
+
+    hits: list[PhraseHitDoc] = Field(default_factory=list)
+    #: Failure mode → its bounded points, most supported first.
+    points: dict[str, Number] = Field(default_factory=dict)
+
+
+class CannotTellDoc(_Doc):
+    """The first two causes within the margin, and the sources that would split them
+    (:class:`tracehound.diagnosis.split.CannotTell`)."""
+
+    first: str = ""
+    second: str = ""
+    first_confidence: Number = 0.0
+    second_confidence: Number = 0.0
+    #: Their distance in confidence points (0-100).
+    gap_points: Number = 0.0
+    #: Source flags (``--logs``) that would split them, most telling first.
+    sources: list[str] = Field(default_factory=list)
+    #: Per source flag, its signals that split the pair.
+    signals: dict[str, list[str]] = Field(default_factory=dict)
+    #: Wire signals (from experiments) that split the pair.
+    wire: list[str] = Field(default_factory=list)
+    #: The sentence the CLI and the pages show.
+    line: str = ""
+
+
 class ExperimentDoc(_Doc):
     """An experiment run (:class:`tracehound.experiments.Experiment`)."""
 
@@ -169,6 +210,10 @@ class Report(_Doc):
     failures: int = 0
     #: Best first; empty while the failure was not reproduced.
     hypotheses: list[HypothesisDoc] = Field(default_factory=list)
+    #: The symptom's words matched to the catalog; None without a symptom.
+    symptom_match: SymptomMatchDoc | None = None
+    #: Set when the first two causes stay within the margin: say so, and what would split them.
+    cannot_tell: CannotTellDoc | None = None
     experiments: list[ExperimentDoc] = Field(default_factory=list)
     agents: list[AgentDoc] = Field(default_factory=list)
     #: Every run folder: the experiments', then their canaries'.
@@ -214,14 +259,17 @@ __all__ = [
     "REPORT_FILE",
     "REPORT_SCHEMA",
     "AgentDoc",
+    "CannotTellDoc",
     "EvidenceDoc",
     "ExperimentDoc",
     "FindingDoc",
     "HypothesisDoc",
     "Number",
+    "PhraseHitDoc",
     "Report",
     "ReportCase",
     "SignalDoc",
+    "SymptomMatchDoc",
     "ToolDoc",
     "load_report",
     "report_file",
