@@ -39,7 +39,8 @@ from tracehound.lab import servers
 from tracehound.orchestrator import investigate
 
 
-def one(sc: lab.Scenario, fixed: bool, work: Path, budget: float, all_sources: bool = False) -> dict:
+def one(sc: lab.Scenario, fixed: bool, work: Path, budget: float, all_sources: bool = False,
+        with_symptom: bool = True) -> dict:
     version = "twin" if fixed else ("control" if sc.healthy else "faulty")
     row = {"scenario": sc.name, "version": version, "truth": NONE if fixed else sc.failure_mode}
     t0 = time.monotonic()
@@ -56,8 +57,11 @@ def one(sc: lab.Scenario, fixed: bool, work: Path, budget: float, all_sources: b
             sources = Sources(logs=sorted(inst.logs.values()), db=inst.db_dsn, redis=inst.redis_url,
                               code=inst.code_dir, metrics=inst.app_urls[0] + sc.metrics if sc.metrics else None,
                               ) if all_sources else Sources()
+            # The user's own words go in as they would be typed (--symptom); the scenario's `expect:`
+            # (what right looks like, for `lab check`) does not: a wrong 200 must be found unaided.
             case = Case(target=cfg.target, flow=cfg.flow, base_url=cfg.base_url, budget_s=budget, sources=sources,
-                        timeout_s=sc.timeout, max_concurrency=peak_users, max_rate=sc.load.rate)
+                        timeout_s=sc.timeout, max_concurrency=peak_users, max_rate=sc.load.rate,
+                        symptom=sc.symptom if with_symptom else None)
             try:
                 inv = investigate(case, work / "investigation")
             finally:
@@ -79,7 +83,7 @@ def one(sc: lab.Scenario, fixed: bool, work: Path, budget: float, all_sources: b
     return row
 
 
-def rescore(folder: Path, traffic_only: bool = False) -> dict:
+def rescore(folder: Path, traffic_only: bool = False, with_symptom: bool = True) -> dict:
     """A kept investigation (``NAME-faulty`` or ``NAME-twin``) scored again from its evidence.
 
     ``traffic_only`` leaves out every other agent: the black-box diagnosis of an all-sources
@@ -91,8 +95,11 @@ def rescore(folder: Path, traffic_only: bool = False) -> dict:
     from tracehound.diagnosis.catalog import load_catalog
     from tracehound.diagnosis.scoring import score
     from tracehound.diagnosis.signals import Signal
+    from tracehound.diagnosis.symptom import match_symptom
+    from tracehound.limits import reproduced
     from tracehound.probe.run import Run
     from tracehound.report.model import load_report
+    from tracehound.wrong_body import mark_wrong_bodies
 
     name, _, kind = folder.name.rpartition("-")
     sc = lab.get_scenario(name)
@@ -101,6 +108,9 @@ def rescore(folder: Path, traffic_only: bool = False) -> dict:
     row = {"scenario": sc.name, "version": version, "truth": NONE if fixed else sc.failure_mode}
     report = load_report(folder / "investigation")
     runs = [Run.load(p.parent) for p in sorted((folder / "investigation" / "runs").glob("*/run.json"))]
+    # Minority bodies count as failures now: marked in memory only, the kept folder stays as it was.
+    already = sum(int((r.meta.get("wrong_body") or {}).get("rows", 0)) for r in runs)
+    wrong = mark_wrong_bodies(runs, write=False).count - already
     traffic = asyncio.run(traffic_agent(None, runs))
     signals, tested = list(traffic.signals), list(traffic.tested)
     for agent in report.agents:
@@ -109,10 +119,13 @@ def rescore(folder: Path, traffic_only: bool = False) -> dict:
         tested += agent.tested
         for f in agent.findings:
             signals += [Signal(s.name, s.strength, s.detail, list(s.exemplars), s.value) for s in f.signals]
-    hyps = score(list(load_catalog().values()), signals, tested) if report.reproduced else []
+    catalog = load_catalog()
+    symptom = match_symptom(sc.symptom if with_symptom else None, catalog)
+    failures = report.failures + wrong
+    hyps = score(list(catalog.values()), signals, tested, symptom) if reproduced(failures) else []
     ids = [h.id for h in hyps]
-    row.update(verdict=report.verdict, top1=ids[0] if ids else None, top3=ids[:3],
-               confidence=hyps[0].confidence if hyps else None, seconds=report.seconds)
+    row.update(verdict="reproduced" if reproduced(failures) else "not_reproduced", top1=ids[0] if ids else None,
+               top3=ids[:3], confidence=hyps[0].confidence if hyps else None, seconds=report.seconds)
     return row
 
 
@@ -146,6 +159,8 @@ def main() -> int:
     ap.add_argument("--rescore", type=Path, metavar="DIR",
                     help="score the investigations kept in DIR again, running nothing")
     ap.add_argument("--traffic-only", action="store_true", help="with --rescore: leave out every agent but traffic")
+    ap.add_argument("--no-symptom", action="store_true",
+                    help="leave out the user's words (the scenario's symptom), as before issue 13")
     args = ap.parse_args()
     kept = ({p.name: p for p in sorted(args.rescore.glob("*-*")) if (p / "investigation" / "report.json").exists()}
             if args.rescore else {})
@@ -163,7 +178,7 @@ def main() -> int:
                 folder = kept.get(f"{sc.name}-{'twin' if fixed else 'faulty'}")
                 if folder is None:
                     continue
-                rows.append(row := rescore(folder, args.traffic_only))
+                rows.append(row := rescore(folder, args.traffic_only, not args.no_symptom))
                 _print_row(sc, row)
                 continue
             work = Path(tempfile.mkdtemp(prefix=f"th-diag-{sc.name}-"))
@@ -171,7 +186,7 @@ def main() -> int:
                 work = args.keep / f"{sc.name}-{'twin' if fixed else 'faulty'}"
                 work.mkdir(parents=True, exist_ok=True)
             try:
-                row = one(sc, fixed, work, args.budget, args.all_sources)
+                row = one(sc, fixed, work, args.budget, args.all_sources, not args.no_symptom)
             finally:
                 if not args.keep:
                     shutil.rmtree(work, ignore_errors=True)

@@ -8,6 +8,7 @@ from typing import TypedDict
 
 from tracehound.diagnosis.symptom import check_symptom
 from tracehound.errors import BadTarget
+from tracehound.expect import Expectation
 from tracehound.flow import Flow
 from tracehound.probe import Target
 from tracehound.probe.target import split_url
@@ -66,6 +67,8 @@ class Case:
     max_rate: float | None = None
     timeout_s: float = 10.0
     symptom: str | None = None
+    #: What a right answer to the target looks like (``--expect``); a flow's steps carry their own.
+    expect: Expectation | None = None
     #: The load engine of the load experiments (sweep levels, confirmation, flow delays): ``native``
     #: or ``locust`` with ``workers`` local worker processes.
     engine: str = "native"
@@ -90,6 +93,8 @@ class Case:
         if self.workers < 1:
             raise BadTarget("--workers must be >= 1")
         self.symptom = check_symptom(self.symptom)
+        if self.expect is not None and self.flow is not None:
+            raise BadTarget("with --flow, put expect: in the flow's steps")
 
     @property
     def origin(self) -> str:

@@ -125,6 +125,7 @@ class Runner:
             out=self._dir(label),
             label=label,
             annotations={"experiment": exp.annotation()},
+            expect=c.expect if flow is None else None,
         )
 
     def _dir(self, label: str) -> Path:
@@ -273,6 +274,8 @@ def gap_flow(case: Case, gaps: list[float]) -> Flow:
             step["headers"] = headers
         if t.body is not None:
             step["data"] = _literal(t.body.decode("utf-8", "replace"))
+        if case.expect:
+            step["expect"] = list(case.expect.texts)
         doc["steps"].append(step)
     return Flow.from_dict(doc, source="idle-gap probe")
 

@@ -20,6 +20,7 @@ A flow file is YAML::
       - name: read
         path: /items/{id}
         headers: {Authorization: "Bearer {token}"}
+        expect: [status=200, "$.title"]  # optional: what a right answer looks like (tracehound.expect)
 
 ``{name}`` substitutes a variable into paths, URLs, header values and JSON/data bodies; ``{{`` is a
 literal brace. Built-ins: ``{vu}``, ``{iter}``, ``{seq}``, ``{uuid}``. A capture is ``$.a.b[0]``
@@ -40,14 +41,15 @@ from typing import Any
 
 import yaml
 
-from tracehound.errors import BadFlow
+from tracehound.errors import BadExpectation, BadFlow
+from tracehound.expect import Expectation
+from tracehound.jsonpath import lookup, parse_path
 
 BUILTINS = frozenset({"vu", "iter", "seq", "uuid"})
 #: The methods a step may use.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _VAR = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_STEP_KEYS = {"name", "method", "path", "url", "headers", "json", "data", "capture", "pause"}
-_PATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+)\]|\[['\"]([^'\"]+)['\"]\]")
+_STEP_KEYS = {"name", "method", "path", "url", "headers", "json", "data", "capture", "pause", "expect"}
 
 
 class MissingVariable(Exception):
@@ -82,20 +84,11 @@ class Capture:
             return cls(var, expr, header=name.lower())
         if not expr.startswith("$"):
             raise BadFlow(f"{where}: capture {var!r}={expr!r} must start with '$' or 'header:'")
-        tokens: list[str | int] = []
-        pos = 1
-        while pos < len(expr):
-            m = _PATH_TOKEN.match(expr, pos)
-            if not m:
-                raise BadFlow(f"{where}: capture {var!r}: cannot parse {expr!r} at {expr[pos:]!r}")
-            if m.group(1) is not None:
-                tokens.append(m.group(1))
-            elif m.group(2) is not None:
-                tokens.append(int(m.group(2)))
-            else:
-                tokens.append(m.group(3))
-            pos = m.end()
-        return cls(var, expr, path=tuple(tokens))
+        try:
+            path = parse_path(expr)
+        except ValueError as e:
+            raise BadFlow(f"{where}: capture {var!r}: {e}") from None
+        return cls(var, expr, path=path)
 
     def extract(self, body: bytes, headers: Mapping[str, str]) -> Any:
         """The captured value; :class:`CaptureFailed` with the reason when absent."""
@@ -107,18 +100,10 @@ class Capture:
             value: Any = jsonlib.loads(body)
         except ValueError:
             raise CaptureFailed(f"capture {self.var}: response body is not JSON") from None
-        for tok in self.path:
-            try:
-                if isinstance(tok, int):
-                    if not isinstance(value, list):
-                        raise KeyError(tok)
-                    value = value[tok]
-                else:
-                    if not isinstance(value, dict):
-                        raise KeyError(tok)
-                    value = value[tok]
-            except (KeyError, IndexError):
-                raise CaptureFailed(f"capture {self.var}: {self.expr} not found in the response") from None
+        try:
+            value = lookup(value, self.path)
+        except KeyError:
+            raise CaptureFailed(f"capture {self.var}: {self.expr} not found in the response") from None
         if value is None:
             raise CaptureFailed(f"capture {self.var}: {self.expr} is null in the response")
         return value
@@ -227,6 +212,8 @@ class Step:
     captures: list[Capture] = field(default_factory=list)
     #: Seconds to wait before sending this step (think time, as k6's sleep between requests).
     pause: float = 0.0
+    #: What a right answer looks like (``expect:``); an answer that misses it fails as ``wrong_body``.
+    expect: Expectation | None = None
 
     @property
     def needs(self) -> set[str]:
@@ -252,6 +239,8 @@ class Step:
             d["capture"] = {c.var: c.expr for c in self.captures}
         if self.pause:
             d["pause"] = self.pause
+        if self.expect:
+            d["expect"] = list(self.expect.texts)
         return d
 
     def render(self, env: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]], bytes | None]:
@@ -407,6 +396,15 @@ def _parse_step(raw: Any, where: str) -> Step:
     pause = raw.get("pause", 0)
     if isinstance(pause, bool) or not isinstance(pause, (int, float)) or not 0 <= pause <= 300:
         raise BadFlow(f"{where}: 'pause' must be a number of seconds between 0 and 300")
+    expect_raw = raw.get("expect")
+    if isinstance(expect_raw, str):
+        expect_raw = [expect_raw]
+    if expect_raw is not None and not isinstance(expect_raw, list):
+        raise BadFlow(f"{where}: 'expect' must be an expectation or a list of them ('status=200', 'keys=a,b' …)")
+    try:
+        expect = Expectation.parse(expect_raw, f"{where}: expect") if expect_raw else None
+    except BadExpectation as e:
+        raise BadFlow(str(e), hint=e.hint or None) from None
     return Step(
         name=name,
         pause=float(pause),
@@ -417,4 +415,5 @@ def _parse_step(raw: Any, where: str) -> Step:
         json=_json_template(raw["json"]) if "json" in raw else None,
         data=Template(data) if data is not None else None,
         captures=captures,
+        expect=expect,
     )

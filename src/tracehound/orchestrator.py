@@ -37,6 +37,7 @@ from tracehound.experiments import (
 )
 from tracehound.failure_modes import NONE
 from tracehound.limits import reproduced
+from tracehound.probe import summarize
 from tracehound.probe.run import iso, prepare_run_dir, utc_now
 from tracehound.redact import redact_text
 from tracehound.report.model import (
@@ -50,7 +51,9 @@ from tracehound.report.model import (
     ReportCase,
     SymptomMatchDoc,
     ToolDoc,
+    WrongBodiesDoc,
 )
+from tracehound.wrong_body import WrongBodies, mark_wrong_bodies
 
 #: Stop experimenting once the leader has this confidence (after the core experiments ran).
 CLEAR_LEADER = 0.95
@@ -73,6 +76,8 @@ class Investigation:
     symptom: SymptomMatch = field(default_factory=lambda: SymptomMatch(""))
     #: The first two causes stay within the margin: which sources would split them.
     cannot_tell: CannotTell | None = None
+    #: 2xx answers with a minority body shape, counted as failures (with no expectation given).
+    wrong_bodies: WrongBodies = field(default_factory=WrongBodies)
     verdict: str = "not_reproduced"
     requests: int = 0
     failures: int = 0
@@ -107,6 +112,7 @@ class Investigation:
             verdict=self.verdict,
             case=ReportCase.model_validate({
                 **case.describe(), "symptom": redact_text(case.symptom) if case.symptom else None,
+                "expect": [redact_text(x) for x in case.expect.texts] if case.expect else [],
                 "budget_s": case.budget_s, "max_concurrency": case.max_concurrency, "max_rate": case.max_rate},
                 extra="forbid"),
             started_at=self.started,
@@ -119,6 +125,9 @@ class Investigation:
             if self.case.symptom else None,
             cannot_tell=CannotTellDoc.model_validate(self.cannot_tell.to_dict(), extra="forbid")
             if self.cannot_tell is not None else None,
+            wrong_bodies=WrongBodiesDoc(count=self.wrong_bodies.count,
+                                        lines=[redact_text(x) for x in self.wrong_bodies.lines])
+            if self.wrong_bodies.count else None,
             experiments=[ExperimentDoc.model_validate(e.to_dict(), extra="forbid") for e in self.experiments],
             agents=[AgentDoc.model_validate(a.to_dict(), extra="forbid") for a in self.agents],
             runs=[str(e.run.path) for e in self.experiments if e.run is not None]
@@ -184,6 +193,11 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
         raise
     stop_samplers(samplers, after_s=SAMPLE_AFTER_S)
 
+    inv.wrong_bodies = mark_wrong_bodies(runner.runs)
+    _count_wrong_bodies(inv)
+    if inv.wrong_bodies.count:
+        say(f"{inv.wrong_bodies.count} 2xx answers with a minority body count as failures (wrong_body): "
+            + "; ".join(inv.wrong_bodies.lines[:2]))
     targets = [e for e in inv.experiments if e.run is not None]
     inv.requests = sum(e.requests for e in targets)
     inv.failures = sum(e.failures for e in targets)
@@ -204,6 +218,16 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
     say("writing the report…")
     inv.report_error = _render_report(inv)
     return inv
+
+
+def _count_wrong_bodies(inv: Investigation) -> None:
+    """Each experiment's counts and outcome again, where minority bodies were marked as failures."""
+    for e in inv.experiments:
+        if e.run is None or e.run.path not in inv.wrong_bodies.by_run:
+            continue
+        s = summarize(e.run.table, e.run.meta)
+        e.requests, e.failures, e.failure_rate = s.requests, s.failed, s.failure_rate
+        e.outcome += f"; {inv.wrong_bodies.by_run[e.run.path]} of them 2xx with a minority body (wrong_body)"
 
 
 def _redacted_match(m: SymptomMatch) -> dict[str, Any]:

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from tracehound.case import Case
 from tracehound.errors import BadReport, BadRun, BadTarget, TracehoundError
+from tracehound.expect import Expectation, expectation
 from tracehound.experiments import Experiment, Runner, gap_flow
 from tracehound.flow import Flow
 from tracehound.probe import LoadShape, Stage, Target
@@ -264,6 +265,8 @@ class TargetOverride:
     flow: Flow | None = None
     #: The URL alone: the new target URL, or with a flow its base URL.
     url: str | None = None
+    #: What a right answer looks like (``--expect``), replacing the original's.
+    expect: Expectation | None = None
 
     @property
     def given(self) -> bool:
@@ -332,9 +335,11 @@ def _case(src: Source, override: TargetOverride, timeout_s: float | None) -> Cas
     recorded = meta.get("target") or {}
     max_concurrency, max_rate = int(c.max_concurrency or 32), c.max_rate
     timeout = timeout_s or float((meta.get("options") or {}).get("timeout_s") or 10.0)
+    expect = override.expect or expectation(c.expect or meta.get("expect"), "the original --expect")
     if override.flow is not None or override.target is not None:
         return Case(target=override.target, flow=override.flow, base_url=override.url, timeout_s=timeout,
-                    max_concurrency=max_concurrency, max_rate=max_rate)
+                    max_concurrency=max_concurrency, max_rate=max_rate,
+                    expect=expect if override.target is not None else None)
     flow_src = c.flow or (recorded.get("flow") or {}).get("source")
     if flow_src:
         if not Path(flow_src).is_file():
@@ -350,7 +355,7 @@ def _case(src: Source, override: TargetOverride, timeout_s: float | None) -> Cas
     if not url:
         raise BadReport(f"{str(src.path)!r} does not say which URL it probed", hint="give the URL")
     return Case(target=Target(url, recorded.get("method") or c.method or "GET"), timeout_s=timeout,
-                max_concurrency=max_concurrency, max_rate=max_rate)
+                max_concurrency=max_concurrency, max_rate=max_rate, expect=expect)
 
 
 def _experiment(case: Case, run: Run) -> Experiment:

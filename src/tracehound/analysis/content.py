@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +27,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from tracehound.analysis.frame import Codes
 from tracehound.analysis.stats import saturate
 
 #: How clearly each kind of departure marks a wrong answer.
 CLARITY = {"empty": 1.0, "type": 0.9, "keys": 0.8, "size": 0.6, "hash": 0.4}
+#: Departures that make an answer wrong, not merely different: a body that hashes differently
+#: but has the majority's shape and size may just carry a timestamp.
+WRONG_KINDS = frozenset({"empty", "type", "keys", "size"})
 MAX_ROWS = 200_000
+_MASK = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\b[0-9a-f]{16,}\b|\d+")
 
 
 @dataclass(frozen=True)
@@ -268,4 +274,44 @@ def _hash_anomalies(out: list[BodyAnomaly], name: str, rows: NDArray[np.intp], h
     return True
 
 
-__all__ = ["BodyAnomaly", "Shape", "content_anomalies", "departs", "shape_of"]
+def request_kinds(step: Codes | None, method: Codes | None, path: Codes | None, n: int
+                  ) -> tuple[NDArray[np.int32], list[str]]:
+    """Each request's kind, as codes and names: its flow step, or else its method and path with numbers masked.
+
+    Every row gets a kind, so that a plain target's requests are not lost beside a run whose
+    requests carry step names.
+    """
+    def text(c: Codes | None, mask: bool = False) -> tuple[NDArray[np.int32], list[str]]:
+        if c is None:
+            return np.full(n, -1, np.int32), []
+        return c[0], [_MASK.sub("N", str(v)) if mask else str(v) for v in c[1]]
+
+    sc, sv = text(step)
+    mc, mv = text(method)
+    pc_, pv = text(path, mask=True)
+    if n == 0:
+        return np.zeros(0, np.int32), []
+    nm, npth = len(mv) + 1, len(pv) + 1
+    # One integer per row from the small per-column codes; names are made per distinct key only.
+    key = ((sc.astype(np.int64) + 1) * nm + (mc.astype(np.int64) + 1)) * npth + (pc_.astype(np.int64) + 1)
+    uniq, inverse = np.unique(key, return_inverse=True)
+    index: dict[str, int] = {}
+    remap = []
+    for k in uniq.tolist():
+        s_, rest = divmod(k, nm * npth)
+        m_, p_ = divmod(rest, npth)
+        name = sv[s_ - 1] if s_ else " ".join(x for x in (mv[m_ - 1] if m_ else "", pv[p_ - 1] if p_ else "") if x)
+        # Paths that differ only in their numbers are one kind.
+        remap.append(index.setdefault(name or "all", len(index)))
+    codes: NDArray[np.int32] = np.asarray(remap, np.int32)[inverse.reshape(-1)]
+    return codes, list(index)
+
+
+def wrong_rows(found: list[BodyAnomaly]) -> NDArray[np.intp]:
+    """The rows of the departures that make an answer wrong (:data:`WRONG_KINDS`), sorted."""
+    parts = [a.rows for a in found if a.kind in WRONG_KINDS]
+    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.intp)
+
+
+__all__ = ["WRONG_KINDS", "BodyAnomaly", "Shape", "content_anomalies", "departs", "request_kinds", "shape_of",
+           "wrong_rows"]

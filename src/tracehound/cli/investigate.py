@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tracehound.cli import console, render
-from tracehound.cli.options import duration_seconds, target_or_flow
+from tracehound.cli.options import EXPECT_HELP, duration_seconds, expect_option, target_or_flow
 
 
 def investigate(
@@ -26,6 +26,7 @@ def investigate(
     flow: Annotated[
         Path | None, typer.Option("--flow", help="Flow file: the URL is the base URL, the last step the target.")
     ] = None,
+    expect: Annotated[list[str] | None, typer.Option("--expect", help=EXPECT_HELP)] = None,
     code: Annotated[Path | None, typer.Option("--code", help="The service's source folder.")] = None,
     logs: Annotated[
         list[Path] | None, typer.Option("--logs", help="A log file of the service (repeatable).")
@@ -47,7 +48,9 @@ def investigate(
         typer.Option("--access-log", help="A production access log (nginx, Apache, ALB, CloudFront, JSON lines) "
                                           "or its import folder (repeatable)."),
     ] = None,
-    symptom: Annotated[str | None, typer.Option("--symptom", help="The symptom in the user's words: it guides the ranking and the report.")] = None,
+    symptom: Annotated[
+        str | None, typer.Option("--symptom", help="The symptom in the user's words: it guides the ranking.")
+    ] = None,
     budget: Annotated[
         str, typer.Option("--budget", help="Time for the whole investigation (seconds, or 90s, 2m).")
     ] = "120",
@@ -101,7 +104,8 @@ def investigate(
                 sources=Sources(logs=list(logs), db=db, redis=redis, code=code, metrics=metrics, browser=browser,
                                 har=list(har), prometheus=prometheus),
                 budget_s=duration_seconds(budget), max_concurrency=max_concurrency, max_rate=max_rate,
-                timeout_s=parse_duration(timeout), symptom=symptom, engine=engine.lower(),
+                timeout_s=parse_duration(timeout), symptom=symptom, expect=expect_option(expect, flow_obj),
+                engine=engine.lower(),
                 workers=workers if locust else 1)
     if locust:
         from tracehound.probe.distributed import INSTALL_HINT, locust_available

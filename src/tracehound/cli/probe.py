@@ -13,7 +13,7 @@ from rich.live import Live
 from rich.text import Text
 
 from tracehound.cli import console, render
-from tracehound.cli.options import target_or_flow
+from tracehound.cli.options import EXPECT_HELP, expect_option, target_or_flow
 
 if TYPE_CHECKING:
     from tracehound.probe import Run
@@ -71,6 +71,7 @@ def probe(
     flow: Annotated[
         Path | None, typer.Option("--flow", help="Flow file (YAML): setup steps and steps with captures.")
     ] = None,
+    expect: Annotated[list[str] | None, typer.Option("--expect", help=EXPECT_HELP)] = None,
     workers: Annotated[
         int, typer.Option("--workers", help="Processes to spread the load over (locust: local worker processes).")
     ] = 1,
@@ -134,6 +135,7 @@ def probe(
         wait_workers=parse_duration(wait_workers),
         out=out_dir,
         label=label,
+        expect=expect_option(expect, flow_obj),
     )
     shape.validate()
     config.endpoint()

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from tracehound.cli import console, render
-from tracehound.cli.options import FLOW_HOLDS_REQUESTS
+from tracehound.cli.options import EXPECT_HELP, FLOW_HOLDS_REQUESTS, expect_option
 
 
 def verify(
@@ -40,6 +40,9 @@ def verify(
     timeout: Annotated[
         str | None, typer.Option("--timeout", help="Per-request timeout (default: the original's).")
     ] = None,
+    expect: Annotated[
+        list[str] | None, typer.Option("--expect", help=EXPECT_HELP + " Default: the original's.")
+    ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the new runs and verify.json.")] = None,
     as_json: Annotated[
         bool, typer.Option("--json-result", help="Print verify.json's content instead of the table.")
@@ -64,6 +67,9 @@ def verify(
         override = TargetOverride(target=Target.parse(url, method, header, data, json_body))
     elif url:
         override = TargetOverride(url=url)
+    override.expect = expect_option(expect, override.flow)
+    if override.expect is not None and candidate is not None:
+        raise BadTarget("--candidate compares two runs already made: --expect applies to a rerun")
     v = run_verify(source, candidate, slo, override, out_dir, parse_duration(timeout) if timeout else None,
                    on_event=console.note)
     if as_json:

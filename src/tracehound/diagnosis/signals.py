@@ -93,6 +93,8 @@ _TRAFFIC = {
     "status_503": "failures are 503 Service Unavailable",
     "status_504": "failures are 504 Gateway Timeout",
     "retry_after_header": "failing responses carry Retry-After or rate-limit headers",
+    "failures_are_wrong_bodies": "failures are 2xx answers with a wrong body (a minority shape, a missed expectation "
+                                 "or a capture that found nothing), not errors",
     "client_timeouts": "requests hit the client's timeout with no answer",
     "reset_on_reused_connection": "resets and closed connections hit reused keep-alive connections, not new ones",
     "connection_errors": "requests fail at the connection level (reset, refused, closed early)",
@@ -100,6 +102,8 @@ _TRAFFIC = {
     "failures_concentrated_on_attribute": "failures concentrate on one value of a request attribute (path, step, "
                                           "server)",
     "ok_status_body_anomaly": "some 2xx responses have a body whose size, hash or JSON shape departs from the majority",
+    "minority_body_shape_rises_with_concurrency": "2xx answers with a minority body shape (empty, other keys, far "
+                                                  "off in size) grow more common with the requests in flight",
     "read_after_write_miss": "a read right after a write misses what was written; a short delay makes it succeed",
     "failures_vanish_with_delay": "pausing between dependent requests removes the failures",
     "failures_vanish_with_fresh_login": "the same requests succeed again with fresh credentials",

@@ -26,6 +26,8 @@ A scenario folder ``lab/scenarios/<name>/`` holds the service's code (``app.py``
     nginx: {config: nginx.conf}              # the http {} body; {{listen}}, {{upstream}}, {{upstream_servers}}
     target: {method: GET, path: /tasks, headers: {}, json: null}   # or:
     flow: {setup: […], steps: […]}           # tracehound's flow format, without base_url
+    expect: [status=200, "$.items"]          # optional, with target: what a right answer looks like,
+                                             # for `lab check` only (an investigation is not told)
     page: /profile                           # optional: the HTML page a person opens (for --browser)
     load: {concurrency: 24, duration: 8}     # or {rate: 50, duration: 10}, or {stages: "2s:4,6s:=24"}
     timeout: 10                              # client timeout per request, seconds
@@ -54,7 +56,8 @@ from typing import Any
 
 import yaml
 
-from tracehound.errors import BadFlow, BadScenario, BadShape
+from tracehound.errors import BadExpectation, BadFlow, BadScenario, BadShape
+from tracehound.expect import Expectation, expectation
 from tracehound.failure_modes import FAILURE_MODES, NONE
 from tracehound.flow import Flow
 from tracehound.lab.deployment import AppSpec, Deployment, NginxSpec, PostgresSpec, RedisSpec, module_file
@@ -71,7 +74,7 @@ MAX_LOAD_SECONDS = 20.0
 _TOP_KEYS = {
     "name", "failure_mode", "symptom", "description", "needs", "app", "services", "postgres", "redis",
     "nginx", "target", "flow", "load", "timeout", "keepalive", "expected_failure_rate", "fixed", "metrics",
-    "page",
+    "page", "expect",
 }
 _APP_KEYS = {"module", "server", "workers", "worker_class", "args", "env", "instances", "instance_env", "ready"}
 _SERVICE_KEYS = (_APP_KEYS - {"instances", "instance_env"}) | {"env_var"}
@@ -145,6 +148,8 @@ class Scenario:
     metrics: str | None = None
     #: The HTML page a person opens, whose code calls the target (``--browser``); None without a front end.
     page: str | None = None
+    #: What a right answer to the target looks like, for ``lab check`` (a wrong 200 is the failure).
+    expect: Expectation | None = None
 
     @property
     def shape(self) -> LoadShape:
@@ -187,7 +192,7 @@ class Scenario:
                                keepalive=self.keepalive, out=out, label=label)
         assert self.target is not None  # the parser gives exactly one of target and flow
         return ProbeConfig(shape, target=self.target.at(base_url), timeout=self.timeout, keepalive=self.keepalive,
-                           out=out, label=label)
+                           out=out, label=label, expect=self.expect)
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -276,6 +281,13 @@ class _Parser:
         page = doc.get("page")
         if page is not None and (not isinstance(page, str) or not page.startswith("/")):
             raise self.fail("'page' must be a path starting with '/', e.g. /profile")
+        expect_raw = doc.get("expect")
+        if expect_raw is not None and (target is None or not isinstance(expect_raw, list)):
+            raise self.fail("'expect' is a list of expectations of the target (a flow's steps carry their own)")
+        try:
+            expect = expectation(expect_raw, "expect")
+        except BadExpectation as e:
+            raise self.fail(str(e)) from None
 
         faulty = self.deployment(doc, needs, "")
         fixed_raw = doc.get("fixed")
@@ -317,6 +329,7 @@ class _Parser:
             fix=fix.strip(),
             metrics=metrics,
             page=page,
+            expect=expect,
         )
 
     # -- pieces -----------------------------------------------------------------------------

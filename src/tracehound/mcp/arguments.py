@@ -11,6 +11,7 @@ from pydantic import Field
 from tracehound.mcp.limits import Limits
 
 if TYPE_CHECKING:
+    from tracehound.expect import Expectation
     from tracehound.flow import Flow
     from tracehound.probe import Target
 
@@ -22,6 +23,21 @@ JsonBody = Annotated[Any, Field(description="A JSON request body (sets Content-T
 FlowFile = Annotated[str | None, Field(description="Path of a flow file (YAML: setup and steps with captures); "
                                                    "url is then its base URL.")]
 Timeout = Annotated[float, Field(gt=0, le=300, description="Per-request timeout in seconds.")]
+Expect = Annotated[list[str] | None, Field(description=(
+    "What a right answer looks like, all must hold: 'status=200' (or 200,201 or 2xx), 'keys=a,b' (top-level "
+    "JSON keys), '$.path' (present, not empty), '$.path=value', 'body~regex'. An answer that misses one fails "
+    "as wrong_body. Without it, answers whose body shape is a minority count as wrong_body. Not with flow "
+    "(put expect: in its steps)."))]
+
+
+def expectation_of(texts: list[str] | None, flow: str | None) -> Expectation | None:
+    """The ``expect`` argument parsed; :class:`~tracehound.errors.BadExpectation` names the one that cannot be read."""
+    from tracehound.errors import BadTarget
+    from tracehound.expect import expectation
+
+    if texts and flow is not None:
+        raise BadTarget("with a flow, put expect: in the flow's steps")
+    return expectation(texts, "expect")
 
 
 def request_target(url: str, method: str | None, headers: Mapping[str, str] | None, body: str | None,

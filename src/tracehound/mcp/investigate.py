@@ -10,7 +10,18 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from tracehound.errors import BadShape
-from tracehound.mcp.arguments import Body, FlowFile, Headers, JsonBody, Method, Timeout, Url, case_target
+from tracehound.mcp.arguments import (
+    Body,
+    Expect,
+    FlowFile,
+    Headers,
+    JsonBody,
+    Method,
+    Timeout,
+    Url,
+    case_target,
+    expectation_of,
+)
 from tracehound.mcp.results import result
 from tracehound.mcp.runs import new_folder
 from tracehound.mcp.toolbox import LOAD, Toolbox
@@ -32,6 +43,7 @@ def register(box: Toolbox) -> None:
         body: Body = None,
         json_body: JsonBody = None,
         flow: FlowFile = None,
+        expect: Expect = None,
         symptom: Annotated[str | None, Field(description="The symptom in the user's words (at most 4000 "
                                                                   "characters): it guides the ranking.")] = None,
         logs: Annotated[list[str] | None, Field(description="Log files of the service to read.")] = None,
@@ -73,7 +85,7 @@ def register(box: Toolbox) -> None:
                         sources=Sources(logs=[Path(f) for f in logs or []], db=db, redis=redis,
                                         code=Path(code) if code else None),
                         budget_s=budget_s, max_concurrency=max_concurrency, max_rate=max_rate, timeout_s=timeout_s,
-                        symptom=symptom)
+                        symptom=symptom, expect=expectation_of(expect, flow))
             inv = run_investigation(case, new_folder(box.root, "investigation"), on_event=say(ctx))
             return result(investigation_text(inv), investigation_digest(inv))
 

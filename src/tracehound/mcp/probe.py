@@ -10,7 +10,18 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from tracehound.errors import BadShape
-from tracehound.mcp.arguments import Body, FlowFile, Headers, JsonBody, Method, Timeout, Url, case_target
+from tracehound.mcp.arguments import (
+    Body,
+    Expect,
+    FlowFile,
+    Headers,
+    JsonBody,
+    Method,
+    Timeout,
+    Url,
+    case_target,
+    expectation_of,
+)
 from tracehound.mcp.limits import shape_bounds
 from tracehound.mcp.results import ms, pct, result
 from tracehound.mcp.runs import new_folder
@@ -33,6 +44,7 @@ def register(box: Toolbox) -> None:
         body: Body = None,
         json_body: JsonBody = None,
         flow: FlowFile = None,
+        expect: Expect = None,
         concurrency: Annotated[int, Field(ge=1, description="Virtual users (closed model), or the cap on open "
                                                             "connections with rate (default there: the server's "
                                                             "cap).")] = 1,
@@ -70,7 +82,8 @@ def register(box: Toolbox) -> None:
             limits.check_shape(what="the probe", **shape_bounds(shape.describe()))
             shape.validate()
             config = ProbeConfig(shape=shape, target=target, flow=flow_obj, base_url=url if flow_obj else None,
-                                 timeout=timeout_s, keepalive=keepalive, label=label)
+                                 timeout=timeout_s, keepalive=keepalive, label=label,
+                                 expect=expectation_of(expect, flow))
             config.out = new_folder(box.root, config.slug())
             run = run_probe(config, on_progress=progress(ctx, shape.planned_duration))
             d = run_digest(run)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tracehound.errors import BadFlow
+from tracehound.expect import Expectation
 from tracehound.flow import Flow
 from tracehound.probe.records import DEFAULT_HEADERS
 from tracehound.probe.shapes import LoadShape, Stage
@@ -39,6 +40,8 @@ class ProbeConfig:
     label: str | None = None
     #: Extra keys written into ``run.json`` (an experiment's kind and purpose, for instance).
     annotations: dict[str, Any] = field(default_factory=dict)
+    #: What a right answer to ``target`` looks like (``--expect``); a flow's steps carry their own.
+    expect: Expectation | None = None
 
     @property
     def headers(self) -> tuple[str, ...]:

@@ -122,6 +122,7 @@ def spec_of(config: ProbeConfig, run_id: str) -> dict[str, Any]:
         "insecure": config.insecure,
         "ca_file": config.ca_file,
         "headers": list(config.headers),
+        "expect": list(config.expect.texts) if config.expect else None,
     }
 
 

@@ -85,7 +85,8 @@ async def run_engine(
         if config.flow is None:
             assert config.target is not None
             target = config.target
-            spec = Spec(buf, target.request_bytes(config.keepalive), ep, target.method, target.path)
+            spec = Spec(buf, target.request_bytes(config.keepalive), ep, target.method, target.path,
+                        expect=config.expect)
             if shape.open_model:
                 tasks.append(loop.create_task(OpenDispatcher(e, spec, max_conns).run()))
             elif shape.stages:

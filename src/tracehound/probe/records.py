@@ -33,6 +33,9 @@ ERROR_KINDS: tuple[str, ...] = (
     "dns",
     "cancelled",
     "other",
+    # A 2xx/3xx answer whose body is wrong: it misses an --expect, or (with none given) has a
+    # minority shape among the answers to the same request (tracehound.wrong_body).
+    "wrong_body",
 )
 ERROR_CODE: dict[str, int] = {k: i for i, k in enumerate(ERROR_KINDS)}
 

@@ -112,7 +112,9 @@ def probe(
         "record_headers": list(config.headers),
         "tls_verify": not config.insecure,
     }
-    fields = {"target": describe_target(config), "shape": config.shape.describe(), "options": options}
+    fields: dict[str, Any] = {"target": describe_target(config), "shape": config.shape.describe(), "options": options}
+    if config.expect:
+        fields["expect"] = list(config.expect.texts)
     meta = build_meta("probe", run_id, started, {**fields, **config.annotations})
     write_meta(path, meta)
     raise_nofile_limit(config.shape.peak_concurrency * 2 + 256)

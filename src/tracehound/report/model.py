@@ -29,7 +29,7 @@ Number = int | float
 
 _TARGET_KEYS = ("method", "url", "headers", "body_bytes")
 _FLOW_KEYS = ("flow", "base_url", "target_step", "method")
-_BOUND_KEYS = ("symptom", "budget_s", "max_concurrency", "max_rate")
+_BOUND_KEYS = ("symptom", "expect", "budget_s", "max_concurrency", "max_rate")
 _NOT_A_REPORT = "it is not a tracehound report: give the folder `tracehound investigate` wrote, or its report.json"
 
 
@@ -48,7 +48,7 @@ class ReportCase(_Doc):
     """The case investigated, as ``Case.describe()`` gives it (a target or a flow), with its bounds.
 
     A target case has ``method, url, headers, body_bytes``; a flow case ``flow, base_url,
-    target_step, method``; both then ``symptom, budget_s, max_concurrency, max_rate``.
+    target_step, method``; both then ``symptom, expect, budget_s, max_concurrency, max_rate``.
     """
 
     method: str | None = None
@@ -61,6 +61,8 @@ class ReportCase(_Doc):
     base_url: str | None = None
     target_step: str | None = None
     symptom: str | None = None
+    #: What a right answer looks like (``--expect``), as given; empty when none was.
+    expect: list[str] = Field(default_factory=list)
     budget_s: Number | None = None
     max_concurrency: int | None = None
     max_rate: Number | None = None
@@ -142,6 +144,14 @@ class CannotTellDoc(_Doc):
     line: str = ""
 
 
+class WrongBodiesDoc(_Doc):
+    """2xx answers whose body shape was a minority, counted as failures (:mod:`tracehound.wrong_body`)."""
+
+    count: int = 0
+    #: How they depart from the majority, per kind of request.
+    lines: list[str] = Field(default_factory=list)
+
+
 class ExperimentDoc(_Doc):
     """An experiment run (:class:`tracehound.experiments.Experiment`)."""
 
@@ -208,6 +218,8 @@ class Report(_Doc):
     failure_rate: Number = 0.0
     requests: int = 0
     failures: int = 0
+    #: Of the failures, 2xx answers with a minority body shape (no expectation given); None when there were none.
+    wrong_bodies: WrongBodiesDoc | None = None
     #: Best first; empty while the failure was not reproduced.
     hypotheses: list[HypothesisDoc] = Field(default_factory=list)
     #: The symptom's words matched to the catalog; None without a symptom.
@@ -271,6 +283,7 @@ __all__ = [
     "SignalDoc",
     "SymptomMatchDoc",
     "ToolDoc",
+    "WrongBodiesDoc",
     "load_report",
     "report_file",
 ]

@@ -22,7 +22,8 @@ def outcome(ctx: Context) -> Section:
               + f". Latency of successes {d.latency_ok.brief()}; of failures {d.latency_failed.brief()}.")
     sigs: list[Signal] = []
     if d.primary >= 3:
-        out.test(*(f"status_{s}" for s in STATUS_SIGNALS), "client_timeouts", "connection_errors")
+        out.test(*(f"status_{s}" for s in STATUS_SIGNALS), "client_timeouts", "connection_errors",
+                 "failures_are_wrong_bodies")
     for s in STATUS_SIGNALS:
         c = d.failure_statuses.get(s, 0)
         if c >= 2:
@@ -30,6 +31,14 @@ def outcome(ctx: Context) -> Section:
             sigs.append(signal(f"status_{s}", d.status_share(s),
                                f"{c} of {d.primary} failures ({d.status_share(s):.0%}) answered {s}", ctx.ex(rows),
                                value=d.status_share(s)))
+    # Answers below 300 that failed for their body: a missed expectation, a minority shape, a capture
+    # that found nothing. Not an error of the service's own making that it reports.
+    wrong = ctx.fail & (f.status >= 200) & (f.status < 300) & f.error_is("wrong_body", "capture")
+    if wrong.sum() >= 2 and d.primary:
+        share = float(wrong.sum()) / d.primary
+        sigs.append(signal("failures_are_wrong_bodies", share,
+                           f"{int(wrong.sum())} of {d.primary} failures ({share:.0%}) answered 2xx with a wrong body",
+                           ctx.ex(np.flatnonzero(wrong)), value=share))
     timeouts = ctx.fail & f.error_is("timeout")
     if timeouts.sum() >= 2:
         secs = float(np.nanmedian(f.latency_ms[timeouts])) / 1000

@@ -12,7 +12,7 @@ SERVER_TIMING_SIGNALS = {"pool": "server_timing_pool_wait_grows", "loop": "serve
 SIGNALS: tuple[str, ...] = (
     # What the failures are
     *(f"status_{s}" for s in STATUS_SIGNALS),
-    "client_timeouts", "connection_errors", "retry_after_header",
+    "client_timeouts", "connection_errors", "retry_after_header", "failures_are_wrong_bodies",
     # Latency
     "failure_latency_plateau", "failures_fast", "slow_when_sequential", "latency_varies_by_request",
     "latency_scales_with_body_size",
@@ -26,7 +26,7 @@ SIGNALS: tuple[str, ...] = (
     "failures_grow_over_time", "failures_vanish_with_fresh_login", "failures_persist_after_load",
     # Connections, what the failures share, what the answers hold
     "reset_on_reused_connection", "failures_after_idle_gap", "failures_concentrated_on_attribute",
-    "failures_on_one_server", "ok_status_body_anomaly",
+    "failures_on_one_server", "ok_status_body_anomaly", "minority_body_shape_rises_with_concurrency",
     # Experiments with pauses, and the canary
     "failures_vanish_with_delay", "read_after_write_miss", "unrelated_endpoint_slows_under_load",
     "unrelated_endpoint_fails_under_load",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 import httptools
 
+from tracehound.expect import WRONG_BODY
 from tracehound.flow import CaptureFailed
 from tracehound.probe.engine.head import (
     HEAD_CACHE_SIZE,
@@ -257,7 +258,7 @@ class Conn(asyncio.Protocol):
         self.bfirst = b""
         self.headers_done = False
         self.framed = False
-        self.body_parts = [] if self.spec.captures is not None else None
+        self.body_parts = [] if self.spec.keeps_body else None
         self.all_headers = {}
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -346,10 +347,23 @@ class Conn(asyncio.Protocol):
             return str(exc)
         return None
 
+    def _judge(self, status: int, body: bytes, headers: dict[str, str]) -> tuple[str | None, str | None]:
+        """(error kind, message) of an answer: a capture that found nothing, a missed expectation, or neither."""
+        spec = self.spec
+        if spec.captures and status < 400:
+            msg = self._captures(body, headers)
+            if msg is not None:
+                return "capture", msg
+        if spec.expect is not None and 0 < status < 400:
+            msg = spec.expect.check(status, body)
+            if msg is not None:
+                return WRONG_BODY, msg
+        return None, None
+
     def _complete_fast(self, now: int, entry: ResponseEntry, data: bytes) -> None:
         status, keep, hcode, htuple, allh, digest, sample, body_at = entry
         spec = self.spec
-        if spec.captures is None and spec.path_code >= 0 and hcode != -2:
+        if not spec.keeps_body and spec.path_code >= 0 and hcode != -2:
             # The commonest case of all, with _record inlined.
             e = self.e
             b = e.buf
@@ -372,27 +386,27 @@ class Conn(asyncio.Protocol):
                 self.close()
             self.owner.on_response(self)
             return
-        msg = None
+        kind = msg = None
+        if spec.keeps_body:
+            kind, msg = self._judge(status, data[body_at:], allh)
         if spec.captures is not None:
             self.result_headers = allh
-            if spec.captures and status < 400:
-                msg = self._captures(data[body_at:], allh)
             self.result_status = status
-            self.result_ok = msg is None
+            self.result_ok = kind != "capture"
         if hcode == -2:
             hcode = self.e.buf.header_code(len(self.e.buf), htuple)
-        self._record(now, status, "capture" if msg else None, msg, digest, sample, hcode)
+        self._record(now, status, kind, msg, digest, sample, hcode)
         if not keep or not self.e.keepalive:
             self.close()
         self.owner.on_response(self)
 
     def _complete_slow(self, now: int, keep: bool) -> None:
-        msg = None
+        kind = msg = None
         spec = self.spec
+        if spec.keeps_body and 200 <= self.status < 400:
+            kind, msg = self._judge(self.status, b"".join(self.body_parts or ()), self.all_headers)
         if spec.captures is not None:
             self.result_headers = self.all_headers
-            if spec.captures and 200 <= self.status < 400:
-                msg = self._captures(b"".join(self.body_parts or ()), self.all_headers)
         b = self.e.buf
         if self.body1 is not None:
             digest, sample = b.small_body(self.body1)
@@ -401,9 +415,9 @@ class Conn(asyncio.Protocol):
         else:
             digest, sample = _EMPTY_DIGEST, b.sample_code(b"")
         hcode = b.header_code(len(b), tuple(self.hdrs) if self.hdrs is not None else (None,) * self.nh)
-        self._record(now, self.status, "capture" if msg else None, msg, digest, sample, hcode)
+        self._record(now, self.status, kind, msg, digest, sample, hcode)
         self.result_status = self.status
-        self.result_ok = msg is None
+        self.result_ok = kind != "capture"
         if not keep or not self.e.keepalive:
             self.close()
         self.owner.on_response(self)

@@ -128,7 +128,7 @@ class FlowVU:
             e.record_unsent(spec, seq, self.id, intended, start, "other",
                             f"step {step.name!r} cannot be sent: {exc}")
             return False
-        spec = Spec(e.buf, data, ep, step.method, path, step.name, step.captures, self.env)
+        spec = Spec(e.buf, data, ep, step.method, path, step.name, step.captures, self.env, step.expect)
         while True:
             conn = self.conns.get(ep)
             cns = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracehound.expect import Expectation
 from tracehound.flow import Capture
 from tracehound.probe.records import RecordBuffer
 from tracehound.probe.target import Endpoint
@@ -14,10 +15,12 @@ class Spec:
     """A request ready to send, with the interned codes of its constant fields.
 
     ``captures`` is None for a plain target; a flow step's spec carries its captures (maybe
-    none) and the virtual user's variables, ``env``, that they fill.
+    none) and the virtual user's variables, ``env``, that they fill. ``expect``, when given, judges
+    every answer below 400 (:class:`~tracehound.expect.Expectation`); both need the whole body.
     """
 
-    __slots__ = ("data", "ep", "method", "host", "path", "step", "spec_code", "path_code", "captures", "env", "head")
+    __slots__ = ("data", "ep", "method", "host", "path", "step", "spec_code", "path_code", "captures", "env", "head",
+                 "expect", "keeps_body")
 
     def __init__(
         self,
@@ -29,6 +32,7 @@ class Spec:
         step: str | None = None,
         captures: list[Capture] | None = None,
         env: dict[str, Any] | None = None,
+        expect: Expectation | None = None,
     ) -> None:
         self.data = data
         self.ep = ep
@@ -41,3 +45,6 @@ class Spec:
         self.captures = captures
         self.env: dict[str, Any] = env if env is not None else {}
         self.head = method == "HEAD"
+        self.expect = expect or None
+        #: Whether an answer's whole body is needed (captures or expectations read it).
+        self.keeps_body = captures is not None or self.expect is not None

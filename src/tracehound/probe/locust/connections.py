@@ -12,6 +12,7 @@ from typing import Any
 import gevent
 from gevent.socket import socket as GeventSocket
 
+from tracehound.expect import WRONG_BODY, ExpectationMissed
 from tracehound.flow import CaptureFailed
 
 #: (conn id, requests it carried before, idle ns, connect ns) of one request's connection.
@@ -118,4 +119,6 @@ def error_kind(exc: BaseException, connecting: bool) -> str:
         return "protocol"
     if isinstance(exc, CaptureFailed):
         return "capture"
+    if isinstance(exc, ExpectationMissed):
+        return WRONG_BODY
     return "other"

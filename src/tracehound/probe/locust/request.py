@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from tracehound.expect import ExpectationMissed
 from tracehound.flow import CaptureFailed, Step
 from tracehound.probe.locust.worker import W, split_cached
 from tracehound.probe.target import USER_AGENT, build_request
@@ -67,6 +68,12 @@ def send(user: Sender, seq: int, vu: int, intended_ns: int, step: Step | None, m
                 except CaptureFailed as e:
                     resp.failure(e)
                     return 0, None, None
+            expect = step.expect if step is not None else W.expect
+            if expect is not None and 0 < status < 400:
+                missed = expect.check(status, content or b"")
+                if missed is not None:
+                    resp.failure(ExpectationMissed(missed))
+                    return status, content, resp.headers
             resp.success()  # tracehound reads the status itself; Locust's own stats are not used
             return status, content, resp.headers
     finally:

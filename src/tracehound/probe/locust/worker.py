@@ -12,6 +12,7 @@ import gevent
 import pyarrow.parquet as pq
 from gevent.event import Event
 
+from tracehound.expect import Expectation, ExpectationMissed
 from tracehound.flow import CaptureFailed, Flow
 from tracehound.probe.locust.channel import FLUSH_S, shape_of
 from tracehound.probe.locust.connections import ConnFacts, ConnTracker, error_kind
@@ -32,6 +33,8 @@ class Worker:
         self.index = -1
         self.shape: LoadShape | None = None
         self.flow: Flow | None = None
+        #: What a right answer to the plain target looks like (``--expect``); a flow's steps carry their own.
+        self.expect: Expectation | None = None
         self.configured = Event()
         self.go = Event()
         self.quota = 0
@@ -66,6 +69,7 @@ class Worker:
         self.shape = shape_of(dict(self.spec["shape"]))
         if self.spec.get("flow"):
             self.flow = Flow.from_dict(self.spec["flow"], source=self.spec.get("flow_source") or "<flow>")
+        self.expect = Expectation.parse(self.spec["expect"]) if self.spec.get("expect") else None
         self.buf = RecordBuffer(self.spec["run_id"], self.spec["headers"], worker=self.index)
 
     def on_go(self, environment: Any, msg: Any, **_: Any) -> None:
@@ -123,12 +127,12 @@ class Worker:
         sent = self.inflight.pop(seq, None)
         status = int(getattr(response, "status_code", 0) or 0)
         kind = error = None
-        if status == 0 or isinstance(exception, CaptureFailed):
+        if status == 0 or isinstance(exception, (CaptureFailed, ExpectationMissed)):
             exc = exception or getattr(response, "error", None)
             connecting = self.conns.failed_to_connect()
             kind = error_kind(exc, connecting) if exc is not None else "other"
             error = f"{type(exc).__name__}: {exc}" if exc is not None else "no response"
-            if isinstance(exc, CaptureFailed):
+            if isinstance(exc, (CaptureFailed, ExpectationMissed)):
                 error = str(exc)
         start_ns = int(start_time * 1e9)
         body = getattr(response, "_cached_content", None) if status else None
