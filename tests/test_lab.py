@@ -213,6 +213,8 @@ def _valid(name: str) -> dict:
         ({"failure_mode": "none", "expected_failure_rate": [0, 0]}, "has no 'fixed' twin"),
         ({"target": {"path": "no-slash"}}, "target.path must start with '/'"),
         ({"load": {"concurrency": 0, "duration": 2}}, "-c must be > 0"),
+        ({"expect": ["$.items["]}, "expect '$.items[': not a JSON path"),
+        ({"expect": "$.items"}, "'expect' is a list of expectations of the target"),
     ],
 )
 def test_invalid_scenarios_get_one_clear_error(tmp_path: Path, change: dict, message: str) -> None:

@@ -36,6 +36,7 @@ from tracehound.probe.records import is_cancelled
 from tracehound.probe.run import Run, iso, prepare_run_dir, utc_now, write_meta
 from tracehound.redact import MASK
 from tracehound.report.model import REPORT_FILE, Report, ReportCase, load_report
+from tracehound.wrong_body import mark_wrong_bodies
 
 VERIFY_SCHEMA = "tracehound.verify/1"
 DEFAULT_SLO = "error_rate<1%"
@@ -314,6 +315,7 @@ def _rerun(src: Source, slo: Slo, slo_from: str, override: TargetOverride, out: 
     runner = Runner(case, folder)
     v = Verification("rerun", src.path, slo, slo_from, out=folder)
     after_runs: list[Run] = []
+    names: list[str] = []
     for name, before_run in src.runs:
         exp = _experiment(case, before_run)
         say(f"{exp.name}: again, as before ({name})")
@@ -321,7 +323,13 @@ def _rerun(src: Source, slo: Slo, slo_from: str, override: TargetOverride, out: 
         assert exp.run is not None
         say(f"  {exp.outcome}")
         after_runs.append(exp.run)
-        v.rows.append(Row(exp.name, Stats.of([before_run]), Stats.of([exp.run]), str(exp.run.path)))
+        names.append(exp.name)
+    # 2xx answers with a minority body are failures after as they were before (with no --expect).
+    wrong = mark_wrong_bodies(after_runs)
+    if wrong.count:
+        say(f"{wrong.count} 2xx answers with a minority body count as failures (wrong_body)")
+    for name, (_, before_run), run in zip(names, src.runs, after_runs, strict=True):
+        v.rows.append(Row(name, Stats.of([before_run]), Stats.of([run]), str(run.path)))
     v.before = Stats.of([r for _, r in src.runs])
     v.after = Stats.of(after_runs)
     write_meta(folder, {"schema": VERIFY_SCHEMA, "kind": "verify", "source": str(src.path), "slo": slo.text()})
