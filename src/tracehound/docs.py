@@ -67,7 +67,7 @@ _REGISTRIES = "\n".join([
     "| registry | where | what reads it | what checks it |",
     "| --- | --- | --- | --- |",
     "| agents | `tracehound.agents.registry.AGENTS` | the orchestrator (which agents run, their samplers, the "
-    "\"skipped: no --x given\" lines), `investigate`'s source flags | `tests/test_agent_registry.py` |",
+    "\"skipped: no --x given\" lines), `investigate`'s source flags | `tests/test_agents_registry.py` |",
     "| signals | `tracehound.diagnosis.signals.REGISTRY` | every agent (an unregistered name raises), the catalog's "
     "validation, these docs | every signal documented, declared by the agent that emits it, named by a catalog "
     "entry |",
