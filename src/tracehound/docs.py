@@ -17,6 +17,7 @@ from tracehound.agents.registry import AGENTS, AgentSpec
 from tracehound.diagnosis import docs as catalog_docs
 from tracehound.diagnosis.catalog import load_catalog
 from tracehound.diagnosis.signals import REGISTRY, SignalDef
+from tracehound.pages import stale_pages, write_pages
 from tracehound.review.registry import RULES
 
 COMMAND = catalog_docs.DOCS_COMMAND
@@ -130,30 +131,12 @@ def pages() -> dict[str, str]:
 
 def stale(docs_dir: Path) -> list[str]:
     """The generated pages under ``docs_dir`` that are missing or out of date, and stray catalog pages."""
-    want = pages()
-    out = [name for name, text in want.items()
-           if not (docs_dir / name).is_file() or (docs_dir / name).read_text(encoding="utf-8") != text]
-    folder = docs_dir / FAILURE_MODES
-    if folder.is_dir():
-        out += [f"{FAILURE_MODES}/{p.name}" for p in folder.glob("*.md") if f"{FAILURE_MODES}/{p.name}" not in want]
-    return sorted(out)
+    return stale_pages(docs_dir, pages(), owned=f"{FAILURE_MODES}/*.md")
 
 
 def write(docs_dir: Path) -> list[Path]:
     """Write every generated page under ``docs_dir``; remove catalog pages of entries that are gone."""
-    want = pages()
-    folder = docs_dir / FAILURE_MODES
-    folder.mkdir(parents=True, exist_ok=True)
-    for p in folder.glob("*.md"):
-        if f"{FAILURE_MODES}/{p.name}" not in want:
-            p.unlink()
-    written = []
-    for name, text in want.items():
-        path = docs_dir / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
-    return written
+    return write_pages(docs_dir, pages(), owned=f"{FAILURE_MODES}/*.md")
 
 
 def main(argv: list[str] | None = None) -> int:

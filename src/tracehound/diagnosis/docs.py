@@ -16,12 +16,13 @@ from tracehound.diagnosis.entries import load_catalog
 from tracehound.diagnosis.failure_mode import FailureMode
 from tracehound.diagnosis.markdown import cell, percent, weight
 from tracehound.diagnosis.signals import REGISTRY, SignalDef
+from tracehound.pages import generated_header, stale_pages, write_pages
 
 DOCS_COMMAND = "python -m tracehound.docs"
 
 
 def _generated(source: str) -> str:
-    return f"<!-- Generated from {source} by `{DOCS_COMMAND}`. Do not edit by hand. -->\n\n"
+    return generated_header(source, DOCS_COMMAND)
 
 
 def index_markdown(catalog: Mapping[str, FailureMode]) -> str:
@@ -83,30 +84,13 @@ def render_docs(catalog: Mapping[str, FailureMode] | None = None,
 def stale_docs(out_dir: str | Path, catalog: Mapping[str, FailureMode] | None = None,
                signals: Mapping[str, SignalDef] | None = None) -> list[str]:
     """The pages in ``out_dir`` that are missing, differ from the catalog, or have no entry."""
-    out_dir = Path(out_dir)
-    pages = render_docs(catalog, signals)
-    stale = [name for name, text in pages.items()
-             if not (out_dir / name).is_file() or (out_dir / name).read_text(encoding="utf-8") != text]
-    extra = [p.name for p in out_dir.glob("*.md") if p.name not in pages] if out_dir.is_dir() else []
-    return sorted(stale + extra)
+    return stale_pages(Path(out_dir), render_docs(catalog, signals))
 
 
 def write_docs(out_dir: str | Path, catalog: Mapping[str, FailureMode] | None = None,
                signals: Mapping[str, SignalDef] | None = None) -> list[Path]:
     """Write the pages into ``out_dir`` and remove pages of entries that no longer exist."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pages = render_docs(catalog, signals)
-    for p in out_dir.glob("*.md"):
-        if p.name not in pages:
-            p.unlink()
-    written = []
-    for name, text in pages.items():
-        path = out_dir / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
-    return written
+    return write_pages(Path(out_dir), render_docs(catalog, signals))
 
 
 __all__ = ["DOCS_COMMAND", "index_markdown", "render_docs", "signals_markdown", "stale_docs", "write_docs"]
