@@ -215,7 +215,7 @@ def cli():
     return run
 
 
-#: Secrets a user hands the shared demo investigation, one per kind of input; tests/test_redaction.py
+#: Secrets a user hands the shared demo investigation, one per kind of input; tests/test_redact.py
 #: searches every file it writes and everything it prints for them.
 DEMO_SECRETS = {
     "bearer": "th-demo-bearer-6c1f0a",

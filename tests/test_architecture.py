@@ -25,23 +25,14 @@ def _modules() -> dict[str, Path]:
     return out
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
 def _imports(name: str, path: Path, known: set[str]) -> set[str]:
-    """Every tracehound module ``name`` imports, at any depth of the file (functions included),
-    leaving out ``if TYPE_CHECKING:`` blocks, which are never imported at run time."""
+    """Every tracehound module ``name`` imports, at any depth of the file: inside functions and
+    ``if TYPE_CHECKING:`` blocks too (a circle closed there is still two modules that know each other)."""
     tree = ast.parse(path.read_text(), str(path))
     is_pkg = path.name == "__init__.py"
     out: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                visit(child)
-            return
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -88,7 +88,10 @@ def test_ctrl_c_keeps_the_run_and_stops_the_service(tmp_path):
     p = start_demo(tmp_path, "-d", "30s")
     try:
         assert wait_until(lambda: demo_services(p.pid), timeout=20), "the demo service never started"
-        time.sleep(1.5)  # let the probe get going
+        # The probe writes run.json as it starts, once the service answers: from then on requests flow.
+        runs = tmp_path / ".tracehound" / "runs"
+        assert wait_until(lambda: any(runs.glob("*/run.json")), timeout=60), "the probe never started"
+        time.sleep(1.0)  # a second of requests to keep
         p.send_signal(signal.SIGINT)
         stdout, stderr = finish(p, timeout=30)
     finally:

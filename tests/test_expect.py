@@ -118,7 +118,9 @@ def test_a_flow_step_expectation_fails_that_step_only(faulty, tmp_path):
     run = probe(ProbeConfig(LoadShape(concurrency=2, requests=20), flow=flow, base_url=faulty.base_url,
                             out=tmp_path / "f"))
     kinds = Counter((r["step"], r["error_kind"]) for r in run.table.to_pylist())
-    assert kinds == {("create", None): 10, ("read", WRONG_BODY): 10}
+    # The request bound may stop a virtual user between its two steps: one more create than reads.
+    assert set(kinds) == {("create", None), ("read", WRONG_BODY)} and sum(kinds.values()) == 20
+    assert kinds[("create", None)] - kinds[("read", WRONG_BODY)] in (0, 1, 2)
 
 
 def _target(url: str):

@@ -27,7 +27,7 @@ from tracehound.verify import Slo, verify
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ("demo", "healthy_slow")
-#: Checked on the runs tests/test_metrics_agent.py makes of them (faulty in range, twin clean, verify).
+#: Checked on the runs tests/test_agents_metrics.py makes of them (faulty in range, twin clean, verify).
 INSTRUMENTED = ("demo_instrumented", "login_bcrypt_blocking_instrumented")
 
 

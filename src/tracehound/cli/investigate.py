@@ -100,9 +100,10 @@ def investigate(
     if code is not None and not code.is_dir():
         raise BadTarget(f"--code {str(code)!r} is not a folder")
     locust = engine.lower() == "locust"
-    case = Case(target=target, flow=flow_obj, base_url=url if flow_obj else None,
-                sources=Sources(logs=list(logs), db=db, redis=redis, code=code, metrics=metrics, browser=browser,
-                                har=list(har), prometheus=prometheus),
+    # One value per source of the agent registry (agents.registry.AGENTS); a test holds the two together.
+    sources = Sources(logs=list(logs), db=db, redis=redis, code=code, metrics=metrics, prometheus=prometheus,
+                      browser=browser, har=list(har), access_logs=list(access_log))
+    case = Case(target=target, flow=flow_obj, base_url=url if flow_obj else None, sources=sources,
                 budget_s=duration_seconds(budget), max_concurrency=max_concurrency, max_rate=max_rate,
                 timeout_s=parse_duration(timeout), symptom=symptom, expect=expect_option(expect, flow_obj),
                 engine=engine.lower(),

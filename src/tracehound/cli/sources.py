@@ -9,6 +9,9 @@ from typing import Annotated
 import typer
 
 from tracehound.cli import console, render
+from tracehound.limits import INTERVAL_RULE, MAX_INTERVAL_S, MIN_INTERVAL_S, interval_ok
+
+INTERVAL_HELP = f"Seconds between {{}} ({MIN_INTERVAL_S:g}-{MAX_INTERVAL_S:g})."
 
 
 def _sampling(duration: str, interval: float) -> float:
@@ -19,8 +22,8 @@ def _sampling(duration: str, interval: float) -> float:
     seconds = parse_duration(duration)
     if not 0 < seconds <= 86400:
         raise BadShape("--duration must be above 0 and at most 24h")
-    if not 0.05 <= interval <= 60:
-        raise BadShape("--interval must be between 0.05 and 60 seconds")
+    if not interval_ok(interval):
+        raise BadShape(f"--interval {INTERVAL_RULE}")
     return seconds
 
 
@@ -31,7 +34,7 @@ def db(
                                            "redis://[:password@]host:port/db."),
     ],
     duration: Annotated[str, typer.Option("-d", "--duration", help="How long to sample (e.g. 10s, 2m).")] = "10s",
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between samples (0.05-60).")] = 0.5,
+    interval: Annotated[float, typer.Option("--interval", help=INTERVAL_HELP.format("samples"))] = 0.5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
     """Sample a PostgreSQL or Redis server for a while (read-only) and print what it shows."""
@@ -56,7 +59,7 @@ def metrics(
                                            "Prometheus server."),
     ],
     duration: Annotated[str, typer.Option("-d", "--duration", help="How long to scrape (e.g. 10s, 2m).")] = "10s",
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between scrapes (0.05-60).")] = 0.5,
+    interval: Annotated[float, typer.Option("--interval", help=INTERVAL_HELP.format("scrapes"))] = 0.5,
     prometheus: Annotated[
         bool,
         typer.Option("--prometheus", help="URL is a Prometheus server: read its stored series instead of "

@@ -36,16 +36,16 @@ The format (every key required unless marked optional)::
       ci: [...]
     references: [{title, url}]
 
-Regenerate the docs after editing an entry::
+Regenerate the docs after editing an entry (``python -m tracehound.diagnosis.catalog`` alone
+validates the entries)::
 
-    python -m tracehound.diagnosis.catalog --docs docs/failure-modes
+    python -m tracehound.docs
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from tracehound.diagnosis.docs import (
     DOCS_COMMAND,
@@ -80,12 +80,10 @@ from tracehound.errors import BadCatalog
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tracehound.diagnosis.catalog --docs DIR [--check]``: validate, write the docs."""
+    """``python -m tracehound.diagnosis.catalog``: validate the entries (the docs: ``python -m tracehound.docs``)."""
     ap = argparse.ArgumentParser(prog="python -m tracehound.diagnosis.catalog",
-                                 description="Validate the failure-mode catalog and generate its docs pages.")
-    ap.add_argument("--docs", type=Path, metavar="DIR", help="write the docs pages into DIR")
-    ap.add_argument("--check", action="store_true", help="with --docs: only report pages out of date (exit 1)")
-    args = ap.parse_args(argv)
+                                 description=f"Validate the failure-mode catalog (its docs: {DOCS_COMMAND}).")
+    ap.parse_args(argv)
     try:
         catalog = load_catalog()
     except BadCatalog as e:
@@ -95,18 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"catalog: error: no entry for {', '.join(missing)}", file=sys.stderr)
         return 2
-    if args.docs is None:
-        print(f"catalog: {len(catalog)} entries valid, priors sum to {sum(m.prior for m in catalog.values()):.3f}")
-        return 0
-    if args.check:
-        stale = stale_docs(args.docs, catalog)
-        for name in stale:
-            print(f"out of date: {args.docs / name}")
-        if stale:
-            print(f"regenerate with: {DOCS_COMMAND}")
-        return 1 if stale else 0
-    for p in write_docs(args.docs, catalog):
-        print(f"wrote {p}")
+    print(f"catalog: {len(catalog)} entries valid, priors sum to {sum(m.prior for m in catalog.values()):.3f}")
     return 0
 
 

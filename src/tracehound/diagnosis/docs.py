@@ -1,7 +1,9 @@
 """The catalog's pages in ``docs/failure-modes/``: one per entry, an index and a signal table.
 
 Generated from the YAML entries and checked for drift by the tests; regenerate them with
-:data:`DOCS_COMMAND` after editing an entry.
+:data:`DOCS_COMMAND` after editing an entry. The signal descriptions come from the signal registry
+as the caller has filled it: :mod:`tracehound.docs` loads every agent first, so that the namespaced
+signals (``log:``, ``pg:`` …) are described too; this layer imports no agent.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from pathlib import Path
 from tracehound.diagnosis.entries import load_catalog
 from tracehound.diagnosis.failure_mode import FailureMode
 from tracehound.diagnosis.markdown import cell, percent, weight
-from tracehound.diagnosis.signals import REGISTRY
+from tracehound.diagnosis.signals import REGISTRY, SignalDef
+from tracehound.pages import generated_header, stale_pages, write_pages
 
-DOCS_COMMAND = "python -m tracehound.diagnosis.catalog --docs docs/failure-modes"
+DOCS_COMMAND = "python -m tracehound.docs"
 
 
 def _generated(source: str) -> str:
-    return f"<!-- Generated from {source} by `{DOCS_COMMAND}`. Do not edit by hand. -->\n\n"
+    return generated_header(source, DOCS_COMMAND)
 
 
 def index_markdown(catalog: Mapping[str, FailureMode]) -> str:
@@ -42,7 +45,7 @@ def index_markdown(catalog: Mapping[str, FailureMode]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def signals_markdown(catalog: Mapping[str, FailureMode]) -> str:
+def signals_markdown(catalog: Mapping[str, FailureMode], signals: Mapping[str, SignalDef] | None = None) -> str:
     """Every signal the catalog weighs, with the failure modes it moves and by how much."""
     names = sorted(set().union(*(m.signal_names() for m in catalog.values())))
     lines = ["# Signals and the failure modes they move", "",
@@ -51,7 +54,8 @@ def signals_markdown(catalog: Mapping[str, FailureMode]) -> str:
              "| signal | what it means | seen: for | seen: against | not seen: against |",
              "| --- | --- | --- | --- | --- |"]
     for name in names:
-        desc = REGISTRY[name].description if name in REGISTRY else ""
+        known = REGISTRY if signals is None else signals
+        desc = known[name].description if name in known else ""
         pos = sorted(((m.signals[name], m.id) for m in catalog.values() if m.signals.get(name, 0) > 0), reverse=True)
         neg = sorted((m.signals[name], m.id) for m in catalog.values() if m.signals.get(name, 0) < 0)
         gone = sorted((m.absent[name], m.id) for m in catalog.values() if name in m.absent)
@@ -63,44 +67,30 @@ def _weights(pairs: list[tuple[float, str]]) -> str:
     return ", ".join(f"{i} {weight(w)}" for w, i in pairs)
 
 
-def render_docs(catalog: Mapping[str, FailureMode] | None = None) -> dict[str, str]:
-    """The docs pages by file name: one per entry, ``README.md`` (the index) and ``signals.md``."""
-    from tracehound.agents import import_all
+def render_docs(catalog: Mapping[str, FailureMode] | None = None,
+                signals: Mapping[str, SignalDef] | None = None) -> dict[str, str]:
+    """The docs pages by file name: one per entry, ``README.md`` (the index) and ``signals.md``.
 
-    import_all()  # the agents register the namespaced signals signals.md describes
+    ``signals`` describes the signals (default: the registry as it is filled now).
+    """
     catalog = load_catalog() if catalog is None else catalog
     pages = {"README.md": _generated("src/tracehound/diagnosis/catalog/") + index_markdown(catalog),
-             "signals.md": _generated("src/tracehound/diagnosis/catalog/") + signals_markdown(catalog)}
+             "signals.md": _generated("src/tracehound/diagnosis/catalog/") + signals_markdown(catalog, signals)}
     for m in catalog.values():
         pages[f"{m.id}.md"] = _generated(f"src/tracehound/diagnosis/catalog/{m.id}.yaml") + m.to_markdown()
     return pages
 
 
-def stale_docs(out_dir: str | Path, catalog: Mapping[str, FailureMode] | None = None) -> list[str]:
+def stale_docs(out_dir: str | Path, catalog: Mapping[str, FailureMode] | None = None,
+               signals: Mapping[str, SignalDef] | None = None) -> list[str]:
     """The pages in ``out_dir`` that are missing, differ from the catalog, or have no entry."""
-    out_dir = Path(out_dir)
-    pages = render_docs(catalog)
-    stale = [name for name, text in pages.items()
-             if not (out_dir / name).is_file() or (out_dir / name).read_text(encoding="utf-8") != text]
-    extra = [p.name for p in out_dir.glob("*.md") if p.name not in pages] if out_dir.is_dir() else []
-    return sorted(stale + extra)
+    return stale_pages(Path(out_dir), render_docs(catalog, signals))
 
 
-def write_docs(out_dir: str | Path, catalog: Mapping[str, FailureMode] | None = None) -> list[Path]:
+def write_docs(out_dir: str | Path, catalog: Mapping[str, FailureMode] | None = None,
+               signals: Mapping[str, SignalDef] | None = None) -> list[Path]:
     """Write the pages into ``out_dir`` and remove pages of entries that no longer exist."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pages = render_docs(catalog)
-    for p in out_dir.glob("*.md"):
-        if p.name not in pages:
-            p.unlink()
-    written = []
-    for name, text in pages.items():
-        path = out_dir / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
-    return written
+    return write_pages(Path(out_dir), render_docs(catalog, signals))
 
 
 __all__ = ["DOCS_COMMAND", "index_markdown", "render_docs", "signals_markdown", "stale_docs", "write_docs"]

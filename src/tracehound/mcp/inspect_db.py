@@ -8,6 +8,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from tracehound.errors import BadShape
+from tracehound.limits import MAX_INTERVAL_S, MIN_INTERVAL_S
 from tracehound.mcp.results import result
 from tracehound.mcp.toolbox import Toolbox
 from tracehound.redact import redact_text
@@ -23,7 +24,8 @@ def register(box: Toolbox) -> None:
                                               "redis://[:password@]host:port/db.")],
         duration_s: Annotated[float, Field(gt=0, description="Seconds to sample for (the server's cap "
                                                              "applies).")] = 10.0,
-        interval_s: Annotated[float, Field(ge=0.05, le=60, description="Seconds between samples.")] = 0.5,
+        interval_s: Annotated[float, Field(ge=MIN_INTERVAL_S, le=MAX_INTERVAL_S,
+                                           description="Seconds between samples.")] = 0.5,
     ) -> Annotated[CallToolResult, dict[str, Any]]:
         """Sample a PostgreSQL or Redis server for a while (read-only) and report what it shows.
 
@@ -34,14 +36,9 @@ def register(box: Toolbox) -> None:
             if duration_s > limits.max_sample_s:
                 raise BadShape(f"sampling {duration_s:g} s is beyond this server's cap of {limits.max_sample_s:g} s",
                                hint="the person running `tracehound mcp` can raise --max-sample")
-            if dsn.strip().lower().startswith(("redis://", "rediss://", "unix://")):
-                from tracehound.agents.redis import inspect_redis
+            from tracehound.inspection import inspect_db
 
-                res = inspect_redis(dsn, duration_s, interval_s)
-            else:
-                from tracehound.agents.postgres import inspect_postgres
-
-                res = inspect_postgres(dsn, duration_s, interval_s)
+            res = inspect_db(dsn, duration_s, interval_s)
             lines = [f"inspect_db: {res.name}: {res.status}: {res.detail}"]
             lines += [f"- {f.title}" for f in res.findings[:8]]
             return result(redact_text("\n".join(lines)), res.to_dict())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tracehound.pages import generated_header, stale_pages, write_pages
 from tracehound.review.registry import all_rules
 from tracehound.review.rules import Rule
 
@@ -18,7 +19,7 @@ DOCS_COMMAND = "python -m tracehound.review --docs docs/rules"
 
 
 def _generated(source: str) -> str:
-    return f"<!-- Generated from {source} by `{DOCS_COMMAND}`. Do not edit by hand. -->\n\n"
+    return generated_header(source, DOCS_COMMAND)
 
 
 def index_markdown(rules: dict[str, Rule]) -> str:
@@ -43,28 +44,13 @@ def render_docs() -> dict[str, str]:
 
 
 def stale_docs(out_dir: str | Path) -> list[str]:
-    out_dir = Path(out_dir)
-    pages = render_docs()
-    stale = [n for n, t in pages.items()
-             if not (out_dir / n).is_file() or (out_dir / n).read_text(encoding="utf-8") != t]
-    extra = [p.name for p in out_dir.glob("*.md") if p.name not in pages] if out_dir.is_dir() else []
-    return sorted(stale + extra)
+    """The rules' pages in ``out_dir`` that are missing, out of date, or of no rule."""
+    return stale_pages(Path(out_dir), render_docs())
 
 
 def write_docs(out_dir: str | Path) -> list[Path]:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pages = render_docs()
-    for p in out_dir.glob("*.md"):
-        if p.name not in pages:
-            p.unlink()
-    written = []
-    for name, text in pages.items():
-        path = out_dir / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
-    return written
+    """Write the rules' pages into ``out_dir`` and remove those of rules that are gone."""
+    return write_pages(Path(out_dir), render_docs())
 
 
 def main(argv: list[str] | None = None) -> int:

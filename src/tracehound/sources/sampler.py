@@ -29,15 +29,11 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from tracehound.errors import BadSource, SourceUnreachable
+from tracehound.limits import INTERVAL_RULE, MAX_INTERVAL_S, MIN_INTERVAL_S, interval_ok
 from tracehound.redact import redact_text
 
 #: Samples kept at most; past it the older half is thinned (heavy samples are always kept).
 MAX_SAMPLES = 20_000
-#: Seconds between two samples, at least and at most (the CLI's and the MCP tools' --interval too).
-MIN_INTERVAL_S = 0.05
-MAX_INTERVAL_S = 60.0
-INTERVAL_RULE = f"must be between {MIN_INTERVAL_S:g} and {MAX_INTERVAL_S:g} seconds"
-
 
 
 class Closable(Protocol):
@@ -50,11 +46,6 @@ class Closable(Protocol):
 DataT = TypeVar("DataT")
 InfoT = TypeVar("InfoT")
 ConnT = TypeVar("ConnT", bound=Closable)
-
-
-def interval_ok(interval_s: float) -> bool:
-    """Whether ``interval_s`` is a sampling interval a sampler accepts."""
-    return MIN_INTERVAL_S <= interval_s <= MAX_INTERVAL_S
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,10 @@ from tracehound.probe.records import ERROR_CODE, INT32_MAX, NI, NO_DIGEST, SAMPL
 from tracehound.probe.target import Endpoint
 
 if TYPE_CHECKING:
-    from tracehound.probe.engine.core import Engine
+    from collections.abc import Iterator
+
+    from tracehound.probe.engine.head import CachedHead
+    from tracehound.probe.records import RecordBuffer
 
 perf_ns = time.perf_counter_ns
 
@@ -66,6 +69,32 @@ def classify_connect_error(exc: BaseException, ep: Endpoint, timeout: float) -> 
     if isinstance(exc, OSError):
         return "other", f"cannot connect to {where}: {exc.strerror or exc}"
     return "other", f"cannot connect to {where}: {exc!r}"
+
+
+class EngineState(Protocol):
+    """What a connection reads and counts of the engine that opened it (the engine itself, in practice).
+
+    A protocol rather than the engine's class keeps the connection below the engine in the import graph.
+    """
+
+    keepalive: bool
+    timeout_s: float
+    #: Requests written and not yet answered, across every connection.
+    inflight: int
+    #: Requests sent again on a new connection after a reused one closed under them.
+    retried: int
+
+    @property
+    def buf(self) -> RecordBuffer: ...
+
+    @property
+    def conn_ids(self) -> Iterator[int]: ...
+
+    @property
+    def head_cache(self) -> dict[bytes, CachedHead]: ...
+
+    @property
+    def response_cache(self) -> dict[bytes, ResponseEntry]: ...
 
 
 class Owner(Protocol):
@@ -121,7 +150,7 @@ class Conn(asyncio.Protocol):
     body_parts: list[bytes] | None
     all_headers: dict[str, str]
 
-    def __init__(self, engine: Engine, ep: Endpoint) -> None:
+    def __init__(self, engine: EngineState, ep: Endpoint) -> None:
         self.e = engine
         self.ep = ep
         self.id = next(engine.conn_ids)

@@ -11,9 +11,10 @@ import yaml
 from rich.console import Console
 
 import tracehound.agents
+from tracehound import docs as generated_docs
 from tracehound.cli import console, main
 from tracehound.diagnosis import catalog as cat
-from tracehound.diagnosis.catalog import CATALOG_DIR, expected_ids, get, load_catalog, load_entry, stale_docs
+from tracehound.diagnosis.catalog import CATALOG_DIR, expected_ids, get, load_catalog, load_entry
 from tracehound.diagnosis.scoring import score
 from tracehound.diagnosis.signals import REGISTRY, signal
 from tracehound.errors import BadCatalog, UnknownFailureMode
@@ -292,22 +293,29 @@ def test_explain_renders_rich_markdown_on_a_terminal(monkeypatch):
 
 
 def test_docs_are_up_to_date_with_the_catalog():
-    stale = stale_docs(DOCS)
-    assert not stale, f"docs/failure-modes out of date ({', '.join(stale)}); run: {cat.DOCS_COMMAND}"
+    stale = generated_docs.stale(DOCS.parent)
+    assert not stale, f"docs out of date ({', '.join(stale)}); run: {generated_docs.COMMAND}"
 
 
 def test_docs_check_catches_edits_and_strays(tmp_path):
     out = tmp_path / "docs"
-    assert cat.main(["--docs", str(out), "--check"]) == 1  # nothing written yet
-    assert cat.main(["--docs", str(out)]) == 0
-    assert cat.main(["--docs", str(out), "--check"]) == 0
-    assert {p.name for p in out.iterdir()} == {"README.md", "signals.md", *(f"{i}.md" for i in expected_ids())}
-    page = out / "slow_query.md"
+    assert generated_docs.main(["--out", str(out), "--check"]) == 1  # nothing written yet
+    assert generated_docs.main(["--out", str(out)]) == 0
+    assert generated_docs.main(["--out", str(out), "--check"]) == 0
+    pages = out / "failure-modes"
+    assert {p.name for p in pages.iterdir()} == {"README.md", "signals.md", *(f"{i}.md" for i in expected_ids())}
+    page = pages / "slow_query.md"
     page.write_text(page.read_text().replace("statement_timeout", "statement timeout"))
-    (out / "old_mode.md").write_text("# gone\n")
-    assert stale_docs(out) == ["old_mode.md", "slow_query.md"]
-    assert cat.main(["--docs", str(out)]) == 0
-    assert stale_docs(out) == [] and not (out / "old_mode.md").exists()
+    (pages / "old_mode.md").write_text("# gone\n")
+    (out / "architecture.md").write_text("# edited by hand\n")
+    assert generated_docs.stale(out) == ["architecture.md", "failure-modes/old_mode.md", "failure-modes/slow_query.md"]
+    assert generated_docs.main(["--out", str(out)]) == 0
+    assert generated_docs.stale(out) == [] and not (pages / "old_mode.md").exists()
+
+
+def test_the_catalog_command_validates_every_entry(capsys):
+    assert cat.main([]) == 0
+    assert f"{len(load_catalog())} entries valid" in capsys.readouterr().out
 
 
 def test_docs_pages_link_every_entry():

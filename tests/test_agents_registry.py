@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,6 @@ from tracehound.probe import Target
 AGENTS_DIR = Path(__file__).resolve().parent.parent / "src" / "tracehound" / "agents"
 #: The agent packages and modules, by the name of their spec (the Prometheus agent is the metrics agent's).
 PACKAGES = {s.name: "metrics" if s.name == "prometheus" else s.name for s in AGENTS}
-#: Registered and emitted, but named by no catalog entry yet: awaiting a decision (an entry that weighs
-#: them, or dropping the signal). Listed so that the list can only shrink; see the issue 16 report.
-KNOWN_UNNAMED = frozenset({"browser:cors_blocked", "browser:page_errors", "har:connection_setup_slow",
-                           "har:cors_blocked", "har:cors_preflight_failed", "har:queued_in_browser"})
 #: The one import between agents: the HAR and access-log agents run the traffic analysis over their requests.
 SHARED_ANALYSIS = {"har": {"traffic"}, "access_log": {"traffic"}}
 
@@ -56,8 +53,7 @@ def test_every_declared_signal_is_registered():
 def test_every_registered_signal_is_named_by_a_catalog_entry():
     named = {n for m in load_catalog().values() for n in m.signal_names()}
     unnamed = set(REGISTRY) - named
-    assert unnamed == KNOWN_UNNAMED, (f"named by no entry: {sorted(unnamed - KNOWN_UNNAMED)}; "
-                                      f"named now, drop from KNOWN_UNNAMED: {sorted(KNOWN_UNNAMED - unnamed)}")
+    assert unnamed == set(), f"named by no catalog entry: {sorted(unnamed)}"
 
 
 def test_the_registry_is_well_formed():
@@ -123,3 +119,26 @@ def test_an_agent_without_its_source_is_skipped_in_one_line_in_the_registry_orde
     assert [r.name for r in results] == [s.name for s in AGENTS]
     assert results[0].status == "skipped" and results[0].detail == "no runs to analyse"
     assert [(r.status, r.detail) for r in results[1:]] == [("skipped", f"no {s.flag} given") for s in AGENTS[1:]]
+
+
+def test_investigate_offers_a_flag_for_every_agent_source_and_fills_its_source():
+    """The CLI's source flags are the registry's: a new agent's flag cannot be forgotten."""
+    import typer.main
+
+    from tracehound.cli import app
+
+    command = next(c for c in typer.main.get_command(app).commands.values() if c.name == "investigate")
+    options = {o for p in command.params for o in getattr(p, "opts", [])}
+    flags = {s.flag for s in AGENTS if s.flag}
+    assert flags <= options, f"investigate lacks {sorted(flags - options)}"
+
+
+def test_the_mcp_investigate_tool_names_only_registered_sources():
+    import inspect
+
+    from tracehound.mcp import investigate as tool
+
+    src = inspect.getsource(tool)
+    given = set(re.findall(r"Sources\((.*?)\)", src, flags=re.S)[0].replace("\n", " ").split(","))
+    names = {g.split("=")[0].strip() for g in given if "=" in g}
+    assert names and names <= {s.source for s in AGENTS if s.source}
