@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -35,7 +37,10 @@ async def session(runs: Path, *args: str, messages: list[str] | None = None) -> 
         if messages is not None:
             messages.append(str(params.data))
 
-    params = StdioServerParameters(command=sys.executable, args=["-m", "tracehound", "mcp", "--runs", str(runs), *args])
+    # This process's environment (the MCP client's default keeps only a few variables): the server
+    # imports the same tracehound as the test, a worktree's on PYTHONPATH included.
+    params = StdioServerParameters(command=sys.executable, args=["-m", "tracehound", "mcp", "--runs", str(runs), *args],
+                                   env=dict(os.environ))
     with open(runs.parent / "mcp-stderr.log", "a") as errlog:  # noqa: ASYNC230 - opened once, before serving
         async with stdio_client(params, errlog=errlog) as (read, write), \
                 ClientSession(read, write, logging_callback=on_log) as s:
@@ -164,6 +169,12 @@ async def test_bad_input_is_a_one_line_tool_error(tmp_path: Path) -> None:
         no_code = await refused(s, "review", path=str(tmp_path / "nothing"))
         bad_dsn = await refused(s, "inspect_db", dsn="postgresql://u:hunter2@127.0.0.1:9/db", duration_s=1)
         no_tool = await s.call_tool("no_such_tool", {})
+        bad_path = await refused(s, "probe", url="http://127.0.0.1:9/", requests=3, expect=["$.items["])
+        bad_regex = await refused(s, "investigate", url="http://127.0.0.1:9/", expect=["body~(oops"])
+        empty_symptom = await refused(s, "investigate", url="http://127.0.0.1:9/", symptom="  ")
+        huge_symptom = await refused(s, "investigate", url="http://127.0.0.1:9/", symptom="slow " * 200_000)
+    assert "not a JSON path" in bad_path and "not a regular expression" in bad_regex
+    assert "the symptom is empty" in empty_symptom and "characters long; at most" in huge_symptom
     assert "bad arguments: concurrency" in wrong_type and "bad arguments: concurrency" in below
     assert "invalid URL" in bad_url
     assert "missing" in no_run and "not a run folder" in no_run
@@ -192,13 +203,15 @@ async def test_investigate_within_a_short_budget(tmp_path: Path, demo_url: str) 
     said: list[str] = []
     async with session(runs, messages=said) as s:
         inv, text = await call(s, "investigate", url=demo_url, budget_s=10, max_concurrency=8,
-                               symptom="orders fail at peak")
+                               symptom="orders fail at peak", expect=["status=200"])
     assert any(m.startswith("baseline: ") for m in said), said  # the steps, told as they happen
     assert inv["verdict"] in ("reproduced", "not_reproduced") and inv["requests"] > 0
     assert inv["experiments"] and {a["name"] for a in inv["agents"]} >= {"traffic", "logs", "postgres"}
     folder = Path(inv["folder"])
     assert folder.parent == runs and Path(inv["report"]["json"]).is_file() and Path(inv["report"]["md"]).is_file()
     assert str(folder) in text
+    assert inv["symptom_match"]["points"]["db_pool_exhaustion"] > 0  # "at peak"
+    assert json.loads(Path(inv["report"]["json"]).read_text())["case"]["expect"] == ["status=200"]
 
 
 def test_the_caps_and_the_hosts_load_may_go_to() -> None:

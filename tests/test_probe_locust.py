@@ -112,6 +112,22 @@ def test_a_flow_runs_its_setup_once_per_user_across_workers(faulty, tmp_path):
     assert "s3cret" not in json.dumps(run.meta)
 
 
+def test_expectations_judge_answers_on_locust_too(faulty, tmp_path):
+    from tracehound.expect import Expectation
+
+    run = probe(ProbeConfig(LoadShape(concurrency=2, requests=20), engine="locust", workers=1, out=tmp_path / "t",
+                            target=_target(faulty.base_url + "/ok"), expect=Expectation.parse(["$.service=other"])))
+    rows = run.table.to_pylist()
+    assert len(rows) == 20 and {(r["status"], r["error_kind"]) for r in rows} == {(200, "wrong_body")}
+    assert rows[0]["error"] == "$.service is 'faulty', expected 'other'"
+    flow = Flow.from_dict({"setup": [LOGIN], "steps": [
+        {"name": "me", "path": "/me", "headers": {"Authorization": "Bearer {token}"}, "expect": "keys=nothing"}]})
+    run = probe(ProbeConfig(LoadShape(concurrency=2, requests=12), flow=flow, base_url=faulty.base_url,
+                            engine="locust", workers=1, out=tmp_path / "f"))
+    assert Counter((r["step"], r["error_kind"]) for r in run.table.to_pylist()) == {("login", None): 2,
+                                                                                    ("me", "wrong_body"): 10}
+
+
 def test_duration_and_rate_bounds_stop_it_by_itself(faulty, tmp_path):
     t0 = time.monotonic()
     run = probe(ProbeConfig(LoadShape(rate=100, duration=2.0, concurrency=10), engine="locust", workers=2,
