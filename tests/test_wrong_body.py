@@ -90,6 +90,16 @@ def test_marking_again_changes_nothing_and_unmarks_what_no_longer_departs(runs, 
     assert Run.load(runs[1].path).meta["wrong_body"]["rows"] == 390
 
 
+def test_analyze_counts_them_and_leaves_the_folder_as_it_was(tmp_path):
+    from tracehound.inspection import analyze_folder
+
+    r = _run(tmp_path / "probe", 600, 8, 20, kind="probe")
+    stamp = (r.path / "requests.parquet").stat().st_mtime_ns
+    res = analyze_folder(r.path)
+    assert res.result.failures == 30
+    assert (r.path / "requests.parquet").stat().st_mtime_ns == stamp and "wrong_body" not in Run.load(r.path).meta
+
+
 def test_a_run_judged_by_an_expectation_is_left_to_it(tmp_path):
     r = _run(tmp_path / "x", 400, 8, 10, meta={"expect": ["$.levels"]})
     assert find_wrong_bodies([r]).count == 0

@@ -52,9 +52,12 @@ def analyze_folder(folder: Path) -> FolderAnalysis:
     else:
         from tracehound.agents.traffic import analyze
         from tracehound.probe import Run
+        from tracehound.wrong_body import mark_wrong_bodies
 
         kind = "run"
-        res = analyze([Run.load(folder)])
+        runs = [Run.load(folder)]
+        mark_wrong_bodies(runs, write=False)  # minority bodies count, as in an investigation; the folder stays
+        res = analyze(runs)
     return FolderAnalysis(folder, kind, res, rank(res.signals, res.tested, res.failures)[:TOP_CAUSES])
 
 

@@ -26,9 +26,11 @@ def register(box: Toolbox) -> None:
         """
         from tracehound.agents.traffic import analyze
         from tracehound.diagnosis.rank import rank
+        from tracehound.wrong_body import mark_wrong_bodies
 
         def work() -> CallToolResult:
             loaded = load_runs(runs)
+            mark_wrong_bodies(loaded, write=False)  # minority bodies count, as in an investigation
             res = analyze(loaded)
             hyps = rank(res.signals, res.tested, res.failures)
             data = {"runs": [str(r.path) for r in loaded], "requests": res.requests, "failures": res.failures,
