@@ -119,3 +119,11 @@ def test_bad_symptom_is_one_line(text, message):
 def test_a_long_but_allowed_symptom_is_read():
     text = ("It fails when it is busy. " * 200)[:MAX_CHARS]
     assert match_symptom(text, load_catalog()).for_mode("db_pool_exhaustion") > 0
+
+
+@pytest.mark.parametrize("symptom,message", [("", "the symptom is empty"), ("x" * 100_000, "characters long")])
+def test_cli_refuses_a_bad_symptom_in_one_line(cli, symptom, message):
+    # (A command-line argument stops near 128 kB on Linux: 100,000 characters stand for the megabyte.)
+    r = cli("investigate", "http://127.0.0.1:9/x", "--symptom", symptom)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
