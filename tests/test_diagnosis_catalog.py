@@ -249,7 +249,7 @@ def test_explain_prints_the_entry_as_markdown(cli):
                     "## Verification", "## Prevention", "## References"):
         assert f"\n{section}\n" in out, section
     assert "| `failures_rise_with_concurrency` | +1.5 | −1.5 |" in out
-    assert "\n## Symptom phrases\n" in out and "| when it is busy | +0.4 |" in out
+    assert "\n## Symptom phrases\n" in out and "| when it is busy | +0.3 |" in out
     assert 'tracehound verify report.json --slo "error_rate<1%,p95<500ms"' in out
     assert "```python" in out and "pool_timeout" in out
 
