@@ -298,6 +298,13 @@ def kind_of_constructor(qualname: str) -> str | None:
     return None
 
 
+def library_heads() -> frozenset[str]:
+    """The top-level packages of the libraries these tables know (``sqlalchemy``, ``redis``, ``httpx`` …)."""
+    names = [*CONSTRUCTORS, *ANNOTATIONS, *BLOCKING_CALLS, *HTTP_FUNCTIONS, *ASYNC_FUNCTIONS, *GATHER_CALLS]
+    frameworks = {"fastapi", "starlette", "flask", "django", "passlib"}
+    return frozenset(n.split(".")[0] for n in names if "." in n) | frameworks
+
+
 def blocking_reason(qualname: str) -> str | None:
     """Why a call to ``qualname`` blocks, or None."""
     if qualname in BLOCKING_CALLS:
