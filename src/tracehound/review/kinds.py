@@ -163,6 +163,9 @@ class KindIndex(Index):
             return None
         if isinstance(expr, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)):
             return Kind(apis.MUTABLE, scope=scope)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):  # ``base / "name"`` is a path too
+            k = self.kind(expr.left, scope, depth)
+            return Kind(apis.PATH) if k is not None and k.name == apis.PATH else None
         return None
 
     def _global_kind(self, target: Symbol | None, depth: int) -> Kind | None:
@@ -267,6 +270,7 @@ class KindIndex(Index):
         q = self.qualify(ann, scope.module)
         if q is None:
             return None
+        q = apis.canonical(q)
         if q in apis.ANNOTATIONS:
             return Kind(apis.ANNOTATIONS[q])
         k = apis.kind_of_constructor(q)

@@ -11,7 +11,8 @@ from tracehound.review.project import UNKNOWN, Function, Kind, Project
 from tracehound.review.rules import Hit, Rule
 from tracehound.review.syntax import has_await, keyword, pos, walk
 
-_FILE_IO = (".read_text()", ".read_bytes()", ".write_text()", ".write_bytes()", "open()")
+#: How many calls deep TH101 follows sync helpers from a coroutine (handler → service → repository → helper …).
+REACH = 6
 
 
 @Rule(
@@ -58,14 +59,15 @@ def blocking_call_in_async(project: Project) -> Iterator[Hit]:
     for fn in project.functions():
         if not fn.is_async or project.startup_only(fn):
             continue  # at start-up no request is waiting yet
+        awaited = {id(n.value) for n in fn.nodes if isinstance(n, ast.Await)}
         for node in fn.nodes:
-            if not isinstance(node, ast.Call):
-                continue
-            found = calls.through(project, node, fn, calls.blocking, depth=3, sync_only=True)
+            if not isinstance(node, ast.Call) or id(node) in awaited:
+                continue  # what is awaited returns an awaitable: it is not the sync call of that name
+            found = calls.through(project, node, fn, calls.blocking, depth=REACH, sync_only=True)
             if found is None:
                 continue
             reason, chain = found
-            light = any(s in reason for s in _FILE_IO)
+            light = apis.FILE_IO in reason
             if chain:
                 msg = (f"{calls.chain_text(chain)} is sync and {reason}; called from async def {fn.name}(), "
                        "it blocks the event loop and every other request of the process waits")
