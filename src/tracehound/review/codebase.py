@@ -44,13 +44,16 @@ def read_codebase(path: Path) -> Codebase:
     try:
         if layout is None:
             layout = given_layout(scope)
-            parsed = [parse_file(p, layout) for p in python_files(scope)]
+            files = python_files(scope)
+            parsed = [parse_file(p, layout) for p in files]
             imported = (n for m in parsed if isinstance(m, Module) for n in module_imports(m.tree))
             found = namespace_layout(scope, imported)
             if found is not None:
                 for m in parsed:
                     _rename(m, layout.base, found)
                 layout = found
+                done = set(files)
+                parsed += [parse_file(p, layout) for p in python_files(_read_first(layout)) if p not in done]
         else:
             parsed = [parse_file(p, layout) for p in python_files(_read_first(layout))]
     except OSError as e:

@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+#: How many folders up a namespace package is looked for.
+_MAX_NAMESPACE_DEPTH = 4
 #: Files that mark a project's folder.
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 #: Source folders declared by setuptools (``where``, ``package-dir``, setup.cfg's ``package_dir = =src``)
@@ -105,19 +107,26 @@ def src_layout(scope: Path) -> Layout | None:
 
 
 def namespace_layout(scope: Path, imported: Iterable[str]) -> Layout | None:
-    """The layout of a folder without ``__init__.py`` that its own modules import by name: its
-    parent (or further up, while the imports name the path from there)."""
+    """The layout of a folder without ``__init__.py`` inside a package its modules import by name
+    (``app/api/auth.py`` saying ``from app.core.password import …``): the folder holding that
+    package. The search stops at a project's folder, which is a root, not a package."""
     start = scope if scope.is_dir() else scope.parent
-    names = set(imported)
-    root, prefix = start, ""
-    while root.parent != root:
-        dotted = f"{root.name}.{prefix}" if prefix else root.name
-        if not any(n == dotted or n.startswith(dotted + ".") for n in names):
+    heads: dict[str, set[str]] = {}
+    for name in imported:
+        head, _, rest = name.partition(".")
+        heads.setdefault(head, set()).add(rest.split(".")[0])
+    found = None
+    node = start
+    for _ in range(_MAX_NAMESPACE_DEPTH):
+        if _is_project(node) or node.parent == node:
             break
-        root, prefix = root.parent, dotted
-    if root == start:
+        children = heads.get(node.name, set())
+        if any(not c or (node / c).is_dir() or (node / f"{c}.py").is_file() for c in children):
+            found = node
+        node = node.parent
+    if found is None:
         return None
-    return _with_project(root, scope, f"namespace package {prefix} imported by its own modules")
+    return _with_project(found.parent, scope, f"namespace package {found.name} imported by its own modules")
 
 
 def given_layout(scope: Path) -> Layout:
