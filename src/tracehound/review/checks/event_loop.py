@@ -20,12 +20,32 @@ REACH = 6
     severity="error", confidence=0.9,
     summary="A call that blocks the thread (sleep, sync I/O, password hashing, subprocess) runs inside `async def`.",
     what="""
-        Flags calls inside an `async def` that block the calling thread: `time.sleep`, `requests` and
-        `urllib`, synchronous database drivers and a sync SQLAlchemy `Session`, a sync Redis client,
-        bcrypt, passlib and argon2 hashing, `hashlib.pbkdf2_hmac` and `scrypt`, `subprocess`, and file
-        I/O. A sync helper of the project called from the coroutine counts too: it runs on the loop's
-        thread. Calls handed to `run_in_executor` or `asyncio.to_thread` are not calls here, so they
-        pass.""",
+        Flags calls inside an `async def` that block the calling thread. It knows, by the name a call
+        resolves to through the imports (so `from time import sleep` counts):
+
+        - HTTP clients: `requests` functions and `Session` methods, `httpx`/`httpx2` module functions
+          and `Client` methods, `urllib.request.urlopen`, `urllib3.request` and every method of a
+          urllib3 pool (`PoolManager`, `HTTPConnectionPool` …), `http.client` connections, and
+          `x.request("GET", …)` on an unknown object in a module that imports urllib3;
+
+        - processes: `subprocess.run`/`call`/`check_call`/`check_output`/`getoutput`/`Popen`,
+          `os.system`, `os.popen`, `os.posix_spawn`, `os.spawn*` and `os.wait*`;
+
+        - file I/O: `open`, `io.open`, `io.open_code`, `os.fdopen`, `shutil` copies and removals,
+          and `pathlib.Path` reads and writes (`read_text`, `write_bytes`, `open` …), reported with
+          less confidence (a small local file is often fast);
+
+        - `time.sleep`; synchronous database drivers and a sync SQLAlchemy `Session`; a sync Redis
+          client; bcrypt, passlib and argon2 hashing, `hashlib.pbkdf2_hmac` and `scrypt`; a
+          `threading` lock's `acquire`.
+
+        A sync function of the project called from the coroutine counts too, followed up to six calls
+        deep across modules: a helper, a method of a service object (built in place, kept at module
+        level, or provided by `Depends`), an `async def` dependency's helpers. Calls handed to
+        `run_in_executor` or `asyncio.to_thread`, and calls that are awaited (so not the sync function
+        of that name), pass; so do sync endpoints and sync dependencies, which frameworks run in a
+        thread pool. Together this covers flake8-async's blocking-call rules for asyncio code
+        (ASYNC210, 211, 212, 220, 221, 222, 230, 231 and 251), and follows the calls they cannot.""",
     why="""
         An event loop runs one thing at a time. While a coroutine blocks, no other request of the
         process makes progress: a 250 ms bcrypt check stalls every request of the worker for 250 ms,
@@ -41,9 +61,10 @@ REACH = 6
         """,
     fix="""
         Run the blocking work in a thread (`asyncio.to_thread`, or `run_in_executor` on a pool sized
-        to the cores for CPU work), use the async driver (`httpx.AsyncClient`, `asyncpg`,
-        `AsyncSession`, `redis.asyncio`), or make the endpoint a plain `def` so that the framework runs
-        it in its thread pool.""",
+        to the cores for CPU work), use the async counterpart (`httpx.AsyncClient`, `asyncpg`,
+        `AsyncSession`, `redis.asyncio`, `asyncio.create_subprocess_exec`, `await asyncio.sleep`,
+        `aiofiles` or `anyio.Path` for files), or make the endpoint a plain `def` so that the framework
+        runs it in its thread pool.""",
     fixed="""
         @app.post("/login")
         async def login(body: Credentials):
@@ -53,7 +74,8 @@ REACH = 6
                 raise HTTPException(401)
         """,
     references=(("asyncio: running blocking code", "https://docs.python.org/3/library/asyncio-dev.html#running-blocking-code"),
-                ("FastAPI: async def or def", "https://fastapi.tiangolo.com/async/")),
+                ("FastAPI: async def or def", "https://fastapi.tiangolo.com/async/"),
+                ("flake8-async: blocking sync calls (ASYNC2xx)", "https://flake8-async.readthedocs.io/en/latest/rules.html#blocking-sync-calls-in-async-functions")),
 )
 def blocking_call_in_async(project: Project) -> Iterator[Hit]:
     for fn in project.functions():
