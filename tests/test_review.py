@@ -506,6 +506,10 @@ def test_the_root_used_and_the_imports_left_unresolved_are_reported(tmp_path, ca
     assert doc["import_root"] == str(tmp_path) and len(doc["unresolved_imports"]) == 2
     notes = sarif(result, cwd=tmp_path)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert any("left unresolved" in n["message"]["text"] for n in notes)
+    case = Case(target=Target("http://127.0.0.1:1/auth/access-token", "POST"), sources=Sources(code=tmp_path / "app"))
+    res = asyncio.run(code_agent(case, []))  # investigate --code app/ sees the same
+    assert f"imports resolved from {tmp_path} (the folder holding package app)" in res.detail
+    assert "2 imports left unresolved" in res.detail and "code:blocking_call_in_async" in strengths(res)
 
 
 def test_a_subfolder_reports_only_its_own_findings(tmp_path):
