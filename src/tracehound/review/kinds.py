@@ -46,6 +46,7 @@ class KindIndex(Index):
         self._kinds: dict[tuple[int, int], Kind | None] = {}
         self._provided: dict[Function, Kind | None] = {}
         self._callees: dict[Function, list[tuple[ast.Call, Function]]] = {}
+        self._dependencies: dict[Function, list[Function]] = {}
         self.models = find_models(self)
 
     # -- calls ------------------------------------------------------------------------------
@@ -95,13 +96,15 @@ class KindIndex(Index):
 
     def dependencies(self, fn: Function) -> list[Function]:
         """FastAPI dependencies of a function's parameters (``Depends(f)``, ``Annotated[T, Depends(f)]``)."""
-        out = []
-        for a, default in params_with_defaults(fn.node):
-            for dep in (default, a.annotation):
-                target = self.depends_target(dep, fn)
-                if target is not None:
-                    out.append(target)
-        return out
+        if fn not in self._dependencies:
+            out = []
+            for a, default in params_with_defaults(fn.node):
+                for dep in (default, a.annotation):
+                    target = self.depends_target(dep, fn)
+                    if target is not None:
+                        out.append(target)
+            self._dependencies[fn] = out
+        return self._dependencies[fn]
 
     def depends_target(self, expr: ast.AST | None, scope: Scope) -> Function | None:
         if expr is None:
