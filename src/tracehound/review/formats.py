@@ -47,12 +47,26 @@ def context(review: Review) -> list[str]:
         out.append(f"Imports resolved from {review.layout.root} ({review.layout.how}).")
     if review.unresolved:
         n = len(review.unresolved)
-        by_name = Counter(u.name for u in review.unresolved).most_common()
+        by_head: dict[str, list[str]] = {}
+        for u in review.unresolved:
+            by_head.setdefault(u.name.split(".")[0], []).append(u.name)
+        # one entry per top-level package: the longest dotted name its imports share, and a count
+        by_name = sorted(((_common_prefix(names), len(names)) for names in by_head.values()), key=lambda nk: -nk[1])
         shown = ", ".join(f"{name} ({k}×)" if k > 1 else name for name, k in by_name[:4])
         more = f" and {len(by_name) - 4} more" if len(by_name) > 4 else ""
         out.append(f"{n} import{'s' if n != 1 else ''} left unresolved: {shown}{more} "
                    "(calls into them are not followed).")
     return out
+
+
+def _common_prefix(names: list[str]) -> str:
+    parts = [n.split(".") for n in names]
+    common = []
+    for column in zip(*parts, strict=False):
+        if len(set(column)) > 1:
+            break
+        common.append(column[0])
+    return ".".join(common)
 
 
 def as_json(review: Review) -> str:

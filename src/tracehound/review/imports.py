@@ -34,7 +34,10 @@ IMPORT_NAMES = {
     "djangorestframework": "rest_framework", "django_cors_headers": "corsheaders", "argon2_cffi": "argon2",
     "pycryptodome": "Crypto", "grpcio": "grpc", "pyopenssl": "OpenSSL", "msgpack_python": "msgpack",
     "python_json_logger": "pythonjsonlogger", "mysql_connector_python": "mysql", "protobuf": "google",
-    "faiss_cpu": "faiss", "pymupdf": "fitz", "python_slugify": "slugify", "email_validator": "email_validator",
+    "faiss_cpu": "faiss", "pymupdf": "fitz", "python_slugify": "slugify", "factory_boy": "factory",
+    "google_api_python_client": "googleapiclient", "atlassian_python_api": "atlassian",
+    "python_magic": "magic", "pywin32": "win32api", "setuptools": "pkg_resources", "websocket_client": "websocket",
+    "python_keycloak": "keycloak", "pyjwkest": "jwkest", "flask_sqlalchemy": "flask_sqlalchemy",
 }
 #: Distribution families sharing one top-level package (``google-cloud-storage`` → ``google``).
 FAMILIES = ("google", "azure", "opentelemetry", "ruamel", "zope", "backports", "jaraco")
@@ -52,7 +55,7 @@ class UnresolvedImport:
 
 def unresolved_imports(index: Index, layout: Layout) -> list[UnresolvedImport]:
     """The imports of the files in scope that resolve neither to a module read nor to a library."""
-    declared = declared_dependencies(layout.base)
+    declared = frozenset().union(*(declared_dependencies(d) for d in _project_folders(index, layout)))
     out = []
     for m in index.modules:
         if not m.in_scope:
@@ -73,7 +76,8 @@ def _resolves(index: Index, name: str, near: Module) -> bool:
 
 
 def _is_library(head: str, declared: frozenset[str]) -> bool:
-    return head in sys.stdlib_module_names or head in declared or head in _known_heads() or _installed(head)
+    """Whether a top-level name is a library's (declared names compare without case: ``ipython`` is ``IPython``)."""
+    return head in sys.stdlib_module_names or head.lower() in declared or head in _known_heads() or _installed(head)
 
 
 @functools.cache
@@ -88,6 +92,19 @@ def _installed(head: str) -> bool:
         return importlib.util.find_spec(head) is not None
     except (ImportError, ValueError):
         return False
+
+
+def _project_folders(index: Index, layout: Layout) -> list[Path]:
+    """The folders that may declare the dependencies of the files in scope: the base, the import
+    roots, and every folder between a reviewed file and the base (a monorepo's ``backend/``)."""
+    folders = dict.fromkeys([layout.base, *layout.roots])
+    for m in index.modules:
+        if m.in_scope:
+            for d in m.path.parents:
+                if not d.is_relative_to(layout.base) or d in folders:
+                    break
+                folders[d] = None
+    return list(folders)
 
 
 def declared_dependencies(folder: Path) -> frozenset[str]:
@@ -110,7 +127,7 @@ def declared_dependencies(folder: Path) -> frozenset[str]:
         names |= set(re.findall(r"""["']([^"']+)["']""", m.group(1)))
     for req in [*folder.glob("requirements*.txt"), *folder.glob("requirements/*.txt")]:
         names |= {line for line in _read(req).splitlines() if not line.lstrip().startswith(("-", "#"))}
-    return frozenset(filter(None, (import_name(n) for n in names)))
+    return frozenset(n.lower() for n in filter(None, (import_name(r) for r in names)))
 
 
 def import_name(requirement: str) -> str | None:
@@ -138,6 +155,8 @@ def _toml_dependencies(text: str) -> set[str]:
     for group in poetry.get("group", {}).values():
         out |= set(group.get("dependencies", {}))
     out |= set(doc.get("packages", {})) | set(doc.get("dev-packages", {}))
+    for group in doc.get("dependency-groups", {}).values():  # PEP 735
+        out |= {d for d in group if isinstance(d, str)}
     return out
 
 
