@@ -542,3 +542,11 @@ def test_blocking_calls_are_followed_into_helpers_and_placed_on_their_routes():
     assert by_line[("app/api/orders.py", 32)].confidence == 0.5  # file I/O: light
     same = review(DATA / "TH101_reach" / "app")
     assert findings(same) == findings(result)
+
+
+def test_blocking_findings_in_sarif_carry_their_routes(tmp_path):
+    doc = sarif(review(DATA / "TH101_reach"), cwd=tmp_path)
+    check_sarif(doc)
+    results = doc["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} == {"TH101"} and len(results) == 6
+    assert all(r["level"] == "error" and r["properties"]["routes"] for r in results)
