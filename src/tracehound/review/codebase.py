@@ -91,10 +91,12 @@ def imported_names(m: Module) -> Iterator[tuple[str, int, bool]]:
                 yield a.name, node.lineno, False
         elif isinstance(node, ast.ImportFrom):
             base = absolute_base(m, node)
-            if base is None:
+            if base is None:  # above the import root: counted as unresolved, under the name as written
+                yield "." * node.level + (node.module or ""), node.lineno, True
                 continue
             for a in node.names:
-                yield (f"{base}.{a.name}" if base and a.name != "*" else base), node.lineno, bool(node.level)
+                name = base if a.name == "*" else f"{base}.{a.name}" if base else a.name
+                yield name, node.lineno, bool(node.level)
 
 
 def absolute_base(m: Module, node: ast.ImportFrom) -> str | None:
