@@ -6,7 +6,10 @@ The rules ask questions a reader of a web backend asks ("is this a sync SQLAlche
 answers them from the source alone, without importing it, in layers that each build on the one
 below:
 
-- :mod:`~tracehound.review.files` reads and parses the files;
+- :mod:`~tracehound.review.layout` finds the import root above the folder given (a package, a
+  ``src/`` layout, a namespace package), and :mod:`~tracehound.review.codebase` reads the files
+  given, their package, and the project modules they import from outside it
+  (:mod:`~tracehound.review.files` parses each one);
 - :mod:`~tracehound.review.index` resolves names through imports (absolute, relative and flat
   ``import db`` layouts), so a call is followed from the endpoint into the service and
   repository modules it uses;
