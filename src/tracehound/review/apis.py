@@ -277,6 +277,8 @@ BLOCKING_CALLS: dict[str, str] = {
     "MySQLdb.connect": "connects to the database with a synchronous driver",
     "mysql.connector.connect": "connects to the database with a synchronous driver",
 }
+#: Calls that make an async file of a sync one (anyio runs on asyncio): the ``open()`` given is not flagged.
+FILE_WRAPPERS = frozenset({"anyio.wrap_file", "trio.wrap_file"})
 #: Method names of ``pathlib.Path`` that do blocking file I/O (specific enough to match on any object).
 BLOCKING_PATH_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes"})
 #: Methods of a known ``pathlib.Path`` that read or write a file.

@@ -42,10 +42,11 @@ REACH = 6
         A sync function of the project called from the coroutine counts too, followed up to six calls
         deep across modules: a helper, a method of a service object (built in place, kept at module
         level, or provided by `Depends`), an `async def` dependency's helpers. Calls handed to
-        `run_in_executor` or `asyncio.to_thread`, and calls that are awaited (so not the sync function
-        of that name), pass; so do sync endpoints and sync dependencies, which frameworks run in a
-        thread pool. Together this covers flake8-async's blocking-call rules for asyncio code
-        (ASYNC210, 211, 212, 220, 221, 222, 230, 231 and 251), and follows the calls they cannot.""",
+        `run_in_executor` or `asyncio.to_thread`, a file opened into `anyio.wrap_file`, and calls that
+        are awaited (so not the sync function of that name), pass; so do sync endpoints and sync
+        dependencies, which frameworks run in a thread pool. Together this covers flake8-async's
+        blocking-call rules for asyncio code (ASYNC210, 211, 212, 220, 221, 222, 230, 231 and 251),
+        and follows the calls they cannot.""",
     why="""
         An event loop runs one thing at a time. While a coroutine blocks, no other request of the
         process makes progress: a 250 ms bcrypt check stalls every request of the worker for 250 ms,
@@ -82,8 +83,10 @@ def blocking_call_in_async(project: Project) -> Iterator[Hit]:
         if not fn.is_async or project.startup_only(fn):
             continue  # at start-up no request is waiting yet
         awaited = {id(n.value) for n in fn.nodes if isinstance(n, ast.Await)}
+        wrapped = {id(n.args[0]) for n in fn.nodes if isinstance(n, ast.Call) and len(n.args) == 1
+                   and project.qualify(n.func, fn) in apis.FILE_WRAPPERS}
         for node in fn.nodes:
-            if not isinstance(node, ast.Call) or id(node) in awaited:
+            if not isinstance(node, ast.Call) or id(node) in awaited or id(node) in wrapped:
                 continue  # what is awaited returns an awaitable: it is not the sync call of that name
             found = calls.through(project, node, fn, calls.blocking, depth=REACH, sync_only=True)
             if found is None:
