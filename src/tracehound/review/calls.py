@@ -222,14 +222,25 @@ def _search(project: Project, fn: Function, classify: Classifier, depth: int, sy
     return found, complete
 
 
-def constructions(project: Project, kinds: frozenset[str] | set[str]) -> Iterator[tuple[ast.Call, Scope, str, str]]:
+Construction = tuple[ast.Call, Scope, str, str]
+#: Per project: every call that makes a value of a known kind (several rules ask, for different kinds).
+_CONSTRUCTIONS: WeakKeyDictionary[Project, list[Construction]] = WeakKeyDictionary()
+
+
+def constructions(project: Project, kinds: frozenset[str] | set[str]) -> Iterator[Construction]:
     """Every call in the project (module level and function bodies) that makes one of ``kinds``:
     (call, scope, kind, dotted name)."""
-    for n, scope in project.all_calls():
-        q = project.qualify(n.func, scope) or ""
-        k = apis.kind_of_constructor(q)
-        if k is not None and k in kinds:
-            yield n, scope, k, q
+    if project not in _CONSTRUCTIONS:
+        found = []
+        for n, scope in project.all_calls():
+            q = project.qualify(n.func, scope) or ""
+            k = apis.kind_of_constructor(q)
+            if k is not None:
+                found.append((n, scope, k, q))
+        _CONSTRUCTIONS[project] = found
+    for c in _CONSTRUCTIONS[project]:
+        if c[2] in kinds:
+            yield c
 
 
 def chain_text(chain: list[Function]) -> str:

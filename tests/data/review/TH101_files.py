@@ -10,6 +10,7 @@ from time import sleep
 
 import aiofiles
 import anyio
+from anyio import wrap_file
 from fastapi import FastAPI
 
 app = FastAPI()
@@ -43,6 +44,7 @@ async def report_fixed(name: str):
     await asyncio.to_thread((REPORTS / f"{name}.seen").write_text, "1")
     async with anyio.wrap_file(open(REPORTS / name)) as wrapped:  # anyio's async file (anyio runs on asyncio)
         await wrapped.read()
+    await wrap_file(open(REPORTS / "index"))
     (REPORTS / name).exists()
     REPORTS / name
     return text

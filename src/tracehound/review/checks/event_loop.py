@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from tracehound.review import apis, calls
 from tracehound.review.project import UNKNOWN, Function, Kind, Project
 from tracehound.review.rules import Hit, Rule
-from tracehound.review.syntax import has_await, keyword, pos, walk
+from tracehound.review.syntax import dotted, has_await, keyword, pos, walk
 
 #: How many calls deep TH101 follows sync helpers from a coroutine (handler → service → repository → helper …).
 REACH = 6
@@ -84,6 +84,7 @@ def blocking_call_in_async(project: Project) -> Iterator[Hit]:
             continue  # at start-up no request is waiting yet
         awaited = {id(n.value) for n in fn.nodes if isinstance(n, ast.Await)}
         wrapped = {id(n.args[0]) for n in fn.nodes if isinstance(n, ast.Call) and len(n.args) == 1
+                   and (dotted(n.func) or "").endswith("wrap_file")
                    and project.qualify(n.func, fn) in apis.FILE_WRAPPERS}
         for node in fn.nodes:
             if not isinstance(node, ast.Call) or id(node) in awaited or id(node) in wrapped:
