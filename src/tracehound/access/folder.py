@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracehound.errors import BadRun
-from tracehound.probe.meta import RunMeta, read_meta
+from tracehound.probe.meta import ImportMeta, RunMeta, read_meta
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
@@ -75,8 +75,13 @@ class ImportFolder:
         return str(self.path / DATA_DIR / "*" / "*.parquet")
 
     @property
+    def imported(self) -> ImportMeta:
+        """What the import read (``run.json``'s ``import`` block)."""
+        return self.meta.import_ or ImportMeta()
+
+    @property
     def utc_offset_min(self) -> int:
-        return (self.meta.import_.utc_offset_min if self.meta.import_ else None) or 0
+        return self.imported.utc_offset_min or 0
 
     @property
     def rows(self) -> int:
