@@ -40,7 +40,8 @@ def test_identifiers_have_no_codes():
 
 
 def test_run_info_from_meta():
-    info = RunInfo.of(0, "x", RunMeta.model_validate({"experiment": {"kind": "sweep", "concurrency": 12, "role": "target"}}))
+    info = RunInfo.of(0, "x", RunMeta.model_validate({"experiment": {"kind": "sweep", "concurrency": 12,
+                                                                       "role": "target"}}))
     assert (info.kind, info.concurrency, info.sequential) == ("sweep", 12, False)
     base = RunInfo.of(1, "b", RunMeta.model_validate({"experiment": {"kind": "baseline", "concurrency": 1}}))
     assert base.sequential
