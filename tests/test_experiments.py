@@ -50,10 +50,11 @@ def test_sweep_shows_the_pool_giving_out_and_the_canary_runs_beside_it(tmp_path:
     assert base.failures == 0 and base.requests == 12
     assert high.failure_rate > 0.2
     meta = high.run.meta.experiment
-    assert meta["kind"] == "sweep" and meta["concurrency"] == 32 and meta["role"] == "target" and meta["purpose"]
+    assert meta is not None and meta.kind == "sweep" and meta.concurrency == 32 and meta.role == "target"
+    assert meta.purpose
     assert high.canary is not None, "the canary ran beside the sweep level"
     cmeta = high.canary.meta.experiment
-    assert cmeta["role"] == "canary" and cmeta["during"] == "load"
+    assert cmeta is not None and cmeta.role == "canary" and cmeta.during == "load"
     paths = set(high.canary.table.column("path").to_pylist())
     assert paths == {canary_path(case)} == {"/orders/__tracehound__canary"}
     assert {run.path for run in r.runs} == {base.run.path, high.run.path, high.canary.path}
