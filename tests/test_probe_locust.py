@@ -156,10 +156,10 @@ def test_a_worker_killed_mid_run_makes_the_run_partial(faulty, tmp_path):
     assert "killed by SIGKILL" in run.meta.partial_reason
     assert run.meta.locust is not None
     lost = [w for w in run.meta.locust.per_worker if w.lost]
-    assert len(lost) == 1 and lost[0]["pid"] == victim.pid
+    assert len(lost) == 1 and lost[0].pid == victim.pid
     rows = Counter(run.table.column("worker").to_pylist())
-    assert rows[lost[0]["index"]] > 0  # what it flushed before it died is kept
-    assert rows[1 - lost[0]["index"]] > rows[lost[0]["index"]]  # the other worker ran to the end
+    assert rows[lost[0].index] > 0  # what it flushed before it died is kept
+    assert rows[1 - lost[0].index] > rows[lost[0].index]  # the other worker ran to the end
 
 
 def test_remote_workers_join_with_the_printed_command(faulty, tmp_path):
