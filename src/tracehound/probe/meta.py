@@ -63,7 +63,7 @@ class _Block(BaseModel):
         if not name.startswith("_"):
             key = self._file_key(name)
             if key not in self._keys:
-                self._keys.append(key)
+                self._keys = [*self._keys, key]  # a new list: a copy of the block shares the old one
 
     @classmethod
     def _file_key(cls, name: str) -> str:
