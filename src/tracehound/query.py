@@ -23,9 +23,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from tracehound.digest import REPORT_FILE, ReportDigest, RunDigest
+from tracehound.digest import REPORT_FILE, ReportDigest
 from tracehound.errors import TracehoundError
-from tracehound.history import run_folders
+from tracehound.history import listed_meta, run_folders
 from tracehound.probe.run import REQUESTS_FILE
 
 
@@ -87,15 +87,16 @@ def _number(v: Any, kind: type) -> Any:
 
 
 def _run_row(folder: Path, parent: Path | None) -> dict[str, Any]:
-    d = RunDigest.read(folder)
+    d = listed_meta(folder)
+    exp, shape = d.experiment, d.shape
     return {
-        "run": str(folder), "run_id": d.run_id, "kind": d.kind, "experiment": d.experiment, "role": d.role,
-        "parent": str(parent) if parent else None,
+        "run": str(folder), "run_id": d.run_id, "kind": d.kind, "experiment": exp.kind if exp else None,
+        "role": exp.role if exp else None, "parent": str(parent) if parent else None,
         "started_at": _time(d.started_at), "ended_at": _time(d.ended_at), "status": d.status,
-        "method": d.method, "url": d.url, "model": d.model,
-        "concurrency": _number(d.concurrency or d.max_connections, int), "rate": _number(d.rate, float),
-        "duration_s": _number(d.duration_s, float), "requests": _number(d.requests, int),
-        "stop_reason": d.stop_reason, "meta": json.dumps(d.meta),
+        "method": d.target.method, "url": d.target.url, "model": shape.model,
+        "concurrency": shape.concurrency or shape.max_connections, "rate": _number(shape.rate, float),
+        "duration_s": _number(d.duration_s, float), "requests": d.counts.requests,
+        "stop_reason": d.stop_reason, "meta": json.dumps(d.dump()),
     }
 
 
