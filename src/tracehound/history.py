@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tracehound.digest import REPORT_FILE, ReportDigest, read_json
-from tracehound.errors import BadRun
+from tracehound.errors import BadReport, BadRun
 from tracehound.probe.meta import META_FILE, RunMeta, read_meta
 from tracehound.probe.run import REQUESTS_FILE, RUNS_DIR, iso
+from tracehound.report.model import REPORT_FILE, Report, load_report
+from tracehound.verification import VERIFY_FILE, VerificationDoc, load_verification
 
-VERIFY_FILE = "verify.json"
 #: How deep under the folder given past work is looked for (a run folder stops the descent).
 MAX_DEPTH = 4
 
@@ -155,22 +155,42 @@ def _target(run: RunMeta) -> str:
     return ""
 
 
+def listed_report(folder: Path) -> Report | None:
+    """The investigation's report, or None when it cannot be read (a listing shows the folder all the same)."""
+    try:
+        return load_report(folder)
+    except BadReport:
+        return None
+
+
+def listed_verification(folder: Path) -> VerificationDoc | None:
+    """The verification's result, or None when it cannot be read."""
+    try:
+        return load_verification(folder)
+    except BadReport:
+        return None
+
+
 def _describe(path: Path, kind: str) -> PastWork:
     if kind == "investigation":
-        r = ReportDigest.read(path)
-        what = (f"flow {r.flow} on {r.base_url}" if r.flow
-                else f"{'GET' if r.method is None else r.method} {'' if r.url is None else r.url}")
-        return PastWork(path, "investigation", r.started_at or _mtime(path), what, r.requests,
-                        r.failures, r.verdict, r.top_cause, r.confidence)
+        r = listed_report(path)
+        if r is None:
+            return PastWork(path, "investigation", _mtime(path), "", None, None, None, None, None)
+        c, top = r.case, r.top
+        what = (f"flow {c.flow} on {c.base_url}" if c.flow
+                else f"{'GET' if c.method is None else c.method} {'' if c.url is None else c.url}")
+        return PastWork(path, "investigation", r.started_at or _mtime(path), what, r.requests, r.failures, r.verdict,
+                        top.id if top else None, top.confidence if top else None)
     if kind == "verify":
-        v = read_json(path / VERIFY_FILE)
-        after = v.get("after") or {}
+        v = listed_verification(path)
         runs = sorted(q for q in (path / "runs").glob("*") if kind_of(q) == "run") if (path / "runs").is_dir() else []
         first = listed_meta(runs[0]) if runs else RunMeta()
-        verdict = None if "passed" not in v else ("pass" if v["passed"] else "fail")
-        return PastWork(path, "verify", first.started_at or v.get("finished_at") or _mtime(path),
-                        _target(first) or f"{v.get('mode', '')} of {v.get('source', '?')}",
-                        after.get("requests"), after.get("failures"), verdict, v.get("slo"))
+        if v is None:
+            return PastWork(path, "verify", first.started_at or _mtime(path), _target(first), None, None, None)
+        verdict = None if v.passed is None else ("pass" if v.passed else "fail")
+        return PastWork(path, "verify", first.started_at or v.finished_at or _mtime(path),
+                        _target(first) or f"{v.mode} of {v.source or '?'}",
+                        v.after.requests if v.after else None, v.after.failures if v.after else None, verdict, v.slo)
     run = listed_meta(path)
     counts = run_failures(path)
     status = run.status or ("complete" if run.complete else None)
@@ -178,4 +198,5 @@ def _describe(path: Path, kind: str) -> PastWork:
                     counts[0] if counts else run.counts.requests, counts[1] if counts else None, status)
 
 
-__all__ = ["PastWork", "kind_of", "listed_meta", "past_work", "run_failures", "run_folders"]
+__all__ = ["PastWork", "kind_of", "listed_meta", "listed_report", "listed_verification", "past_work", "run_failures",
+           "run_folders"]

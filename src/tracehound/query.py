@@ -23,10 +23,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from tracehound.digest import REPORT_FILE, ReportDigest
 from tracehound.errors import TracehoundError
-from tracehound.history import listed_meta, run_folders
+from tracehound.history import listed_meta, listed_report, run_folders
 from tracehound.probe.run import REQUESTS_FILE
+from tracehound.report.model import REPORT_FILE
 
 
 class BadQuery(TracehoundError):
@@ -101,13 +101,14 @@ def _run_row(folder: Path, parent: Path | None) -> dict[str, Any]:
 
 
 def _investigation_row(folder: Path) -> dict[str, Any]:
-    r = ReportDigest.read(folder)
+    r = listed_report(folder)
+    top = r.top if r is not None else None
     return {
-        "folder": str(folder), "started_at": _time(r.started_at), "verdict": r.verdict,
-        "url": r.url or r.base_url, "requests": _number(r.requests, int), "failures": _number(r.failures, int),
-        "failure_rate": _number(r.failure_rate, float), "top_cause": r.top_cause,
-        "confidence": _number(r.confidence, float), "seconds": _number(r.seconds, float),
-        "report": str(folder / REPORT_FILE),
+        "folder": str(folder), "started_at": _time(r.started_at) if r else None, "verdict": r.verdict if r else None,
+        "url": (r.case.url or r.case.base_url) if r else None, "requests": r.requests if r else None,
+        "failures": r.failures if r else None, "failure_rate": float(r.failure_rate) if r else None,
+        "top_cause": top.id if top else None, "confidence": float(top.confidence) if top else None,
+        "seconds": float(r.seconds) if r else None, "report": str(folder / REPORT_FILE),
     }
 
 

@@ -37,8 +37,8 @@ from tracehound.probe.records import is_cancelled
 from tracehound.probe.run import Run, iso, prepare_run_dir, utc_now
 from tracehound.redact import MASK
 from tracehound.report.model import REPORT_FILE, Report, ReportCase, load_report
+from tracehound.verification import VERIFY_FILE, VERIFY_SCHEMA
 
-VERIFY_SCHEMA = "tracehound.verify/1"
 DEFAULT_SLO = "error_rate<1%"
 #: Gaps of the idle-gap probe when an older report did not record them.
 DEFAULT_GAPS = (0.5, 1.5, 3.0)
@@ -313,7 +313,7 @@ def verify(source: str | Path, candidate: str | Path | None = None, slo: str | N
                 for c in the_slo.criteria]
     if v.out is not None:
         meta = {**v.to_dict(), "finished_at": iso(utc_now())}
-        (v.out / "verify.json").write_text(json.dumps(meta, indent=2) + "\n")
+        (v.out / VERIFY_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     return v
 
 
