@@ -109,7 +109,7 @@ def rescore(folder: Path, traffic_only: bool = False, with_symptom: bool = True)
     report = load_report(folder / "investigation")
     runs = [Run.load(p.parent) for p in sorted((folder / "investigation" / "runs").glob("*/run.json"))]
     # Minority bodies count as failures now: marked in memory only, the kept folder stays as it was.
-    already = sum(int((r.meta.get("wrong_body") or {}).get("rows", 0)) for r in runs)
+    already = sum(r.meta.wrong_body.rows for r in runs if r.meta.wrong_body is not None)
     wrong = mark_wrong_bodies(runs, write=False).count - already
     traffic = asyncio.run(traffic_agent(None, runs))
     signals, tested = list(traffic.signals), list(traffic.tested)

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import json
 import os
 import platform
 import re
@@ -234,14 +233,21 @@ class Result:
     errors: int
 
 
+def _counted(out: Path) -> tuple[int, float]:
+    """The requests and seconds a run folder's ``run.json`` recorded."""
+    from tracehound.probe.meta import read_meta
+
+    meta = read_meta(out)
+    return meta.counts.requests or 0, float(meta.duration_s or "nan")
+
+
 def tracehound_throughput(url: str, seconds: int, out: Path) -> Result:
     cmd = [*TRACEHOUND, "probe", url, "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--quiet", "--out", str(out)]
     _check(run_measured(cmd, timeout=seconds + 60), "tracehound probe")
-    meta = json.loads((out / "run.json").read_text())
-    requests = int(meta["counts"]["requests"])
+    requests, seconds = _counted(out)
     status = _status_column(out)
     shutil.rmtree(out, ignore_errors=True)
-    return Result(requests / float(meta["duration_s"]), requests, int((status != 200).sum()))
+    return Result(requests / seconds, requests, int((status != 200).sum()))
 
 
 def wrk_throughput(url: str, seconds: int) -> Result:
@@ -307,11 +313,10 @@ def engine_run(url: str, setup: str, bound: list[str], out: Path) -> EngineResul
     cmd = [*TRACEHOUND, "probe", url, "-c", str(CONNECTIONS), *bound, *ENGINE_SETUPS[setup], "--quiet",
            "--out", str(out)]
     m = _check(run_measured(cmd, timeout=180), f"tracehound probe ({setup})")
-    meta = json.loads((out / "run.json").read_text())
-    requests = int(meta["counts"]["requests"])
+    requests, seconds = _counted(out)
     status = _status_column(out)
     shutil.rmtree(out, ignore_errors=True)
-    return EngineResult(requests / float(meta["duration_s"]), requests, int((status != 200).sum()), m.cpu_seconds)
+    return EngineResult(requests / seconds, requests, int((status != 200).sum()), m.cpu_seconds)
 
 
 def engines(url: str, tmp: Path, rounds: int, seconds: int) -> bool:

@@ -92,8 +92,8 @@ def main() -> int:
             imp = import_access_log(log, out=work / "import", on_progress=progress)
             import_s = time.perf_counter() - t
         mb_s = size / 1e6 / import_s
-        m = imp.meta["import"]
-        print(f"import: {mb_s:.0f} MB/s ({import_s:.1f} s), {m['rows']:,} rows, {m['bad_lines']:,} bad lines, "
+        m = imp.imported
+        print(f"import: {mb_s:.0f} MB/s ({import_s:.1f} s), {m.rows or 0:,} rows, {m.bad_lines or 0:,} bad lines, "
               f"peak RSS {mem.peak / 2**30:.2f} GiB "
               f"(ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB), "
               f"Parquet {sum(f.stat().st_size for f in (work / 'import').rglob('*.parquet')) / 1e9:.2f} GB")

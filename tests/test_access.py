@@ -46,10 +46,10 @@ def utc(*a: int) -> datetime:
 
 def test_nginx_combined_with_times_and_upstreams(tmp_path):
     imp = import_access_log(DATA / "nginx_combined.log", out=tmp_path / "i")
-    m = imp.meta["import"]
-    assert (imp.meta["kind"], m["format"], m["rows"], m["bad_lines"]) == ("import", "nginx", 8, 1)
-    assert m["bad_examples"] == ['203.0.113.9 - - [02/Dec/2026:14:00:08 +0100] "GET /api/orders/18']
-    assert m["utc_offset_min"] == 60 and m["days"] == ["2026-12-02"]
+    m = imp.imported
+    assert (imp.meta.kind, m.format, m.rows, m.bad_lines) == ("import", "nginx", 8, 1)
+    assert m.bad_examples == ['203.0.113.9 - - [02/Dec/2026:14:00:08 +0100] "GET /api/orders/18']
+    assert m.utc_offset_min == 60 and m.days == ["2026-12-02"]
     r = rows(imp)
     first = r[0]
     assert first["ts"] == utc(2026, 12, 2, 13, 0, 1) and first["client"] == "203.0.113.7"
@@ -68,11 +68,11 @@ def test_nginx_combined_with_times_and_upstreams(tmp_path):
 
 def test_apache_combined_with_microseconds(tmp_path):
     imp = import_access_log(DATA / "apache_combined.log", out=tmp_path / "i")
-    m = imp.meta["import"]
-    assert (m["format"], m["rows"], m["bad_lines"], m["bad_examples"]) == (
+    m = imp.imported
+    assert (m.format, m.rows, m.bad_lines, m.bad_examples) == (
         "apache", 4, 1, ["this is not an access log line"])
     r = rows(imp)
-    assert r[0]["ts"] == utc(2026, 7, 28, 13, 27, 10) and m["utc_offset_min"] == -180
+    assert r[0]["ts"] == utc(2026, 7, 28, 13, 27, 10) and m.utc_offset_min == -180
     err = next(x for x in r if x["status"] == 500)
     assert (err["method"], err["template"], err["latency_ms"]) == ("POST", "/api/v1/items/:id",
                                                                    pytest.approx(30012.453))
@@ -81,7 +81,7 @@ def test_apache_combined_with_microseconds(tmp_path):
 
 def test_alb(tmp_path):
     imp = import_access_log(DATA / "alb.log", out=tmp_path / "i")
-    assert imp.meta["import"]["format"] == "alb" and imp.meta["import"]["rows"] == 4
+    assert imp.imported.format == "alb" and imp.imported.rows == 4
     r = rows(imp)
     gw = next(x for x in r if x["status"] == 504)
     assert (gw["host"], gw["path"], gw["latency_ms"], gw["upstream"], gw["client"]) == (
@@ -94,7 +94,7 @@ def test_alb(tmp_path):
 
 def test_cloudfront(tmp_path):
     imp = import_access_log(DATA / "cloudfront.log", out=tmp_path / "i")
-    assert imp.meta["import"]["format"] == "cloudfront" and imp.meta["import"]["rows"] == 3
+    assert imp.imported.format == "cloudfront" and imp.imported.rows == 3
     r = rows(imp)
     assert r[0]["user_agent"] == "Mozilla/4.0 (compatible; MSIE 5.0b1; Mac_PowerPC)"
     assert (r[0]["ts"], r[0]["upstream"], r[0]["host"]) == (utc(2026, 5, 2, 1, 13, 11), "FRA2",
@@ -104,9 +104,9 @@ def test_cloudfront(tmp_path):
 
 def test_json_lines_guessed_and_mapped(tmp_path):
     imp = import_access_log(DATA / "access.jsonl", out=tmp_path / "auto")
-    m = imp.meta["import"]
-    assert (m["format"], m["rows"], m["bad_lines"]) == ("jsonl", 3, 2)
-    assert m["mapping"]["time"] == "ts" and m["mapping"]["status"] == "code"
+    m = imp.imported
+    assert (m.format, m.rows, m.bad_lines) == ("jsonl", 3, 2)
+    assert m.mapping is not None and m.mapping["time"] == "ts" and m.mapping["status"] == "code"
     r = rows(imp)
     assert (r[0]["path"], r[0]["latency_ms"], r[2]["status"], r[2]["upstream"]) == (
         "/api/orders/1842", 31.0, 504, "10.0.1.13:8000")
@@ -128,7 +128,7 @@ def test_gzip_is_told_from_its_bytes(tmp_path):
     gz = tmp_path / "access.log"  # no .gz: the magic bytes say it
     gz.write_bytes(gzip.compress((DATA / "nginx_combined.log").read_bytes()))
     imp = import_access_log(gz, out=tmp_path / "i")
-    assert imp.meta["import"]["compression"] == "gzip"
+    assert imp.imported.compression == "gzip"
     assert rows(imp) == rows(import_access_log(DATA / "nginx_combined.log", out=tmp_path / "plain"))
 
 
@@ -138,10 +138,10 @@ def test_bad_lines_are_counted_never_fatal(tmp_path):
     with log.open("a") as f:
         f.write("{\"json\": \"in the middle\"}\n<html>oops</html>\n")
     imp = import_access_log(log, out=tmp_path / "i")
-    m = imp.meta["import"]
+    m = imp.imported
     # Ten truncated lines (the open quote of each swallows the next line, which is recovered) and two foreign ones.
-    assert (m["rows"], m["bad_lines"]) == (19_995, 12)
-    assert len(m["bad_examples"]) == 5 and all(len(x) < 300 for x in m["bad_examples"])
+    assert (m.rows, m.bad_lines) == (19_995, 12)
+    assert len(m.bad_examples) == 5 and all(len(x) < 300 for x in m.bad_examples)
     assert not (imp.path / "access" / "day=bad").exists()
 
 

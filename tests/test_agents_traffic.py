@@ -450,7 +450,7 @@ def test_an_upstream_timeout_fails_alone_evenly_at_one_duration():
 def test_a_canary_that_fails_under_load_is_reported():
     runs = pool_exhaustion()
     for r in runs:
-        if r.meta["experiment"]["role"] == "canary" and r.meta["experiment"]["during"] == "load":
+        if r.meta.experiment.role == "canary" and r.meta.experiment.during == "load":
             t = r.table
             status = pa.array(np.where(np.arange(t.num_rows) % 3 == 0, 503, 404).astype(np.int16))
             r.table = t.set_column(t.schema.get_field_index("status"), "status", status)

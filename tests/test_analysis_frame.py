@@ -6,6 +6,7 @@ import numpy as np
 
 from tracehound.analysis.frame import Frame, RunInfo, concat
 from tracehound.analysis.synthetic import table
+from tracehound.probe.meta import RunMeta
 
 
 def test_quiet_time_is_the_gap_since_anything_was_in_flight():
@@ -39,11 +40,12 @@ def test_identifiers_have_no_codes():
 
 
 def test_run_info_from_meta():
-    info = RunInfo.of(0, "x", {"experiment": {"kind": "sweep", "concurrency": 12, "role": "target"}})
+    info = RunInfo.of(0, "x", RunMeta.model_validate({"experiment": {"kind": "sweep", "concurrency": 12,
+                                                                       "role": "target"}}))
     assert (info.kind, info.concurrency, info.sequential) == ("sweep", 12, False)
-    base = RunInfo.of(1, "b", {"experiment": {"kind": "baseline", "concurrency": 1}})
+    base = RunInfo.of(1, "b", RunMeta.model_validate({"experiment": {"kind": "baseline", "concurrency": 1}}))
     assert base.sequential
-    plain = RunInfo.of(2, "p", {"shape": {"model": "closed", "concurrency": 1}})
+    plain = RunInfo.of(2, "p", RunMeta.model_validate({"shape": {"model": "closed", "concurrency": 1}}))
     assert plain.kind is None and plain.sequential
 
 

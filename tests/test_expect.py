@@ -95,7 +95,7 @@ def test_probe_records_missed_expectations_as_wrong_body(faulty, tmp_path):
 
     ok = run("/ok", ["status=200", "keys=ok,service", "$.ok=true"])
     assert all(r["error_kind"] is None for r in ok.table.to_pylist())
-    assert ok.meta["expect"] == ["status=200", "keys=ok,service", "$.ok=true"]
+    assert ok.meta.expect == ["status=200", "keys=ok,service", "$.ok=true"]
     wrong = run("/ok", ["$.service=other"])
     rows = wrong.table.to_pylist()
     assert Counter(r["error_kind"] for r in rows) == {WRONG_BODY: 20}

@@ -49,11 +49,12 @@ def test_sweep_shows_the_pool_giving_out_and_the_canary_runs_beside_it(tmp_path:
             servers.guard()
     assert base.failures == 0 and base.requests == 12
     assert high.failure_rate > 0.2
-    meta = high.run.meta["experiment"]
-    assert meta["kind"] == "sweep" and meta["concurrency"] == 32 and meta["role"] == "target" and meta["purpose"]
+    meta = high.run.meta.experiment
+    assert meta is not None and meta.kind == "sweep" and meta.concurrency == 32 and meta.role == "target"
+    assert meta.purpose
     assert high.canary is not None, "the canary ran beside the sweep level"
-    cmeta = high.canary.meta["experiment"]
-    assert cmeta["role"] == "canary" and cmeta["during"] == "load"
+    cmeta = high.canary.meta.experiment
+    assert cmeta is not None and cmeta.role == "canary" and cmeta.during == "load"
     paths = set(high.canary.table.column("path").to_pylist())
     assert paths == {canary_path(case)} == {"/orders/__tracehound__canary"}
     assert {run.path for run in r.runs} == {base.run.path, high.run.path, high.canary.path}
@@ -70,7 +71,7 @@ def test_idle_gap_probe_finds_the_connection_killed_while_idle(tmp_path: Path):
         finally:
             servers.guard()
     t = gaps.run.table.to_pylist()
-    assert gaps.run.meta["experiment"]["kind"] == "idle_gap" and gaps.run.meta["experiment"]["gap_s"] == 3.0
+    assert gaps.run.meta.experiment.kind == "idle_gap" and gaps.run.meta.experiment.gap_s == 3.0
     steps = [row["step"] for row in t]
     assert any("idle 3s" in s for s in steps) and any("idle 2s" in s for s in steps)
     after_long = [row for row in t if "idle 2s" in row["step"] or "idle 3s" in row["step"]]
@@ -109,7 +110,7 @@ def test_flow_delay_gives_the_replica_time(tmp_path: Path):
             servers.guard()
     assert hurried.failures > 0
     assert patient.failures == 0 and patient.requests > 0
-    assert patient.run.meta["experiment"]["delay_s"] == 1.0
+    assert patient.run.meta.experiment.delay_s == 1.0
 
 
 def test_a_target_with_braces_in_its_body_survives_the_idle_probe(tmp_path: Path):

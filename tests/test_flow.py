@@ -64,7 +64,7 @@ def test_login_then_call_and_create_then_read(flow_app, tmp_path):
     created = {r["path"] for r in new if r["method"] == "POST" and r["path"] == "/items"}
     reads = [r for r in new if r["path"].startswith("/items/")]
     assert created and reads and all(r["status"] == 200 for r in reads)  # reads hit created ids
-    assert "Bearer" not in json.dumps(run.meta)
+    assert "Bearer" not in json.dumps(run.meta.dump())
 
 
 def test_failed_capture_is_recorded_and_dependent_step_not_sent(flow_app, tmp_path):

@@ -29,6 +29,7 @@ from tracehound.flow import Flow
 from tracehound.gentest import generate
 from tracehound.lab import servers
 from tracehound.probe import LoadShape, ProbeConfig, Run, Target, parse_stages, probe
+from tracehound.probe.meta import ExperimentMeta, ShapeMeta, write_meta
 from tracehound.probe.summary import summarize_run
 from tracehound.verify import Stats
 
@@ -52,8 +53,8 @@ def _report(folder: Path, case: Case, runs: list[tuple[str, Run]], top: str | No
         "started_at": "2026-03-01T14:23:00.000Z",
         "requests": total.requests, "failures": total.failures, "failure_rate": round(total.error_rate, 5),
         "hypotheses": [{"id": top, "title": top, "confidence": 0.9}] if top else [],
-        "experiments": [{"kind": (r.meta.get("experiment") or {}).get("kind", "probe"), "name": name,
-                         "shape": r.meta["shape"], "requests": s.requests, "failures": s.failures,
+        "experiments": [{"kind": r.meta.experiment.kind if r.meta.experiment else "probe", "name": name,
+                         "shape": r.meta.dump()["shape"], "requests": s.requests, "failures": s.failures,
                          "run": str(r.path)} for (name, r), s in zip(runs, stats, strict=False)],
     }
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,8 +64,8 @@ def _report(folder: Path, case: Case, runs: list[tuple[str, Run]], top: str | No
 
 def _annotate(run: Run, **experiment: Any) -> Run:
     """Mark a run as made by an experiment (as the investigation's runner does)."""
-    run.meta["experiment"] = {"kind": "probe", **experiment}
-    (run.path / "run.json").write_text(json.dumps(run.meta, indent=2))
+    run.meta.experiment = ExperimentMeta.model_validate({"kind": "probe", **experiment})
+    write_meta(run.path, run.meta)
     return Run.load(run.path)
 
 
@@ -221,8 +222,8 @@ def test_a_flow_is_inlined_with_its_pause_and_its_password_kept_out(faulty, fail
 def test_idle_gaps_and_stages_are_replayed_as_recorded(faulty, failing_run: Run, tmp_path: Path) -> None:
     gap_run = _copy_run(failing_run, tmp_path / "runs" / "gaps", kind="idle_gap", gaps=[0.2, 0.4])
     staged = _copy_run(failing_run, tmp_path / "runs" / "stages")
-    staged.meta["shape"] = LoadShape(stages=parse_stages("1s:2,1s:=3")).describe()
-    (staged.path / "run.json").write_text(json.dumps(staged.meta))
+    staged.meta.shape = ShapeMeta.model_validate(LoadShape(stages=parse_stages("1s:2,1s:=3")).describe())
+    write_meta(staged.path, staged.meta)
     case = Case(target=Target(faulty.base_url + "/ok"))
     gaps = generate(_report(tmp_path / "inv-gaps", case, [("idle_gap", gap_run)]), tmp_path / "test_gaps.py")
     assert gaps.function.endswith("_after_idle_pauses") and "one user, pausing 0.2, 0.4 s" in gaps.source

@@ -41,7 +41,7 @@ def rows_of(run) -> list[dict]:  # noqa: ANN001
 
 
 def retried(run) -> int:  # noqa: ANN001
-    return run.meta["counts"]["retried_on_new_connection"]
+    return run.meta.counts.retried_on_new_connection
 
 
 # -- uvicorn + FastAPI, an exception on every other request ------------------------------------
@@ -122,7 +122,7 @@ def test_open_model_records_the_500s_and_no_resets(crash_app, tmp_path):
     assert_only_500_and_200(rows_of(run), n)
     assert crash_app.handled() - before == n
     assert retried(run) > 0
-    assert run.meta["counts"]["dropped"] == 0
+    assert run.meta.counts.dropped == 0
 
 
 @pytest.mark.parametrize("open_model", [False, True], ids=["closed", "open"])
@@ -157,7 +157,7 @@ def test_closed_model_on_a_server_that_closes_after_each_response(faulty_close1,
     assert not any(r["conn_reused"] for r in rows)  # each answered request was its connection's first
     # Each user's first request went on a fresh connection; every later one met a dead reuse first.
     assert retried(run) == n - users
-    assert run.meta["counts"]["connections"] == n
+    assert run.meta.counts.connections == n
     truth = faulty_close1.wait_events(mark, n)
     assert len(truth) == n and all(e["conn_request"] == 1 and e["status"] == 200 for e in truth)
     assert len(faulty_close1.wait_events(mark, n, kinds=("close",))) == n

@@ -26,8 +26,8 @@ def test_login_then_call(faulty, tmp_path):
     assert all(r["status"] == 200 and r["error_kind"] is None for r in rows)
     assert Counter(r["step"] for r in rows) == {"login": 4, "me": 36}  # setup once per virtual user
     assert Counter((e["path"], e["status"]) for e in truth) == {("/login", 200): 4, ("/me", 200): 36}
-    assert run.meta["target"]["flow"]["setup"] == ["login"] and run.meta["target"]["flow"]["steps"] == ["me"]
-    assert "s3cret" not in json.dumps(run.meta)
+    assert run.meta.target.flow.setup == ["login"] and run.meta.target.flow.steps == ["me"]
+    assert "s3cret" not in json.dumps(run.meta.dump())
     tokens = [r["body_sample"] for r in rows if r["step"] == "login"]
     assert all("access_token" in s and "[redacted]" in s for s in tokens)  # the captured token is not kept
 

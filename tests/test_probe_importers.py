@@ -100,8 +100,9 @@ def test_real_hey_csv(status_server, tmp_path, route, status):
         "status": [int(r["status-code"]) for r in rows],
     })
     assert t.column("status").to_pylist() == [status] * 50
-    assert run.meta["import"] == {"format": "hey", "file": str(f), "rows": 50, "skipped": 0, "time_base": "relative"}
-    assert run.meta["shape"] == {"model": "imported"} and run.meta["target"] == {}
+    written = run.meta.dump()
+    assert written["import"] == {"format": "hey", "file": str(f), "rows": 50, "skipped": 0, "time_base": "relative"}
+    assert written["shape"] == {"model": "imported"} and written["target"] == {}
 
 
 @pytest.mark.skipif(not os.path.exists(HEY), reason="hey is not installed at /usr/bin/hey (Debian package hey)")
@@ -147,10 +148,10 @@ def test_har(tmp_path):
         "h_x_request_id": ["req-7f3a", None, None, None],
         "h_server_timing": ["db;dur=41.2", None, None, None],
     })
-    assert run.meta["import"] == {"format": "har", "file": str(DATA / "session.har"), "rows": 4, "skipped": 0,
-                                  "time_base": "epoch"}
-    assert run.meta["target"]["distinct_urls"] == 4 and "abc123" not in json.dumps(run.meta)
-    assert run.meta["duration_s"] == pytest.approx(2.9045)  # from the first start to the last start or end
+    assert run.meta.dump()["import"] == {"format": "har", "file": str(DATA / "session.har"), "rows": 4,
+                                         "skipped": 0, "time_base": "epoch"}
+    assert run.meta.target.distinct_urls == 4 and "abc123" not in json.dumps(run.meta.dump())
+    assert run.meta.duration_s == pytest.approx(2.9045)  # from the first start to the last start or end
     assert (run.path / "run.json").exists() and (run.path / "requests.parquet").exists()
 
 
@@ -195,8 +196,8 @@ def test_k6_points_become_one_row_per_request(tmp_path):
         "error_kind": [None, None, "timeout"],  # 1500 restates the status
         "error": [None, None, "request timeout"],
     })
-    assert run.meta["import"]["skipped"] == 0 and run.meta["import"]["time_base"] == "epoch"
-    assert run.meta["target"]["distinct_urls"] == 3
+    assert run.meta.import_.skipped == 0 and run.meta.import_.time_base == "epoch"
+    assert run.meta.target.distinct_urls == 3
 
 
 def test_k6_same_key_twice_is_two_requests_and_name_is_the_step(tmp_path):
@@ -225,7 +226,7 @@ def test_k6_truncated_last_line_is_skipped_and_counted(tmp_path):
     f = tmp_path / "k6.json"
     f.write_text("\n".join(lines) + "\n" + lines[-3][:40])  # cut off mid-write
     run = import_file(f, out=tmp_path / "run")
-    assert run.table.num_rows == 3 and run.meta["import"]["skipped"] == 1
+    assert run.table.num_rows == 3 and run.meta.import_.skipped == 1
 
 
 def test_k6_corrupt_line_in_the_middle_is_named(tmp_path):
@@ -264,7 +265,7 @@ def test_vegeta(tmp_path):
         "h_content_type": ["application/json", "text/plain; charset=utf-8", None],
         "h_x_request_id": ["r-1", None, None],
     })
-    assert run.meta["target"]["attack"] == "checkout" and "s3cret" not in json.dumps(run.meta)
+    assert run.meta.target.attack == "checkout" and "s3cret" not in json.dumps(run.meta.dump())
 
 
 @pytest.mark.parametrize("message,kind", [
@@ -296,7 +297,7 @@ def test_curl_loop_csv(tmp_path):
         "error_kind": [None, None, "other", None],
         "error": [None, None, "no response (curl http_code 000)", None],
     })
-    assert run.meta["target"] == {} and run.meta["import"]["rows"] == 4
+    assert run.meta.dump()["target"] == {} and run.meta.dump()["import"]["rows"] == 4
 
 
 # -- detection and bad input ---------------------------------------------------------------------

@@ -78,18 +78,19 @@ def test_two_local_workers_merge_into_one_run_analysed_like_a_native_one(demo_ur
     native = probe(ProbeConfig(LoadShape(**shape), out=tmp_path / "native", target=_target(demo_url)))
     t, n = dist.table, native.table
     assert t.schema == n.schema  # same columns, same types, same order
-    assert t.num_rows == 600 and dist.meta["counts"]["requests"] == 600 and dist.meta["counts"]["issued"] == 600
+    assert t.num_rows == 600 and dist.meta.counts.requests == 600 and dist.meta.counts.issued == 600
     workers = Counter(t.column("worker").to_pylist())
     assert set(workers) == {0, 1}
-    per_worker = {w["index"]: w["requests"] for w in dist.meta["locust"]["per_worker"]}
+    assert dist.meta.locust is not None
+    per_worker = {w.index: w.requests for w in dist.meta.locust.per_worker}
     assert per_worker == dict(workers) and sum(per_worker.values()) == 600
     assert sorted(t.column("seq").to_pylist()) == list(range(600))
     assert len(set(t.column("vu").to_pylist())) == 24  # 24 users, each its own vu across the workers
-    assert dist.meta["engine"] == "locust" and dist.meta["status"] == "complete" and not dist.meta.get("partial")
-    assert dist.meta["stop_reason"] == "requests"
+    assert dist.meta.engine == "locust" and dist.meta.status == "complete" and not dist.meta.partial
+    assert dist.meta.stop_reason == "requests"
     ok = t.filter(np.asarray(t.column("status").to_numpy()) == 200)
     assert ok.num_rows and ok.column("body_hash").null_count == 0 and ok.column("h_content_type").null_count == 0
-    assert (0 < dist.meta["counts"]["connections"] <= 48
+    assert (0 < dist.meta.counts.connections <= 48
             and np.mean(t.column("conn_reused").to_numpy(zero_copy_only=False)) > 0.8)
     # The analysis reads both the same way: the pool's 503s are found in each.
     a, b = analyze([dist]), analyze([native])
@@ -109,7 +110,7 @@ def test_a_flow_runs_its_setup_once_per_user_across_workers(faulty, tmp_path):
     assert len(rows) == 40
     assert all(r["status"] == 200 and r["error_kind"] is None for r in rows)
     assert Counter(r["step"] for r in rows) == {"login": 4, "me": 36}
-    assert "s3cret" not in json.dumps(run.meta)
+    assert "s3cret" not in json.dumps(run.meta.dump())
 
 
 def test_expectations_judge_answers_on_locust_too(faulty, tmp_path):
@@ -133,7 +134,7 @@ def test_duration_and_rate_bounds_stop_it_by_itself(faulty, tmp_path):
     run = probe(ProbeConfig(LoadShape(rate=100, duration=2.0, concurrency=10), engine="locust", workers=2,
                             out=tmp_path / "r", target=_target(faulty.base_url + "/ok")))
     assert time.monotonic() - t0 < 15
-    assert run.meta["stop_reason"] == "duration" and run.meta["status"] == "complete"
+    assert run.meta.stop_reason == "duration" and run.meta.status == "complete"
     assert 150 <= run.table.num_rows <= 201  # 100/s for 2 s, split over two workers' schedules
     lag = (run.table.column("start_ns").to_numpy() - run.table.column("intended_start_ns").to_numpy()) / 1e6
     assert np.median(lag) < 50  # an open model: requests leave at their intended times
@@ -150,8 +151,8 @@ def test_ctrl_c_stops_master_and_workers_and_keeps_the_records(faulty, tmp_path)
     assert "Traceback" not in err
     assert_gone(procs)
     run = Run.load(tmp_path / "r")
-    assert run.meta["status"] == "interrupted" and run.meta["stop_reason"] == "interrupted"
-    assert run.table.num_rows == run.meta["counts"]["requests"] > 20
+    assert run.meta.status == "interrupted" and run.meta.stop_reason == "interrupted"
+    assert run.table.num_rows == run.meta.counts.requests > 20
     assert set(run.table.column("worker").to_pylist()) == {0, 1}
 
 
@@ -167,13 +168,14 @@ def test_a_worker_killed_mid_run_makes_the_run_partial(faulty, tmp_path):
     assert "partial run" in err and "killed by SIGKILL" in err and "Traceback" not in err
     assert_gone(procs)
     run = Run.load(tmp_path / "r")
-    assert run.meta["partial"] is True and run.meta["status"] == "partial" and not run.meta["complete"]
-    assert "killed by SIGKILL" in run.meta["partial_reason"]
-    lost = [w for w in run.meta["locust"]["per_worker"] if w["lost"]]
-    assert len(lost) == 1 and lost[0]["pid"] == victim.pid
+    assert run.meta.partial is True and run.meta.status == "partial" and not run.meta.complete
+    assert "killed by SIGKILL" in run.meta.partial_reason
+    assert run.meta.locust is not None
+    lost = [w for w in run.meta.locust.per_worker if w.lost]
+    assert len(lost) == 1 and lost[0].pid == victim.pid
     rows = Counter(run.table.column("worker").to_pylist())
-    assert rows[lost[0]["index"]] > 0  # what it flushed before it died is kept
-    assert rows[1 - lost[0]["index"]] > rows[lost[0]["index"]]  # the other worker ran to the end
+    assert rows[lost[0].index] > 0  # what it flushed before it died is kept
+    assert rows[1 - lost[0].index] > rows[lost[0].index]  # the other worker ran to the end
 
 
 def test_remote_workers_join_with_the_printed_command(faulty, tmp_path):
@@ -193,7 +195,7 @@ def test_remote_workers_join_with_the_printed_command(faulty, tmp_path):
     out, err = p.communicate(timeout=20)
     assert p.returncode == 0 and w.returncode == 0, err
     run = Run.load(out.strip())
-    assert run.table.num_rows == 100 and run.meta["locust"]["remote_workers"] == 1
+    assert run.table.num_rows == 100 and run.meta.locust.remote_workers == 1
 
 
 @pytest.mark.parametrize("args,expect", [

@@ -154,7 +154,7 @@ def test_keepalive_closed_silently_after_n_requests(faulty_close5, tmp_path):
     # that reused connection, so, as a browser or a client pool would, the prober sends the request
     # again on a new connection instead of recording the artifact: no request fails.
     assert len(rows) == 30 and all(r["status"] == 200 and r["error_kind"] is None for r in rows)
-    assert run.meta["counts"]["retried_on_new_connection"] == 5
+    assert run.meta.counts.retried_on_new_connection == 5
     fresh = [r["seq"] for r in rows if not r["conn_reused"]]
     assert fresh == [0, 5, 10, 15, 20, 25]  # the first request and the 5 retries, each on a new connection
     groups = by_connection(rows)

@@ -29,7 +29,7 @@ def test_closed_model_records_every_request(demo_url, tmp_path):
     failed_ms = t.column("total_ms").to_numpy()[status == 503]
     assert np.median(failed_ms) == pytest.approx(100, abs=30)  # the checkout-timeout plateau
     assert t.column("conn_id").to_numpy().max() < 24  # keep-alive: one connection per VU
-    assert run.meta["complete"] and not run.meta["interrupted"]
+    assert run.meta.complete and not run.meta.interrupted
     s = summarize_run(run)
     assert s.requests == 600 and s.failed == int((status == 503).sum())
     assert any("pool exhausted" in e["message"] for e in s.errors)

@@ -21,7 +21,7 @@ def test_open_model_keeps_its_arrival_rate(faulty, tmp_path):
     intended = np.sort(t.column("intended_start_ns").to_numpy())
     n = len(intended)
     assert t.column("status").to_numpy().tolist() == [200] * n
-    assert run.meta["counts"]["dropped"] == 0
+    assert run.meta.counts.dropped == 0
     span_s = (intended[-1] - intended[0]) / 1e9
     by_span = n / span_s
     by_count = n / 5.0
@@ -46,7 +46,7 @@ def test_open_model_stages_follow_the_ramp(faulty, tmp_path):
     due = np.where(k < 200, np.sqrt(k / 50), 2 + (k - 200) / 400)
     assert np.abs(offsets - due).max() < 1e-6
     # Exactly 600 unless the client itself lags at the very end of the window (see the next test).
-    assert abs(offsets.size + run.meta["counts"]["dropped"] - 600) <= 6
+    assert abs(offsets.size + run.meta.counts.dropped - 600) <= 6
 
 
 def test_open_model_accounts_for_every_arrival_when_the_client_stalls(faulty, tmp_path):
@@ -66,9 +66,9 @@ def test_open_model_accounts_for_every_arrival_when_the_client_stalls(faulty, tm
     run = probe(ProbeConfig(LoadShape(rate=400, duration=1, concurrency=64), Target(f"{faulty.base_url}/ok"),
                             out=tmp_path / "r"), on_progress=stall_once)
     assert calls[0] < 0.9  # the stall did straddle the end of the window
-    rows, counts = run.table.num_rows, run.meta["counts"]
-    assert rows + counts["dropped"] == counts["issued"]
-    assert counts["issued"] == 400, f"{rows} recorded + {counts['dropped']} dropped of 400 due"
+    rows, counts = run.table.num_rows, run.meta.counts
+    assert rows + (counts.dropped or 0) == counts.issued
+    assert counts.issued == 400, f"{rows} recorded + {counts.dropped} dropped of 400 due"
 
 
 def test_open_model_sees_the_stall_the_closed_model_hides(faulty_stall, tmp_path):
@@ -110,7 +110,7 @@ def test_stages_ramp_the_virtual_users(faulty, tmp_path):
     shape = LoadShape(stages=[Stage(2, 4), Stage(2, 8, ramp=False)])
     run = probe(ProbeConfig(shape, Target(f"{faulty.base_url}/delay/20"), out=tmp_path / "r"))
     rows = run.table.to_pylist()
-    t0 = datetime.fromisoformat(run.meta["started_at"]).timestamp()  # <= the engine's start
+    t0 = datetime.fromisoformat(run.meta.started_at).timestamp()  # <= the engine's start
     first: dict[int, float] = {}
     for r in sorted(rows, key=lambda r: r["start_ns"]):
         first.setdefault(r["vu"], r["start_ns"] / 1e9 - t0)

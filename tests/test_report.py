@@ -340,8 +340,8 @@ def _synthetic_run(folder: Path, n: int, kind: str, concurrency: int, fail_every
         "status": pa.array(np.where(failed, 500, 200), pa.int16()),
         "error_kind": pa.array([None] * n, pa.string()),
     }), folder / "requests.parquet")
-    (folder / "run.json").write_text(json.dumps({"experiment": {"kind": kind, "role": "target",
-                                                                "concurrency": concurrency}}))
+    (folder / "run.json").write_text(json.dumps({"schema": "tracehound.run/1", "experiment": {
+        "kind": kind, "role": "target", "concurrency": concurrency}}))
     return folder
 
 

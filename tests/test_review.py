@@ -425,3 +425,128 @@ def test_every_check_defined_is_listed_in_the_registry() -> None:
                if isinstance(obj, Check)}
     assert len(defined) >= 24
     assert defined == {id(c) for c in CHECKS}
+
+
+# -- layouts: imports resolve from the import root, whatever folder is given --------------------
+
+#: A service whose blocking call lies behind an import of its own package by name.
+SERVICE = {
+    "app/main.py": "from fastapi import FastAPI\n\nfrom app.api import auth\n\napp = FastAPI()\n"
+                   "app.include_router(auth.router, prefix='/auth')\n",
+    "app/api/auth.py": "from fastapi import APIRouter\n\nfrom app.core.password import verify_password\n\n"
+                       "router = APIRouter()\n\n\n@router.post('/access-token')\n"
+                       "async def login_access_token(password: str, stored: bytes):\n"
+                       "    return verify_password(password, stored)\n",
+    "app/core/password.py": "import bcrypt\n\n\ndef verify_password(plain: str, hashed: bytes) -> bool:\n"
+                            "    return bcrypt.checkpw(plain.encode(), hashed)\n",
+}
+PACKAGES = ("app", "app/api", "app/core")
+
+
+def lay_out(root: Path, files: dict[str, str], packages: tuple[str, ...] = (), prefix: str = "") -> None:
+    for rel, text in files.items():
+        path = root / prefix / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for p in packages:
+        (root / prefix / p / "__init__.py").write_text("")
+
+
+def findings(result) -> set[tuple[str, int, str, str]]:
+    """(file, line, code, message) with the file absolute, so reviews of different folders compare."""
+    return {(str(result.root / v.path), v.line, v.code, v.message) for v in result.violations}
+
+
+@pytest.mark.parametrize("layout,packages,prefix,folders", [
+    ("package", PACKAGES, "", ["", "app", "app/api"]),
+    ("src", PACKAGES, "src", ["", "src", "src/app", "src/app/api"]),
+    ("namespace", (), "", ["", "app", "app/api"]),
+])
+def test_same_findings_from_any_folder_of_a_package(tmp_path, layout, packages, prefix, folders):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "svc"\ndependencies = ["fastapi", "bcrypt"]\n')
+    lay_out(tmp_path, SERVICE, packages, prefix)
+    results = {f: review(tmp_path / f) for f in folders}
+    for folder, result in results.items():
+        assert not result.errors and not result.unresolved, (folder, result.unresolved)
+        assert [(v.path, v.line, v.code) for v in result.violations] == \
+            [(f"{prefix}/app/api/auth.py".lstrip("/"), 10, "TH101")], folder
+        assert "verify_password() is sync and bcrypt.checkpw()" in result.violations[0].message
+        assert [r.label for r in result.violations[0].routes] == ["POST /auth/access-token"], folder
+        assert result.root == tmp_path
+    assert len({frozenset(findings(r)) for r in results.values()}) == 1
+
+
+def test_a_flat_layout_resolves_from_the_folder_given_and_from_above(tmp_path):
+    flat = {"svc/main.py": SERVICE["app/api/auth.py"].replace("from app.core.password", "from password"),
+            "svc/password.py": SERVICE["app/core/password.py"]}
+    lay_out(tmp_path, flat)
+    inside, above = review(tmp_path / "svc"), review(tmp_path)
+    assert [(v.path, v.line) for v in inside.violations] == [("main.py", 10)]
+    assert [(v.path, v.line) for v in above.violations] == [("svc/main.py", 10)]
+    assert {(f, line, code) for f, line, code, _ in findings(inside)} == \
+        {(f, line, code) for f, line, code, _ in findings(above)}
+    assert not inside.unresolved and not above.unresolved
+
+
+def test_the_root_used_and_the_imports_left_unresolved_are_reported(tmp_path, capsys):
+    lay_out(tmp_path, SERVICE, PACKAGES)
+    (tmp_path / "requirements.txt").write_text("acme-sdk>=1.2  # the vendor's client\n")
+    (tmp_path / "app/api/extra.py").write_text(
+        "import os\n\nimport acme_sdk\nimport fastapi\nimport zz_not_a_library\n\n"
+        "from app.missing import thing\nfrom . import auth\nfrom .. import core\n")
+    result = review(tmp_path / "app")
+    assert result.layout.root == tmp_path and "package app" in result.layout.how
+    assert [(u.name, u.path, u.line) for u in result.unresolved] == [
+        ("zz_not_a_library", "app/api/extra.py", 5), ("app.missing.thing", "app/api/extra.py", 7)]
+    code, out, _ = run(capsys, str(tmp_path / "app"))
+    assert code == 1
+    assert f"Imports resolved from {tmp_path} (the folder holding package app)." in out
+    assert "2 imports left unresolved: zz_not_a_library, app.missing.thing (calls into them are not followed)." in out
+    doc = json.loads(run(capsys, str(tmp_path / "app"), "--format", "json")[1])
+    assert doc["import_root"] == str(tmp_path) and len(doc["unresolved_imports"]) == 2
+    notes = sarif(result, cwd=tmp_path)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert any("left unresolved" in n["message"]["text"] for n in notes)
+    case = Case(target=Target("http://127.0.0.1:1/auth/access-token", "POST"), sources=Sources(code=tmp_path / "app"))
+    res = asyncio.run(code_agent(case, []))  # investigate --code app/ sees the same
+    assert f"imports resolved from {tmp_path} (the folder holding package app)" in res.detail
+    assert "2 imports left unresolved" in res.detail and "code:blocking_call_in_async" in strengths(res)
+
+
+def test_a_subfolder_reports_only_its_own_findings(tmp_path):
+    lay_out(tmp_path, SERVICE, PACKAGES)
+    (tmp_path / "app/core/jobs.py").write_text("import time\n\n\nasync def nightly():\n    time.sleep(5)\n")
+    assert {v.path for v in review(tmp_path / "app").violations} == {"app/api/auth.py", "app/core/jobs.py"}
+    only = review(tmp_path / "app/core")
+    assert [v.path for v in only.violations] == ["app/core/jobs.py"] and only.files == 3
+
+
+# -- interprocedural reach: sync helpers, Depends callables, service objects, across modules ----
+
+
+def test_blocking_calls_are_followed_into_helpers_and_placed_on_their_routes():
+    result = review(DATA / "TH101_reach")
+    by_line = {(v.path, v.line): v for v in result.violations}
+    expected_routes = {
+        ("app/api/deps.py", 21): "GET /api/users/me",
+        ("app/api/orders.py", 22): "POST /api/orders/{order_id}/export",
+        ("app/api/orders.py", 27): "GET /api/orders/{order_id}/pdf",
+        ("app/api/orders.py", 32): "GET /api/orders/{order_id}/file",
+        ("app/api/orders.py", 37): "POST /api/orders/{order_id}/retry",
+        ("app/api/orders.py", 42): "GET /api/orders/{order_id}/upstream",
+    }
+    assert {k: [r.label for r in v.routes] for k, v in by_line.items()} == \
+        {k: [label] for k, label in expected_routes.items()}
+    assert by_line[("app/api/orders.py", 37)].message.startswith(
+        "retry_forever() → attempt() → wait() → pause() is sync and time.sleep() sleeps at app/core/retry.py:7")
+    assert "UpstreamClient.fetch()" in by_line[("app/api/orders.py", 42)].message
+    assert by_line[("app/api/orders.py", 32)].confidence == 0.5  # file I/O: light
+    same = review(DATA / "TH101_reach" / "app")
+    assert findings(same) == findings(result)
+
+
+def test_blocking_findings_in_sarif_carry_their_routes(tmp_path):
+    doc = sarif(review(DATA / "TH101_reach"), cwd=tmp_path)
+    check_sarif(doc)
+    results = doc["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} == {"TH101"} and len(results) == 6
+    assert all(r["level"] == "error" and r["properties"]["routes"] for r in results)

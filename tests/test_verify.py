@@ -68,7 +68,7 @@ def test_rerun_passes_the_fixed_service_and_fails_the_faulty_one(cli, demo_inves
         saved = json.loads((tmp_path / f"verify-{fixed}" / "verify.json").read_text())
         assert saved["passed"] == res["passed"]
         for e in res["experiments"]:
-            assert Run.load(e["run"]).meta["experiment"]["kind"] in {x["kind"] for x in failing}
+            assert Run.load(e["run"]).meta.experiment.kind in {x["kind"] for x in failing}
         verdicts[fixed] = (r.returncode, res)
     rc, res = verdicts[True]
     assert rc == 0 and res["passed"] and res["after"]["failures"] == 0, res

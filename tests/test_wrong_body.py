@@ -27,7 +27,8 @@ from tracehound.analysis.frame import Frame
 from tracehound.expect import WRONG_BODY
 from tracehound.lab import servers
 from tracehound.probe import summarize
-from tracehound.probe.run import Run, write_meta, write_table
+from tracehound.probe.meta import RUN_SCHEMA, RunMeta, write_meta
+from tracehound.probe.run import Run, write_table
 from tracehound.wrong_body import PREFIX, find_wrong_bodies, mark_wrong_bodies
 
 FULL = '{"warehouse": "main", "levels": [{"sku": "A1", "on_hand": 3}, {"sku": "A2", "on_hand": 9}], "count": 2}'
@@ -46,9 +47,13 @@ def _run(folder: Path, n: int, concurrency: int, wrong_every: int | None, kind: 
                         path="/stock", seed=concurrency)
     folder.mkdir(parents=True)
     write_table(folder, t)
-    write_meta(folder, {"schema": "tracehound.run/1", "experiment": {"kind": kind, "role": role,
-                                                                     "concurrency": concurrency}, **(meta or {})})
+    write_meta(folder, _meta(kind, role, concurrency, meta))
     return Run.load(folder)
+
+
+def _meta(kind: str, role: str, concurrency: int, extra: dict | None = None) -> RunMeta:
+    return RunMeta.model_validate({"schema": RUN_SCHEMA, "experiment": {"kind": kind, "role": role,
+                                                                        "concurrency": concurrency}, **(extra or {})})
 
 
 @pytest.fixture
@@ -72,7 +77,7 @@ def test_minority_shapes_are_found_pooled_and_marked_as_failures(runs):
     marked = [r for r in rows if r["error_kind"] == WRONG_BODY]
     assert len(marked) == 67 and all(r["status"] == 200 and r["error"].startswith(PREFIX) for r in marked)
     assert json.loads((runs[2].path / "run.json").read_text())["wrong_body"]["rows"] == 67
-    assert "wrong_body" not in fresh[3].meta  # the canary's answers are never judged
+    assert fresh[3].meta.wrong_body is None  # the canary's answers are never judged
 
 
 def test_marking_again_changes_nothing_and_unmarks_what_no_longer_departs(runs, tmp_path):
@@ -87,7 +92,7 @@ def test_marking_again_changes_nothing_and_unmarks_what_no_longer_departs(runs, 
     assert moved.by_run == {runs[1].path: 390}
     rows = Run.load(runs[1].path).table.to_pylist()
     assert {r["body_sample"] for r in rows if r["error_kind"] == WRONG_BODY} == {FULL}
-    assert Run.load(runs[1].path).meta["wrong_body"]["rows"] == 390
+    assert Run.load(runs[1].path).meta.wrong_body.rows == 390
 
 
 def test_analyze_counts_them_and_leaves_the_folder_as_it_was(tmp_path):
@@ -97,7 +102,7 @@ def test_analyze_counts_them_and_leaves_the_folder_as_it_was(tmp_path):
     stamp = (r.path / "requests.parquet").stat().st_mtime_ns
     res = analyze_folder(r.path)
     assert res.result.failures == 30
-    assert (r.path / "requests.parquet").stat().st_mtime_ns == stamp and "wrong_body" not in Run.load(r.path).meta
+    assert (r.path / "requests.parquet").stat().st_mtime_ns == stamp and Run.load(r.path).meta.wrong_body is None
 
 
 def test_a_run_judged_by_an_expectation_is_left_to_it(tmp_path):
@@ -114,7 +119,7 @@ def test_varied_healthy_bodies_mark_nothing(tmp_path):
                         path=[f"/items/{k}" for k in range(n)])
     (tmp_path / "r").mkdir()
     write_table(tmp_path / "r", t)
-    write_meta(tmp_path / "r", {"experiment": {"kind": "sweep", "role": "target", "concurrency": 8}})
+    write_meta(tmp_path / "r", _meta("sweep", "target", 8))
     assert mark_wrong_bodies([Run.load(tmp_path / "r")]).count == 0
 
 
@@ -126,7 +131,7 @@ def test_a_hash_alone_is_not_a_wrong_body(tmp_path):
                         body_hash=np.where(same, "00000000000000f1", "00000000000000f2"))
     (tmp_path / "r").mkdir()
     write_table(tmp_path / "r", t)
-    write_meta(tmp_path / "r", {"experiment": {"kind": "sweep", "role": "target", "concurrency": 8}})
+    write_meta(tmp_path / "r", _meta("sweep", "target", 8))
     assert mark_wrong_bodies([Run.load(tmp_path / "r")]).count == 0
 
 

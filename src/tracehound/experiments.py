@@ -32,7 +32,7 @@ from typing import Any
 from tracehound.case import Case
 from tracehound.flow import Flow
 from tracehound.probe import LoadShape, ProbeConfig, Run, probe, summarize
-from tracehound.probe.run import write_meta
+from tracehound.probe.meta import ExperimentMeta, write_meta
 
 #: Experiment kinds that run on the case's engine; the others always run on the native engine.
 LOCUST_KINDS = frozenset({"sweep", "confirm", "flow_delay"})
@@ -79,11 +79,12 @@ class Experiment:
             extra += f" pause {self.delay_s:g}s"
         return self.kind + extra
 
-    def annotation(self, role: str = "target", during: str | None = None) -> dict[str, Any]:
+    def annotation(self, role: str = "target", during: str | None = None) -> ExperimentMeta:
+        """The ``experiment`` block of its run's ``run.json`` (or of its canary's)."""
         purpose = self.purpose if role == "target" else f"a cheap request nobody loads, during {self.name}"
-        return {"kind": self.kind if role == "target" else "canary", "purpose": purpose,
-                "concurrency": self.concurrency, "rate": self.rate, "gap_s": self.gap_s, "gaps": self.gaps,
-                "delay_s": self.delay_s, "role": role, "during": during}
+        return ExperimentMeta(kind=self.kind if role == "target" else "canary", purpose=purpose,
+                              concurrency=self.concurrency, rate=self.rate, gap_s=self.gap_s, gaps=self.gaps,
+                              delay_s=self.delay_s, role=role, during=during)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,7 +92,7 @@ class Experiment:
             "requests": self.requests, "failures": self.failures, "failure_rate": round(self.failure_rate, 4),
             "p50_ms": None if self.p50_ms is None else round(self.p50_ms, 1),
             "seconds": round(self.seconds, 2), "outcome": self.outcome,
-            "engine": self.run.meta.get("engine", "native") if self.run else None,
+            "engine": (self.run.meta.engine or "native") if self.run else None,
             "run": str(self.run.path) if self.run else None,
             "canary_run": str(self.canary.path) if self.canary else None,
         }
@@ -197,7 +198,7 @@ class Runner:
             run = Run.load(out)
         except Exception:  # noqa: BLE001 - a canary that could not run is simply absent
             return None
-        run.meta["experiment"] = exp.annotation(role="canary", during=during)
+        run.meta.experiment = exp.annotation(role="canary", during=during)
         with contextlib.suppress(OSError):
             write_meta(out, run.meta)
         return run

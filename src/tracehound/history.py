@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tracehound.digest import REPORT_FILE, ReportDigest, RunDigest, read_json
-from tracehound.errors import BadRun
-from tracehound.probe.run import META_FILE, REQUESTS_FILE, RUNS_DIR, iso
+from tracehound.errors import BadReport, BadRun
+from tracehound.probe.meta import META_FILE, RunMeta, read_meta
+from tracehound.probe.run import REQUESTS_FILE, RUNS_DIR, iso
+from tracehound.report.model import REPORT_FILE, Report, load_report
+from tracehound.verification import VERIFY_FILE, VerificationDoc, load_verification
 
-VERIFY_FILE = "verify.json"
 #: How deep under the folder given past work is looked for (a run folder stops the descent).
 MAX_DEPTH = 4
 
@@ -127,6 +128,14 @@ def run_failures(folder: Path) -> tuple[int, int] | None:
     return int((~is_cancelled(t)).sum()), int(is_failure(t).sum())
 
 
+def listed_meta(folder: Path) -> RunMeta:
+    """A listed run's ``run.json``, or an empty one when it cannot be read (a listing skips nothing)."""
+    try:
+        return read_meta(folder)
+    except BadRun:
+        return RunMeta()
+
+
 def _mtime(path: Path) -> str:
     try:
         return iso(datetime.fromtimestamp(os.stat(path).st_mtime, UTC))
@@ -134,38 +143,60 @@ def _mtime(path: Path) -> str:
         return ""
 
 
-def _target(run: RunDigest) -> str:
-    if run.has_flow:
-        source = run.flow_source
-        return f"flow {'?' if source is None else source} on {run.url or ''}"
-    if run.url:
-        return f"{'GET' if run.method is None else run.method} {run.url}"
-    if run.distinct_urls:
-        return f"{run.distinct_urls} URLs"
+def _target(run: RunMeta) -> str:
+    t = run.target
+    if t.flow is not None:
+        source = t.flow.source
+        return f"flow {'?' if source is None else source} on {t.url or ''}"
+    if t.url:
+        return f"{'GET' if t.method is None else t.method} {t.url}"
+    if t.distinct_urls:
+        return f"{t.distinct_urls} URLs"
     return ""
+
+
+def listed_report(folder: Path) -> Report | None:
+    """The investigation's report, or None when it cannot be read (a listing shows the folder all the same)."""
+    try:
+        return load_report(folder)
+    except BadReport:
+        return None
+
+
+def listed_verification(folder: Path) -> VerificationDoc | None:
+    """The verification's result, or None when it cannot be read."""
+    try:
+        return load_verification(folder)
+    except BadReport:
+        return None
 
 
 def _describe(path: Path, kind: str) -> PastWork:
     if kind == "investigation":
-        r = ReportDigest.read(path)
-        what = (f"flow {r.flow} on {r.base_url}" if r.flow
-                else f"{'GET' if r.method is None else r.method} {'' if r.url is None else r.url}")
-        return PastWork(path, "investigation", r.started_at or _mtime(path), what, r.requests,
-                        r.failures, r.verdict, r.top_cause, r.confidence)
+        r = listed_report(path)
+        if r is None:
+            return PastWork(path, "investigation", _mtime(path), "", None, None, None, None, None)
+        c, top = r.case, r.top
+        what = (f"flow {c.flow} on {c.base_url}" if c.flow
+                else f"{'GET' if c.method is None else c.method} {'' if c.url is None else c.url}")
+        return PastWork(path, "investigation", r.started_at or _mtime(path), what, r.requests, r.failures, r.verdict,
+                        top.id if top else None, top.confidence if top else None)
     if kind == "verify":
-        v = read_json(path / VERIFY_FILE)
-        after = v.get("after") or {}
+        v = listed_verification(path)
         runs = sorted(q for q in (path / "runs").glob("*") if kind_of(q) == "run") if (path / "runs").is_dir() else []
-        first = RunDigest.read(runs[0]) if runs else RunDigest({})
-        verdict = None if "passed" not in v else ("pass" if v["passed"] else "fail")
-        return PastWork(path, "verify", first.started_at or v.get("finished_at") or _mtime(path),
-                        _target(first) or f"{v.get('mode', '')} of {v.get('source', '?')}",
-                        after.get("requests"), after.get("failures"), verdict, v.get("slo"))
-    run = RunDigest.read(path)
+        first = listed_meta(runs[0]) if runs else RunMeta()
+        if v is None:
+            return PastWork(path, "verify", first.started_at or _mtime(path), _target(first), None, None, None)
+        verdict = None if v.passed is None else ("pass" if v.passed else "fail")
+        return PastWork(path, "verify", first.started_at or v.finished_at or _mtime(path),
+                        _target(first) or f"{v.mode} of {v.source or '?'}",
+                        v.after.requests if v.after else None, v.after.failures if v.after else None, verdict, v.slo)
+    run = listed_meta(path)
     counts = run_failures(path)
     status = run.status or ("complete" if run.complete else None)
-    return PastWork(path, str(run.kind or "probe"), run.started_at or _mtime(path), _target(run),
-                    counts[0] if counts else run.requests, counts[1] if counts else None, status)
+    return PastWork(path, run.kind or "probe", run.started_at or _mtime(path), _target(run),
+                    counts[0] if counts else run.counts.requests, counts[1] if counts else None, status)
 
 
-__all__ = ["PastWork", "kind_of", "past_work", "run_failures", "run_folders"]
+__all__ = ["PastWork", "kind_of", "listed_meta", "listed_report", "listed_verification", "past_work", "run_failures",
+           "run_folders"]

@@ -399,7 +399,7 @@ class _Prober:
             run = _run_probe(config)
         except TracehoundError as e:  # a bad argument, or a service that is not there
             pytest.fail(f"tracehound_probe: {e.line()}", pytrace=False)
-        if run.meta.get("interrupted"):
+        if run.meta.interrupted:
             raise KeyboardInterrupt("the probe was interrupted")
         return _result(run, config)
 

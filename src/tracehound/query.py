@@ -23,10 +23,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from tracehound.digest import REPORT_FILE, ReportDigest, RunDigest
 from tracehound.errors import TracehoundError
-from tracehound.history import run_folders
+from tracehound.history import listed_meta, listed_report, run_folders
 from tracehound.probe.run import REQUESTS_FILE
+from tracehound.report.model import REPORT_FILE
 
 
 class BadQuery(TracehoundError):
@@ -87,26 +87,28 @@ def _number(v: Any, kind: type) -> Any:
 
 
 def _run_row(folder: Path, parent: Path | None) -> dict[str, Any]:
-    d = RunDigest.read(folder)
+    d = listed_meta(folder)
+    exp, shape = d.experiment, d.shape
     return {
-        "run": str(folder), "run_id": d.run_id, "kind": d.kind, "experiment": d.experiment, "role": d.role,
-        "parent": str(parent) if parent else None,
+        "run": str(folder), "run_id": d.run_id, "kind": d.kind, "experiment": exp.kind if exp else None,
+        "role": exp.role if exp else None, "parent": str(parent) if parent else None,
         "started_at": _time(d.started_at), "ended_at": _time(d.ended_at), "status": d.status,
-        "method": d.method, "url": d.url, "model": d.model,
-        "concurrency": _number(d.concurrency or d.max_connections, int), "rate": _number(d.rate, float),
-        "duration_s": _number(d.duration_s, float), "requests": _number(d.requests, int),
-        "stop_reason": d.stop_reason, "meta": json.dumps(d.meta),
+        "method": d.target.method, "url": d.target.url, "model": shape.model,
+        "concurrency": shape.concurrency or shape.max_connections, "rate": _number(shape.rate, float),
+        "duration_s": _number(d.duration_s, float), "requests": d.counts.requests,
+        "stop_reason": d.stop_reason, "meta": json.dumps(d.dump()),
     }
 
 
 def _investigation_row(folder: Path) -> dict[str, Any]:
-    r = ReportDigest.read(folder)
+    r = listed_report(folder)
+    top = r.top if r is not None else None
     return {
-        "folder": str(folder), "started_at": _time(r.started_at), "verdict": r.verdict,
-        "url": r.url or r.base_url, "requests": _number(r.requests, int), "failures": _number(r.failures, int),
-        "failure_rate": _number(r.failure_rate, float), "top_cause": r.top_cause,
-        "confidence": _number(r.confidence, float), "seconds": _number(r.seconds, float),
-        "report": str(folder / REPORT_FILE),
+        "folder": str(folder), "started_at": _time(r.started_at) if r else None, "verdict": r.verdict if r else None,
+        "url": (r.case.url or r.case.base_url) if r else None, "requests": r.requests if r else None,
+        "failures": r.failures if r else None, "failure_rate": float(r.failure_rate) if r else None,
+        "top_cause": top.id if top else None, "confidence": float(top.confidence) if top else None,
+        "seconds": float(r.seconds) if r else None, "report": str(folder / REPORT_FILE),
     }
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from tracehound.digest import RunDigest
+from tracehound.probe.meta import ImportMeta, RunMeta
 
 if TYPE_CHECKING:
     from tracehound.probe import Run, Summary
@@ -22,36 +22,40 @@ def ms(v: float | None) -> str:
     return f"{v:,.1f}" if v >= 10 else f"{v:.2f}"
 
 
-def target_text(d: RunDigest) -> str:
+def target_text(d: RunMeta) -> str:
     """What the run sent its requests to: method and URL, a flow, or an import's URLs."""
-    if d.model == "imported":
-        urls = d.url or f"{'?' if d.distinct_urls is None else d.distinct_urls} URLs"
-        return ("" if d.method is None else str(d.method)) + " " + str(urls)
-    if d.has_flow:
-        return f"flow {d.flow_source} on {d.url}"
-    return ("FLOW" if d.method is None else d.method) + " " + ("" if d.url is None else str(d.url))
+    t = d.target
+    if d.shape.model == "imported":
+        urls = t.url or f"{'?' if t.distinct_urls is None else t.distinct_urls} URLs"
+        return ("" if t.method is None else t.method) + " " + urls
+    if t.flow is not None:
+        return f"flow {t.flow.source} on {t.url}"
+    return ("FLOW" if t.method is None else t.method) + " " + ("" if t.url is None else t.url)
 
 
-def load_text(d: RunDigest) -> str:
+def load_text(d: RunMeta) -> str:
     """How the load was shaped: model, users or rate, stages, engine."""
-    if d.model == "imported":
-        load = f"imported from {d.imported.format} file {d.imported.file}"
-    elif d.model == "open":
-        load = f"open model, {d.rate or 'staged'} req/s"
+    shape = d.shape
+    if shape.model == "imported":
+        imported = d.import_ or ImportMeta()
+        load = f"imported from {imported.format} file {imported.file}"
+    elif shape.model == "open":
+        load = f"open model, {shape.rate or 'staged'} req/s"
     else:
-        load = "closed model, staged VUs" if d.stages else f"closed model, {d.concurrency} VUs"
-    if d.stages:
+        load = "closed model, staged VUs" if shape.stages else f"closed model, {shape.concurrency} VUs"
+    if shape.stages:
         load += ", stages " + ",".join(
-            f"{st['duration_s']:g}s:{'' if st['ramp'] else '='}{st['target']:g}" for st in d.stages
+            f"{st.duration_s:g}s:{'' if st.ramp else '='}{st.target:g}" for st in shape.stages
         )
     if d.engine == "locust":
-        load += f", on Locust ({'?' if d.locust_workers is None else d.locust_workers} workers)"
+        workers = d.locust.workers if d.locust else None
+        load += f", on Locust ({'?' if workers is None else workers} workers)"
     return load
 
 
 def print_summary(run: Run, s: Summary, out: Console) -> None:
     """The run summary as a person reads it."""
-    d = RunDigest(run.meta)
+    d = run.meta
     state = "[bold red]INTERRUPTED[/]" if run.interrupted else ("[bold red]PARTIAL[/]" if d.partial else "complete")
     out.print(f"[bold]Run[/] {run.path}  ({state})")
     out.print(f"[bold]Target[/] {target_text(d)}  ·  {load_text(d)}  ·  {s.duration_s:.2f}s")
@@ -63,9 +67,9 @@ def print_summary(run: Run, s: Summary, out: Console) -> None:
         f"[bold]Requests[/] {s.requests:,}  ok {s.ok:,}  [{fail_style}]failed {s.failed:,} "
         f"({100 * s.failure_rate:.2f}%)[/]" + (f"  cancelled {s.cancelled:,}" if s.cancelled else "") + f"  ·  {rate}"
     )
-    if d.imported.time_base == "relative":
+    if d.import_ is not None and d.import_.time_base == "relative":
         out.print("[dim]Times are relative to the start of the imported run (the format has no clock time).[/]")
-    if d.model == "open":
+    if d.shape.model == "open":
         out.print(
             f"[bold]Schedule[/] late {s.late:,} (sent >10 ms after intended)  dropped {s.dropped:,}  "
             f"send lag p99 {ms(s.send_lag_p99_ms)} ms"

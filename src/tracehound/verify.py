@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, Field
 
 from tracehound.case import Case
 from tracehound.errors import BadReport, BadRun, BadTarget, TracehoundError
@@ -32,13 +33,14 @@ from tracehound.expect import Expectation, expectation
 from tracehound.experiments import Experiment, Runner, gap_flow
 from tracehound.flow import Flow
 from tracehound.probe import LoadShape, Stage, Target
+from tracehound.probe.meta import META_FILE, ExperimentMeta, write_json
 from tracehound.probe.records import is_cancelled
-from tracehound.probe.run import Run, iso, prepare_run_dir, utc_now, write_meta
+from tracehound.probe.run import Run, iso, prepare_run_dir, utc_now
 from tracehound.redact import MASK
 from tracehound.report.model import REPORT_FILE, Report, ReportCase, load_report
+from tracehound.verification import VERIFY_FILE, VERIFY_SCHEMA
 from tracehound.wrong_body import mark_wrong_bodies
 
-VERIFY_SCHEMA = "tracehound.verify/1"
 DEFAULT_SLO = "error_rate<1%"
 #: Gaps of the idle-gap probe when an older report did not record them.
 DEFAULT_GAPS = (0.5, 1.5, 3.0)
@@ -46,6 +48,18 @@ DEFAULT_GAPS = (0.5, 1.5, 3.0)
 
 class BadSlo(TracehoundError):
     """An --slo string that does not parse."""
+
+
+class VerifyFolderMeta(BaseModel):
+    """The ``run.json`` of a rerun's folder: it marks the folder as a verification of ``source``, not a
+    run (its runs are in ``runs/``, its result in ``verify.json``)."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+    schema_: str = Field(default=VERIFY_SCHEMA, alias="schema")
+    kind: str = "verify"
+    source: str
+    slo: str
 
 
 # -- the SLO ------------------------------------------------------------------------------------
@@ -303,7 +317,7 @@ def verify(source: str | Path, candidate: str | Path | None = None, slo: str | N
                 for c in the_slo.criteria]
     if v.out is not None:
         meta = {**v.to_dict(), "finished_at": iso(utc_now())}
-        (v.out / "verify.json").write_text(json.dumps(meta, indent=2) + "\n")
+        (v.out / VERIFY_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     return v
 
 
@@ -332,7 +346,7 @@ def _rerun(src: Source, slo: Slo, slo_from: str, override: TargetOverride, out: 
         v.rows.append(Row(name, Stats.of([before_run]), Stats.of([run]), str(run.path)))
     v.before = Stats.of([r for _, r in src.runs])
     v.after = Stats.of(after_runs)
-    write_meta(folder, {"schema": VERIFY_SCHEMA, "kind": "verify", "source": str(src.path), "slo": slo.text()})
+    write_json(folder / META_FILE, VerifyFolderMeta(source=str(src.path), slo=slo.text()).model_dump(by_alias=True))
     return v
 
 
@@ -340,55 +354,55 @@ def _case(src: Source, override: TargetOverride, timeout_s: float | None) -> Cas
     """The case to rerun: the target given now, or the recorded one when it can be replayed."""
     c = src.report.case if src.report is not None else ReportCase()
     meta = src.runs[0][1].meta
-    recorded = meta.get("target") or {}
+    recorded = meta.target
     max_concurrency, max_rate = int(c.max_concurrency or 32), c.max_rate
-    timeout = timeout_s or float((meta.get("options") or {}).get("timeout_s") or 10.0)
-    expect = override.expect or expectation(c.expect or meta.get("expect"), "the original --expect")
+    timeout = timeout_s or float(meta.options.timeout_s or 10.0)
+    expect = override.expect or expectation(c.expect or meta.expect, "the original --expect")
     if override.flow is not None or override.target is not None:
         return Case(target=override.target, flow=override.flow, base_url=override.url, timeout_s=timeout,
                     max_concurrency=max_concurrency, max_rate=max_rate,
                     expect=expect if override.target is not None else None)
-    flow_src = c.flow or (recorded.get("flow") or {}).get("source")
+    flow_src = c.flow or (recorded.flow.source if recorded.flow else None)
     if flow_src:
         if not Path(flow_src).is_file():
             raise BadTarget(f"the flow {flow_src!r} of the original run is gone", hint="give it again with --flow FILE")
-        base = override.url or c.base_url or recorded.get("url")
+        base = override.url or c.base_url or recorded.url
         return Case(flow=Flow.load(flow_src), base_url=base, timeout_s=timeout,
                     max_concurrency=max_concurrency, max_rate=max_rate)
-    if (c.headers or c.body_bytes or recorded.get("headers") or recorded.get("body_bytes")
-            or MASK in str(c.url or recorded.get("url") or "")):
+    if (c.headers or c.body_bytes or recorded.headers or recorded.body_bytes
+            or MASK in str(c.url or recorded.url or "")):
         raise BadTarget("the original request had headers, a body or a secret that tracehound does not keep",
                         hint="give the target again: tracehound verify REPORT URL -H ... --data ...")
-    url = override.url or c.url or recorded.get("url")
+    url = override.url or c.url or recorded.url
     if not url:
         raise BadReport(f"{str(src.path)!r} does not say which URL it probed", hint="give the URL")
-    return Case(target=Target(url, recorded.get("method") or c.method or "GET"), timeout_s=timeout,
+    return Case(target=Target(url, recorded.method or c.method or "GET"), timeout_s=timeout,
                 max_concurrency=max_concurrency, max_rate=max_rate, expect=expect)
 
 
 def _experiment(case: Case, run: Run) -> Experiment:
     """The experiment that made ``run``, rebuilt for ``case``: same kind, same load shape."""
-    exp_meta = run.meta.get("experiment") or {}
-    d = run.meta.get("shape") or {}
-    stages = [Stage(s["duration_s"], s["target"], s.get("ramp", True)) for s in d.get("stages") or []] or None
+    exp_meta = run.meta.experiment or ExperimentMeta()
+    d = run.meta.shape
+    stages = [Stage(s.duration_s, s.target, s.ramp) for s in d.stages] or None
     shape = LoadShape(
-        concurrency=int(d.get("concurrency") or d.get("max_connections") or 1),
-        requests=d.get("requests"),
-        duration=d.get("duration_s"),
-        rate=d.get("rate"),
+        concurrency=int(d.concurrency or d.max_connections or 1),
+        requests=d.requests,
+        duration=d.duration_s,
+        rate=d.rate,
         stages=stages,
-        open_model=d.get("model") == "open",
-        max_connections=d.get("max_connections"),
+        open_model=d.model == "open",
+        max_connections=d.max_connections,
     )
-    kind = exp_meta.get("kind") or "probe"
+    kind = exp_meta.kind or "probe"
     flow = None
     if kind == "idle_gap":
-        flow = gap_flow(case, list(exp_meta.get("gaps") or DEFAULT_GAPS))
-    elif exp_meta.get("delay_s") and case.flow is not None:
-        flow = case.flow.with_pause(float(exp_meta["delay_s"]))
-    return Experiment(kind, exp_meta.get("purpose") or "the run given, again", shape,
-                      concurrency=exp_meta.get("concurrency"), rate=exp_meta.get("rate"),
-                      gap_s=exp_meta.get("gap_s"), delay_s=exp_meta.get("delay_s"), flow=flow)
+        flow = gap_flow(case, [float(g) for g in exp_meta.gaps or DEFAULT_GAPS])
+    elif exp_meta.delay_s and case.flow is not None:
+        flow = case.flow.with_pause(float(exp_meta.delay_s))
+    return Experiment(kind, exp_meta.purpose or "the run given, again", shape,
+                      concurrency=exp_meta.concurrency, rate=exp_meta.rate,
+                      gap_s=exp_meta.gap_s, delay_s=exp_meta.delay_s, flow=flow)
 
 
 def _pct(x: float) -> str:

@@ -30,8 +30,9 @@ from tracehound.analysis.content import WRONG_KINDS, content_anomalies, request_
 from tracehound.analysis.frame import Frame, concat
 from tracehound.analysis.outcome import error_codes, status_codes
 from tracehound.expect import MINORITY_PREFIX, WRONG_BODY
+from tracehound.probe.meta import WrongBodyMeta, write_meta
 from tracehound.probe.records import ERROR_CODE
-from tracehound.probe.run import Run, write_meta, write_table
+from tracehound.probe.run import Run, write_table
 
 #: How a minority body's error message begins (and how a row marked here is told from an expectation's).
 PREFIX = MINORITY_PREFIX
@@ -57,8 +58,7 @@ class WrongBodies:
 
 def judged(run: Run) -> bool:
     """Whether minority bodies are looked for in ``run``: a target run made without an expectation."""
-    exp = run.meta.get("experiment") or {}
-    return exp.get("role", "target") == "target" and not run.meta.get("expect")
+    return not run.meta.is_canary and not run.meta.expect
 
 
 def find_wrong_bodies(runs: Sequence[Run]) -> WrongBodies:
@@ -104,11 +104,8 @@ def mark_wrong_bodies(runs: Sequence[Run], write: bool = True) -> WrongBodies:
     for run, mask, messages in zip(runs, found.masks, found.messages, strict=True):
         if judged(run) and _relabel(run, mask, messages, write) and write:
             n = int(mask.sum())
-            if n:
-                run.meta["wrong_body"] = {"rows": n, "rule": "minority body shape among the 2xx answers to the "
-                                                            "same request"}
-            else:
-                run.meta.pop("wrong_body", None)
+            run.meta.wrong_body = WrongBodyMeta(rows=n, rule="minority body shape among the 2xx answers to the "
+                                                              "same request") if n else None
             write_meta(run.path, run.meta)
     return found
 

@@ -6,7 +6,7 @@ aggregates the traffic analysis needs (statuses, latency histograms, failures pe
 failures per attribute value), so that a week of logs is analysed without loading a column.
 
 >>> imp = import_access_log("access.log.gz")
->>> imp.meta["import"]["format"], imp.meta["import"]["rows"], imp.meta["import"]["bad_lines"]
+>>> imp.imported.format, imp.imported.rows, imp.imported.bad_lines
 ('nginx', 41250112, 3)
 """
 

@@ -11,20 +11,19 @@ logs does not fit in memory, and does not need to.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tracehound.errors import BadRun
+from tracehound.probe.meta import ImportMeta, RunMeta, read_meta
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
 
 SCHEMA = "tracehound.access/1"
-META_FILE = "run.json"
 DATA_DIR = "access"
 #: DuckDB's bounds: a 10 GB file imports and analyses within them on two cores.
 MEMORY_LIMIT = "1GB"
@@ -51,34 +50,42 @@ class ImportFolder:
     """An imported access log on disk: its metadata and the glob of its Parquet files."""
 
     path: Path
-    meta: dict[str, Any]
+    meta: RunMeta
 
     @classmethod
     def load(cls, path: str | Path) -> ImportFolder:
         p = Path(path)
-        meta = _meta(p)
-        if meta is None or meta.get("schema") != SCHEMA:
+        try:
+            return cls(p, read_meta(p, SCHEMA))
+        except BadRun:
             raise BadRun(f"{str(p)!r} is not an access-log import folder",
-                         hint="create one with: tracehound import ACCESS.LOG")
-        return cls(p, meta)
+                         hint="create one with: tracehound import ACCESS.LOG") from None
 
     @staticmethod
     def holds(path: str | Path) -> bool:
         """Whether ``path`` is an import folder (cheap: reads only its ``run.json``)."""
-        meta = _meta(Path(path))
-        return meta is not None and meta.get("schema") == SCHEMA
+        try:
+            read_meta(Path(path), SCHEMA)
+        except BadRun:
+            return False
+        return True
 
     @property
     def glob(self) -> str:
         return str(self.path / DATA_DIR / "*" / "*.parquet")
 
     @property
+    def imported(self) -> ImportMeta:
+        """What the import read (``run.json``'s ``import`` block)."""
+        return self.meta.import_ or ImportMeta()
+
+    @property
     def utc_offset_min(self) -> int:
-        return int((self.meta.get("import") or {}).get("utc_offset_min") or 0)
+        return self.imported.utc_offset_min or 0
 
     @property
     def rows(self) -> int:
-        return int((self.meta.get("counts") or {}).get("requests") or 0)
+        return self.meta.counts.requests or 0
 
     def connect(self, memory_limit: str = MEMORY_LIMIT) -> DuckDBPyConnection:
         """A DuckDB connection with the view ``requests`` over the folder's Parquet files."""
@@ -91,12 +98,4 @@ class ImportFolder:
         return con
 
 
-def _meta(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((path / META_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-__all__ = ["DATA_DIR", "META_FILE", "SCHEMA", "ImportFolder", "connect"]
+__all__ = ["DATA_DIR", "SCHEMA", "ImportFolder", "connect"]

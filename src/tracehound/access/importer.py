@@ -28,7 +28,8 @@ from tracehound.access.folder import (
 )
 from tracehound.access.formats import Sniff
 from tracehound.errors import BadImport
-from tracehound.probe.run import base_meta, iso, prepare_run_dir, utc_now, write_meta
+from tracehound.probe.meta import CountsMeta, FilesMeta, ImportMeta, ShapeMeta, TargetMeta, write_meta
+from tracehound.probe.run import build_meta, iso, prepare_run_dir, utc_now
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
@@ -123,19 +124,17 @@ def import_access_log(path: str | Path, fmt: str = "auto", out: Path | None = No
                    hint="pass --format " + "|".join(formats.FORMATS))
     seconds = time.monotonic() - t0
     size = p.stat().st_size
-    meta = base_meta("import", folder.name, started)
-    meta.update({
+    meta = build_meta("import", folder.name, started, {
         "schema": SCHEMA,
         "status": "complete", "complete": True, "ended_at": iso(utc_now()),
-        "target": {},
-        "shape": {"model": "imported"},
-        "files": {"access": DATA_DIR + "/"},
-        "import": {"format": s.format, "file": str(p), "compression": compression, "bytes": size,
-                   "rows": rows, "bad_lines": bad, "bad_examples": examples, "seconds": round(seconds, 2),
-                   "mb_per_s": round(size / 1e6 / max(seconds, 1e-6), 1), "days": days,
-                   "first": first, "last": last, "utc_offset_min": s.utc_offset_min,
-                   "mapping": s.mapping or None},
-        "counts": {"requests": rows, "bad_lines": bad},
+        "target": TargetMeta(),
+        "shape": ShapeMeta(model="imported"),
+        "files": FilesMeta(access=DATA_DIR + "/"),
+        "import": ImportMeta(format=s.format, file=str(p), compression=compression, bytes=size, rows=rows,
+                             bad_lines=bad, bad_examples=examples, seconds=round(seconds, 2),
+                             mb_per_s=round(size / 1e6 / max(seconds, 1e-6), 1), days=days, first=first,
+                             last=last, utc_offset_min=s.utc_offset_min, mapping=s.mapping or None),
+        "counts": CountsMeta(requests=rows, bad_lines=bad),
     })
     write_meta(folder, meta)
     return ImportFolder(folder, meta)

@@ -130,7 +130,7 @@ class _Analysis:
             self.time_structure()
             self.contrast()
         rate = ov.failures / ov.requests if ov.requests else 0.0
-        self.out.detail = (f"{ov.requests:,} requests ({self.folder.meta.get('import', {}).get('format', '?')} log), "
+        self.out.detail = (f"{ov.requests:,} requests ({self.folder.imported.format or '?'} log), "
                            f"{ov.failures:,} failed ({rate:.2%}); {len(self.out.signals)} signal(s) from "
                            f"{len(self.out.findings)} finding(s)")
         return self.out
@@ -142,7 +142,7 @@ class _Analysis:
         statuses = ", ".join(f"{s}×{n:,}" for s, (n, _) in top)
         span = (f" from {self.local(ov.first)} to {self.local(ov.last)} {self.zone}" if ov.first and ov.last else "")
         rate = ov.failures / ov.requests if ov.requests else 0.0
-        bad = (self.folder.meta.get("import") or {}).get("bad_lines") or 0
+        bad = self.folder.imported.bad_lines or 0
         detail = (f"{ov.requests:,} requests{span}; {ov.failures:,} failed ({rate:.2%}: 5xx, 408, 429, 499 and no "
                   f"answer count as failures); statuses {statuses or 'none'}"
                   + (f"; {bad:,} unreadable line(s) left out" if bad else ""))

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from tracehound.case import Case
+    from tracehound.probe.meta import RunMeta
 
 SamplerT = TypeVar("SamplerT", bound=AnySampler)
 
@@ -81,7 +82,7 @@ class RecordedRun(Protocol):
     def path(self) -> Path: ...
 
     @property
-    def meta(self) -> dict[str, Any]: ...
+    def meta(self) -> RunMeta: ...
 
     @property
     def table(self) -> pa.Table: ...
@@ -108,7 +109,7 @@ class AgentContext:
 
 def is_canary(run: RecordedRun) -> bool:
     """A canary run's requests are meant to touch nothing of the target: analyses of the target leave them out."""
-    return bool(((run.meta or {}).get("experiment") or {}).get("role") == "canary")
+    return run.meta.is_canary
 
 
 __all__ = ["Agent", "AgentContext", "AgentResult", "Analysis", "Finding", "RecordedRun", "is_canary"]

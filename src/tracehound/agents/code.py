@@ -100,6 +100,11 @@ def code_findings(result: Review, probes: Sequence[Probed]) -> tuple[list[Findin
              f"{f' ({on_path} on the probed endpoints)' if probes else ''}"]
     if probes and not probed:
         parts.append("no route of the code matches the probed paths, so every finding counts as elsewhere")
+    if result.layout is not None and result.layout.found:
+        parts.append(f"imports resolved from {result.layout.describe()}")
+    if result.unresolved:
+        n = len(result.unresolved)
+        parts.append(f"{n} import{'s' if n != 1 else ''} left unresolved (calls into them not followed)")
     if result.skipped:
         parts.append("skipped " + "; ".join(f"{s.path} ({s.reason})" for s in result.skipped[:3]))
     if result.errors:

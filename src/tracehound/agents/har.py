@@ -32,6 +32,7 @@ from tracehound.browser.har import PHASES, HarEntry
 from tracehound.case import Case
 from tracehound.diagnosis.signals import Signal, register, signal
 from tracehound.errors import TracehoundError
+from tracehound.probe.meta import RunMeta, ShapeMeta
 from tracehound.probe.run import Run
 
 NAME = "har"
@@ -273,7 +274,7 @@ def _traffic(doc: dict[str, Any], path: Path, out: HarInspection) -> None:
                                         e.line().replace(str(copy), str(path))))
             return
     table = imported.table(path.stem, "har")
-    res = analyze([Run(path, {"run_id": path.stem, "shape": {"model": "imported"}}, table)])
+    res = analyze([Run(path, RunMeta(run_id=path.stem, shape=ShapeMeta(model="imported")), table)])
     out.findings += res.findings
     out.tested += res.tested
 

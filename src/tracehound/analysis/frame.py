@@ -24,6 +24,7 @@ from tracehound.analysis.outcome import (
     failed_mask,
     status_codes,
 )
+from tracehound.probe.meta import RunMeta
 from tracehound.probe.records import ERROR_KINDS
 
 #: A string column with more distinct values than this in its first rows is an identifier
@@ -52,24 +53,14 @@ class RunInfo:
     during: str | None = None
 
     @classmethod
-    def of(cls, index: int, label: str, meta: dict[str, Any]) -> RunInfo:
+    def of(cls, index: int, label: str, meta: RunMeta) -> RunInfo:
         """From a run's ``run.json``: its ``experiment`` block, or a plain probe's shape."""
-        exp = meta.get("experiment") or {}
-        shape = meta.get("shape") or {}
-        conc = exp.get("concurrency")
-        if conc is None and not exp and shape.get("model") != "open" and not shape.get("stages"):
-            conc = shape.get("concurrency")
-        return cls(
-            index=index,
-            label=label,
-            kind=exp.get("kind"),
-            concurrency=int(conc) if conc is not None else None,
-            rate=exp.get("rate"),
-            gap_s=exp.get("gap_s"),
-            delay_s=exp.get("delay_s"),
-            role=exp.get("role") or "target",
-            during=exp.get("during"),
-        )
+        exp, shape = meta.experiment, meta.shape
+        if exp is None:
+            closed = shape.model != "open" and not shape.stages
+            return cls(index=index, label=label, concurrency=shape.concurrency if closed else None)
+        return cls(index=index, label=label, kind=exp.kind, concurrency=exp.concurrency, rate=exp.rate,
+                   gap_s=exp.gap_s, delay_s=exp.delay_s, role=exp.role or "target", during=exp.during)
 
     @property
     def sequential(self) -> bool:

@@ -9,13 +9,14 @@ answers, status 200) where it does not. String columns accept a constant, a sequ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 from numpy.typing import ArrayLike, NDArray
 
+from tracehound.probe.meta import RunMeta
 from tracehound.probe.records import DEFAULT_HEADERS, header_column, schema
 
 EPOCH_NS = 1_700_000_000 * 10**9
@@ -153,13 +154,14 @@ def table(
 
 
 class FakeRun:
-    """A run held in memory: ``meta`` and ``table`` as :class:`tracehound.probe.run.Run` has them."""
+    """A run held in memory: ``meta`` and ``table`` as :class:`tracehound.probe.run.Run` has them
+    (``meta`` given as a ``run.json`` document or its blocks)."""
 
-    def __init__(self, table: pa.Table, meta: dict[str, Any] | None = None, name: str = "run") -> None:
+    def __init__(self, table: pa.Table, meta: RunMeta | Mapping[str, Any] | None = None, name: str = "run") -> None:
         from pathlib import Path
 
         self.table = table
-        self.meta = meta or {}
+        self.meta = meta if isinstance(meta, RunMeta) else RunMeta.model_validate(dict(meta or {}))
         self.path = Path(name)
 
 

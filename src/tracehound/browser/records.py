@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from tracehound.browser.page_load import BrowseResult, NetworkCall
 from tracehound.probe.importers._table import Imported
+from tracehound.probe.meta import BrowserMeta, RecheckMeta, ShapeMeta, TargetMeta
 from tracehound.probe.records import DEFAULT_HEADERS, header_column
 from tracehound.probe.run import Run, prepare_run_dir, save_run, slugify
 from tracehound.redact import redact_url
@@ -72,15 +73,12 @@ def save(result: BrowseResult, folder: Path) -> Run:
     imported = table_of(calls)
     table = imported.table(folder.name, "browser")
     meta: dict[str, Any] = {
-        "target": {"url": redact_url(result.url), "page": True},
-        "shape": {"model": "browser", "loads": len(result.loads), "fresh": result.fresh},
-        "browser": {
-            "version": result.browser_version,
-            "loads": len(result.loads),
-            "failed_loads": len(result.failed_loads),
-            "rechecks": [{"empty_storage": ld.fresh, "failed": ld.failed} for ld in result.rechecks],
-            "result": RESULT_FILE,
-        },
+        "target": TargetMeta(url=redact_url(result.url), page=True),
+        "shape": ShapeMeta.model_validate({"model": "browser", "loads": len(result.loads), "fresh": result.fresh}),
+        "browser": BrowserMeta(
+            version=result.browser_version, loads=len(result.loads), failed_loads=len(result.failed_loads),
+            rechecks=[RecheckMeta(empty_storage=ld.fresh, failed=ld.failed) for ld in result.rechecks],
+            result=RESULT_FILE),
     }
     duration = imported.duration_s()
     if duration is not None:

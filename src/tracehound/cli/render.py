@@ -68,10 +68,7 @@ def jsonl_summary(run: Run, summary: Summary) -> None:
 
 def partial_line(run: Run) -> str | None:
     """Why a run is partial (it lost a Locust worker), or None for a whole one."""
-    from tracehound.digest import RunDigest
-
-    d = RunDigest(run.meta)
-    return f"tracehound: partial run: {d.partial_reason}" if d.partial else None
+    return f"tracehound: partial run: {run.meta.partial_reason}" if run.meta.partial else None
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -95,18 +92,16 @@ def import_progress() -> Callable[[float], None]:
 
 def print_access_import(imp: ImportFolder) -> None:
     """What an access-log import read, and where it went."""
-    from tracehound.digest import RunDigest
-
     out = console.out
-    m = RunDigest(imp.meta).imported
-    out.print(f"[bold]Imported[/] {m.rows:,} requests from {m.file} ({m.format}"
-              + (", gzip" if m.compression == "gzip" else "") + f"), {m.bytes / 1e6:,.1f} MB in "
-              f"{m.seconds:.1f} s ({m.mb_per_s:.0f} MB/s)", highlight=False, soft_wrap=True)
+    m = imp.imported
+    out.print(f"[bold]Imported[/] {m.rows or 0:,} requests from {m.file} ({m.format}"
+              + (", gzip" if m.compression == "gzip" else "") + f"), {(m.bytes or 0) / 1e6:,.1f} MB in "
+              f"{m.seconds or 0:.1f} s ({m.mb_per_s or 0:.0f} MB/s)", highlight=False, soft_wrap=True)
     if m.first:
         out.print(f"[bold]Time[/] {m.first} → {m.last}", highlight=False)
     if m.bad_lines:
         out.print(f"[bold]Bad lines[/] {m.bad_lines:,} left out; the first:", highlight=False)
-        for line in m.bad_examples or []:
+        for line in m.bad_examples:
             out.print(f"  {line[:160]!r}", markup=False, highlight=False, soft_wrap=True)
     out.print(f"[bold]Folder[/] {imp.path}", highlight=False)
     out.print(f"next: tracehound analyze {imp.path}", style="dim", markup=False, highlight=False)

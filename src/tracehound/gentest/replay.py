@@ -20,6 +20,7 @@ from tracehound.errors import BadFlow, BadReport, BadTarget
 from tracehound.flow import Flow
 from tracehound.gentest.secrets import Env, externalize_flow_secrets, externalize_json, secret
 from tracehound.probe import Target
+from tracehound.probe.meta import ExperimentMeta, ShapeMeta, TargetMeta
 from tracehound.probe.run import Run
 from tracehound.redact import MASK, is_secret_header, redact_text
 from tracehound.report.model import ReportCase
@@ -57,21 +58,20 @@ def build_replay(src: Source, name: str, run: Run, before: Stats, flow_file: str
     flow given back (``flow_file``, ``headers``, ``data``, ``json_body``), its secrets externalized."""
     meta = run.meta
     case = src.report.case if src.report is not None else ReportCase()
-    target = meta.get("target") or {}
-    exp = meta.get("experiment") or {}
-    kind = str(exp.get("kind") or "probe")
-    load, words = _load(meta.get("shape") or {})
-    options = meta.get("options") or {}
-    timeout = options.get("timeout_s")
+    target = meta.target
+    exp = meta.experiment or ExperimentMeta()
+    kind = exp.kind or "probe"
+    load, words = _load(meta.shape)
+    timeout = meta.options.timeout_s
     if timeout:
         load["timeout"] = _duration(float(timeout))
-    if options.get("keepalive") is False:
+    if meta.options.keepalive is False:
         load["keepalive"] = False
-    gaps = exp.get("gaps") or (list(DEFAULT_GAPS) if kind == "idle_gap" else None)
-    delay = exp.get("delay_s")
+    gaps = exp.gaps or (list(DEFAULT_GAPS) if kind == "idle_gap" else None)
+    delay = exp.delay_s
     replay = Replay(name, kind, before, load, words)
 
-    recorded_flow = case.flow or (target.get("flow") or {}).get("source")
+    recorded_flow = case.flow or (target.flow.source if target.flow else None)
     if flow_file is not None or recorded_flow:
         doc = _flow_doc(Path(flow_file) if flow_file is not None else Path(str(recorded_flow)), flow_file is not None)
         replay.flow_target_step = str(case.target_step or (doc["steps"][-1] or {}).get("name") or "flow")
@@ -96,33 +96,32 @@ def build_replay(src: Source, name: str, run: Run, before: Stats, flow_file: str
     return replay
 
 
-def _load(shape: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def _load(shape: ShapeMeta) -> tuple[dict[str, Any], str]:
     """The fixture's load arguments for a recorded ``shape``, and the same in words."""
     load: dict[str, Any] = {}
-    stages = shape.get("stages") or []
-    open_model = shape.get("model") == "open"
+    stages = shape.stages
+    open_model = shape.model == "open"
     if stages:
-        text = ",".join(f"{_duration(s['duration_s'])}:{'' if s.get('ramp', True) else '='}{s['target']:g}"
-                        for s in stages)
+        text = ",".join(f"{_duration(s.duration_s)}:{'' if s.ramp else '='}{s.target:g}" for s in stages)
         load["stages"] = text
         words = f"{'arrival-rate' if open_model else 'user'} stages {text}"
         if open_model:
             load["open_model"] = True
     elif open_model:
-        rate = float(shape.get("rate") or 1.0)
+        rate = float(shape.rate or 1.0)
         load["rate"] = int(rate) if rate.is_integer() else rate
         words = f"{load['rate']:g} requests/s"
     else:
-        load["concurrency"] = int(shape.get("concurrency") or 1)
+        load["concurrency"] = int(shape.concurrency or 1)
         words = f"{load['concurrency']} concurrent user{'s' if load['concurrency'] != 1 else ''}"
-    if open_model and shape.get("max_connections"):
-        load["max_connections"] = int(shape["max_connections"])
-    if shape.get("requests"):
-        load["requests"] = int(shape["requests"])
+    if open_model and shape.max_connections:
+        load["max_connections"] = int(shape.max_connections)
+    if shape.requests:
+        load["requests"] = int(shape.requests)
         words += f", {load['requests']} requests"
-    if shape.get("duration_s"):
-        load["duration"] = _duration(float(shape["duration_s"]))
-        words += f" {'within' if shape.get('requests') else 'for'} {float(shape['duration_s']):g} s"
+    if shape.duration_s:
+        load["duration"] = _duration(float(shape.duration_s))
+        words += f" {'within' if shape.requests else 'for'} {float(shape.duration_s):g} s"
     if open_model and load.get("max_connections"):
         words += f", at most {load['max_connections']} connections open"
     if "requests" not in load and "duration" not in load and "stages" not in load:
@@ -134,21 +133,21 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g}s" if seconds >= 1 else f"{seconds * 1000:g}ms"
 
 
-def _request(replay: Replay, case: ReportCase, target: dict[str, Any], headers: list[str] | tuple[str, ...],
+def _request(replay: Replay, case: ReportCase, target: TargetMeta, headers: list[str] | tuple[str, ...],
              data: str | None, json_body: str | None) -> None:
     """The one request of a run without a flow, with the headers and body given back."""
-    url = str(case.url or target.get("url") or "")
+    url = str(case.url or target.url or "")
     if not url:
         raise BadReport("the report does not say which URL failed")
     if MASK in url:
         raise BadTarget(f"the URL {url} carried a secret that tracehound does not keep",
                         hint="write the test from a request whose credentials are in headers, given with -H")
-    method = str(target.get("method") or case.method or "GET")
+    method = str(target.method or case.method or "GET")
     parts = urlsplit(url)
     replay.method = method
     replay.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    recorded = sorted(set(case.headers) | set(target.get("headers") or {}))
-    body_bytes = int(case.body_bytes or target.get("body_bytes") or 0)
+    recorded = sorted(set(case.headers) | set(target.headers))
+    body_bytes = int(case.body_bytes or target.body_bytes or 0)
     if not (headers or data is not None or json_body is not None):
         if recorded or body_bytes:
             what = " and ".join(filter(None, [

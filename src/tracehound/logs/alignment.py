@@ -98,7 +98,7 @@ def timeline(runs: Sequence[Any]) -> Timeline:
             continue
         if table.num_rows == 0:
             continue
-        labels.append(getattr(getattr(run, "path", None), "name", "") or str(run.meta.get("run_id", "")))
+        labels.append(getattr(getattr(run, "path", None), "name", "") or run.meta.run_id or "")
         status = status_codes(table)
         errors = error_codes(table.column("error_kind"))
         keep = errors != CANCELLED

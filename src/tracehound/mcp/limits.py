@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -13,6 +12,7 @@ from tracehound.probe.shapes import DEFAULT_MAX_DURATION, DEFAULT_MAX_REQUESTS
 
 if TYPE_CHECKING:
     from tracehound.flow import Flow
+    from tracehound.probe.meta import ShapeMeta
 
 #: Hosts load may always go to: this machine.
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
@@ -116,13 +116,11 @@ class Limits:
                            hint="the person running `tracehound mcp` can raise --max-rate")
 
 
-def shape_bounds(d: Mapping[str, Any]) -> ShapeBounds:
+def shape_bounds(d: ShapeMeta) -> ShapeBounds:
     """Duration, requests, peak concurrency and peak rate of a shape as ``run.json`` describes it."""
-    stages = d.get("stages") or []
-    is_open = d.get("model") == "open"
-    duration = sum(float(s["duration_s"]) for s in stages) if stages else d.get("duration_s")
-    peak_stage = max((float(s["target"]) for s in stages), default=0.0)
-    concurrency = int(max(d.get("concurrency") or 1, d.get("max_connections") or 1,
-                          0 if is_open else peak_stage))
-    rate = max(float(d.get("rate") or 0.0), peak_stage if is_open else 0.0) or None
-    return {"duration_s": duration, "requests": d.get("requests"), "concurrency": concurrency, "rate": rate}
+    is_open = d.model == "open"
+    duration = sum(float(s.duration_s) for s in d.stages) if d.stages else d.duration_s
+    peak_stage = max((float(s.target) for s in d.stages), default=0.0)
+    concurrency = int(max(d.concurrency or 1, d.max_connections or 1, 0 if is_open else peak_stage))
+    rate = max(float(d.rate or 0.0), peak_stage if is_open else 0.0) or None
+    return {"duration_s": duration, "requests": d.requests, "concurrency": concurrency, "rate": rate}

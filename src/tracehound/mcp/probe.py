@@ -67,6 +67,7 @@ def register(box: Toolbox) -> None:
         """
         from tracehound.probe import LoadShape, ProbeConfig, parse_stages
         from tracehound.probe import probe as run_probe
+        from tracehound.probe.meta import ShapeMeta
 
         def work() -> CallToolResult:
             if requests is None and duration_s is None and not stages:
@@ -79,7 +80,7 @@ def register(box: Toolbox) -> None:
             shape = LoadShape(concurrency=concurrency, requests=requests, duration=duration_s, rate=rate, stages=st,
                               open_model=is_open, max_requests=limits.max_requests,
                               max_duration=limits.max_duration_s, max_connections=conns)
-            limits.check_shape(what="the probe", **shape_bounds(shape.describe()))
+            limits.check_shape(what="the probe", **shape_bounds(ShapeMeta.model_validate(shape.describe())))
             shape.validate()
             config = ProbeConfig(shape=shape, target=target, flow=flow_obj, base_url=url if flow_obj else None,
                                  timeout=timeout_s, keepalive=keepalive, label=label,
@@ -101,8 +102,9 @@ def run_digest(run: Run) -> dict[str, Any]:
     for key in ("latency_ok", "latency_failed"):
         if d.get(key):
             d[key].pop("histogram", None)
-    return {"run": str(run.path), "interrupted": run.interrupted, "target": run.meta.get("target"),
-            "shape": run.meta.get("shape"), **d}
+    meta = run.meta.dump()
+    return {"run": str(run.path), "interrupted": run.interrupted, "target": meta.get("target"),
+            "shape": meta.get("shape"), **d}
 
 
 def run_line(d: Mapping[str, Any]) -> str:

@@ -89,8 +89,7 @@ def check_rerun(limits: Limits, src: Source, override: TargetOverride) -> None:
         limits.check_flow(override.flow)
     if override.target is None and not override.url:
         case = src.report.case if src.report is not None else None
-        recorded = ([case.url, case.base_url] if case is not None else []) + [(r.meta.get("target") or {}).get("url")
-                                                                              for _, r in src.runs]
+        recorded = ([case.url, case.base_url] if case is not None else []) + [r.meta.target.url for _, r in src.runs]
         for u in filter(None, recorded):
             limits.check_url(str(u))
     if override.flow is None:
@@ -99,7 +98,7 @@ def check_rerun(limits: Limits, src: Source, override: TargetOverride) -> None:
             limits.check_flow(Flow.load(flow_src))
     total = 0.0
     for name, run in src.runs:
-        b = shape_bounds(run.meta.get("shape") or {})
+        b = shape_bounds(run.meta.shape)
         limits.check_shape(what=f"rerunning {name}", **b)
         total += b["duration_s"] or 0.0
     if total > limits.max_budget_s:

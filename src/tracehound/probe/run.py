@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import platform
 import re
@@ -20,11 +19,10 @@ import pyarrow.parquet as pq
 
 from tracehound import __version__
 from tracehound.errors import BadRun, OutputNotWritable
+from tracehound.probe.meta import META_FILE, RUN_SCHEMA, CountsMeta, RunMeta, read_meta, write_meta
 
-RUN_SCHEMA = "tracehound.run/1"
 RUNS_DIR = Path(".tracehound") / "runs"
 REQUESTS_FILE = "requests.parquet"
-META_FILE = "run.json"
 
 
 def utc_now() -> datetime:
@@ -69,13 +67,6 @@ def prepare_run_dir(out: str | Path | None, slug: str, started: datetime | None 
     return path
 
 
-def write_meta(path: Path, meta: dict[str, Any]) -> None:
-    """Write ``run.json`` atomically."""
-    tmp = path / (META_FILE + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
-    os.replace(tmp, path / META_FILE)
-
-
 def write_table(path: Path, table: pa.Table, row_group_size: int = 1 << 20) -> None:
     """Write ``requests.parquet`` atomically (zstd, dictionary pages for the repetitive columns)."""
     tmp = path / (REQUESTS_FILE + ".tmp")
@@ -95,22 +86,12 @@ def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatc
     return rows
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, datetime):
-        return iso(o)
-    if isinstance(o, Path):
-        return str(o)
-    if hasattr(o, "item"):
-        return o.item()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
 @dataclass
 class Run:
     """A run folder on disk: its metadata and (lazily) its records."""
 
     path: Path
-    meta: dict[str, Any]
+    meta: RunMeta
     _table: pa.Table | None = None
 
     @classmethod
@@ -137,19 +118,21 @@ class Run:
 
     @property
     def complete(self) -> bool:
-        return bool(self.meta.get("complete"))
+        return self.meta.complete
 
     @property
     def interrupted(self) -> bool:
-        return bool(self.meta.get("interrupted")) or self.meta.get("status") == "running"
+        return self.meta.interrupted or self.meta.status == "running"
 
 
 def build_meta(
     kind: str, run_id: str, started: datetime, fields: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The ``run.json`` of a run that has just started (status ``running``), ``fields`` added last.
+) -> RunMeta:
+    """The ``run.json`` of a run that has just started (status ``running``), ``fields`` added last
+    (its blocks, or a user's annotations; a key already there keeps its place and takes the new value).
 
-    The one place a run's metadata is made; :func:`read_meta` is the one place it is read back.
+    The one place a run's metadata is made; :func:`~tracehound.probe.meta.read_meta` is the one
+    place it is read back.
     """
     meta: dict[str, Any] = {
         "schema": RUN_SCHEMA,
@@ -163,25 +146,7 @@ def build_meta(
         "host": {"platform": platform.platform(), "cpus": os.cpu_count(), "argv": _argv()},
         "files": {"requests": REQUESTS_FILE},
     }
-    if fields:
-        meta.update(fields)
-    return meta
-
-
-#: The former name of :func:`build_meta`, still used by :mod:`tracehound.access.importer`.
-base_meta = build_meta
-
-
-def read_meta(path: Path) -> dict[str, Any]:
-    """The ``run.json`` of the run folder ``path``; :class:`BadRun` when there is none or it is unreadable."""
-    meta_path = path / META_FILE
-    if not meta_path.exists():
-        raise BadRun(f"{str(path)!r} is not a run folder (no {META_FILE})")
-    try:
-        meta: dict[str, Any] = json.loads(meta_path.read_text())
-    except (OSError, ValueError) as e:
-        raise BadRun(f"cannot read {str(meta_path)!r}: {e}") from None
-    return meta
+    return RunMeta.model_validate({**meta, **(fields or {})})
 
 
 def _argv() -> list[str]:
@@ -193,7 +158,7 @@ def _argv() -> list[str]:
 def save_run(
     kind: str,
     table: pa.Table,
-    meta: dict[str, Any],
+    meta: Mapping[str, Any],
     out: str | Path | None,
     slug: str,
     interrupted: bool = False,
@@ -204,8 +169,13 @@ def save_run(
     full = build_meta(kind, path.name, started, meta)
     write_meta(path, full)
     write_table(path, table)
-    full.update(status="interrupted" if interrupted else "complete", complete=not interrupted,
-                interrupted=interrupted, ended_at=iso(utc_now()))
-    full.setdefault("counts", {})["requests"] = table.num_rows
+    full.status = "interrupted" if interrupted else "complete"
+    full.complete = not interrupted
+    full.interrupted = interrupted
+    full.ended_at = iso(utc_now())
+    if "counts" in full.model_fields_set:
+        full.counts.requests = table.num_rows
+    else:
+        full.counts = CountsMeta(requests=table.num_rows)
     write_meta(path, full)
     return Run(path, full, table)

@@ -6,6 +6,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,18 +16,19 @@ from tracehound.errors import BadShape, TargetUnreachable, TracehoundError
 from tracehound.probe.config import ProbeConfig
 from tracehound.probe.distributed import check, run_locust
 from tracehound.probe.local import new_loop, run_engine
+from tracehound.probe.meta import (
+    CountsMeta,
+    FlowMeta,
+    LocustMeta,
+    OptionsMeta,
+    RunMeta,
+    ShapeMeta,
+    TargetMeta,
+    write_meta,
+)
 from tracehound.probe.progress import Progress
 from tracehound.probe.records import ERROR_KINDS, I_KIND, I_STATUS, NI, RecordBuffer
-from tracehound.probe.run import (
-    Run,
-    build_meta,
-    iso,
-    prepare_run_dir,
-    utc_now,
-    write_batches,
-    write_meta,
-    write_table,
-)
+from tracehound.probe.run import Run, build_meta, iso, prepare_run_dir, utc_now, write_batches, write_table
 from tracehound.probe.workers import run_workers
 from tracehound.redact import redact_headers, redact_url
 
@@ -44,27 +46,17 @@ def raise_nofile_limit(wanted: int) -> None:
         pass
 
 
-def describe_target(config: ProbeConfig) -> dict[str, Any]:
+def describe_target(config: ProbeConfig) -> TargetMeta:
     if config.target is not None:
         t = config.target
-        return {
-            "url": redact_url(t.url),
-            "method": t.method,
-            "headers": redact_headers(t.headers),
-            "body_bytes": len(t.body) if t.body is not None else 0,
-        }
+        return TargetMeta(url=redact_url(t.url), method=t.method, headers=redact_headers(t.headers),
+                          body_bytes=len(t.body) if t.body is not None else 0)
     ep, base_path = config.endpoint()
     flow = config.flow
     assert flow is not None
-    return {
-        "url": redact_url(ep.origin + base_path),
-        "flow": {
-            "source": flow.source,
-            "setup": [s.name for s in flow.setup],
-            "steps": [s.name for s in flow.steps],
-            "target_step": flow.last_step.name,
-        },
-    }
+    return TargetMeta(url=redact_url(ep.origin + base_path),
+                      flow=FlowMeta(source=flow.source, setup=[s.name for s in flow.setup],
+                                    steps=[s.name for s in flow.steps], target_step=flow.last_step.name))
 
 
 def probe(
@@ -103,32 +95,26 @@ def probe(
     started = utc_now()
     path = prepare_run_dir(config.out, config.slug(), started)
     run_id = path.name if config.out is None else f"{started:%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:8]}"
-    options = {
-        "timeout_s": config.timeout,
-        "connect_timeout_s": config.connect_timeout,
-        "keepalive": config.keepalive,
-        "workers": config.workers,
-        "engine": config.engine,
-        "record_headers": list(config.headers),
-        "tls_verify": not config.insecure,
-    }
-    fields: dict[str, Any] = {"target": describe_target(config), "shape": config.shape.describe(), "options": options}
+    options = OptionsMeta(timeout_s=config.timeout, connect_timeout_s=config.connect_timeout,
+                          keepalive=config.keepalive, workers=config.workers, engine=config.engine,
+                          record_headers=list(config.headers), tls_verify=not config.insecure)
+    fields: dict[str, Any] = {"target": describe_target(config),
+                              "shape": ShapeMeta.model_validate(config.shape.describe()), "options": options}
     if config.expect:
         fields["expect"] = list(config.expect.texts)
     meta = build_meta("probe", run_id, started, {**fields, **config.annotations})
     write_meta(path, meta)
     raise_nofile_limit(config.shape.peak_concurrency * 2 + 256)
 
-    meta["engine"] = config.engine
+    meta.engine = config.engine
     if locust or config.workers > 1:
         if locust:
             try:
                 table, counts = run_locust(config, path, run_id, on_progress, on_notice)
             except (TracehoundError, KeyboardInterrupt):
-                meta.update(status="failed", complete=False, ended_at=iso(utc_now()))
-                write_meta(path, meta)
+                _failed(path, meta)
                 raise
-            meta["locust"] = counts.pop("engine")
+            meta.locust = LocustMeta.model_validate(counts.pop("engine"))
         else:
             table, counts = run_workers(config, path, run_id, on_progress)
         write_table(path, table)
@@ -143,8 +129,7 @@ def probe(
         try:
             counts = loop.run_until_complete(run_engine(config, buf, on_progress))
         except TargetUnreachable:
-            meta.update(status="failed", complete=False, ended_at=iso(utc_now()))
-            write_meta(path, meta)
+            _failed(path, meta)
             raise
         except KeyboardInterrupt:
             counts = {"interrupted": True, "stop_reason": "interrupted", "issued": len(buf), "completed": len(buf)}
@@ -168,23 +153,18 @@ def probe(
     interrupted = bool(counts.get("interrupted"))
     partial = bool(counts.get("partial"))
     if partial:
-        meta.update(partial=True, partial_reason=counts.get("partial_reason"))
-    meta.update(
-        status="interrupted" if interrupted else ("partial" if partial else "complete"),
-        complete=not interrupted and not partial,
-        interrupted=interrupted,
-        ended_at=iso(ended),
-        duration_s=round(counts.get("elapsed_s") or (ended - started).total_seconds(), 6),
-        stop_reason=counts.get("stop_reason"),
-        counts={
-            "requests": rows,
-            "issued": counts.get("issued"),
-            "dropped": counts.get("dropped", 0),
-            "connections": counts.get("connections"),
-            "retried_on_new_connection": counts.get("retried_on_new_connection", 0),
-        },
-        body_samples_capped=bool(counts.get("body_samples_capped")),
-    )
+        meta.partial = True
+        meta.partial_reason = counts.get("partial_reason")
+    meta.status = "interrupted" if interrupted else ("partial" if partial else "complete")
+    meta.complete = not interrupted and not partial
+    meta.interrupted = interrupted
+    meta.ended_at = iso(ended)
+    meta.duration_s = round(counts.get("elapsed_s") or (ended - started).total_seconds(), 6)
+    meta.stop_reason = counts.get("stop_reason")
+    meta.counts = CountsMeta(requests=rows, issued=counts.get("issued"), dropped=counts.get("dropped", 0),
+                             connections=counts.get("connections"),
+                             retried_on_new_connection=counts.get("retried_on_new_connection", 0))
+    meta.body_samples_capped = bool(counts.get("body_samples_capped"))
     write_meta(path, meta)
     run = Run(path, meta)
     if reach is not None and not interrupted:
@@ -193,6 +173,14 @@ def probe(
             hint="is the service running on that port?",
         )
     return run
+
+
+def _failed(path: Path, meta: RunMeta) -> None:
+    """Mark the run failed (the target was unreachable, or the engine could not run)."""
+    meta.status = "failed"
+    meta.complete = False
+    meta.ended_at = iso(utc_now())
+    write_meta(path, meta)
 
 
 def reachability(status: np.ndarray, kinds: set[str]) -> str | None:

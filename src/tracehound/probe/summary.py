@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracehound.analysis.histogram import Histogram
+from tracehound.probe.meta import RunMeta
 from tracehound.probe.records import is_cancelled
 
 LATE_NS = 10_000_000  # a request sent more than 10 ms after its intended time is late
@@ -101,9 +102,9 @@ def summarize_run(run: Any) -> Summary:
     return summarize(run.read(SUMMARY_COLUMNS), run.meta)
 
 
-def summarize(table: pa.Table, meta: dict[str, Any] | None = None) -> Summary:
+def summarize(table: pa.Table, meta: RunMeta | None = None) -> Summary:
     """Summarise one run's records (vectorised; one pass per column)."""
-    meta = meta or {}
+    meta = meta or RunMeta()
     n = table.num_rows
     status = _col(table, "status").astype(np.int32)
     has_err = table.column("error_kind").is_valid().to_numpy(zero_copy_only=False)
@@ -138,7 +139,7 @@ def summarize(table: pa.Table, meta: dict[str, Any] | None = None) -> Summary:
 
     start = _col(table, "start_ns") if n else np.zeros(0, np.int64)
     intended = _col(table, "intended_start_ns") if n else np.zeros(0, np.int64)
-    duration = float(meta.get("duration_s") or 0.0)
+    duration = float(meta.duration_s or 0.0)
     if not duration and n:
         duration = float((start.max() - start.min()) / 1e9)
     sent = int((~cancelled).sum())
@@ -156,8 +157,7 @@ def summarize(table: pa.Table, meta: dict[str, Any] | None = None) -> Summary:
     reused_col = table.column("conn_reused")
     known = reused_col.is_valid().to_numpy(zero_copy_only=False) if n else np.zeros(0, bool)
     reused = pc.fill_null(reused_col, False).to_numpy(zero_copy_only=False)[known] if n else np.zeros(0, bool)
-    shape = meta.get("shape") or {}
-    counts = meta.get("counts") or {}
+    shape = meta.shape
     return Summary(
         requests=n,
         ok=int(ok.sum()),
@@ -171,9 +171,9 @@ def summarize(table: pa.Table, meta: dict[str, Any] | None = None) -> Summary:
         latency_failed=_latency(total_ms[failed]),
         duration_s=duration,
         achieved_rps=achieved,
-        intended_rps=shape.get("rate") if shape.get("model") == "open" else None,
+        intended_rps=shape.rate if shape.model == "open" else None,
         late=late,
-        dropped=int(counts.get("dropped", 0)),
+        dropped=meta.counts.dropped or 0,
         send_lag_p99_ms=lag_p99,
         connections=conns,
         reused_fraction=float(reused.mean()) if reused.size else 0.0,

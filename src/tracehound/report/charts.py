@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from tracehound.analysis.outcome import error_codes, failed_mask, status_codes
 from tracehound.analysis.plateau import plateaus
+from tracehound.probe.meta import ExperimentMeta
 from tracehound.probe.records import ERROR_KINDS
 from tracehound.probe.run import Run
 
@@ -113,9 +114,8 @@ def load_records(run_dirs: list[Path]) -> Records:
         except Exception as e:  # noqa: BLE001 - a damaged run loses its charts, not the report
             problems.append(f"{d.name}: {e}")
             continue
-        exp = run.meta.get("experiment") or {}
-        runs.append(RunInfo(d.name, exp.get("kind"), exp.get("role") or "target", exp.get("concurrency"),
-                            exp.get("rate"), exp.get("during")))
+        exp = run.meta.experiment or ExperimentMeta()
+        runs.append(RunInfo(d.name, exp.kind, exp.role, exp.concurrency, exp.rate, exp.during))
         n = table.num_rows
         parts["run"].append(np.full(n, len(runs) - 1, np.int32))
         parts["start"].append(_col(table, "start_ns", np.int64, 0))

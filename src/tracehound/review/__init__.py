@@ -8,7 +8,9 @@
 It reads the code without running it, understands FastAPI (``Depends``, ``yield`` dependencies,
 ``lifespan``, routers), Flask and Django views, and follows calls from each endpoint into the
 service and repository modules of the same code base, so that every finding knows which routes
-it is on. Rules are documented as data (:mod:`tracehound.review.rules`, ``docs/rules/``) and
+it is on. Imports resolve from the import root found above the folder given (``review("app")``
+and ``review(".")`` see the same code); imports that resolve to nothing are counted in
+``Review.unresolved``. Rules are documented as data (:mod:`tracehound.review.rules`, ``docs/rules/``) and
 listed in :mod:`tracehound.review.registry`; ``tracehound review DIR`` is the command, and
 :mod:`tracehound.agents.code` turns findings into ``code:`` signals for the diagnoser.
 """

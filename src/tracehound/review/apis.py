@@ -34,6 +34,10 @@ REDIS_BLOCKING_POOL = "redis_blocking_pool"
 HTTP_CLIENT = "http_client"
 ASYNC_HTTP_CLIENT = "async_http_client"
 HTTP_CONN = "http_connection"
+#: A urllib3 pool (``PoolManager``, ``HTTPConnectionPool`` …): every public method may do blocking network I/O.
+URLLIB3_POOL = "urllib3_pool"
+#: A ``pathlib.Path``.
+PATH = "path"
 HTTP_TIMEOUT = "http_timeout"
 THREAD_LOCK = "thread_lock"
 ASYNC_LOCK = "async_lock"
@@ -56,10 +60,10 @@ DB = SYNC_DB | ASYNC_DB
 #: One connection's worth of state: what must be closed, and must not be shared between requests.
 CONNECTIONS = frozenset({SESSION, ASYNC_SESSION, SA_CONN, ASYNC_SA_CONN, DBAPI_CONN, ASYNC_DBAPI_CONN, ASYNCPG_CONN})
 REDIS_CLIENTS = frozenset({REDIS, ASYNC_REDIS})
-HTTP_CLIENTS = frozenset({HTTP_CLIENT, ASYNC_HTTP_CLIENT})
+HTTP_CLIENTS = frozenset({HTTP_CLIENT, ASYNC_HTTP_CLIENT, URLLIB3_POOL})
 #: Kinds whose creation per request costs a pool, a TCP/TLS handshake or a server connection.
 EXPENSIVE = frozenset({ENGINE, ASYNC_ENGINE, ASYNCPG_POOL, DB_POOL, REDIS, ASYNC_REDIS, REDIS_POOL,
-                       REDIS_BLOCKING_POOL, HTTP_CLIENT, ASYNC_HTTP_CLIENT})
+                       REDIS_BLOCKING_POOL, HTTP_CLIENT, ASYNC_HTTP_CLIENT, URLLIB3_POOL})
 
 #: Calls that make a value of a kind, by the dotted name they resolve to.
 CONSTRUCTORS: dict[str, str] = {
@@ -104,7 +108,15 @@ CONSTRUCTORS: dict[str, str] = {
     "httpx.AsyncClient": ASYNC_HTTP_CLIENT,
     "requests.Session": HTTP_CLIENT,
     "requests.session": HTTP_CLIENT,
-    "urllib3.PoolManager": HTTP_CLIENT,
+    "urllib3.PoolManager": URLLIB3_POOL,
+    "urllib3.ProxyManager": URLLIB3_POOL,
+    "urllib3.HTTPConnectionPool": URLLIB3_POOL,
+    "urllib3.HTTPSConnectionPool": URLLIB3_POOL,
+    "urllib3.connection_from_url": URLLIB3_POOL,
+    "urllib3.proxy_from_url": URLLIB3_POOL,
+    "pathlib.Path": PATH,
+    "pathlib.PosixPath": PATH,
+    "pathlib.WindowsPath": PATH,
     "aiohttp.ClientSession": ASYNC_HTTP_CLIENT,
     "http.client.HTTPConnection": HTTP_CONN,
     "http.client.HTTPSConnection": HTTP_CONN,
@@ -163,7 +175,21 @@ ANNOTATIONS: dict[str, str] = {
     "httpx.AsyncClient": ASYNC_HTTP_CLIENT,
     "requests.Session": HTTP_CLIENT,
     "aiohttp.ClientSession": ASYNC_HTTP_CLIENT,
+    "urllib3.PoolManager": URLLIB3_POOL,
+    "urllib3.ProxyManager": URLLIB3_POOL,
+    "urllib3.HTTPConnectionPool": URLLIB3_POOL,
+    "urllib3.HTTPSConnectionPool": URLLIB3_POOL,
+    "urllib3.connectionpool.ConnectionPool": URLLIB3_POOL,
+    "urllib3.connectionpool.HTTPConnectionPool": URLLIB3_POOL,
+    "urllib3.connectionpool.HTTPSConnectionPool": URLLIB3_POOL,
+    "urllib3.poolmanager.PoolManager": URLLIB3_POOL,
+    "urllib3.poolmanager.ProxyManager": URLLIB3_POOL,
+    "urllib3.request.RequestMethods": URLLIB3_POOL,
+    "urllib3._request_methods.RequestMethods": URLLIB3_POOL,
+    "pathlib.Path": PATH,
 }
+#: Libraries published under another name with the same API (httpx2 continues httpx).
+ALIASES = {"httpx2": "httpx"}
 
 #: (kind, method) -> the kind of what the method returns (``engine.connect()`` is a connection).
 METHOD_RESULTS: dict[tuple[str, str], str] = {
@@ -198,33 +224,51 @@ REDIS_NON_COMMANDS = frozenset({"pipeline", "close", "aclose", "connection_pool"
                                 "get_connection_kwargs", "get_encoder", "from_url", "client"})
 
 HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream"})
+#: HTTP request methods, as the first argument of urllib3's ``request(method, url)`` names them.
+HTTP_METHOD_NAMES = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
+#: Methods of a sync HTTP client (``httpx.Client``, ``requests.Session``) that do network I/O.
+SYNC_CLIENT_METHODS = HTTP_VERBS | {"close"}
+#: urllib3 methods whose first argument is the HTTP method.
+URLLIB3_REQUEST_METHODS = frozenset({"request", "urlopen", "request_encode_url", "request_encode_body"})
 #: Module-level request functions (a new connection per call; ``httpx.get`` has a 5 s default timeout).
 HTTP_FUNCTIONS = frozenset({f"requests.{v}" for v in HTTP_VERBS - {"send", "stream"}}
                            | {f"httpx.{v}" for v in HTTP_VERBS - {"send"}}
                            | {"urllib.request.urlopen", "urllib3.request"})
 
+_SYNC_HTTP = "makes a synchronous HTTP request"
+_WAITS_FOR_PROCESS = "runs a subprocess and waits for it"
+_SPAWNS = "spawns a process (and with os.P_WAIT waits for it)"
+#: What blocking file I/O is called in messages (and how TH101 tells it from heavier blocking).
+FILE_IO = "blocking file I/O"
 #: Calls that block the calling thread, by dotted name, with what they are (for the message).
 BLOCKING_CALLS: dict[str, str] = {
     "time.sleep": "sleeps",
-    "urllib.request.urlopen": "makes a synchronous HTTP request",
-    "urllib3.request": "makes a synchronous HTTP request",
+    "urllib.request.urlopen": _SYNC_HTTP,
+    "urllib3.request": _SYNC_HTTP,
     "bcrypt.hashpw": "hashes a password with bcrypt (~100-300 ms of CPU)",
     "bcrypt.checkpw": "checks a password with bcrypt (~100-300 ms of CPU)",
     "bcrypt.kdf": "derives a key with bcrypt (CPU-bound)",
     "hashlib.pbkdf2_hmac": "derives a key with PBKDF2 (CPU-bound by design)",
     "hashlib.scrypt": "derives a key with scrypt (CPU- and memory-bound by design)",
-    "subprocess.run": "runs a subprocess and waits for it",
-    "subprocess.call": "runs a subprocess and waits for it",
-    "subprocess.check_call": "runs a subprocess and waits for it",
-    "subprocess.check_output": "runs a subprocess and waits for it",
-    "subprocess.getoutput": "runs a subprocess and waits for it",
-    "subprocess.getstatusoutput": "runs a subprocess and waits for it",
+    "subprocess.run": _WAITS_FOR_PROCESS,
+    "subprocess.call": _WAITS_FOR_PROCESS,
+    "subprocess.check_call": _WAITS_FOR_PROCESS,
+    "subprocess.check_output": _WAITS_FOR_PROCESS,
+    "subprocess.getoutput": _WAITS_FOR_PROCESS,
+    "subprocess.getstatusoutput": _WAITS_FOR_PROCESS,
+    "subprocess.Popen": "starts a subprocess (fork and exec on the loop's thread)",
     "os.system": "runs a shell command and waits for it",
     "os.popen": "runs a shell command",
-    "os.wait": "waits for a child process",
-    "os.waitpid": "waits for a child process",
-    "open": "opens a file with blocking I/O",
-    "io.open": "opens a file with blocking I/O",
+    "os.posix_spawn": "spawns a process",
+    "os.posix_spawnp": "spawns a process",
+    **{f"os.spawn{v}": _SPAWNS for v in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")},
+    **{f"os.{w}": "waits for a child process" for w in ("wait", "wait3", "wait4", "waitid", "waitpid")},
+    "open": f"opens a file ({FILE_IO})",
+    "io.open": f"opens a file ({FILE_IO})",
+    "io.open_code": f"opens a file ({FILE_IO})",
+    "os.fdopen": f"opens a file object ({FILE_IO})",
+    **{f"shutil.{f}": f"copies or removes files ({FILE_IO})"
+       for f in ("copyfile", "copy", "copy2", "copytree", "rmtree", "move")},
     "socket.create_connection": "opens a blocking socket",
     "psycopg.connect": "connects to the database with a synchronous driver",
     "psycopg2.connect": "connects to the database with a synchronous driver",
@@ -233,8 +277,12 @@ BLOCKING_CALLS: dict[str, str] = {
     "MySQLdb.connect": "connects to the database with a synchronous driver",
     "mysql.connector.connect": "connects to the database with a synchronous driver",
 }
+#: Calls that make an async file of a sync one (anyio runs on asyncio): the ``open()`` given is not flagged.
+FILE_WRAPPERS = frozenset({"anyio.wrap_file", "trio.wrap_file"})
 #: Method names of ``pathlib.Path`` that do blocking file I/O (specific enough to match on any object).
 BLOCKING_PATH_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes"})
+#: Methods of a known ``pathlib.Path`` that read or write a file.
+PATH_IO_METHODS = BLOCKING_PATH_METHODS | {"open"}
 #: Methods of a password hasher (passlib's CryptContext, argon2's PasswordHasher) that do the work.
 HASHER_METHODS = frozenset({"hash", "verify", "verify_and_update", "encrypt", "needs_update"})
 #: Project-independent callables known to be coroutine functions.
@@ -274,9 +322,16 @@ TOO_MANY_REQUESTS = frozenset({"HTTP_429_TOO_MANY_REQUESTS", "TOO_MANY_REQUESTS"
 SERVER_KEEPALIVE_DEFAULTS = {"gunicorn": 2.0, "uvicorn": 5.0, "hypercorn": 5.0}
 
 
+def canonical(qualname: str) -> str:
+    """The dotted name under the library these tables know it by (``httpx2.Client`` → ``httpx.Client``)."""
+    head, dot, rest = qualname.partition(".")
+    return f"{ALIASES[head]}{dot}{rest}" if head in ALIASES else qualname
+
+
 @functools.lru_cache(maxsize=8192)
 def kind_of_constructor(qualname: str) -> str | None:
     """The kind a call to ``qualname`` makes, also under the library's internal module paths."""
+    qualname = canonical(qualname)
     if qualname in CONSTRUCTORS:
         return CONSTRUCTORS[qualname]
     parts = qualname.split(".")
@@ -298,15 +353,23 @@ def kind_of_constructor(qualname: str) -> str | None:
     return None
 
 
+def library_heads() -> frozenset[str]:
+    """The top-level packages of the libraries these tables know (``sqlalchemy``, ``redis``, ``httpx`` …)."""
+    names = [*CONSTRUCTORS, *ANNOTATIONS, *BLOCKING_CALLS, *HTTP_FUNCTIONS, *ASYNC_FUNCTIONS, *GATHER_CALLS]
+    frameworks = {"fastapi", "starlette", "flask", "django", "passlib"}
+    return frozenset(n.split(".")[0] for n in names if "." in n) | frameworks
+
+
 def blocking_reason(qualname: str) -> str | None:
     """Why a call to ``qualname`` blocks, or None."""
+    qualname = canonical(qualname)
     if qualname in BLOCKING_CALLS:
         return BLOCKING_CALLS[qualname]
     if qualname in HTTP_FUNCTIONS and not qualname.startswith("httpx."):
-        return "makes a synchronous HTTP request"
+        return _SYNC_HTTP
     verb = qualname.rsplit(".", maxsplit=1)[-1]
     if qualname.startswith("httpx.") and verb in HTTP_VERBS and qualname.count(".") == 1:
-        return "makes a synchronous HTTP request"
+        return _SYNC_HTTP
     if qualname.startswith("passlib.") and qualname.rsplit(".", maxsplit=1)[-1] in HASHER_METHODS:
         return "hashes a password with passlib (CPU-bound by design)"
     if qualname.startswith("subprocess.Popen"):

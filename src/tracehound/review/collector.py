@@ -76,6 +76,9 @@ class Collector:
             fn.bindings.setdefault(a.arg, []).append(Binding(a.arg, pos(a), "param", default, fn, a, a.annotation))
         self_name = node.args.args[0].arg if cls is not None and node.args.args else None
         for n in fn.nodes:
+            kind = type(n)
+            if kind not in _BINDERS and kind is not ast.FunctionDef and kind is not ast.AsyncFunctionDef:
+                continue  # most nodes bind nothing: skipped here, without a call per node
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 inner = self._function(n, None, fn, f"{qualname}.{n.name}")
                 fn.bindings.setdefault(n.name, []).append(Binding(n.name, pos(n), "def", None, fn, n))

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from tracehound.errors import TracehoundError
+from tracehound.review.layout import Layout
 from tracehound.review.model import Module, Skipped
 
 #: Folders never reviewed: environments, caches, build output, VCS data.
@@ -38,20 +39,10 @@ def python_files(root: Path) -> list[Path]:
     return out
 
 
-def module_name(root: Path, path: Path) -> tuple[str, bool]:
-    """The dotted name of the module at ``path``, and whether it is a package's ``__init__``."""
-    if root.is_file():
-        return path.stem, False
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    is_package = parts[-1] == "__init__"
-    if is_package:
-        parts = parts[:-1]
-    return (".".join(parts) or root.name), is_package
-
-
-def parse_file(root: Path, path: Path) -> Module | Skipped:
-    """The module a file holds, or why it was skipped (too large, unreadable, binary, not UTF-8, a syntax error)."""
-    rel = path.name if root.is_file() else path.relative_to(root).as_posix()
+def parse_file(path: Path, layout: Layout) -> Module | Skipped:
+    """The module a file holds, named by ``layout``, or why it was skipped (too large, unreadable,
+    binary, not UTF-8, a syntax error)."""
+    rel = layout.rel(path)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return Skipped(rel, f"larger than {MAX_FILE_BYTES // 1_000_000} MB")
@@ -68,8 +59,8 @@ def parse_file(root: Path, path: Path) -> Module | Skipped:
         tree = ast.parse(source, filename=rel)
     except SyntaxError as e:
         return Skipped(rel, f"syntax error at line {e.lineno}: {e.msg}")
-    name, is_package = module_name(root, path)
-    return Module(name, path, rel, tree, source, is_package=is_package)
+    name, is_package = layout.module_name(path)
+    return Module(name, path, rel, tree, source, is_package=is_package, in_scope=layout.in_scope(path))
 
 
 def config_files(root: Path) -> dict[str, str]:
@@ -87,4 +78,4 @@ def config_files(root: Path) -> dict[str, str]:
     return out
 
 
-__all__ = ["MAX_FILE_BYTES", "SKIP_DIRS", "BadCodePath", "config_files", "module_name", "parse_file", "python_files"]
+__all__ = ["MAX_FILE_BYTES", "SKIP_DIRS", "BadCodePath", "config_files", "parse_file", "python_files"]

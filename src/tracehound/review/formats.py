@@ -27,6 +27,7 @@ def text(review: Review) -> str:
             shown = sorted({r.label for r in v.routes})
             more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
             lines.append(f"    on {', '.join(shown[:3])}{more}")
+    lines += context(review)
     n = len(review.violations)
     if n:
         by = Counter(v.rule.severity for v in review.violations)
@@ -36,6 +37,36 @@ def text(review: Review) -> str:
     else:
         lines.append(f"No findings in {review.files} file{'s' if review.files != 1 else ''}.")
     return "\n".join(lines) + "\n"
+
+
+def context(review: Review) -> list[str]:
+    """What a reader needs to trust the findings: the import root, when it is not the folder given,
+    and the imports that resolved to nothing (their calls are invisible to the review)."""
+    out = []
+    if review.layout is not None and review.layout.found:
+        out.append(f"Imports resolved from {review.layout.root} ({review.layout.how}).")
+    if review.unresolved:
+        n = len(review.unresolved)
+        by_head: dict[str, list[str]] = {}
+        for u in review.unresolved:
+            by_head.setdefault(u.name.split(".")[0], []).append(u.name)
+        # one entry per top-level package: the longest dotted name its imports share, and a count
+        by_name = sorted(((_common_prefix(names), len(names)) for names in by_head.values()), key=lambda nk: -nk[1])
+        shown = ", ".join(f"{name} ({k}×)" if k > 1 else name for name, k in by_name[:4])
+        more = f" and {len(by_name) - 4} more" if len(by_name) > 4 else ""
+        out.append(f"{n} import{'s' if n != 1 else ''} left unresolved: {shown}{more} "
+                   "(calls into them are not followed).")
+    return out
+
+
+def _common_prefix(names: list[str]) -> str:
+    parts = [n.split(".") for n in names]
+    common = []
+    for column in zip(*parts, strict=False):
+        if len(set(column)) > 1:
+            break
+        common.append(column[0])
+    return ".".join(common)
 
 
 def as_json(review: Review) -> str:
@@ -60,7 +91,8 @@ def sarif(review: Review, cwd: Path | None = None) -> dict[str, Any]:
         "invocations": [{"executionSuccessful": not review.errors, "toolExecutionNotifications": [
             {"level": "warning", "message": {"text": f"{s.path}: skipped: {s.reason}"},
              "locations": [{"physicalLocation": {"artifactLocation": _artifact(s.path, prefix, base)}}]}
-            for s in review.skipped] + [{"level": "error", "message": {"text": e}} for e, _ in review.errors]}],
+            for s in review.skipped] + [{"level": "error", "message": {"text": e}} for e, _ in review.errors]
+            + [{"level": "note", "message": {"text": line}} for line in context(review)]}],
     }
     if base:
         run["originalUriBaseIds"] = {base: {"uri": root.as_uri().rstrip("/") + "/"}}
@@ -120,4 +152,4 @@ def _result(v: Violation, index: int, prefix: str, base: str | None, root: Path)
     return out
 
 
-__all__ = ["FORMATS", "as_json", "as_sarif", "render", "sarif", "text"]
+__all__ = ["FORMATS", "as_json", "as_sarif", "context", "render", "sarif", "text"]

@@ -46,6 +46,7 @@ class KindIndex(Index):
         self._kinds: dict[tuple[int, int], Kind | None] = {}
         self._provided: dict[Function, Kind | None] = {}
         self._callees: dict[Function, list[tuple[ast.Call, Function]]] = {}
+        self._dependencies: dict[Function, list[Function]] = {}
         self.models = find_models(self)
 
     # -- calls ------------------------------------------------------------------------------
@@ -95,13 +96,15 @@ class KindIndex(Index):
 
     def dependencies(self, fn: Function) -> list[Function]:
         """FastAPI dependencies of a function's parameters (``Depends(f)``, ``Annotated[T, Depends(f)]``)."""
-        out = []
-        for a, default in params_with_defaults(fn.node):
-            for dep in (default, a.annotation):
-                target = self.depends_target(dep, fn)
-                if target is not None:
-                    out.append(target)
-        return out
+        if fn not in self._dependencies:
+            out = []
+            for a, default in params_with_defaults(fn.node):
+                for dep in (default, a.annotation):
+                    target = self.depends_target(dep, fn)
+                    if target is not None:
+                        out.append(target)
+            self._dependencies[fn] = out
+        return self._dependencies[fn]
 
     def depends_target(self, expr: ast.AST | None, scope: Scope) -> Function | None:
         if expr is None:
@@ -163,6 +166,9 @@ class KindIndex(Index):
             return None
         if isinstance(expr, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)):
             return Kind(apis.MUTABLE, scope=scope)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):  # ``base / "name"`` is a path too
+            k = self.kind(expr.left, scope, depth)
+            return Kind(apis.PATH) if k is not None and k.name == apis.PATH else None
         return None
 
     def _global_kind(self, target: Symbol | None, depth: int) -> Kind | None:
@@ -267,6 +273,7 @@ class KindIndex(Index):
         q = self.qualify(ann, scope.module)
         if q is None:
             return None
+        q = apis.canonical(q)
         if q in apis.ANNOTATIONS:
             return Kind(apis.ANNOTATIONS[q])
         k = apis.kind_of_constructor(q)

@@ -39,6 +39,8 @@ class Module:
     classes: dict[str, Class] = field(default_factory=dict)
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     is_package: bool = False
+    #: Whether the file lies in what was given to review (others are read only to resolve imports).
+    in_scope: bool = True
     _parents: dict[ast.AST, ast.AST] | None = field(default=None, repr=False)
     _nodes: list[ast.AST] | None = field(default=None, repr=False)
 

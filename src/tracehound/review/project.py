@@ -6,7 +6,10 @@ The rules ask questions a reader of a web backend asks ("is this a sync SQLAlche
 answers them from the source alone, without importing it, in layers that each build on the one
 below:
 
-- :mod:`~tracehound.review.files` reads and parses the files;
+- :mod:`~tracehound.review.layout` finds the import root above the folder given (a package, a
+  ``src/`` layout, a namespace package), and :mod:`~tracehound.review.codebase` reads the files
+  given, their package, and the project modules they import from outside it
+  (:mod:`~tracehound.review.files` parses each one);
 - :mod:`~tracehound.review.index` resolves names through imports (absolute, relative and flat
   ``import db`` layouts), so a call is followed from the endpoint into the service and
   repository modules it uses;
@@ -22,9 +25,11 @@ import ast
 from collections import defaultdict, deque
 from pathlib import Path
 
-from tracehound.review.files import BadCodePath, config_files, parse_file, python_files
+from tracehound.review.codebase import read_codebase
+from tracehound.review.files import BadCodePath, config_files
 from tracehound.review.index import UNKNOWN
 from tracehound.review.kinds import KindIndex
+from tracehound.review.layout import Layout
 from tracehound.review.model import (
     Binding,
     Class,
@@ -47,8 +52,11 @@ GlobalKey = tuple[Module, str]
 class Project(KindIndex):
     """A parsed code base and the routes that reach each of its functions; build it with :meth:`load`."""
 
-    def __init__(self, root: Path, modules: list[Module], skipped: list[Skipped], config_text: dict[str, str]) -> None:
-        super().__init__(root, modules, skipped, config_text)
+    def __init__(self, layout: Layout, modules: list[Module], skipped: list[Skipped],
+                 config_text: dict[str, str]) -> None:
+        super().__init__(layout.base, modules, skipped, config_text)
+        #: Where imports resolve from and paths are reported from (:mod:`~tracehound.review.layout`).
+        self.layout = layout
         self.routes: list[Route] = find_routes(self)
         #: Functions run at start-up and shut-down (lifespan, on_event), and what they call.
         self.startup: set[Function] = find_startup(self)
@@ -58,26 +66,17 @@ class Project(KindIndex):
         self._compute_reach()
 
     @classmethod
-    def load(cls, root: str | Path) -> Project:
-        """Parse every Python file under ``root`` (a folder or one file); unparsable files are skipped."""
-        root = Path(root)
-        if not root.exists():
-            raise BadCodePath(f"{root}: no such file or folder", hint="give the folder of the service's code")
-        if root.is_file() and root.suffix != ".py":
-            raise BadCodePath(f"{root}: not a Python file or a folder")
-        try:
-            files = python_files(root)
-        except OSError as e:
-            raise BadCodePath(f"{root}: cannot read: {e.strerror or e}") from None
-        modules: list[Module] = []
-        skipped: list[Skipped] = []
-        for path in files:
-            parsed = parse_file(root, path)
-            if isinstance(parsed, Module):
-                modules.append(parsed)
-            else:
-                skipped.append(parsed)
-        return cls(root, modules, skipped, config_files(root) if root.is_dir() else {})
+    def load(cls, path: str | Path) -> Project:
+        """Parse the Python files under ``path`` (a folder or one file), and the project modules they
+        import from outside it, found from the import root; unparsable files are skipped."""
+        code = read_codebase(Path(path))
+        base = code.layout.base
+        return cls(code.layout, code.modules, code.skipped, config_files(base) if base.is_dir() else {})
+
+    @property
+    def scoped_modules(self) -> list[Module]:
+        """The modules of what was given to review (the others were read to resolve imports)."""
+        return [m for m in self.modules if m.in_scope]
 
     # -- routes -----------------------------------------------------------------------------
 

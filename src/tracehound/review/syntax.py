@@ -26,6 +26,18 @@ def within(inner: ast.AST, outer: ast.AST) -> bool:
     return pos(outer) <= pos(inner) and end(inner) <= end(outer)
 
 
+def children(node: ast.AST) -> list[ast.AST]:
+    """A node's child nodes in field order (``ast.iter_child_nodes`` without its generators' cost)."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            out.extend(v for v in value if isinstance(v, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
 def walk(nodes: ast.AST | Iterable[ast.AST]) -> Iterator[ast.AST]:
     """Every node under ``nodes`` in source order, not entering nested functions, lambdas or classes.
 
@@ -38,8 +50,9 @@ def walk(nodes: ast.AST | Iterable[ast.AST]) -> Iterator[ast.AST]:
         yield node
         if isinstance(node, NESTED_SCOPES):
             continue
-        children = list(ast.iter_child_nodes(node))
-        stack.extend(reversed(children))
+        below = children(node)
+        below.reverse()
+        stack.extend(below)
 
 
 def body_nodes(fn: FunctionNode) -> Iterator[ast.AST]:
@@ -90,10 +103,14 @@ def string(expr: ast.AST | None) -> str | None:
 
 
 def parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    """Each node's parent, for every node under ``tree``."""
     out: dict[ast.AST, ast.AST] = {}
-    for node in ast.walk(tree):
-        for child in ast.iter_child_nodes(node):
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        for child in children(node):
             out[child] = node
+            stack.append(child)
     return out
 
 

@@ -69,7 +69,7 @@ def analyze(runs: Sequence[RecordedRun]) -> TrafficAnalysis:
     canary_infos: list[RunInfo] = []
     unreadable: list[str] = []
     for run in runs:
-        label = run.path.name or str(run.meta.get("run_id", ""))
+        label = run.path.name or run.meta.run_id or ""
         try:
             table = run.table
         except BadRun:

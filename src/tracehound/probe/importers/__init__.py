@@ -7,8 +7,8 @@ module's docstring says which columns it fills and from what; a column a format 
 stays null. ``source`` is the format's name and ``run_id`` the new run folder's name.
 
 >>> run = import_file("session.har")
->>> run.meta["import"]
-{'format': 'har', 'file': 'session.har', 'rows': 42, 'skipped': 0, 'time_base': 'epoch'}
+>>> run.meta.import_.rows if run.meta.import_ else None
+42
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from tracehound.errors import BadImport
 from tracehound.probe.importers import csv, har, hey, k6, vegeta
 from tracehound.probe.importers._fields import url_parts
 from tracehound.probe.importers._files import bad, head
 from tracehound.probe.importers._table import Imported
+from tracehound.probe.meta import ImportMeta, ShapeMeta, TargetMeta
 from tracehound.probe.run import Run, prepare_run_dir, save_run
 
 __all__ = ["FORMATS", "Imported", "detect", "import_file", "url_parts"]
@@ -80,16 +82,11 @@ def import_file(path: str | Path, fmt: str = "auto", out: Path | None = None) ->
         raise bad(p, f"no requests in it{cut}")
     slug = f"import-{name}-{p.stem}"
     folder = prepare_run_dir(out, slug)
-    meta = {
-        "target": imported.target,
-        "shape": {"model": "imported"},
-        "import": {
-            "format": name,
-            "file": str(p),
-            "rows": imported.rows,
-            "skipped": imported.skipped,
-            "time_base": imported.time_base,
-        },
+    meta: dict[str, Any] = {
+        "target": TargetMeta.model_validate(imported.target),
+        "shape": ShapeMeta(model="imported"),
+        "import": ImportMeta(format=name, file=str(p), rows=imported.rows, skipped=imported.skipped,
+                             time_base=imported.time_base),
     }
     duration = imported.duration_s()
     if duration is not None:

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from tracehound.review import apis, calls
 from tracehound.review.project import UNKNOWN, Function, Kind, Project
 from tracehound.review.rules import Hit, Rule
-from tracehound.review.syntax import has_await, keyword, pos, walk
+from tracehound.review.syntax import dotted, has_await, keyword, pos, walk
 
-_FILE_IO = (".read_text()", ".read_bytes()", ".write_text()", ".write_bytes()", "open()")
+#: How many calls deep TH101 follows sync helpers from a coroutine (handler → service → repository → helper …).
+REACH = 6
 
 
 @Rule(
@@ -19,12 +20,33 @@ _FILE_IO = (".read_text()", ".read_bytes()", ".write_text()", ".write_bytes()", 
     severity="error", confidence=0.9,
     summary="A call that blocks the thread (sleep, sync I/O, password hashing, subprocess) runs inside `async def`.",
     what="""
-        Flags calls inside an `async def` that block the calling thread: `time.sleep`, `requests` and
-        `urllib`, synchronous database drivers and a sync SQLAlchemy `Session`, a sync Redis client,
-        bcrypt, passlib and argon2 hashing, `hashlib.pbkdf2_hmac` and `scrypt`, `subprocess`, and file
-        I/O. A sync helper of the project called from the coroutine counts too: it runs on the loop's
-        thread. Calls handed to `run_in_executor` or `asyncio.to_thread` are not calls here, so they
-        pass.""",
+        Flags calls inside an `async def` that block the calling thread. It knows, by the name a call
+        resolves to through the imports (so `from time import sleep` counts):
+
+        - HTTP clients: `requests` functions and `Session` methods, `httpx`/`httpx2` module functions
+          and `Client` methods, `urllib.request.urlopen`, `urllib3.request` and every method of a
+          urllib3 pool (`PoolManager`, `HTTPConnectionPool` …), `http.client` connections, and
+          `x.request("GET", …)` on an unknown object in a module that imports urllib3;
+
+        - processes: `subprocess.run`/`call`/`check_call`/`check_output`/`getoutput`/`Popen`,
+          `os.system`, `os.popen`, `os.posix_spawn`, `os.spawn*` and `os.wait*`;
+
+        - file I/O: `open`, `io.open`, `io.open_code`, `os.fdopen`, `shutil` copies and removals,
+          and `pathlib.Path` reads and writes (`read_text`, `write_bytes`, `open` …), reported with
+          less confidence (a small local file is often fast);
+
+        - `time.sleep`; synchronous database drivers and a sync SQLAlchemy `Session`; a sync Redis
+          client; bcrypt, passlib and argon2 hashing, `hashlib.pbkdf2_hmac` and `scrypt`; a
+          `threading` lock's `acquire`.
+
+        A sync function of the project called from the coroutine counts too, followed up to six calls
+        deep across modules: a helper, a method of a service object (built in place, kept at module
+        level, or provided by `Depends`), an `async def` dependency's helpers. Calls handed to
+        `run_in_executor` or `asyncio.to_thread`, a file opened into `anyio.wrap_file`, and calls that
+        are awaited (so not the sync function of that name), pass; so do sync endpoints and sync
+        dependencies, which frameworks run in a thread pool. Together this covers flake8-async's
+        blocking-call rules for asyncio code (ASYNC210, 211, 212, 220, 221, 222, 230, 231 and 251),
+        and follows the calls they cannot.""",
     why="""
         An event loop runs one thing at a time. While a coroutine blocks, no other request of the
         process makes progress: a 250 ms bcrypt check stalls every request of the worker for 250 ms,
@@ -40,9 +62,10 @@ _FILE_IO = (".read_text()", ".read_bytes()", ".write_text()", ".write_bytes()", 
         """,
     fix="""
         Run the blocking work in a thread (`asyncio.to_thread`, or `run_in_executor` on a pool sized
-        to the cores for CPU work), use the async driver (`httpx.AsyncClient`, `asyncpg`,
-        `AsyncSession`, `redis.asyncio`), or make the endpoint a plain `def` so that the framework runs
-        it in its thread pool.""",
+        to the cores for CPU work), use the async counterpart (`httpx.AsyncClient`, `asyncpg`,
+        `AsyncSession`, `redis.asyncio`, `asyncio.create_subprocess_exec`, `await asyncio.sleep`,
+        `aiofiles` or `anyio.Path` for files), or make the endpoint a plain `def` so that the framework
+        runs it in its thread pool.""",
     fixed="""
         @app.post("/login")
         async def login(body: Credentials):
@@ -52,20 +75,25 @@ _FILE_IO = (".read_text()", ".read_bytes()", ".write_text()", ".write_bytes()", 
                 raise HTTPException(401)
         """,
     references=(("asyncio: running blocking code", "https://docs.python.org/3/library/asyncio-dev.html#running-blocking-code"),
-                ("FastAPI: async def or def", "https://fastapi.tiangolo.com/async/")),
+                ("FastAPI: async def or def", "https://fastapi.tiangolo.com/async/"),
+                ("flake8-async: blocking sync calls (ASYNC2xx)", "https://flake8-async.readthedocs.io/en/latest/rules.html#blocking-sync-calls-in-async-functions")),
 )
 def blocking_call_in_async(project: Project) -> Iterator[Hit]:
     for fn in project.functions():
         if not fn.is_async or project.startup_only(fn):
             continue  # at start-up no request is waiting yet
+        awaited = {id(n.value) for n in fn.nodes if isinstance(n, ast.Await)}
+        wrapped = {id(n.args[0]) for n in fn.nodes if isinstance(n, ast.Call) and len(n.args) == 1
+                   and (dotted(n.func) or "").endswith("wrap_file")
+                   and project.qualify(n.func, fn) in apis.FILE_WRAPPERS}
         for node in fn.nodes:
-            if not isinstance(node, ast.Call):
-                continue
-            found = calls.through(project, node, fn, calls.blocking, depth=3, sync_only=True)
+            if not isinstance(node, ast.Call) or id(node) in awaited or id(node) in wrapped:
+                continue  # what is awaited returns an awaitable: it is not the sync call of that name
+            found = calls.through(project, node, fn, calls.blocking, depth=REACH, sync_only=True)
             if found is None:
                 continue
             reason, chain = found
-            light = any(s in reason for s in _FILE_IO)
+            light = apis.FILE_IO in reason
             if chain:
                 msg = (f"{calls.chain_text(chain)} is sync and {reason}; called from async def {fn.name}(), "
                        "it blocks the event loop and every other request of the process waits")

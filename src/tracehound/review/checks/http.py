@@ -147,6 +147,8 @@ def server_keepalive(project: Project) -> tuple[float, str] | None:
     texts = dict(project.config_text)
     texts.update({m.rel: m.source for m in project.modules})
     for rel, text in texts.items():
+        if "keep" not in text:  # every pattern names it: most files are skipped without a regex
+            continue
         for p in _KEEPALIVE_PATTERNS:
             found += [(float(v), rel) for v in p.findall(text)]
     return min(found) if found else None

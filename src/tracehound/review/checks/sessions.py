@@ -188,12 +188,13 @@ def client_per_request(project: Project) -> Iterator[Hit]:
     for fn in project.functions():
         if not project.on_request_path(fn) or _runs_once(project, fn):
             continue
-        declared_global = {name for n in fn.nodes if isinstance(n, ast.Global) for name in n.names}
-        parents = fn.module.parents
         for call in (n for n in fn.nodes if isinstance(n, ast.Call)):
             q = project.qualify(call.func, fn) or ""
             kind = apis.kind_of_constructor(q)
-            if kind not in apis.EXPENSIVE or _kept(call, parents, declared_global):
+            if kind not in apis.EXPENSIVE:
+                continue
+            declared_global = {name for n in fn.nodes if isinstance(n, ast.Global) for name in n.names}
+            if _kept(call, fn.module.parents, declared_global):
                 continue
             yield Hit(call, fn, f"{q}() creates {calls.words(kind)} "
                       f"in {fn.label}, on every request: new connections (and handshakes) each time "

@@ -169,8 +169,10 @@ def _published_then_filled(project: Project, shared: _Shared, fn: Function, node
         value_names = {n.value.id} if isinstance(n.value, ast.Name) else (
             {e.id for e in n.value.elts if isinstance(e, ast.Name)} if isinstance(n.value, ast.Tuple) else set())
         published = [v for v in value_names if v in fresh and pos(fresh[v]) < pos(n)]
+        if not published:
+            continue
         locs = [loc for t in n.targets if (loc := shared.loc(t, fn, declared)) is not None]
-        if not published or not locs:
+        if not locs:
             continue
         done = end(n)
         after = [a for a in awaits if a > done]
@@ -195,6 +197,19 @@ def _mutates(n: ast.AST, name: str) -> bool:
 
 def _lost_updates(project: Project, shared: _Shared, fn: Function, nodes: list[ast.AST], awaits: list[Pos],
                   declared: set[str]) -> Iterator[Hit]:
+    writes: list[tuple[ast.AST, list[tuple[ast.expr, Loc]]]] = []
+    for n in nodes:
+        if isinstance(n, ast.AugAssign) and any(isinstance(x, ast.Await) for x in walk(n.value)):
+            loc = shared.loc(n.target, fn, declared)
+            if loc is not None:
+                yield Hit(n, fn, f"{shared.text(loc)} is read, then the statement awaits, then writes back: concurrent "
+                          "requests overwrite each other's update")
+                continue
+        targets = [(t, loc) for t in _writes(n) if (loc := shared.loc(t, fn, declared)) is not None]
+        if targets:
+            writes.append((n, targets))
+    if not writes:
+        return  # no write to shared state: no read of it can be lost (the reads are the costly part)
     reads: list[tuple[str, Loc, ast.Assign]] = []
     for n in nodes:
         if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
@@ -204,16 +219,7 @@ def _lost_updates(project: Project, shared: _Shared, fn: Function, nodes: list[a
                     if loc is not None:
                         reads.append((n.targets[0].id, loc, n))
                         break
-    for n in nodes:
-        if isinstance(n, ast.AugAssign) and any(isinstance(x, ast.Await) for x in walk(n.value)):
-            loc = shared.loc(n.target, fn, declared)
-            if loc is not None:
-                yield Hit(n, fn, f"{shared.text(loc)} is read, then the statement awaits, then writes back: concurrent "
-                          "requests overwrite each other's update")
-                continue
-        targets = [(t, loc) for t in _writes(n) if (loc := shared.loc(t, fn, declared)) is not None]
-        if not targets:
-            continue
+    for n, targets in writes:
         value = getattr(n, "value", None)
         used = _names_all(value)
         for name, loc, read in reads:
