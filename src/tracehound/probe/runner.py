@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from tracehound.errors import BadShape, TargetUnreachable, TracehoundError
+from tracehound.errors import BadData, BadShape, TargetUnreachable, TracehoundError
 from tracehound.probe.config import ProbeConfig
 from tracehound.probe.distributed import check, run_locust
 from tracehound.probe.local import new_loop, run_engine
@@ -56,7 +56,7 @@ def describe_target(config: ProbeConfig) -> dict[str, Any]:
     ep, base_path = config.endpoint()
     flow = config.flow
     assert flow is not None
-    return {
+    out: dict[str, Any] = {
         "url": redact_url(ep.origin + base_path),
         "flow": {
             "source": flow.source,
@@ -65,6 +65,10 @@ def describe_target(config: ProbeConfig) -> dict[str, Any]:
             "target_step": flow.last_step.name,
         },
     }
+    if flow.data:
+        # What each data_<name> column of the records draws from (the values themselves are in the records).
+        out["data"] = [p.describe() for p in flow.data]
+    return out
 
 
 def probe(
@@ -91,6 +95,8 @@ def probe(
         # Every worker runs at least one VU: more workers than VUs would run more VUs than asked.
         config = replace(config, workers=max(0, config.shape.concurrency - config.remote_workers) if locust
                          else config.shape.concurrency)
+    if locust and config.data:
+        raise BadData("load that varies its data runs on the native engine", hint="drop --engine locust")
     if locust:
         check(config)
     ep, _ = config.endpoint()
@@ -136,7 +142,7 @@ def probe(
         reach = reachability(status, set(kinds))
         del table
     else:
-        buf = RecordBuffer(run_id, config.headers)
+        buf = RecordBuffer(run_id, config.headers, data=config.data)
         loop = new_loop()
         try:
             counts = loop.run_until_complete(run_engine(config, buf, on_progress))

@@ -1,0 +1,39 @@
+"""A small API for data-driven load tests: customer records of which a few always fail. Logs what it served."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from fastapi import FastAPI, Request, Response
+
+app = FastAPI()
+_log = open(os.environ.get("DATA_APP_LOG", os.devnull), "a", buffering=1)  # noqa: SIM115  # open for the app's life
+
+
+def broken(customer: int) -> bool:
+    """The records that fail every time: 3 of the ids 1..400 (7, 138, 269)."""
+    return customer % 131 == 7
+
+
+@app.middleware("http")
+async def record(request: Request, call_next):  # type: ignore[no-untyped-def]
+    body = await request.body()
+    response = await call_next(request)
+    _log.write(json.dumps({"method": request.method, "path": request.url.path, "query": request.url.query,
+                           "region": request.headers.get("x-region"), "body": body.decode(),
+                           "status": response.status_code}) + "\n")
+    return response
+
+
+@app.get("/customers/{customer}")
+async def customer(customer: int, response: Response) -> dict:
+    if broken(customer):
+        response.status_code = 500
+        return {"error": "corrupt record"}
+    return {"id": customer}
+
+
+@app.api_route("/echo/{rest:path}", methods=["GET", "POST"])
+async def echo(rest: str) -> dict:
+    return {"ok": True}
