@@ -45,7 +45,7 @@ from typing import Any
 import yaml
 
 from tracehound.errors import BadFlow
-from tracehound.params.declare import bind, describe_columns, flow_pools, inline_pools
+from tracehound.params.declare import bind, check_header_values, describe_columns, flow_pools, inline_pools
 from tracehound.params.pool import Pool, path_text
 from tracehound.params.pool import text as as_text
 
@@ -371,6 +371,7 @@ class Flow:
         taken = {**{b: "a built-in" for b in BUILTINS}, **{str(v): "a flow variable" for v in variables},
                  **{c.var: f"captured by step {s.name!r}" for s in setup + steps for c in s.captures}}
         data = bind(data, needs, taken, source)
+        check_header_values(data, {n for s in setup + steps for _, t in s.headers for n in t.names}, source)
         base_url = doc.get("base_url")
         if base_url is not None and not isinstance(base_url, str):
             raise BadFlow(f"{source}: 'base_url' must be a string")

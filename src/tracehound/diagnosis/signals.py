@@ -99,6 +99,8 @@ _TRAFFIC = {
     "failures_on_one_server": "failures come from one of several backends (a response header or body differs)",
     "failures_concentrated_on_attribute": "failures concentrate on one value of a request attribute (path, step, "
                                           "server)",
+    "failures_follow_parameter_value": "failures follow a few values of the request's data (some ids of a data file "
+                                       "fail every time, the others succeed)",
     "ok_status_body_anomaly": "some 2xx responses have a body whose size, hash or JSON shape departs from the majority",
     "read_after_write_miss": "a read right after a write misses what was written; a short delay makes it succeed",
     "failures_vanish_with_delay": "pausing between dependent requests removes the failures",

@@ -21,6 +21,7 @@ and any template may hold an inline range, ``{int:1..5000}``. On the command lin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +37,7 @@ from tracehound.params.pool import (
     list_pool,
     pool_name,
     range_pool,
+    text,
 )
 
 #: Keys of a flow's ``data:`` mapping that are options, not pools.
@@ -43,6 +45,8 @@ OPTIONS = ("draw", "seed")
 #: Inline ranges in templates: ``{int:1..5000}`` (the variable's name is ``int:1..5000``).
 INLINE_PREFIX = "int:"
 _ENTRY_KEYS = {"file", "values", "range", "draw", "seed"}
+#: What a header value cannot hold (HTAB aside): a value with one would break or inject a header.
+_BAD_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def flow_pools(raw: Any, where: str, base: Path | None = None) -> list[Pool]:
@@ -190,6 +194,36 @@ def bind(pools: Sequence[Pool], used: set[str], taken: dict[str, str], where: st
     return out
 
 
+def check_header_values(pools: Sequence[Pool], names: set[str], where: str) -> None:
+    """:class:`BadData` naming the first row whose value for a header (a variable of ``names``) cannot go in one."""
+    for p in pools:
+        for c in p.used_columns:
+            col = p.column(c)
+            if c not in names or isinstance(col, range):
+                continue
+            values = [text(v) for v in col]
+            joined = "\t".join(values)
+            try:
+                joined.encode("latin-1")
+                ok = not _BAD_IN_HEADER.search(joined)
+            except UnicodeEncodeError:
+                ok = False
+            if ok:
+                continue
+            for i, v in enumerate(values):
+                if _BAD_IN_HEADER.search(v) or not v.isascii() and not _latin1(v):
+                    raise BadData(f"{where}: {_what(p)}, row {i + 1}: {c} = {v[:40]!r} cannot go in a header "
+                                  "(a control character, or one outside Latin-1)")
+
+
+def _latin1(v: str) -> bool:
+    try:
+        v.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _what(p: Pool) -> str:
     if p.kind == "file":
         return f"data file {p.origin!r}"
@@ -210,4 +244,5 @@ def describe_columns(pools: Sequence[Pool]) -> str:
     return "; ".join(f"{_what(p)}: {', '.join(p.columns[:8])}" for p in pools if p.kind == "file")
 
 
-__all__ = ["INLINE_PREFIX", "OPTIONS", "bind", "describe_columns", "flow_pools", "inline_pools", "param_pool"]
+__all__ = ["INLINE_PREFIX", "OPTIONS", "bind", "check_header_values", "describe_columns", "flow_pools", "inline_pools",
+           "param_pool"]

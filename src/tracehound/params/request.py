@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from tracehound.errors import BadTarget
+from tracehound.errors import BadData, BadTarget
 from tracehound.flow import BUILTINS, Flow
 from tracehound.params.declare import INLINE_PREFIX
 from tracehound.params.pool import Pool
@@ -42,6 +42,7 @@ def request_flow(target: Target, pools: Sequence[Pool], json_body: bool = False,
     :class:`~tracehound.errors.BadData` when a pool fills nothing the request holds.
     """
     known = set(BUILTINS) | {c for p in pools for c in p.columns}
+    literal: list[str] = []
 
     def escape(text: str) -> str:
         out, pos = [], 0
@@ -49,6 +50,8 @@ def request_flow(target: Target, pools: Sequence[Pool], json_body: bool = False,
             if m.group(1) in known or m.group(1).startswith(INLINE_PREFIX):
                 out += [_literal(text[pos: m.start()]), m.group(0)]
                 pos = m.end()
+            else:
+                literal.append(m.group(0))
         out.append(_literal(text[pos:]))
         return "".join(out)
 
@@ -65,7 +68,15 @@ def request_flow(target: Target, pools: Sequence[Pool], json_body: bool = False,
         else:
             step["data"] = escape(body)
     doc = {"base_url": target.endpoint.origin, "steps": [step]}
-    return Flow.from_dict(doc, source=source, pools=pools)
+    try:
+        return Flow.from_dict(doc, source=source, pools=pools)
+    except BadData as e:
+        if not literal:
+            raise
+        # The likelier mistake: a placeholder that names no column (it would be sent as written).
+        columns = ", ".join(c for p in pools for c in p.columns)
+        raise BadData(f"{source}: the request has {literal[0]}, which no data fills (the data's columns: {columns})",
+                      hint=e.hint or None) from None
 
 
 def _escape_json(value: Any, escape: Any) -> Any:

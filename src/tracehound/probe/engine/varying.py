@@ -206,9 +206,11 @@ def _split(data: bytes, token: str) -> list[bytes | int]:
     """``data`` cut at its slot marks: literal bytes, and slot numbers."""
     out: list[bytes | int] = []
     pos = 0
-    for m in re.finditer(b"TH" + token.encode() + rb"[SW](\d+)Y", data):
+    tok = token.encode()
+    # A whole JSON value's mark stands in a JSON string: its quotes go with it.
+    for m in re.finditer(rb'"TH' + tok + rb'W(\d+)Y"|TH' + tok + rb"S(\d+)Y", data):
         out.append(data[pos: m.start()])
-        out.append(int(m.group(1)))
+        out.append(int(m.group(1) or m.group(2)))
         pos = m.end()
     out.append(data[pos:])
     return out
