@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,10 @@ _NO_ROW = array("i", [-1])
 class Drawer:
     """One pool's draws in one process: worker ``worker`` of ``workers``, ``vus`` virtual users each at most."""
 
-    __slots__ = ("size", "mode", "worker", "workers", "k", "rng", "block", "pos", "per_vu", "span")
+    __slots__ = ("size", "mode", "worker", "workers", "k", "rng", "block", "pos", "per_vu", "span", "draw")
+
+    #: The row for the next request (or iteration) of virtual user ``vu`` (-1: none): the mode's method.
+    draw: Callable[[int], int]
 
     def __init__(self, pool: Pool, worker: int = 0, workers: int = 1, vus: int = 1) -> None:
         self.size = pool.size
@@ -45,28 +48,31 @@ class Drawer:
         self.per_vu: dict[int, int] = {}
         #: Every worker's virtual users together: user ``vu`` of this worker is ``vu * workers + worker``.
         self.span = max(1, vus) * self.workers
+        self.draw = self._random if self.mode == "random" else self._unique if self.mode == "unique" else self._in_order
 
-    def draw(self, vu: int = -1) -> int:
-        """The row for the next request (or iteration) of virtual user ``vu`` (-1: none)."""
-        mode = self.mode
-        if mode == "random":
-            pos = self.pos
-            if pos >= len(self.block):
-                self.block = self.rng.integers(0, self.size, RANDOM_BLOCK).tolist()
-                pos = 0
-            self.pos = pos + 1
-            return self.block[pos]
-        if mode == "unique" and vu >= 0:
-            g = vu * self.workers + self.worker
-            if g >= self.size:
-                return g % self.size
-            j = self.per_vu.get(vu, 0)
-            self.per_vu[vu] = j + 1
-            span = self.span
-            return g + (j % ((self.size - g + span - 1) // span)) * span
+    def _in_order(self, vu: int = -1) -> int:
         k = self.k
         self.k = k + 1
         return (k * self.workers + self.worker) % self.size
+
+    def _random(self, vu: int = -1) -> int:
+        pos = self.pos
+        if pos >= len(self.block):
+            self.block = self.rng.integers(0, self.size, RANDOM_BLOCK).tolist()
+            pos = 0
+        self.pos = pos + 1
+        return self.block[pos]
+
+    def _unique(self, vu: int = -1) -> int:
+        if vu < 0:
+            return self._in_order(vu)
+        g = vu * self.workers + self.worker
+        if g >= self.size:
+            return g % self.size
+        j = self.per_vu.get(vu, 0)
+        self.per_vu[vu] = j + 1
+        span = self.span
+        return g + (j % ((self.size - g + span - 1) // span)) * span
 
 
 class Draws:
@@ -99,8 +105,13 @@ class Draws:
         """Request ``seq`` used ``rows`` (one per pool; -1 for none)."""
         for arr, row in zip(self.codes, rows, strict=True):
             if seq >= len(arr):
-                arr.extend(_NO_ROW * max(seq + 1 - len(arr), len(arr), 1024))
+                grow(arr, seq)
             arr[seq] = row
 
 
-__all__ = ["RANDOM_BLOCK", "Drawer", "Draws"]
+def grow(arr: array[int], seq: int) -> None:
+    """Make room in ``arr`` for index ``seq`` (doubling; new places hold -1: no row)."""
+    arr.extend(_NO_ROW * max(seq + 1 - len(arr), len(arr), 1024))
+
+
+__all__ = ["RANDOM_BLOCK", "Drawer", "Draws", "grow"]

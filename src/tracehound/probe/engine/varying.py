@@ -20,6 +20,7 @@ from typing import Any
 from tracehound.errors import BadTarget
 from tracehound.flow import Flow, Template
 from tracehound.params import Draws
+from tracehound.params.draw import grow
 from tracehound.params.pool import path_text, text
 from tracehound.probe.engine.closed_model import ClosedVU
 from tracehound.probe.engine.connection import Conn
@@ -28,13 +29,24 @@ from tracehound.probe.engine.flow import ORIGIN
 from tracehound.probe.engine.spec import Spec
 from tracehound.probe.target import Endpoint, build_request, split_url
 
-#: Encoded values kept per pool column and context; past this, values are encoded each time.
+#: A column of a pool up to this long is encoded whole when the plan is made; a longer one as its
+#: values are drawn, keeping at most this many.
+EAGER_LIMIT = 1 << 18
+#: Whole requests kept by row when one pool is all that varies.
 CACHE_LIMIT = 1 << 17
 _BUILTIN = {"vu": 1, "iter": 2, "seq": 3, "uuid": 4}
+
+
+def _path_bytes(v: Any) -> bytes:
+    if type(v) is str and v.isascii() and v.isalnum():
+        return v.encode()
+    return path_text(v).encode("ascii")
+
+
 #: The contexts a value is encoded for: a request target, a header, a raw body, inside a JSON string,
 #: a whole JSON value.
 _ENCODE: dict[str, Callable[[Any], bytes]] = {
-    "path": lambda v: path_text(v).encode("ascii"),
+    "path": _path_bytes,
     "header": lambda v: text(v).encode("latin-1"),
     "body": lambda v: text(v).encode(),
     "json_str": lambda v: json.dumps(text(v))[1:-1].encode(),
@@ -45,7 +57,7 @@ _ENCODE: dict[str, Callable[[Any], bytes]] = {
 class _Fill:
     """One slot of the request: where it goes, and what fills it."""
 
-    __slots__ = ("pos", "kind", "pool", "column", "encode", "cache", "ctx")
+    __slots__ = ("pos", "kind", "pool", "column", "encode", "cache", "values", "ctx")
 
     def __init__(self, pos: int, kind: int, ctx: str, pool: int = -1, column: Any = None) -> None:
         self.pos = pos
@@ -55,7 +67,15 @@ class _Fill:
         self.pool = pool
         self.column = column
         self.encode = _ENCODE[ctx]
-        self.cache: dict[int, bytes] | None = None if isinstance(column, range) else {}
+        #: Every value of the column encoded (a short list), or those encoded so far (a long one); a
+        #: range's integers are encoded as drawn.
+        self.values: list[bytes] | None = None
+        self.cache: dict[int, bytes] | None = None
+        if kind == 0 and not isinstance(column, range):
+            if len(column) <= EAGER_LIMIT:
+                self.values = [self.encode(v) for v in column]
+            else:
+                self.cache = {}
 
 
 class RequestPlan:
@@ -77,6 +97,20 @@ class RequestPlan:
         #: The pools this request draws from.
         self.pools = pools
         self.rows = [-1] * len(draws)
+        #: With one pool and nothing else varying, each row's whole request, made once.
+        self.by_row: dict[int, bytes] = {}
+        self.head = b"".join(parts[: fills[0].pos]) if fills else b""
+        self.tail = b"".join(parts[fills[0].pos + 1:]) if fills else b""
+        #: Request ``seq``'s bytes for virtual user ``vu`` at its ``iteration``: rows drawn (and recorded),
+        #: slots filled.
+        self.build: Callable[[int, int, int], bytes] = self._build
+        # The one-pool builds read these without a lookup through the draws.
+        self.draw0 = draws.drawers[0].draw
+        self.codes0 = draws.codes[0]
+        self.values0: list[bytes] = (fills[0].values or []) if fills else []
+        if len(draws) == 1 and all(f.kind == 0 for f in fills):
+            one = len(fills) == 1 and length_at < 0 and fills[0].values is not None
+            self.build = self._build_one if one else self._build_by_row
 
     @classmethod
     def compile(cls, flow: Flow, base: Endpoint, base_path: str, keepalive: bool, draws: Draws) -> RequestPlan | None:
@@ -169,21 +203,50 @@ class RequestPlan:
         """A spec for one virtual user: its bytes change with every request it sends."""
         return Spec(engine.buf, b"", self.ep, self.method, self.path, self.step_name)
 
-    def build(self, vu: int, iteration: int, seq: int) -> bytes:
-        """Request ``seq``'s bytes: rows drawn for ``vu`` (and recorded), slots filled."""
+    def _build_one(self, vu: int, iteration: int, seq: int) -> bytes:
+        row = self.draw0(vu)
+        arr = self.codes0
+        if seq >= len(arr):
+            grow(arr, seq)
+        arr[seq] = row
+        return self.head + self.values0[row] + self.tail
+
+    def _build_by_row(self, vu: int, iteration: int, seq: int) -> bytes:
+        row = self.draw0(vu)
+        arr = self.codes0
+        if seq >= len(arr):
+            grow(arr, seq)
+        arr[seq] = row
+        by_row = self.by_row
+        data = by_row.get(row)
+        if data is None:
+            self.rows[0] = row
+            data = self._fill(vu, iteration, seq)
+            if len(by_row) < CACHE_LIMIT:
+                by_row[row] = data
+        return data
+
+    def _build(self, vu: int, iteration: int, seq: int) -> bytes:
         draws = self.draws
         rows = self.rows
         drawers = draws.drawers
         for j in self.pools:
             rows[j] = drawers[j].draw(vu)
         draws.record(seq, rows)
+        return self._fill(vu, iteration, seq)
+
+    def _fill(self, vu: int, iteration: int, seq: int) -> bytes:
+        """The request with the slots filled from :attr:`rows` and the built-ins."""
+        rows = self.rows
         out = self.parts.copy()
         for f in self.fills:
             kind = f.kind
             if kind == 0:
                 row = rows[f.pool]
                 cache = f.cache
-                if cache is None:
+                if f.values is not None:
+                    value = f.values[row]
+                elif cache is None:
                     value = f.encode(f.column[row])
                 else:
                     hit = cache.get(row)
@@ -221,7 +284,7 @@ class VaryingVU(ClosedVU):
 
     def __init__(self, engine: Engine, vu: int, plan: RequestPlan) -> None:
         super().__init__(engine, vu, plan.spec(engine))
-        self.plan = plan
+        self.build = plan.build
         self.iteration = 0
 
     def go(self) -> None:
@@ -234,7 +297,7 @@ class VaryingVU(ClosedVU):
                 self.conn = None
             e.driver_exited()
             return
-        self.spec.data = self.plan.build(self.id, self.iteration, seq)
+        self.spec.data = self.build(self.id, self.iteration, seq)
         self.iteration += 1
         c = self.conn
         if c is not None and not c.closed:
@@ -247,7 +310,7 @@ class VaryingVU(ClosedVU):
         if not conn.closed and self.active and not e.closed_window and e.issued < e.limit:
             seq = e.issued  # the hot path, as ClosedVU's: admit() and go() inlined
             e.issued = seq + 1
-            self.spec.data = self.plan.build(self.id, self.iteration, seq)
+            self.spec.data = self.build(self.id, self.iteration, seq)
             self.iteration += 1
             conn.resend(seq)
             return
