@@ -1,13 +1,16 @@
-"""A small API for data-driven load tests: customer records of which a few always fail. Logs what it served."""
+"""A small API for data-driven load tests: customer records of which a few always fail, an endpoint that fails
+every 7th request whatever the record, and an echo. Logs what it served (path, query, X-Region, body)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 
 from fastapi import FastAPI, Request, Response
 
 app = FastAPI()
+_served = itertools.count()
 _log = open(os.environ.get("DATA_APP_LOG", os.devnull), "a", buffering=1)  # noqa: SIM115  # open for the app's life
 
 
@@ -31,6 +34,15 @@ async def customer(customer: int, response: Response) -> dict:
     if broken(customer):
         response.status_code = 500
         return {"error": "corrupt record"}
+    return {"id": customer}
+
+
+@app.get("/flaky/{customer}")
+async def flaky(customer: int, response: Response) -> dict:
+    """Fails every 7th request it serves, whatever the customer: failures that do not follow the data."""
+    if next(_served) % 7 == 6:
+        response.status_code = 503
+        return {"error": "busy"}
     return {"id": customer}
 
 
