@@ -80,8 +80,8 @@ def test_the_contrast_names_the_ids_that_fail(data_app, customers, tmp_path):
     finding = next(f for f in analyze([run]).findings if f.title == "Failures follow the data")
     sig = finding.signals[0]
     assert sig.name == "failures_follow_parameter_value" and sig.strength > 0.8
-    assert sig.detail.startswith("fails for 3 of 400 values of customers (100% of the failures): ")
-    assert {e.rsplit("[customers: ", 1)[1].rstrip("]") for e in sig.exemplars} == set(BROKEN)
+    assert sig.detail.startswith("fails for 3 of 400 values of customers.customer_id (100% of the failures): ")
+    assert {e.rsplit("[customers.customer_id: ", 1)[1].rstrip("]") for e in sig.exemplars} == set(BROKEN)
     assert all("→ 500" in e for e in sig.exemplars)
 
 

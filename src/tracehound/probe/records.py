@@ -67,20 +67,29 @@ def data_column(pool: str) -> str:
     return "data_" + pool
 
 
+#: Field metadata of a pool's column: the variables its values fill, comma-separated.
+FILLS_KEY = b"tracehound.fills"
+
+
 class ValuePool(Protocol):
     """What the records need of a parameter pool (:class:`tracehound.params.Pool`): its name, its rows' names."""
 
     @property
     def name(self) -> str: ...
 
+    @property
+    def used_columns(self) -> tuple[str, ...]: ...
+
     def labels(self, rows: NDArray[np.integer[Any]]) -> list[str]: ...
 
 
-def schema(headers: Sequence[str] = DEFAULT_HEADERS, data: Sequence[str] = ()) -> pa.Schema:
+def schema(headers: Sequence[str] = DEFAULT_HEADERS, data: Sequence[str] = (),
+           fills: Sequence[Sequence[str]] = ()) -> pa.Schema:
     """The Arrow schema of a run's ``requests.parquet`` (recorded headers, then data pools, appended in order).
 
     A pool's column holds the value each request used, dictionary-encoded (one string per distinct
-    value, an int32 code per row); null where the request used none.
+    value, an int32 code per row); null where the request used none. ``fills`` are, per pool, the
+    variables it fills (kept in the field's metadata under :data:`FILLS_KEY`).
     """
     dict_str = pa.dictionary(pa.int32(), pa.string())
     fields = [
@@ -117,7 +126,9 @@ def schema(headers: Sequence[str] = DEFAULT_HEADERS, data: Sequence[str] = ()) -
         if col not in seen:
             seen.add(col)
             fields.append(pa.field(col, pa.string()))
-    fields += [pa.field(data_column(d), pa.dictionary(pa.int32(), pa.string())) for d in data]
+    for i, d in enumerate(data):
+        meta = {FILLS_KEY: ",".join(fills[i]).encode()} if i < len(fills) else None
+        fields.append(pa.field(data_column(d), pa.dictionary(pa.int32(), pa.string()), metadata=meta))
     return pa.schema(fields, metadata={"tracehound.schema": SCHEMA_VERSION})
 
 
@@ -326,7 +337,7 @@ class RecordBuffer:
         return np.frombuffer(self.times[lo * NT : hi * NT], dtype=np.int64).reshape(-1, NT)
 
     def schema(self) -> pa.Schema:
-        return schema(self.header_names, [d.name for d in self.data])
+        return schema(self.header_names, [d.name for d in self.data], [d.used_columns for d in self.data])
 
     def to_table(self) -> pa.Table:
         """All records as one Arrow table in :func:`schema` order."""

@@ -14,7 +14,7 @@ from tracehound.agents.traffic.context import Context, Section, wilson_lo
 from tracehound.analysis.contrast import ParameterContrast, parameter_contrast
 from tracehound.diagnosis.signals import signal
 from tracehound.limits import MIN_FAILURES
-from tracehound.probe.records import data_column
+from tracehound.probe.records import FILLS_KEY, data_column
 
 SIGNAL = "failures_follow_parameter_value"
 #: At most this share of a parameter's values may fail for the failures to "follow" some of them.
@@ -36,7 +36,7 @@ def failures_follow_data(ctx: Context) -> Section:
             continue
         out.test(SIGNAL)
         codes, values = enc[0], [str(v) for v in enc[1]]
-        found.append((parameter_contrast(col[len(_PREFIX):], codes, values, ctx.fail, ctx.counted), codes, values))
+        found.append((parameter_contrast(_name(ctx, col), codes, values, ctx.fail, ctx.counted), codes, values))
     follows = [x for x in found if _follows(x[0])]
     if not follows:
         return out
@@ -44,6 +44,19 @@ def failures_follow_data(ctx: Context) -> Section:
     sig = signal(SIGNAL, _strength(pc), pc.describe(), _exemplars(ctx, pc, codes, values), value=pc.share)
     out.add("Failures follow the data", "; ".join(x[0].describe() for x in found if x[0].failing), [sig])
     return out
+
+
+def _name(ctx: Context, col: str) -> str:
+    """What a person calls the parameter: ``customers.customer_id``, ``region``, ``{int:1..5000}``."""
+    pool = col[len(_PREFIX):]
+    meta = ctx.f.table.schema.field(col).metadata or {}
+    raw: bytes = meta.get(FILLS_KEY) or b""
+    fills: list[str] = [f for f in raw.decode().split(",") if f]
+    if not fills or fills == [pool]:
+        return pool
+    if len(fills) == 1 and fills[0].startswith("int:"):
+        return "{" + fills[0] + "}"
+    return f"{pool}.{fills[0]}" if len(fills) == 1 else f"{pool} ({', '.join(fills)})"
 
 
 def _follows(pc: ParameterContrast) -> bool:
