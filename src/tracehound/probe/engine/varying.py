@@ -178,7 +178,7 @@ class RequestPlan:
         pieces += _split(tail, token)
         parts: list[bytes] = []
         fills: list[_Fill] = []
-        columns = {c: (j, col) for j, p in enumerate(draws.pools) for c, col in draws.columns[j]}
+        columns = {c: (j, col) for j, cols in enumerate(draws.columns) for c, col in cols}
         used: set[int] = set()
         for piece in pieces:
             if isinstance(piece, bytes):
