@@ -110,8 +110,8 @@ class Draws:
 
 
 def grow(arr: array[int], seq: int) -> None:
-    """Make room in ``arr`` for index ``seq`` (doubling; new places hold -1: no row)."""
-    arr.extend(_NO_ROW * max(seq + 1 - len(arr), len(arr), 1024))
+    """Make room in ``arr`` for index ``seq`` (by an eighth at least: little slack; new places hold -1: no row)."""
+    arr.extend(_NO_ROW * max(seq + 1 - len(arr), len(arr) >> 3, 4096))
 
 
 __all__ = ["RANDOM_BLOCK", "Drawer", "Draws", "grow"]
