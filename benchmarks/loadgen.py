@@ -13,7 +13,11 @@ that answers every request with a fixed 6-byte body, then
   ``-n 32`` (start-up: interpreters, imports, Locust's handshake);
 * memory (``--memory``): runs ``tracehound probe -c 32 -n N`` and reads the child's peak resident
   set size from the kernel, once with N requests and once with a small N for the fixed cost of
-  the interpreter and libraries, and checks that the run folder holds N rows.
+  the interpreter and libraries, and checks that the run folder holds N rows;
+* data (``--data``): the same probe with and without data: ``tracehound probe URL`` against
+  ``tracehound probe URL/customers/{id} --data-file F`` with F a CSV of ``--data-rows`` rows (100,000
+  by default), in turn for several rounds, their medians and ratio; then, as ``--memory`` does, the
+  bytes per record of each (with ``--requests N``), and that every data row's value is recorded.
 
 Every load goes to 127.0.0.1 only and is bounded in time and count; nginx and the run folders are
 removed at the end, also on an error or Ctrl-C. Exit status: 0 when everything ran, 1 when a run
@@ -23,6 +27,7 @@ failed or gave a wrong result, 2 when a tool is missing.
     .venv/bin/python benchmarks/loadgen.py --rounds 3 --seconds 3
     .venv/bin/python benchmarks/loadgen.py --engines --rounds 3 --seconds 8
     .venv/bin/python benchmarks/loadgen.py --memory --requests 1000000
+    .venv/bin/python benchmarks/loadgen.py --data --rounds 5 --seconds 5 --requests 2000000
     .venv/bin/python benchmarks/loadgen.py --all
 """
 
@@ -241,8 +246,9 @@ def _counted(out: Path) -> tuple[int, float]:
     return meta.counts.requests or 0, float(meta.duration_s or "nan")
 
 
-def tracehound_throughput(url: str, seconds: int, out: Path) -> Result:
-    cmd = [*TRACEHOUND, "probe", url, "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--quiet", "--out", str(out)]
+def tracehound_throughput(url: str, seconds: int, out: Path, extra: Sequence[str] = ()) -> Result:
+    cmd = [*TRACEHOUND, "probe", url, "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--quiet", "--out", str(out),
+           *extra]
     _check(run_measured(cmd, timeout=seconds + 60), "tracehound probe")
     requests, seconds = _counted(out)
     status = _status_column(out)
@@ -397,17 +403,20 @@ def throughput(url: str, tmp: Path, rounds: int, seconds: int) -> bool:
     return ok
 
 
-def memory(url: str, tmp: Path, requests: int, baseline_requests: int) -> bool:
+def memory(url: str, tmp: Path, requests: int, baseline_requests: int, extra: Sequence[str] = (),
+           label: str = "") -> bool:
     import pyarrow.parquet as pq
 
-    print(f"## memory: peak RSS of `tracehound probe -c {CONNECTIONS} -n N` (the child's ru_maxrss from wait4)")
+    print(f"## memory{label}: peak RSS of `tracehound probe -c {CONNECTIONS} -n N` (the child's ru_maxrss from wait4)")
 
     def one(n: int) -> tuple[Measured, int]:
         out = tmp / f"memory-{n}"
         cmd = [*TRACEHOUND, "probe", url, "-c", str(CONNECTIONS), "-n", str(n), "--max-requests", str(n),
-               "--quiet", "--out", str(out)]
+               "--quiet", "--out", str(out), *extra]
         m = _check(run_measured(cmd, timeout=120 + n / 2_000), f"tracehound probe -n {n}")
         rows = pq.read_metadata(out / "requests.parquet").num_rows
+        if extra:
+            _check_data_column(out, rows)
         shutil.rmtree(out, ignore_errors=True)
         print(f"   N={n:,}: peak RSS {m.max_rss_bytes / 2**20:,.1f} MiB, {rows:,} rows, {m.seconds:.1f}s "
               f"({n / m.seconds:,.0f} req/s including start-up and writing)", flush=True)
@@ -427,6 +436,83 @@ def memory(url: str, tmp: Path, requests: int, baseline_requests: int) -> bool:
     return ok
 
 
+DATA_COLUMN = "data_customers"
+
+
+def data_csv(tmp: Path, rows: int) -> Path:
+    """A CSV of ``rows`` customers (id, name), as a user's data file would be."""
+    path = tmp / "customers.csv"
+    with open(path, "w") as f:
+        f.write("id,name\n")
+        f.writelines(f"{i},customer {i:07d}\n" for i in range(1, rows + 1))
+    return path
+
+
+def _check_data_column(run: Path, rows: int) -> None:
+    import pyarrow.parquet as pq
+
+    col = pq.read_table(run / "requests.parquet", columns=[DATA_COLUMN]).column(DATA_COLUMN)
+    if col.null_count or len(col) != rows:
+        raise BenchError(f"{run}: {col.null_count} of {len(col)} requests have no recorded value")
+
+
+def _probe(url: str, bound: list[str], out: Path, extra: Sequence[str]) -> EngineResult:
+    cmd = [*TRACEHOUND, "probe", url, "-c", str(CONNECTIONS), *bound, "--quiet", "--out", str(out), *extra]
+    m = _check(run_measured(cmd, timeout=180), "tracehound probe")
+    requests, seconds = _counted(out)
+    if extra:
+        _check_data_column(out, requests)
+    status = _status_column(out)
+    shutil.rmtree(out, ignore_errors=True)
+    return EngineResult(requests / seconds, requests, int((status != 200).sum()), m.cpu_seconds)
+
+
+def data(url: str, tmp: Path, rounds: int, seconds: int, rows: int, requests: int, baseline_requests: int) -> bool:
+    """tracehound probe with and without data, in turn; then the bytes per record of each."""
+    csv = data_csv(tmp, rows)
+    data_url = url.rstrip("/") + "/customers/{id}"
+    setups = {"plain": (url, []), "data": (data_url, ["--data-file", str(csv)])}
+    print(f"## data: {rounds} rounds x {seconds}s each, -c {CONNECTIONS}; `tracehound probe URL` against "
+          f"`tracehound probe URL/customers/{{id}} --data-file customers.csv` ({rows:,} rows, drawn in order); "
+          "the order alternates every round; per core = requests / CPU-seconds, less a -n 32 run's (start-up, "
+          "reading the data file)")
+    with open("/proc/loadavg") as f:
+        print(f"   load average before: {' '.join(f.read().split()[:3])}")
+    fixed = {t: _probe(u, ["-n", str(CONNECTIONS)], tmp / f"data-fixed-{t}", x) for t, (u, x) in setups.items()}
+    print("   fixed cost (-n 32): " + ", ".join(f"{t} {fixed[t].cpu_seconds:.2f} CPU-s" for t in setups))
+    results: dict[str, list[EngineResult]] = {t: [] for t in setups}
+    print(f"{'round':>5}  {'plain':>22}  {'data':>22}   req/s (req per CPU-s)")
+    for r in range(rounds):
+        order = ("plain", "data") if r % 2 == 0 else ("data", "plain")
+        for t in order:
+            u, x = setups[t]
+            results[t].append(_probe(u, ["-d", f"{seconds}s"], tmp / f"data-{r}-{t}", x))
+        print(f"{r + 1:>5}  " + "  ".join(
+            f"{results[t][-1].rps:>10,.0f} ({_per_core(results[t][-1], fixed[t]):>8,.0f})" for t in setups)
+            + f"   (order: {', '.join(order)}; ratio {results['data'][-1].rps / results['plain'][-1].rps:.3f})",
+            flush=True)
+    ok = True
+    med: dict[str, float] = {}
+    core: dict[str, float] = {}
+    for t in setups:
+        med[t] = statistics.median(x.rps for x in results[t])
+        core[t] = statistics.median(_per_core(x, fixed[t]) for x in results[t])
+        errors = sum(x.errors for x in results[t])
+        print(f"{t}_median_rps={med[t]:.1f}  {t}_median_rps_per_core={core[t]:.1f}  {t}_errors={errors}")
+        if errors:
+            print(f"WARNING: {t} saw {errors:,} failed requests against nginx; the figures are suspect")
+            ok = False
+    print(f"ratio_data_vs_plain={med['data'] / med['plain']:.3f}")
+    print(f"ratio_data_vs_plain_per_core={core['data'] / core['plain']:.3f}")
+    per_round = [d.rps / p.rps for p, d in zip(results["plain"], results["data"], strict=True)]
+    print(f"ratio_data_vs_plain_per_round={','.join(f'{x:.3f}' for x in per_round)}")
+    with open("/proc/loadavg") as f:
+        print(f"   load average after: {' '.join(f.read().split()[:3])}")
+    ok &= memory(url, tmp, requests, baseline_requests, label=" (plain)")
+    ok &= memory(data_url, tmp, requests, baseline_requests, extra=setups["data"][1], label=" (with data)")
+    return ok
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -438,6 +524,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     mode.add_argument("--all", action="store_true", help="throughput, then memory")
     mode.add_argument("--engines", action="store_true",
                       help="native engine vs --engine locust: req/s per core, and master + 2 workers")
+    mode.add_argument("--data", action="store_true",
+                      help="tracehound probe with and without a data file: req/s, their ratio, bytes per record")
+    p.add_argument("--data-rows", type=int, default=100_000, help="--data: rows of the data file (default 100,000)")
     p.add_argument("--rounds", type=int, default=5, help="throughput rounds (default 5)")
     p.add_argument("--seconds", type=int, default=5, help="seconds per tool per round (default 5)")
     p.add_argument("--requests", type=int, default=5_000_000, help="memory mode: N (default 5,000,000)")
@@ -447,6 +536,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("--rounds must be 1..100 and --seconds 1..600")
     if not (1 <= a.baseline_requests < a.requests <= 50_000_000):
         p.error("need 1 <= --baseline-requests < --requests <= 50,000,000")
+    if not 1 <= a.data_rows <= 2_000_000:
+        p.error("--data-rows must be 1..2,000,000")
     return a
 
 
@@ -465,7 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise MissingTool("tracehound is not importable: run with the project's venv "
                               "(make venv; .venv/bin/python benchmarks/loadgen.py)") from None
         find_tool("nginx")
-        if not args.memory and not args.engines:
+        if not args.memory and not args.engines and not args.data:
             find_tool("wrk")
             find_tool("hey")
         print(f"# tracehound {tracehound.__version__}, Python {platform.python_version()}, "
@@ -475,6 +566,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"# target: nginx (1 worker, access_log off) at {url}")
             if args.engines:
                 ok &= engines(url, tmp, args.rounds, args.seconds)
+            elif args.data:
+                ok &= data(url, tmp, args.rounds, args.seconds, args.data_rows, args.requests, args.baseline_requests)
             elif not args.memory:
                 ok &= throughput(url, tmp, args.rounds, args.seconds)
             if args.memory or args.all:

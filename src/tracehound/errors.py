@@ -33,6 +33,11 @@ class BadFlow(TracehoundError):
     """A flow file is unreadable or has a bad step or an unknown variable."""
 
 
+class BadData(TracehoundError):
+    """Parameter data cannot be used: a data file missing, empty or not CSV, a column the flow does not
+    use, an empty list or a backwards range."""
+
+
 class BadShape(TracehoundError):
     """The load shape or its bounds are missing or inconsistent."""
 

@@ -23,7 +23,11 @@ A flow file is YAML::
         expect: [status=200, "$.title"]  # optional: what a right answer looks like (tracehound.expect)
 
 ``{name}`` substitutes a variable into paths, URLs, header values and JSON/data bodies; ``{{`` is a
-literal brace. Built-ins: ``{vu}``, ``{iter}``, ``{seq}``, ``{uuid}``. A capture is ``$.a.b[0]``
+literal brace. Built-ins: ``{vu}``, ``{iter}``, ``{seq}``, ``{uuid}``. Parameters from data fill
+variables too: ``data: customers.csv`` makes each column a variable (``{customer_id}``), drawn one row
+per iteration (per virtual user when a setup step uses it); an inline range is ``{int:1..5000}``;
+:mod:`tracehound.params.declare` has the whole syntax (lists, ranges, draw modes). Data values are
+percent-encoded where a request target cannot hold them as they are. A capture is ``$.a.b[0]``
 on the JSON body, or ``header:Location`` on a response header. A variable no earlier step can
 define is rejected when the flow is loaded; a capture that fails at run time is recorded as that
 request's error, and steps that need the missing variable are recorded as errors too.
@@ -34,7 +38,7 @@ from __future__ import annotations
 import json as jsonlib
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -44,11 +48,14 @@ import yaml
 from tracehound.errors import BadExpectation, BadFlow
 from tracehound.expect import Expectation
 from tracehound.jsonpath import lookup, parse_path
+from tracehound.params.declare import bind, check_header_values, describe_columns, flow_pools, inline_pools
+from tracehound.params.pool import Pool, path_text
+from tracehound.params.pool import text as as_text
 
 BUILTINS = frozenset({"vu", "iter", "seq", "uuid"})
 #: The methods a step may use.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_VAR = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_VAR = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*|int:[^{}]*)\}")
 _STEP_KEYS = {"name", "method", "path", "url", "headers", "json", "data", "capture", "pause", "expect"}
 
 
@@ -134,11 +141,13 @@ class Template:
         return "".join("{" + p[0] + "}" if isinstance(p, tuple) else p.replace("{", "{{").replace("}", "}}")
                        for p in self.parts)
 
-    def render(self, env: Mapping[str, Any]) -> str:
+    def render(self, env: Mapping[str, Any], encode: Set[str] = frozenset()) -> str:
+        """The text with every variable's value; those named in ``encode`` percent-encoded for a request target."""
         out = []
         for p in self.parts:
             if isinstance(p, tuple):
-                out.append(str(_lookup(env, p[0])))
+                v = _lookup(env, p[0])
+                out.append(path_text(v) if p[0] in encode else v if isinstance(v, str) else as_text(v))
             else:
                 out.append(p)
         return "".join(out)
@@ -243,9 +252,13 @@ class Step:
             d["expect"] = list(self.expect.texts)
         return d
 
-    def render(self, env: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]], bytes | None]:
-        """(path or URL, headers, body) for this iteration; :class:`MissingVariable` if one lacks a value."""
-        target = self.target.render(env)
+    def render(self, env: Mapping[str, Any], encode: Set[str] = frozenset()
+               ) -> tuple[str, list[tuple[str, str]], bytes | None]:
+        """(path or URL, headers, body) for this iteration; :class:`MissingVariable` if one lacks a value.
+
+        Variables named in ``encode`` (data values) are percent-encoded in the path or URL.
+        """
+        target = self.target.render(env, encode)
         headers = [(k, v.render(env)) for k, v in self.headers]
         body: bytes | None = None
         if self.json is not None:
@@ -266,6 +279,8 @@ class Flow:
     base_url: str | None = None
     vars: dict[str, Any] = field(default_factory=dict)
     source: str = "<flow>"
+    #: Pools of parameter values that fill variables (``data:``, inline ranges, the command line's).
+    data: tuple[Pool, ...] = ()
 
     @property
     def last_step(self) -> Step:
@@ -273,8 +288,17 @@ class Flow:
 
     def to_dict(self) -> dict[str, Any]:
         """The flow as a document :meth:`from_dict` reads back (to hand it to another process)."""
-        return {"base_url": self.base_url, "vars": dict(self.vars), "setup": [s.to_dict() for s in self.setup],
-                "steps": [s.to_dict() for s in self.steps]}
+        doc = {"base_url": self.base_url, "vars": dict(self.vars), "setup": [s.to_dict() for s in self.setup],
+               "steps": [s.to_dict() for s in self.steps]}
+        declared = {p.name: p.to_doc() for p in self.data if not p.columns[0].startswith("int:")}
+        if declared:
+            doc["data"] = declared
+        return doc
+
+    @property
+    def data_vars(self) -> frozenset[str]:
+        """The variables data fills (their values are percent-encoded in a request target)."""
+        return frozenset(c for p in self.data for c in p.used_columns)
 
     def with_pause(self, seconds: float) -> Flow:
         """A copy whose steps after the first each wait ``seconds`` before being sent."""
@@ -297,15 +321,18 @@ class Flow:
             mark = getattr(e, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
             raise BadFlow(f"flow {str(p)!r} is not valid YAML{where}") from None
-        return cls.from_dict(doc, source=str(p))
+        return cls.from_dict(doc, source=str(p), base=p.parent)
 
     @classmethod
-    def from_dict(cls, doc: Any, source: str = "<flow>") -> Flow:
+    def from_dict(cls, doc: Any, source: str = "<flow>", base: Path | None = None, pools: Sequence[Pool] = ()
+                  ) -> Flow:
+        """A flow from its document; data files are relative to ``base``, and ``pools`` are added to its data."""
         if not isinstance(doc, dict):
             raise BadFlow(f"{source}: a flow is a mapping with 'steps:' (and optional 'setup:')")
-        unknown = set(doc) - {"base_url", "vars", "setup", "steps"}
+        unknown = set(doc) - {"base_url", "vars", "setup", "steps", "data"}
         if unknown:
-            raise BadFlow(f"{source}: unknown key {sorted(unknown)[0]!r} (expected base_url, vars, setup, steps)")
+            raise BadFlow(f"{source}: unknown key {sorted(unknown)[0]!r} (expected base_url, vars, setup, steps, "
+                          "data)")
         variables = doc.get("vars") or {}
         if not isinstance(variables, dict):
             raise BadFlow(f"{source}: 'vars' must be a mapping")
@@ -317,20 +344,27 @@ class Flow:
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise BadFlow(f"{source}: step name {sorted(dup)[0]!r} is used twice")
-        known = set(BUILTINS) | set(map(str, variables))
+        needs = set().union(*(s.needs for s in setup + steps))
+        data = [*pools, *flow_pools(doc.get("data"), source, base), *inline_pools(needs, source)]
+        known = set(BUILTINS) | set(map(str, variables)) | {c for p in data for c in p.columns}
+        hint = describe_columns(data)
         for s in setup:
-            _check_vars(s, known, source)
+            _check_vars(s, known, source, hint)
             known |= {c.var for c in s.captures}
         setup_known = set(known)
         # A step may use a variable captured by a later step of the previous iteration; only a
         # variable nothing captures at all is an error.
         all_known = setup_known | {c.var for s in steps for c in s.captures}
         for s in steps:
-            _check_vars(s, all_known, source)
-        base = doc.get("base_url")
-        if base is not None and not isinstance(base, str):
+            _check_vars(s, all_known, source, hint)
+        taken = {**{b: "a built-in" for b in BUILTINS}, **{str(v): "a flow variable" for v in variables},
+                 **{c.var: f"captured by step {s.name!r}" for s in setup + steps for c in s.captures}}
+        data = bind(data, needs, taken, source)
+        check_header_values(data, {n for s in setup + steps for _, t in s.headers for n in t.names}, source)
+        base_url = doc.get("base_url")
+        if base_url is not None and not isinstance(base_url, str):
             raise BadFlow(f"{source}: 'base_url' must be a string")
-        return cls(setup, steps, base, {str(k): v for k, v in variables.items()}, source)
+        return cls(setup, steps, base_url, {str(k): v for k, v in variables.items()}, source, tuple(data))
 
 
 def _steps(doc: dict[Any, Any], key: str, source: str) -> list[Any]:
@@ -340,12 +374,13 @@ def _steps(doc: dict[Any, Any], key: str, source: str) -> list[Any]:
     return value
 
 
-def _check_vars(step: Step, known: set[str], source: str) -> None:
+def _check_vars(step: Step, known: set[str], source: str, data: str = "") -> None:
     missing = sorted(step.needs - known)
     if missing:
+        hint = "define it under 'vars:' or capture it in an earlier step"
         raise BadFlow(
             f"{source}: step {step.name!r} uses unknown variable {{{missing[0]}}}",
-            hint="define it under 'vars:' or capture it in an earlier step",
+            hint=f"{hint}, or name a column of the data ({data})" if data else hint,
         )
 
 

@@ -11,6 +11,10 @@ Benjamini–Hochberg.
 Attributes carry a role, because a response's status class "explains" its failure trivially:
 ``request`` (what was asked), ``server`` (who answered: response headers that name a backend),
 ``response`` (other response properties, outcomes included), ``context`` (load, connection, VU).
+
+Parameters from data have values by the hundred or thousand, each sent a few times:
+:func:`parameter_contrast` tests each value's failures against the rest's rate (an exact binomial
+tail), corrected over all the values, and names the few the failures follow.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from numpy.typing import NDArray
 
 from tracehound.analysis.frame import Codes, Frame
 from tracehound.analysis.load import level_of
-from tracehound.analysis.stats import bh, prop_greater, rate_greater
+from tracehound.analysis.stats import bh, binom_greater, prop_greater, rate_greater
 
 #: Response headers that never identify a server: content, tracing, timing and throttling headers.
 NOT_SERVER_HEADERS = ("h_content_type", "h_content_length", "h_retry_after", "h_x_request_id", "h_server_timing",
@@ -34,6 +38,8 @@ NOT_SERVER_HEADERS = ("h_content_type", "h_content_length", "h_retry_after", "h_
                       "h_content_encoding", "h_transfer_encoding", "h_connection", "h_keep_alive", "h_www_authenticate")
 MAX_VALUES = 64
 VU_BUCKETS = 8
+#: A parameter value's failures must stand out at this false-discovery rate to be one the failures follow.
+PARAMETER_Q = 0.01
 
 
 @dataclass
@@ -167,6 +173,89 @@ def contrast_counts(counts: list[AttributeCounts], failures: int, requests: int,
     return items
 
 
+@dataclass
+class ParameterValue:
+    """One value of a parameter, with its failures and requests."""
+
+    value: str
+    failures: int
+    requests: int
+    q: float
+
+    @property
+    def rate(self) -> float:
+        return self.failures / self.requests if self.requests else 0.0
+
+
+@dataclass
+class ParameterContrast:
+    """Which values of one parameter (a data pool's column of the records) the failures follow."""
+
+    name: str
+    #: Distinct values among the counted requests; failures and requests that had a value.
+    values: int
+    failures: int
+    requests: int
+    #: The values whose requests fail far more often than the others', most failures first.
+    failing: list[ParameterValue]
+
+    @property
+    def covered(self) -> int:
+        """Failures of the failing values."""
+        return sum(v.failures for v in self.failing)
+
+    @property
+    def share(self) -> float:
+        """Share of the failures that the failing values hold."""
+        return self.covered / self.failures if self.failures else 0.0
+
+    @property
+    def rest_rate(self) -> float:
+        """Failure rate of the other values."""
+        rest = self.requests - sum(v.requests for v in self.failing)
+        return (self.failures - self.covered) / rest if rest else 0.0
+
+    def describe(self, limit: int = 5) -> str:
+        """``fails for 3 of 400 values of customers (96% of the failures): 7 (30/30), …``."""
+        if not self.failing:
+            return f"no value of {self.name} fails more than the others ({self.values} values)"
+        shown = ", ".join(f"{v.value} ({v.failures}/{v.requests})" for v in self.failing[:limit])
+        more = f" and {len(self.failing) - limit} more" if len(self.failing) > limit else ""
+        return (f"fails for {len(self.failing)} of {self.values} values of {self.name} ({self.share:.0%} of the "
+                f"failures): {shown}{more}; the other values fail {self.rest_rate:.1%} of the time")
+
+
+def parameter_contrast(name: str, codes: NDArray[np.int32], values: list[str], failed: NDArray[np.bool_],
+                       counted: NDArray[np.bool_], q: float = PARAMETER_Q) -> ParameterContrast:
+    """The values of a parameter whose requests fail significantly more often than the rest's.
+
+    ``codes`` index ``values`` (-1: the request used no value). A value counts when its failures
+    are improbable at the other values' failure rate (one-sided binomial tail, the rate smoothed by
+    half a failure so that one stray failure elsewhere cannot make it zero), Benjamini–Hochberg
+    corrected over every value, when it failed at least twice, and at twice the others' rate.
+    """
+    codes = np.asarray(codes)
+    use = np.asarray(counted) & (codes >= 0)
+    c = codes[use]
+    f = np.asarray(failed)[use]
+    n = np.bincount(c, minlength=len(values))
+    k = np.bincount(c[f], minlength=len(values))
+    K, N = int(k.sum()), int(n.sum())
+    present = np.flatnonzero(n)
+    if K == 0 or K == N or present.size < 2:
+        return ParameterContrast(name, int(present.size), K, N, [])
+    kv, nv = k[present].astype(np.float64), n[present].astype(np.float64)
+    rest = (K - kv + 0.5) / (N - nv + 1.0)
+    over = kv > nv * rest
+    p = np.ones(present.size)
+    p[over] = binom_greater(kv[over], nv[over], rest[over])
+    qs = bh(p)
+    pick = np.flatnonzero((qs < q) & (kv >= 2) & (kv >= 2 * nv * rest))
+    pick = pick[np.lexsort((-nv[pick], -kv[pick]))]
+    failing = [ParameterValue(values[present[j]], int(kv[j]), int(nv[j]), float(qs[j])) for j in pick]
+    return ParameterContrast(name, int(present.size), K, N, failing)
+
+
 def attributes(frame: Frame) -> list[Attribute]:
     """The attributes of a frame's requests worth contrasting, with their roles."""
     out: list[Attribute] = []
@@ -240,4 +329,5 @@ def _encode(col: pa.ChunkedArray | pa.Array) -> Codes | None:
     return codes.astype(np.int32), values
 
 
-__all__ = ["Attribute", "AttributeCounts", "ContrastItem", "attributes", "contrast", "contrast_counts"]
+__all__ = ["PARAMETER_Q", "Attribute", "AttributeCounts", "ContrastItem", "ParameterContrast", "ParameterValue",
+           "attributes", "contrast", "contrast_counts", "parameter_contrast"]

@@ -81,6 +81,38 @@ def prop_greater(k1: ArrayLike, n1: ArrayLike, k2: ArrayLike, n2: ArrayLike) -> 
     return tail
 
 
+def binom_greater(k: ArrayLike, n: ArrayLike, rate: ArrayLike, terms: int = 256) -> NDArray[np.float64]:
+    """P(X >= k) for X ~ Binomial(n, rate), vectorised: meant for k above the mean (over-represented counts).
+
+    Exact (the first ``terms`` terms of the tail, which past the mean fall off at least geometrically)
+    where the variance is small; the normal approximation with continuity correction where it is
+    large. 1 where k <= 0.
+    """
+    kb, nb, rb = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (k, n, rate)))
+    shape = kb.shape
+    k, n, r = kb.ravel(), nb.ravel(), np.clip(rb.ravel(), 1e-12, 1 - 1e-12)
+    out = np.ones(k.shape)
+    var = n * r * (1 - r)
+    big = (k > 0) & (var > 400)
+    out[big] = norm_sf((k[big] - 0.5 - n[big] * r[big]) / np.sqrt(var[big]))
+    small = np.flatnonzero((k > 0) & ~big)
+    small = small[np.argsort(n[small] - k[small], kind="stable")]  # chunks of alike tail lengths
+    for lo in range(0, small.size, 4096):
+        i = small[lo: lo + 4096]
+        width = int(min(terms, max(0.0, float((n[i] - k[i]).max())) + 1))
+        x = k[i, None] + np.arange(width)[None, :]
+        nn, rr = n[i, None], r[i, None]
+        ok = x <= nn
+        xs = np.where(ok, x, nn)
+        # Only the first term needs factorials; the next ones follow by the ratio of neighbours.
+        first = (log_factorial(n[i]) - log_factorial(k[i]) - log_factorial(n[i] - k[i])
+                 + k[i] * np.log(r[i]) + (n[i] - k[i]) * np.log1p(-r[i]))
+        step = np.log(np.maximum(nn - xs, 1e-300)) - np.log(xs + 1) + np.log(rr) - np.log1p(-rr)
+        logp = first[:, None] + np.concatenate([np.zeros((i.size, 1)), np.cumsum(step[:, :-1], axis=1)], axis=1)
+        out[i] = np.minimum(1.0, np.where(ok, np.exp(logp), 0.0).sum(axis=1))
+    return out.reshape(shape)
+
+
 def rate_greater(k1: int, n1: int, k2: int, n2: int) -> float:
     """One-sided p that k1/n1 exceeds k2/n2: Fisher when any expected count is small, z-test otherwise."""
     k, n = k1 + k2, n1 + n2
@@ -200,6 +232,7 @@ def saturate(count: float, half: float = 2.0) -> float:
 __all__ = [
     "Z_EFFECT",
     "bh",
+    "binom_greater",
     "chi2_sf",
     "fisher_greater",
     "log_factorial",

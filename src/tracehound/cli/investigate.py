@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from tracehound.cli import console, render
-from tracehound.cli.options import EXPECT_HELP, duration_seconds, expect_option, target_or_flow
+from tracehound.cli.options import (
+    DATA_HELP,
+    DRAW_HELP,
+    EXPECT_HELP,
+    PARAM_HELP,
+    duration_seconds,
+    expect_option,
+    target_or_flow,
+)
 
 
 def investigate(
@@ -27,6 +35,10 @@ def investigate(
         Path | None, typer.Option("--flow", help="Flow file: the URL is the base URL, the last step the target.")
     ] = None,
     expect: Annotated[list[str] | None, typer.Option("--expect", help=EXPECT_HELP)] = None,
+    data_file: Annotated[list[Path] | None, typer.Option("--data-file", help=DATA_HELP)] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help=PARAM_HELP)] = None,
+    draw: Annotated[str | None, typer.Option("--draw", help=DRAW_HELP)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of random draws (default 0).")] = None,
     code: Annotated[Path | None, typer.Option("--code", help="The service's source folder.")] = None,
     logs: Annotated[
         list[Path] | None, typer.Option("--logs", help="A log file of the service (repeatable).")
@@ -84,13 +96,14 @@ def investigate(
 ) -> None:
     """Find why a request fails intermittently: experiments, analysis, ranked causes with evidence."""
     from tracehound.case import Case, Sources
-    from tracehound.errors import BadTarget, EngineUnavailable, OutputNotWritable
+    from tracehound.errors import BadData, BadTarget, EngineUnavailable, OutputNotWritable
     from tracehound.orchestrator import investigate as run_investigation
     from tracehound.probe import parse_duration
 
     logs, har, access_log = logs or [], har or [], access_log or []
     target, flow_obj = target_or_flow(url, method, header or [], data, json_body, flow,
-                                      missing="give a URL to investigate (or --flow FILE with the base URL)")
+                                      missing="give a URL to investigate (or --flow FILE with the base URL)",
+                                      data_files=data_file or [], params=param or [], draw=draw, seed=seed)
     for f in [*logs, *har]:
         if not f.is_file():
             raise BadTarget(f"cannot read {str(f)!r}: no such file")
@@ -103,9 +116,11 @@ def investigate(
     # One value per source of the agent registry (agents.registry.AGENTS); a test holds the two together.
     sources = Sources(logs=list(logs), db=db, redis=redis, code=code, metrics=metrics, prometheus=prometheus,
                       browser=browser, har=list(har), access_logs=list(access_log))
-    case = Case(target=target, flow=flow_obj, base_url=url if flow_obj else None, sources=sources,
+    if flow_obj is not None and flow_obj.data and engine.lower() == "locust":
+        raise BadData("load that varies its data runs on the native engine", hint="drop --engine locust")
+    case = Case(target=target, flow=flow_obj, base_url=url if flow else None, sources=sources,
                 budget_s=duration_seconds(budget), max_concurrency=max_concurrency, max_rate=max_rate,
-                timeout_s=parse_duration(timeout), symptom=symptom, expect=expect_option(expect, flow_obj),
+                timeout_s=parse_duration(timeout), symptom=symptom, expect=expect_option(expect, flow_obj, flow),
                 engine=engine.lower(),
                 workers=workers if locust else 1)
     if locust:

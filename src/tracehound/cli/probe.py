@@ -13,7 +13,7 @@ from rich.live import Live
 from rich.text import Text
 
 from tracehound.cli import console, render
-from tracehound.cli.options import EXPECT_HELP, expect_option, target_or_flow
+from tracehound.cli.options import DATA_HELP, DRAW_HELP, EXPECT_HELP, PARAM_HELP, expect_option, target_or_flow
 
 if TYPE_CHECKING:
     from tracehound.probe import Run
@@ -72,6 +72,10 @@ def probe(
         Path | None, typer.Option("--flow", help="Flow file (YAML): setup steps and steps with captures.")
     ] = None,
     expect: Annotated[list[str] | None, typer.Option("--expect", help=EXPECT_HELP)] = None,
+    data_file: Annotated[list[Path] | None, typer.Option("--data-file", help=DATA_HELP)] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help=PARAM_HELP)] = None,
+    draw: Annotated[str | None, typer.Option("--draw", help=DRAW_HELP)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of random draws (default 0).")] = None,
     workers: Annotated[
         int, typer.Option("--workers", help="Processes to spread the load over (locust: local worker processes).")
     ] = 1,
@@ -116,12 +120,13 @@ def probe(
         max_connections=max_connections,
     )
     target, flow_obj = target_or_flow(url, method, header or [], data, json_body, flow,
-                                      missing="give a URL to probe (or --flow FILE)")
+                                      missing="give a URL to probe (or --flow FILE)", data_files=data_file or [],
+                                      params=param or [], draw=draw, seed=seed)
     config = ProbeConfig(
         shape=shape,
         target=target,
         flow=flow_obj,
-        base_url=url,
+        base_url=url if flow else None,
         timeout=parse_duration(timeout),
         connect_timeout=parse_duration(connect_timeout),
         keepalive=not no_keepalive,
@@ -135,7 +140,7 @@ def probe(
         wait_workers=parse_duration(wait_workers),
         out=out_dir,
         label=label,
-        expect=expect_option(expect, flow_obj),
+        expect=expect_option(expect, flow_obj, flow),
     )
     shape.validate()
     config.endpoint()

@@ -67,7 +67,7 @@ def verify(
         override = TargetOverride(target=Target.parse(url, method, header, data, json_body))
     elif url:
         override = TargetOverride(url=url)
-    override.expect = expect_option(expect, override.flow)
+    override.expect = expect_option(expect, override.flow, flow)
     if override.expect is not None and candidate is not None:
         raise BadTarget("--candidate compares two runs already made: --expect applies to a rerun")
     v = run_verify(source, candidate, slo, override, out_dir, parse_duration(timeout) if timeout else None,

@@ -101,6 +101,8 @@ _TRAFFIC = {
     "failures_on_one_server": "failures come from one of several backends (a response header or body differs)",
     "failures_concentrated_on_attribute": "failures concentrate on one value of a request attribute (path, step, "
                                           "server)",
+    "failures_follow_parameter_value": "failures follow a few values of the request's data (some ids of a data file "
+                                       "fail every time, the others succeed)",
     "ok_status_body_anomaly": "some 2xx responses have a body whose size, hash or JSON shape departs from the majority",
     "minority_body_shape_rises_with_concurrency": "2xx answers with a minority body shape (empty, other keys, far "
                                                   "off in size) grow more common with the requests in flight",

@@ -10,6 +10,7 @@ from typing import Any
 from tracehound.errors import BadFlow
 from tracehound.expect import Expectation
 from tracehound.flow import Flow
+from tracehound.params import Pool
 from tracehound.probe.records import DEFAULT_HEADERS
 from tracehound.probe.shapes import LoadShape, Stage
 from tracehound.probe.target import Endpoint, Target, split_url
@@ -42,6 +43,13 @@ class ProbeConfig:
     annotations: dict[str, Any] = field(default_factory=dict)
     #: What a right answer to ``target`` looks like (``--expect``); a flow's steps carry their own.
     expect: Expectation | None = None
+    #: ``(index, n)``: this config is worker ``index``'s share of a run over ``n`` processes.
+    share: tuple[int, int] = (0, 1)
+
+    @property
+    def data(self) -> tuple[Pool, ...]:
+        """The flow's pools of parameter values (none for a single target)."""
+        return self.flow.data if self.flow is not None else ()
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -89,4 +97,4 @@ def split_config(config: ProbeConfig, index: int, n: int) -> ProbeConfig:
         max_requests=max(1, share(s.max_requests)),
         max_connections=math.ceil(s.max_connections / n) if s.max_connections else None,
     )
-    return replace(config, shape=shape, workers=1)
+    return replace(config, shape=shape, workers=1, share=(index, n))

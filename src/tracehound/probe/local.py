@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tracehound.errors import TargetUnreachable
+from tracehound.params import Draws
 from tracehound.probe.config import ProbeConfig
 from tracehound.probe.engine import (
     ClosedController,
@@ -19,7 +20,9 @@ from tracehound.probe.engine import (
     FlowPool,
     FlowVU,
     OpenDispatcher,
+    RequestPlan,
     Spec,
+    VaryingVU,
     perf_ns,
 )
 from tracehound.probe.progress import Progress, ProgressTracker
@@ -97,15 +100,28 @@ async def run_engine(
                     ClosedVU(e, i, spec).start()
         else:
             flow = config.flow
-            if shape.open_model:
-                flow_pool = FlowPool(e, flow, ep, base_path, max_conns)
+            draws = Draws(flow.data, buf.draws, *config.share,
+                          vus=max_conns if shape.open_model else shape.peak_concurrency) if flow.data else None
+            # A flow of one plain request with data runs from callbacks, as a fixed target does.
+            plan = (RequestPlan.compile(flow, ep, base_path, config.keepalive, draws)
+                    if draws is not None and not shape.open_model else None)
+            if plan is not None:
+                varying = plan
+                if shape.stages:
+                    ctl = ClosedController(e, lambda i: VaryingVU(e, i, varying))
+                    tasks.append(loop.create_task(ctl.run()))
+                else:
+                    for i in range(shape.concurrency):
+                        VaryingVU(e, i, varying).start()
+            elif shape.open_model:
+                flow_pool = FlowPool(e, flow, ep, base_path, max_conns, draws)
                 tasks.append(loop.create_task(OpenDispatcher(e, None, max_conns, flow_pool).run()))
             elif shape.stages:
-                ctl = ClosedController(e, lambda i: FlowVU(e, i, flow, ep, base_path))
+                ctl = ClosedController(e, lambda i: FlowVU(e, i, flow, ep, base_path, draws))
                 tasks.append(loop.create_task(ctl.run()))
             else:
                 for i in range(shape.concurrency):
-                    FlowVU(e, i, flow, ep, base_path).start()
+                    FlowVU(e, i, flow, ep, base_path, draws).start()
 
         # Hard wall: the send window, then the slowest in-flight request's timeout, then a grace.
         hard_deadline = t_start + shape.stop_after + config.timeout + config.connect_timeout + 2.0

@@ -102,6 +102,20 @@ class FlowMeta(_Block):
     target_step: str | None = None
 
 
+class DataPoolMeta(_Block):
+    """A pool of parameter values a flow drew from (``--data-file``, ``--param``, a flow's ``data:``)."""
+
+    name: str
+    kind: str
+    source: str | None = None
+    columns: list[str] = Field(default_factory=list)
+    #: The columns the requests use, each a ``data_<name>`` column of the records.
+    used: list[str] = Field(default_factory=list)
+    rows: int = 0
+    draw: str = "sequential"
+    seed: int | None = None
+
+
 class TargetMeta(_Block):
     """What the requests went to: one request (URL redacted, header names and values redacted), a
     flow on a base URL, a page, or an import's URLs."""
@@ -116,6 +130,8 @@ class TargetMeta(_Block):
     #: An import's first distinct URLs, and how many there were.
     urls: list[str] = Field(default_factory=list)
     distinct_urls: int | None = None
+    #: The pools of values a data-driven flow drew from.
+    data: list[DataPoolMeta] = Field(default_factory=list)
 
 
 class StageMeta(_Block):
@@ -339,6 +355,7 @@ __all__ = [
     "BoundsMeta",
     "BrowserMeta",
     "CountsMeta",
+    "DataPoolMeta",
     "WrongBodyMeta",
     "ExperimentMeta",
     "FilesMeta",

@@ -12,11 +12,12 @@ import hashlib
 import time
 from array import array
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from tracehound.redact import redact_text
 
@@ -64,8 +65,35 @@ def header_column(name: str) -> str:
     return "h_" + name.strip().lower().replace("-", "_")
 
 
-def schema(headers: Sequence[str] = DEFAULT_HEADERS) -> pa.Schema:
-    """The Arrow schema of a run's ``requests.parquet`` (recorded headers appended in order)."""
+def data_column(pool: str) -> str:
+    """Column name of the values a request used of a parameter pool: ``customers`` → ``data_customers``."""
+    return "data_" + pool
+
+
+#: Field metadata of a pool's column: the variables its values fill, comma-separated.
+FILLS_KEY = b"tracehound.fills"
+
+
+class ValuePool(Protocol):
+    """What the records need of a parameter pool (:class:`tracehound.params.Pool`): its name, its rows' names."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def used_columns(self) -> tuple[str, ...]: ...
+
+    def labels(self, rows: NDArray[np.integer[Any]]) -> list[str]: ...
+
+
+def schema(headers: Sequence[str] = DEFAULT_HEADERS, data: Sequence[str] = (),
+           fills: Sequence[Sequence[str]] = ()) -> pa.Schema:
+    """The Arrow schema of a run's ``requests.parquet`` (recorded headers, then data pools, appended in order).
+
+    A pool's column holds the value each request used, dictionary-encoded (one string per distinct
+    value, an int32 code per row); null where the request used none. ``fills`` are, per pool, the
+    variables it fills (kept in the field's metadata under :data:`FILLS_KEY`).
+    """
     dict_str = pa.dictionary(pa.int32(), pa.string())
     fields = [
         pa.field("run_id", dict_str, nullable=False),
@@ -101,6 +129,9 @@ def schema(headers: Sequence[str] = DEFAULT_HEADERS) -> pa.Schema:
         if col not in seen:
             seen.add(col)
             fields.append(pa.field(col, pa.string()))
+    for i, d in enumerate(data):
+        meta = {FILLS_KEY: ",".join(fills[i]).encode()} if i < len(fills) else None
+        fields.append(pa.field(data_column(d), pa.dictionary(pa.int32(), pa.string()), metadata=meta))
     return pa.schema(fields, metadata={"tracehound.schema": SCHEMA_VERSION})
 
 
@@ -153,7 +184,9 @@ class RecordBuffer:
 
     A row is 17 int32 values (:data:`I_SEQ` …), 3 int64 timestamps and an 8-byte body digest:
     about 100 bytes, appended with two ``extend`` calls. Strings (step, method, host, path,
-    error, body sample, recorded headers) are interned codes. Timestamps are
+    error, body sample, recorded headers) are interned codes. With parameter pools (``data``),
+    :attr:`draws` holds per pool the row each request used, indexed by its sequence number (4
+    bytes a request, written when it is built, not when it completes). Timestamps are
     ``time.perf_counter_ns()`` values while recording; :meth:`to_table` shifts them to epoch
     nanoseconds with the offset taken when the buffer was created.
     """
@@ -164,8 +197,12 @@ class RecordBuffer:
         headers: Sequence[str] = DEFAULT_HEADERS,
         worker: int = 0,
         source: str = "probe",
+        data: Sequence[ValuePool] = (),
     ) -> None:
         self.run_id = run_id
+        self.data = tuple(data)
+        #: Per pool, the row each request used by sequence number (-1: none); see params.Draws.
+        self.draws: list[array[int]] = [array("i") for _ in self.data]
         self.worker = worker
         self.source = source
         self.header_names = tuple(dict.fromkeys(h.strip().lower() for h in headers))
@@ -303,7 +340,7 @@ class RecordBuffer:
         return np.frombuffer(self.times[lo * NT : hi * NT], dtype=np.int64).reshape(-1, NT)
 
     def schema(self) -> pa.Schema:
-        return schema(self.header_names)
+        return schema(self.header_names, [d.name for d in self.data], [d.used_columns for d in self.data])
 
     def to_table(self) -> pa.Table:
         """All records as one Arrow table in :func:`schema` order."""
@@ -367,6 +404,8 @@ class RecordBuffer:
             codes = np.where(hcodes >= 0, remap[np.where(hcodes >= 0, hcodes, 0)], np.where(hcodes == -2, -2, -1))
             part_over = {r: v[j] for r, v in over.items() if lo <= r < hi} if over else {}
             cols[header_column(name)] = _coded(codes.astype(np.int32), strings, part_over, rows)
+        for j, pool in enumerate(self.data):
+            cols[data_column(pool.name)] = dicts.data_part(j, m[:, I_SEQ])
         sch = self.schema()
         return pa.RecordBatch.from_arrays([cols[f.name].cast(f.type) for f in sch], schema=sch)
 
@@ -394,6 +433,26 @@ class _Dictionaries:
             pos = {v: i for i, v in enumerate(uniq)}
             remap = np.array([pos[v] if v is not None else -1 for v in vals] or [-1], dtype=np.int32)
             self.headers.append((remap, _decoded(uniq)))
+        #: Per pool: the row each sequence number used, the rows any request used, and their names.
+        self.draws: list[tuple[np.ndarray, np.ndarray, pa.Array]] = []
+        for pool, arr in zip(buf.data, buf.draws, strict=True):
+            by_seq = np.frombuffer(arr, dtype=np.int32) if len(arr) else np.zeros(0, np.int32)
+            used = _present_rows(by_seq)
+            self.draws.append((by_seq, used, pa.array(pool.labels(used), pa.string())))
+
+    def data_part(self, j: int, seq: np.ndarray) -> pa.Array:
+        """Pool ``j``'s values at these requests: a dictionary of the values this batch used, codes per row."""
+        by_seq, used, labels = self.draws[j]
+        rows = np.full(seq.size, -1, np.int32)
+        have = (seq >= 0) & (seq < by_seq.size)
+        rows[have] = by_seq[seq[have]]
+        mask = rows < 0
+        # Each batch carries only the values it used, so that a file's dictionary pages stay small.
+        uniq, inverse = np.unique(rows[~mask], return_inverse=True)
+        codes = np.zeros(seq.size, np.int32)
+        codes[~mask] = inverse
+        dictionary = labels.take(pa.array(np.searchsorted(used, uniq))) if uniq.size else pa.array([], pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=mask if mask.any() else None), dictionary)
 
     def spec_part(self, j: int, spec: np.ndarray) -> pa.Array:
         remap, strings = self.spec_parts[j]
@@ -403,6 +462,12 @@ class _Dictionaries:
         return pa.DictionaryArray.from_arrays(
             pa.array(np.where(mask, 0, idx).astype(np.int32), mask=mask if mask.any() else None), strings
         )
+
+
+def _present_rows(rows: np.ndarray) -> np.ndarray:
+    """The distinct non-negative values of ``rows``, sorted (by counting: rows are below the pool's size)."""
+    rows = rows[rows >= 0]
+    return np.flatnonzero(np.bincount(rows)).astype(np.int32) if rows.size else np.zeros(0, np.int32)
 
 
 def _decoded(values: Iterable[bytes]) -> pa.Array:

@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from tracehound.errors import BadShape, TargetUnreachable, TracehoundError
+from tracehound.errors import BadData, BadShape, TargetUnreachable, TracehoundError
 from tracehound.probe.config import ProbeConfig
 from tracehound.probe.distributed import check, run_locust
 from tracehound.probe.local import new_loop, run_engine
 from tracehound.probe.meta import (
     CountsMeta,
+    DataPoolMeta,
     FlowMeta,
     LocustMeta,
     OptionsMeta,
@@ -54,9 +55,13 @@ def describe_target(config: ProbeConfig) -> TargetMeta:
     ep, base_path = config.endpoint()
     flow = config.flow
     assert flow is not None
-    return TargetMeta(url=redact_url(ep.origin + base_path),
+    meta = TargetMeta(url=redact_url(ep.origin + base_path),
                       flow=FlowMeta(source=flow.source, setup=[s.name for s in flow.setup],
                                     steps=[s.name for s in flow.steps], target_step=flow.last_step.name))
+    if flow.data:
+        # What each data_<name> column of the records draws from (the values themselves are in the records).
+        meta.data = [DataPoolMeta.model_validate(p.describe()) for p in flow.data]
+    return meta
 
 
 def probe(
@@ -83,6 +88,8 @@ def probe(
         # Every worker runs at least one VU: more workers than VUs would run more VUs than asked.
         config = replace(config, workers=max(0, config.shape.concurrency - config.remote_workers) if locust
                          else config.shape.concurrency)
+    if locust and config.data:
+        raise BadData("load that varies its data runs on the native engine", hint="drop --engine locust")
     if locust:
         check(config)
     ep, _ = config.endpoint()
@@ -124,7 +131,7 @@ def probe(
         reach = reachability(status, set(kinds))
         del table
     else:
-        buf = RecordBuffer(run_id, config.headers)
+        buf = RecordBuffer(run_id, config.headers, data=config.data)
         loop = new_loop()
         try:
             counts = loop.run_until_complete(run_engine(config, buf, on_progress))

@@ -35,7 +35,7 @@ def _watch_parent(parent: int) -> None:
 
 
 def _worker(config: ProbeConfig, index: int, path: str, run_id: str, q: Any, parent: int) -> None:
-    buf = RecordBuffer(run_id, config.headers, worker=index)
+    buf = RecordBuffer(run_id, config.headers, worker=index, data=config.data)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
     def progress(p: Progress) -> None:

@@ -3,7 +3,8 @@
 It reads the runs the experiments left (or a plain probe's run), concatenates the target's
 records, keeps the canary's apart, and runs the analyses of :mod:`tracehound.analysis` over them,
 one section at a time (what the failures are, latency, Server-Timing, load, time, connections,
-what the failures share, content, pauses, the canary). Each observation the statistics support
+what the failures share, which values of the data they follow, content, pauses, the canary). Each
+observation the statistics support
 becomes a registered signal with a strength in [0, 1], a detail with the figures and exemplar
 requests; everything the data could have shown is listed in ``tested``, so that the diagnoser can
 count an expected signal that did not show as evidence against. It never keys on a path, a port,
@@ -27,6 +28,7 @@ from tracehound.agents.traffic.delay import delay
 from tracehound.agents.traffic.latency import latency, latency_of_failures
 from tracehound.agents.traffic.load import load_dependence
 from tracehound.agents.traffic.outcome import outcome
+from tracehound.agents.traffic.parameters import failures_follow_data
 from tracehound.agents.traffic.server_timing import server_timing_phases
 from tracehound.agents.traffic.time_structure import time_structure
 from tracehound.analysis.frame import Frame, RunInfo, concat
@@ -42,6 +44,7 @@ SECTIONS: tuple[tuple[Callable[[Context], Section], bool], ...] = (
     (time_structure, True),
     (connections, True),
     (what_failures_share, True),
+    (failures_follow_data, True),
     (content, False),
     (delay, False),
     (canaries, False),

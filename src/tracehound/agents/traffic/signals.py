@@ -27,6 +27,8 @@ SIGNALS: tuple[str, ...] = (
     # Connections, what the failures share, what the answers hold
     "reset_on_reused_connection", "failures_after_idle_gap", "failures_concentrated_on_attribute",
     "failures_on_one_server", "ok_status_body_anomaly", "minority_body_shape_rises_with_concurrency",
+    # Which values of the data the failures follow
+    "failures_follow_parameter_value",
     # Experiments with pauses, and the canary
     "failures_vanish_with_delay", "read_after_write_miss", "unrelated_endpoint_slows_under_load",
     "unrelated_endpoint_fails_under_load",

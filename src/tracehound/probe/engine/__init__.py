@@ -8,7 +8,8 @@ than a timer per request.
 
 One module per noun: :mod:`.spec` (a request ready to send), :mod:`.head` (the fast response-head
 parser), :mod:`.connection` (:class:`Conn`), :mod:`.core` (:class:`Engine`, one process's run) and
-the drivers: :mod:`.closed_model`, :mod:`.open_model`, :mod:`.flow`.
+the drivers: :mod:`.closed_model`, :mod:`.open_model`, :mod:`.flow`, and :mod:`.varying` (one request
+whose values vary with data, sent from the closed model's callbacks).
 """
 
 from tracehound.probe.engine.closed_model import ClosedController, ClosedVU, VirtualUser
@@ -26,6 +27,7 @@ from tracehound.probe.engine.flow import FlowPool, FlowVU
 from tracehound.probe.engine.head import HEAD_CACHE_SIZE, RESPONSE_CACHE_SIZE, HeadInfo, parse_head
 from tracehound.probe.engine.open_model import OpenDispatcher
 from tracehound.probe.engine.spec import Spec
+from tracehound.probe.engine.varying import RequestPlan, VaryingVU
 
 __all__ = [
     "HEAD_CACHE_SIZE",
@@ -42,7 +44,9 @@ __all__ = [
     "HeadInfo",
     "OpenDispatcher",
     "Owner",
+    "RequestPlan",
     "Spec",
+    "VaryingVU",
     "VirtualUser",
     "classify_connect_error",
     "parse_head",

@@ -1,20 +1,27 @@
 """Flows: virtual users that run a flow's steps, one coroutine each, on the engine's connections.
 
 Flows need captures between steps, so unlike the closed and open models' callbacks each virtual
-user awaits its responses.
+user awaits its responses. With data, a virtual user draws a row of each pool its setup uses when
+it sets up, and a row of each other pool its steps use at every iteration; every request records
+the rows its virtual user holds.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+import re
+from collections import ChainMap, deque
 from typing import Any
 
 from tracehound.flow import Flow, MissingVariable, Step
+from tracehound.params import Draws
 from tracehound.probe.engine.connection import Conn, ConnectFailure, perf_ns
 from tracehound.probe.engine.core import Engine
 from tracehound.probe.engine.spec import Spec
 from tracehound.probe.target import Endpoint, build_request, split_url
+
+#: The scheme and host of an absolute URL, cut off to record its path.
+ORIGIN = re.compile(r"^https?://[^/?#]*")
 
 
 class _Waiter:
@@ -42,7 +49,8 @@ class _Waiter:
 class FlowVU:
     """A virtual user running a flow: setup once, then steps every iteration."""
 
-    def __init__(self, engine: Engine, vu: int, flow: Flow, base: Endpoint, base_path: str) -> None:
+    def __init__(self, engine: Engine, vu: int, flow: Flow, base: Endpoint, base_path: str,
+                 draws: Draws | None = None) -> None:
         self.e = engine
         self.id = vu
         self.flow = flow
@@ -55,6 +63,14 @@ class FlowVU:
         self.conns: dict[Endpoint, Conn] = {}
         self.active = True
         self.running = False
+        self.draws = draws
+        #: The row of each pool this virtual user holds (-1: none yet), and the pools setup and steps draw.
+        self.rows = [-1] * len(draws) if draws else []
+        self.setup_pools = _pools_of(draws, flow.setup)
+        self.step_pools = [j for j in _pools_of(draws, flow.steps) if j not in self.setup_pools]
+        #: Data variables: percent-encoded in a target, and recorded as placeholders in the path.
+        self.encode = flow.data_vars if draws else frozenset()
+        self.placeholders = {n: "{" + n + "}" for n in self.encode}
 
     def start(self) -> None:
         """Run closed-model iterations in a task until a bound or deactivation stops it."""
@@ -81,6 +97,7 @@ class FlowVU:
         """One iteration (with setup first if needed); False when a bound stopped it."""
         self.env["iter"] = self.iteration
         if self.need_setup and self.flow.setup:
+            self._draw(self.setup_pools)
             ok = True
             for step in self.flow.setup:
                 res = await self.step(step, seq, intended)
@@ -89,6 +106,7 @@ class FlowVU:
                     return False
                 ok = ok and res
             self.need_setup = not ok
+        self._draw(self.step_pools)
         for step in self.flow.steps:
             if step.pause > 0:
                 await asyncio.sleep(step.pause)
@@ -99,6 +117,12 @@ class FlowVU:
         self.iteration += 1
         return True
 
+    def _draw(self, pools: list[int]) -> None:
+        draws = self.draws
+        if draws is not None:
+            for j in pools:
+                self.rows[j] = draws.draw(j, self.id, self.env)
+
     async def step(self, step: Step, seq: int | None, intended: int) -> bool | None:
         """Run one step; True if it succeeded, False if it failed, None if a bound stopped it."""
         e = self.e
@@ -107,16 +131,20 @@ class FlowVU:
             if seq is None:
                 return None
         self.env["seq"] = seq
+        if self.draws is not None:
+            self.draws.record(seq, self.rows)
         for cap in step.captures:
             self.env.pop(cap.var, None)
         start = perf_ns()
         try:
-            target, headers, body = step.render(self.env)
+            target, headers, body = step.render(self.env, self.encode)
             if step.absolute:
                 ep, path = split_url(target)
             else:
                 ep, path = self.base, self.base_path + target
             data = build_request(step.method, ep, path, headers, body, e.keepalive)
+            if self.encode & step.target.names:
+                path = self._recorded_path(step)
         except MissingVariable as mv:
             unsent = step.target.render({**_placeholders(step), **self.env})
             spec = Spec(e.buf, b"", self.base, step.method, unsent, step.name, [], self.env)
@@ -156,6 +184,22 @@ class FlowVU:
             start = perf_ns()
 
 
+    def _recorded_path(self, step: Step) -> str:
+        """The step's path with its data values left as placeholders: the values are in the data columns."""
+        shown = step.target.render(ChainMap(self.placeholders, self.env))
+        if step.absolute:
+            return ORIGIN.sub("", shown) or "/"
+        return self.base_path + shown
+
+
+def _pools_of(draws: Draws | None, steps: list[Step]) -> list[int]:
+    """The pools whose variables ``steps`` use."""
+    if not draws:
+        return []
+    needs = set().union(*(s.needs for s in steps)) if steps else set()
+    return [j for j, p in enumerate(draws.pools) if needs & set(p.used_columns)]
+
+
 def _placeholders(step: Step) -> dict[str, str]:
     return {n: "{" + n + "}" for n in step.needs}
 
@@ -163,8 +207,10 @@ def _placeholders(step: Step) -> dict[str, str]:
 class FlowPool:
     """Open model with a flow: each arrival runs one iteration on an idle virtual user."""
 
-    def __init__(self, engine: Engine, flow: Flow, base: Endpoint, base_path: str, max_vus: int) -> None:
+    def __init__(self, engine: Engine, flow: Flow, base: Endpoint, base_path: str, max_vus: int,
+                 draws: Draws | None = None) -> None:
         self.e = engine
+        self.draws = draws
         self.flow = flow
         self.base = base
         self.base_path = base_path
@@ -178,7 +224,7 @@ class FlowPool:
         if self.idle:
             vu = self.idle.pop()
         elif len(self.all) < self.max_vus:
-            vu = FlowVU(self.e, len(self.all), self.flow, self.base, self.base_path)
+            vu = FlowVU(self.e, len(self.all), self.flow, self.base, self.base_path, self.draws)
             self.all.append(vu)
         else:
             self.pending.append((seq, intended))
