@@ -74,7 +74,7 @@ def test_the_contrast_names_the_ids_that_fail(data_app, customers, tmp_path):
     assert Counter(values) == {str(i): 3 for i in range(1, 401)}  # in order: each id three times
     failed = {v for v, s in zip(values, table.column("status").to_pylist(), strict=True) if s == 500}
     assert failed == set(BROKEN)
-    assert run.meta["target"]["data"][0] | {"source": None} == {
+    assert run.meta.target.data[0].model_dump() | {"source": None} == {
         "name": "customers", "kind": "file", "source": None, "columns": ["customer_id", "name"],
         "used": ["customer_id"], "rows": 400, "draw": "sequential", "seed": 0}
     finding = next(f for f in analyze([run]).findings if f.title == "Failures follow the data")
@@ -226,7 +226,7 @@ def test_the_data_experiments(data_app, customers, tmp_path):
                                     "90..189")
     runner = Runner(plain, tmp_path / "b")
     runner.run(sweep)
-    assert runner.runs[0].meta["experiment"]["kind"] == "id_sweep"
+    assert runner.runs[0].meta.experiment is not None and runner.runs[0].meta.experiment.kind == "id_sweep"
     assert sweep.failures == 3 and sweep.requests == 300
     sig = analyze(runner.runs).signals
     assert any(s.name == "failures_follow_parameter_value" and "1 of 100 values" in s.detail for s in sig)
