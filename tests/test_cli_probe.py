@@ -125,9 +125,13 @@ def test_https_with_a_wrong_ca_is_a_tls_failure(faulty_tls, tmp_path, tls_files,
         (["{url}", "-n", "1", "--out", "/proc/self/forbidden/run"], 2, "cannot write the run folder"),
         (["{url}", "-d", "1x"], 2, "invalid duration"),
         (["{url}", "-n", "1", "-H", "no colon"], 2, "invalid header"),
+        (["{url}", "-c", "1000000000", "-n", "2"], 2, "beyond the most one probe runs (100,000)"),
+        (["{url}", "-n", "2", "--timeout", "0"], 2, "--timeout 0s is out of range"),
+        (["{url}", "-n", "2", "--connect-timeout", "0"], 2, "--connect-timeout 0s is out of range"),
+        (["{url}", "-n", "2", "--workers", "100000"], 2, "--workers 100,000 is beyond"),
     ],
     ids=["bad-scheme", "no-host", "dns", "no-bounds", "over-max-requests", "unwritable-out", "bad-duration",
-         "bad-header"],
+         "bad-header", "a-billion-users", "zero-timeout", "zero-connect-timeout", "too-many-workers"],
 )
 def test_bad_input_is_one_line_and_a_nonzero_exit(faulty, tmp_path, cli, args, code, says):
     mark = faulty.mark()

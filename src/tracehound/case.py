@@ -9,6 +9,7 @@ from typing import TypedDict
 from tracehound.errors import BadTarget
 from tracehound.flow import Flow
 from tracehound.probe import Target
+from tracehound.probe.shapes import check_timeout
 from tracehound.probe.target import split_url
 from tracehound.redact import redact_url
 
@@ -88,6 +89,7 @@ class Case:
             raise BadTarget(f"unknown engine {self.engine!r}: choose native or locust")
         if self.workers < 1:
             raise BadTarget("--workers must be >= 1")
+        check_timeout(self.timeout_s)
 
     @property
     def origin(self) -> str:

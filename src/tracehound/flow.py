@@ -40,6 +40,7 @@ from typing import Any
 
 import yaml
 
+from tracehound import yamlfile
 from tracehound.errors import BadFlow
 
 BUILTINS = frozenset({"vu", "iter", "seq", "uuid"})
@@ -297,13 +298,16 @@ class Flow:
         """Read and validate a flow file; :class:`BadFlow` with one clear reason otherwise."""
         p = Path(path)
         try:
-            text = p.read_text()
+            with p.open("rb") as f:
+                text = f.read(yamlfile.MAX_BYTES + 1).decode("utf-8")
         except OSError as e:
             raise BadFlow(f"cannot read flow {str(p)!r}: {e.strerror or e}") from None
         except UnicodeDecodeError:
             raise BadFlow(f"flow {str(p)!r} is not UTF-8 text") from None
         try:
-            doc = yaml.safe_load(text)
+            doc = yamlfile.load(text)
+        except yamlfile.YamlRefused as e:
+            raise BadFlow(f"flow {str(p)!r} is refused: {e}") from None
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""

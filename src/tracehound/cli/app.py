@@ -129,10 +129,12 @@ def main(argv: list[str] | None = None) -> None:
         console.err.print("tracehound: interrupted", markup=False)
         sys.exit(130)
     except typer.Exit as e:
-        sys.exit(e.exit_code)
+        rc = e.exit_code
     except KeyboardInterrupt:
         console.err.print("tracehound: interrupted", markup=False)
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
+    if rc == 130:  # typer's answer to a Ctrl-C it caught, or a run stopped by one: say so
+        console.err.print("tracehound: interrupted", markup=False)
     sys.exit(rc if isinstance(rc, int) else 0)

@@ -21,7 +21,7 @@ Body = Annotated[str | None, Field(description="Raw request body (text).")]
 JsonBody = Annotated[Any, Field(description="A JSON request body (sets Content-Type: application/json).")]
 FlowFile = Annotated[str | None, Field(description="Path of a flow file (YAML: setup and steps with captures); "
                                                    "url is then its base URL.")]
-Timeout = Annotated[float, Field(gt=0, le=300, description="Per-request timeout in seconds.")]
+Timeout = Annotated[float, Field(ge=0.001, le=300, description="Per-request timeout in seconds.")]
 
 
 def request_target(url: str, method: str | None, headers: Mapping[str, str] | None, body: str | None,

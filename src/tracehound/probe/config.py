@@ -10,7 +10,7 @@ from typing import Any
 from tracehound.errors import BadFlow
 from tracehound.flow import Flow
 from tracehound.probe.records import DEFAULT_HEADERS
-from tracehound.probe.shapes import LoadShape, Stage
+from tracehound.probe.shapes import LoadShape, Stage, check_timeout
 from tracehound.probe.target import Endpoint, Target, split_url
 
 
@@ -39,6 +39,10 @@ class ProbeConfig:
     label: str | None = None
     #: Extra keys written into ``run.json`` (an experiment's kind and purpose, for instance).
     annotations: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_timeout(self.timeout, "--timeout")
+        check_timeout(self.connect_timeout, "--connect-timeout")
 
     @property
     def headers(self) -> tuple[str, ...]:

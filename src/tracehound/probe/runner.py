@@ -14,9 +14,11 @@ import pyarrow as pa
 from tracehound.errors import BadShape, TargetUnreachable, TracehoundError
 from tracehound.probe.config import ProbeConfig
 from tracehound.probe.distributed import check, run_locust
+from tracehound.probe.interrupts import Interrupts
 from tracehound.probe.local import new_loop, run_engine
 from tracehound.probe.progress import Progress
 from tracehound.probe.records import ERROR_KINDS, I_KIND, I_STATUS, NI, RecordBuffer
+from tracehound.probe.records import schema as records_schema
 from tracehound.probe.run import (
     Run,
     build_meta,
@@ -29,6 +31,9 @@ from tracehound.probe.run import (
 )
 from tracehound.probe.workers import run_workers
 from tracehound.redact import redact_headers, redact_url
+
+#: The most local worker processes one probe starts (each is a Python process of its own).
+MAX_WORKERS = 256
 
 
 def raise_nofile_limit(wanted: int) -> None:
@@ -87,6 +92,9 @@ def probe(
         raise BadShape("--master-bind and --remote-workers need --engine locust")
     if config.workers < (0 if locust and config.remote_workers else 1):
         raise BadShape("--workers must be >= 1")
+    if config.workers > MAX_WORKERS:
+        raise BadShape(f"--workers {config.workers:,} is beyond the most local worker processes a probe starts "
+                       f"({MAX_WORKERS})")
     if not config.shape.open_model and not config.shape.stages and config.workers > config.shape.concurrency:
         # Every worker runs at least one VU: more workers than VUs would run more VUs than asked.
         config = replace(config, workers=max(0, config.shape.concurrency - config.remote_workers) if locust
@@ -100,6 +108,16 @@ def probe(
         raise TargetUnreachable(f"cannot resolve host {ep.host!r}: {e.strerror}", hint="check the URL") from None
     except UnicodeError:
         raise TargetUnreachable(f"cannot resolve host {ep.host!r}: not a valid host name") from None
+    # From the run folder's first byte to its last, a signal is noted, not raised: the run is
+    # written whole and marked interrupted (probe.interrupts).
+    with Interrupts() as held:
+        return _record(config, locust, held, on_progress, on_notice)
+
+
+def _record(config: ProbeConfig, locust: bool, held: Interrupts, on_progress: Callable[[Progress], None] | None,
+            on_notice: Callable[[str], None] | None) -> Run:
+    """Write the run folder, run the engine (unless a signal came first), write the records and the outcome."""
+    ep, _ = config.endpoint()
     started = utc_now()
     path = prepare_run_dir(config.out, config.slug(), started)
     run_id = path.name if config.out is None else f"{started:%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:8]}"
@@ -118,11 +136,20 @@ def probe(
     raise_nofile_limit(config.shape.peak_concurrency * 2 + 256)
 
     meta["engine"] = config.engine
-    if locust or config.workers > 1:
+    if held.received:
+        counts: dict[str, Any] = {"interrupted": True, "stop_reason": "interrupted", "issued": 0}
+        write_table(path, records_schema(config.headers).empty_table())
+        rows, reach = 0, None
+    elif locust or config.workers > 1:
         if locust:
             try:
                 table, counts = run_locust(config, path, run_id, on_progress, on_notice)
-            except (TracehoundError, KeyboardInterrupt):
+            except KeyboardInterrupt:
+                meta.update(status="interrupted", complete=False, interrupted=True, stop_reason="interrupted",
+                            ended_at=iso(utc_now()))
+                write_meta(path, meta)
+                raise
+            except TracehoundError:
                 meta.update(status="failed", complete=False, ended_at=iso(utc_now()))
                 write_meta(path, meta)
                 raise
@@ -139,7 +166,7 @@ def probe(
         buf = RecordBuffer(run_id, config.headers)
         loop = new_loop()
         try:
-            counts = loop.run_until_complete(run_engine(config, buf, on_progress))
+            counts = loop.run_until_complete(run_engine(config, buf, on_progress, held=held))
         except TargetUnreachable:
             meta.update(status="failed", complete=False, ended_at=iso(utc_now()))
             write_meta(path, meta)
@@ -163,7 +190,8 @@ def probe(
         write_batches(path, buf.schema(), buf.batches())
         del buf  # give the record memory back before anyone reads the run
     ended = utc_now()
-    interrupted = bool(counts.get("interrupted"))
+    # A signal the engine did not see (it came between two handlers, or while the records were written).
+    interrupted = bool(counts.get("interrupted")) or held.received
     partial = bool(counts.get("partial"))
     if partial:
         meta.update(partial=True, partial_reason=counts.get("partial_reason"))
@@ -173,7 +201,7 @@ def probe(
         interrupted=interrupted,
         ended_at=iso(ended),
         duration_s=round(counts.get("elapsed_s") or (ended - started).total_seconds(), 6),
-        stop_reason=counts.get("stop_reason"),
+        stop_reason="interrupted" if interrupted else counts.get("stop_reason"),
         counts={
             "requests": rows,
             "issued": counts.get("issued"),
