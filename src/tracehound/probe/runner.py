@@ -144,16 +144,14 @@ def _record(config: ProbeConfig, locust: bool, held: Interrupts, on_progress: Ca
         if locust:
             try:
                 table, counts = run_locust(config, path, run_id, on_progress, on_notice)
-            except KeyboardInterrupt:
-                meta.update(status="interrupted", complete=False, interrupted=True, stop_reason="interrupted",
-                            ended_at=iso(utc_now()))
-                write_meta(path, meta)
-                raise
+                meta["locust"] = counts.pop("engine")
+            except KeyboardInterrupt:  # stopped before a worker sent anything: an empty run, marked so
+                table = records_schema(config.headers).empty_table()
+                counts = {"interrupted": True, "stop_reason": "interrupted", "issued": 0}
             except TracehoundError:
                 meta.update(status="failed", complete=False, ended_at=iso(utc_now()))
                 write_meta(path, meta)
                 raise
-            meta["locust"] = counts.pop("engine")
         else:
             table, counts = run_workers(config, path, run_id, on_progress)
         write_table(path, table)
