@@ -54,7 +54,9 @@ def analyze_folder(folder: Path) -> FolderAnalysis:
         from tracehound.probe import Run
 
         kind = "run"
-        res = analyze([Run.load(folder)])
+        run = Run.load(folder)
+        run.table  # noqa: B018 - read now: records that are missing or corrupt are one line, not an empty analysis
+        res = analyze([run])
     return FolderAnalysis(folder, kind, res, rank(res.signals, res.tested, res.failures)[:TOP_CAUSES])
 
 
