@@ -517,7 +517,16 @@ def test_cli_skips_bad_files_on_stderr_and_fails_only_when_nothing_was_read(cli,
     p = cli("logs", str(tmp_path / "core.bin"), str(tmp_path / "missing.log"))
     assert p.returncode == 2
     assert p.stderr.strip().splitlines() == [f"tracehound: skipped {tmp_path / 'core.bin'}: binary file, not a log",
-                                             f"tracehound: skipped {tmp_path / 'missing.log'}: no such file"]
+                                             f"tracehound: skipped {tmp_path / 'missing.log'}: no such file",
+                                             "tracehound: error: no log could be read"]
+
+
+def test_cli_on_an_empty_folder_says_so(cli, tmp_path):
+    """Issue 15, row 15: `logs` on an empty folder exited 2 and printed nothing."""
+    (tmp_path / "logs").mkdir()
+    p = cli("logs", str(tmp_path / "logs"))
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.strip() == f"tracehound: error: no log could be read: no file in {tmp_path / 'logs'}"
 
 
 @pytest.mark.parametrize("args, message", [
