@@ -19,6 +19,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from tracehound import spool
 from tracehound.logs.alignment import FINE_NS, NEAR_NS, Timeline, timeline
 from tracehound.logs.events import Event, assemble, inline_access, status_level
 from tracehound.logs.formats import ERROR, REQUEST_ID_TEXT, WARNING, detect, level_of
@@ -145,7 +146,14 @@ class _Analysis:
 
     # -- reading ------------------------------------------------------------------------------
     def read(self, path: Path) -> None:
-        src = open_source(path)
+        try:
+            with spool.regular(path) as real:  # a pipe (``<(…)``, a FIFO) is read once, never waited on forever
+                self._read(path, real)
+        except spool.PipeUnreadable as e:
+            self.files.append(FileReport(str(path), skipped=e.strerror))
+
+    def _read(self, path: Path, real: Path) -> None:
+        src = open_source(real)
         fr = FileReport(str(path), gzip=src.gzip, size=src.size, skipped=src.skipped)
         self.files.append(fr)
         if src.skipped:
