@@ -133,3 +133,10 @@ def test_a_flow_with_a_few_aliases_loads_and_yaml_is_read_by_libyaml():
     assert doc["steps"][0]["json"] == {"h": 1, "z": [{"h": 1}, {"h": 1}]}
     if yaml.__with_libyaml__:
         assert yamlfile.SafeLoader is yaml.CSafeLoader
+
+
+def test_a_flow_base_url_with_credentials_is_refused_not_dropped():
+    """Issue 15, row 12, for flows: their steps would not send a base URL's user and password."""
+    flow = Flow.from_dict({"steps": [{"name": "a", "path": "/x"}]})
+    with pytest.raises(BadFlow, match="cannot carry a user and password"):
+        ProbeConfig(LoadShape(requests=1), flow=flow, base_url="http://u:p@127.0.0.1:9").endpoint()

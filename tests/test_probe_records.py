@@ -217,6 +217,30 @@ def test_run_json_describes_the_run_and_redacts_credentials(faulty, tmp_path, cl
     assert not any("secret123" in s for s in samples)
 
 
+def test_credentials_in_the_url_are_sent_as_basic_auth_and_never_shown(faulty, tmp_path, cli):
+    """Issue 15, row 12: `http://user:pass@host/` sent no credentials, and the target printed as `http://@host`."""
+    import base64
+
+    from tracehound.probe import Target
+
+    out = tmp_path / "r"
+    url = faulty.base_url.replace("://", "://alice:s3cr%40t-77@", 1) + "/echo-headers"
+    sent = Target(url).request_bytes()
+    assert sent.startswith(b"GET /echo-headers HTTP/1.1\r\n")
+    assert b"Authorization: Basic " + base64.b64encode(b"alice:s3cr@t-77") + b"\r\n" in sent
+    own = Target(url, headers=(("Authorization", "Bearer mine"),)).request_bytes()
+    assert b"Authorization: Bearer mine" in own and b"Basic" not in own  # a header given wins
+    r = cli("probe", url, "-n", "3", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    shown = faulty.base_url.replace("://", "://[redacted]@", 1) + "/echo-headers"
+    assert f"Target GET {shown}" in r.stdout
+    samples = pq.read_table(out / "requests.parquet").column("body_sample").to_pylist()
+    assert all('"authorization"' in s for s in samples)  # the service received it
+    secrets = ("s3cr", base64.b64encode(b"alice:s3cr@t-77").decode())
+    for where in (r.stdout, r.stderr, (out / "run.json").read_text(), *samples):
+        assert not any(x in where for x in secrets), where
+
+
 def test_workers_share_the_run(faulty, tmp_path, cli):
     out = tmp_path / "r"
     mark = faulty.mark()

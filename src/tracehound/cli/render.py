@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -99,7 +100,7 @@ def print_access_import(imp: ImportFolder) -> None:
 
     out = console.out
     m = RunDigest(imp.meta).imported
-    out.print(f"[bold]Imported[/] {m.rows:,} requests from {m.file} ({m.format}"
+    out.print(f"[bold]Imported[/] {m.rows:,} requests from {escape(str(m.file))} ({m.format}"
               + (", gzip" if m.compression == "gzip" else "") + f"), {m.bytes / 1e6:,.1f} MB in "
               f"{m.seconds:.1f} s ({m.mb_per_s:.0f} MB/s)", highlight=False, soft_wrap=True)
     if m.first:
@@ -108,7 +109,7 @@ def print_access_import(imp: ImportFolder) -> None:
         out.print(f"[bold]Bad lines[/] {m.bad_lines:,} left out; the first:", highlight=False)
         for line in m.bad_examples or []:
             out.print(f"  {line[:160]!r}", markup=False, highlight=False, soft_wrap=True)
-    out.print(f"[bold]Folder[/] {imp.path}", highlight=False)
+    out.print(f"[bold]Folder[/] {escape(str(imp.path))}", highlight=False)
     out.print(f"next: tracehound analyze {imp.path}", style="dim", markup=False, highlight=False)
 
 

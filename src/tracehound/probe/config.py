@@ -11,7 +11,7 @@ from tracehound.errors import BadFlow
 from tracehound.flow import Flow
 from tracehound.probe.records import DEFAULT_HEADERS
 from tracehound.probe.shapes import LoadShape, Stage, check_timeout
-from tracehound.probe.target import Endpoint, Target, split_url
+from tracehound.probe.target import Endpoint, Target, credentials, split_url
 
 
 @dataclass
@@ -54,6 +54,9 @@ class ProbeConfig:
         base = self.base_url or (self.flow.base_url if self.flow else None)
         if not base:
             raise BadFlow("a flow needs a base URL: pass the URL or set base_url: in the flow")
+        if credentials(base) is not None:
+            raise BadFlow("a flow's base URL cannot carry a user and password: its steps would not send them",
+                          hint="give each step an Authorization header instead (headers: in the flow)")
         ep, path = split_url(base)
         return ep, path.split("?", 1)[0]
 
