@@ -284,7 +284,7 @@ def print_scenarios(scenarios: Sequence[Scenario]) -> None:
     t.add_column("needs", no_wrap=True)
     for sc in scenarios:
         t.add_row(sc.name, sc.failure_mode, sc.symptom, ", ".join(sc.needs) or "-")
-    console.out.print(t)
+    console.wide().print(t)
 
 
 def print_instance(inst: Instance) -> None:
