@@ -241,6 +241,33 @@ def test_credentials_in_the_url_are_sent_as_basic_auth_and_never_shown(faulty, t
         assert not any(x in where for x in secrets), where
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_recorded_headers_are_redacted_as_bodies_are(faulty, tmp_path, cli, workers):
+    """Issue 15, row 17: `--record-header Set-Cookie`, or a server echoing a token in a header, stored it as is."""
+    from tracehound.probe import RecordBuffer
+
+    buf = RecordBuffer("r", headers=("set-cookie", "x-request-id"))
+    for i, (cookie, rid) in enumerate([(b"sid=s3cret-cookie-1; Path=/", b"req-1"),
+                                       (b"sid=s3cret-cookie-2", b"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.c2ln")]):
+        buf.add(seq=i, vu=0, step=None, method=b"GET", host=b"h", path=b"/", intended_ns=1, start_ns=2,
+                connect_ns=-1, first_byte_ns=3, end_ns=4, status=200, error_kind=None, error=None, bytes_in=1,
+                bytes_out=1, body_digest=None, body_first=None, headers=(cookie, rid), conn_id=0, conn_reused=False,
+                conn_idle_ns=-1, conn_requests=0, inflight=1)
+    t = buf.to_table()
+    assert t.column("h_set_cookie").to_pylist() == ["[redacted]", "[redacted]"]
+    assert t.column("h_x_request_id").to_pylist() == ["req-1", "Bearer [redacted]"]
+
+    out = tmp_path / "r"
+    token = "echoed-token-8d1f2a"
+    r = cli("probe", f"{faulty.base_url}/echo-headers", "-n", "6", "-c", "2", "--workers", workers,
+            "-H", f"Authorization: Bearer {token}", "-H", f"X-Custom: {token}", "--record-header", "X-Custom",
+            "--record-header", "Set-Cookie", "--quiet", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    t = pq.read_table(out / "requests.parquet")
+    assert t.column("h_x_custom").to_pylist() == ["[redacted]"] * 6  # the server echoed a token given: masked
+    assert token.encode() not in (out / "requests.parquet").read_bytes() + (out / "run.json").read_bytes()
+
+
 def test_workers_share_the_run(faulty, tmp_path, cli):
     out = tmp_path / "r"
     mark = faulty.mark()

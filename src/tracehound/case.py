@@ -11,7 +11,7 @@ from tracehound.flow import Flow
 from tracehound.probe import Target
 from tracehound.probe.shapes import check_timeout
 from tracehound.probe.target import split_url
-from tracehound.redact import redact_url
+from tracehound.redact import redact_url, remember_url
 
 DEFAULT_BUDGET = 120.0
 DEFAULT_MAX_CONCURRENCY = 32
@@ -90,6 +90,9 @@ class Case:
         if self.workers < 1:
             raise BadTarget("--workers must be >= 1")
         check_timeout(self.timeout_s)
+        for address in (self.sources.db, self.sources.redis, self.sources.metrics, self.sources.prometheus):
+            if address:
+                remember_url(address)  # their passwords are given secrets: masked wherever they show up
 
     @property
     def origin(self) -> str:

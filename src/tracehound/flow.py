@@ -42,6 +42,7 @@ import yaml
 
 from tracehound import yamlfile
 from tracehound.errors import BadFlow
+from tracehound.redact import remember_header
 
 BUILTINS = frozenset({"vu", "iter", "seq", "uuid"})
 #: The methods a step may use.
@@ -395,6 +396,7 @@ def _parse_step(raw: Any, where: str) -> Step:
         if not isinstance(k, str) or not re.match(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", k):
             raise BadFlow(f"{where}: invalid header name {k!r}")
         headers.append((k, Template(str(v))))
+        remember_header(k, str(v))  # a literal credential of the flow; one from a variable is not known yet
     if "json" in raw and "data" in raw:
         raise BadFlow(f"{where}: give 'json' or 'data', not both")
     data = raw.get("data")

@@ -17,7 +17,7 @@ from tracehound.probe.distributed import check, run_locust
 from tracehound.probe.interrupts import Interrupts
 from tracehound.probe.local import new_loop, run_engine
 from tracehound.probe.progress import Progress
-from tracehound.probe.records import ERROR_KINDS, I_KIND, I_STATUS, NI, RecordBuffer
+from tracehound.probe.records import ERROR_KINDS, I_KIND, I_STATUS, NI, RecordBuffer, redact_columns
 from tracehound.probe.records import schema as records_schema
 from tracehound.probe.run import (
     Run,
@@ -154,6 +154,7 @@ def _record(config: ProbeConfig, locust: bool, held: Interrupts, on_progress: Ca
                 raise
         else:
             table, counts = run_workers(config, path, run_id, on_progress)
+        table = redact_columns(table)  # the workers' records, with the secrets given to this process masked too
         write_table(path, table)
         rows = table.num_rows
         status = table.column("status").to_numpy(zero_copy_only=False)

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from tracehound import __version__
 from tracehound.errors import BadTarget
+from tracehound.redact import remember_header, remember_url
 
 USER_AGENT = f"tracehound/{__version__}"
 # What may not appear in a request target, or in a header value (HTAB is allowed there): a flow
@@ -158,6 +159,14 @@ class Target:
         if creds is not None and not any(k.lower() == "authorization" for k, _ in self.headers):
             # As curl does: user:password@ in the URL is sent as Basic authentication (never on the request line).
             object.__setattr__(self, "headers", (*self.headers, basic_auth(*creds)))
+        self.remember_secrets()
+
+    def remember_secrets(self) -> None:
+        """Make its credentials (header values, the URL's password and secret query values) given secrets,
+        masked in everything this process writes (:func:`tracehound.redact.remember`)."""
+        remember_url(self.url)
+        for k, v in self.headers:
+            remember_header(k, v)
 
     @classmethod
     def parse(
