@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import DEMO_SECRETS, leaks
 
 from tracehound.case import Case
@@ -112,3 +113,15 @@ def test_no_secret_reaches_an_mcp_result(faulty, tmp_path: Path) -> None:
     for a in answers:
         assert not [s for s in secrets if s in a], a[:2000]
     assert not leaks(tmp_path / "runs", secrets), leaks(tmp_path / "runs", secrets)
+
+
+@pytest.mark.parametrize("args", [
+    ["probe", "http://127.0.0.1:9/", "-n", "1", "-H", "Authorization Bearer th-err-secret-51f0"],
+    ["probe", "http://alice:th-err-secret-51f0@127.0.0.1:port/", "-n", "1"],
+    ["db", "postgresql://app:th-err-secret-51f0@127.0.0.1:1/x", "-d", "1s"],
+    ["db", "redis://:th-err-secret-51f0@127.0.0.1:1/0", "-d", "1s"],
+], ids=["header", "url", "dsn", "redis"])
+def test_an_error_line_quoting_a_secret_keeps_it_out(cli, args) -> None:
+    r = cli(*args)
+    assert r.returncode in (2, 3) and "tracehound: error: " in r.stderr, r.stderr
+    assert "th-err-secret-51f0" not in r.stdout + r.stderr, r.stderr

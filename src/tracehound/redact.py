@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 MASK = "[redacted]"
@@ -103,6 +104,17 @@ def redact_text(text: str) -> str:
     text = _BEARER.sub(lambda m: m.group(1) + " " + MASK, text)
     text = _URL_USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
     return text
+
+
+def redact_json(value: Any) -> Any:
+    """A JSON value (dicts, lists, strings, numbers) with every string redacted, keys included."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {redact_text(k) if isinstance(k, str) else k: redact_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_json(v) for v in value]
+    return value
 
 
 def redact_header_value(name: str, value: str) -> str:
