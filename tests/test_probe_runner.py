@@ -190,6 +190,26 @@ def test_a_signal_anywhere_in_a_run_leaves_it_written_and_marked_interrupted(dem
     assert run.table.num_rows == (0 if when == "before the engine" else 20)
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_before_the_run_folder_stops_the_probe_as_ctrl_c_does(demo_url, tmp_path, monkeypatch, sig):
+    """From a probe's first instruction: SIGTERM, as SIGINT, stops it (nothing collected yet, no folder)."""
+    import os
+    import socket
+
+    from tracehound.probe import runner
+
+    resolve = socket.getaddrinfo
+
+    def slow_dns(*args, **kw):
+        os.kill(os.getpid(), sig)
+        return resolve(*args, **kw)
+
+    monkeypatch.setattr(runner.socket, "getaddrinfo", slow_dns)
+    with pytest.raises(KeyboardInterrupt):
+        probe(ProbeConfig(LoadShape(concurrency=2, requests=20), Target(demo_url), out=tmp_path / "r"))
+    assert not (tmp_path / "r").exists()
+
+
 def test_ctrl_c_as_soon_as_the_run_folder_exists_is_marked_and_said(demo_url, tmp_path):
     """Row 10 through the CLI: the signal lands as soon as run.json appears, before any request."""
     out = tmp_path / "r"

@@ -84,6 +84,17 @@ def probe(
     :class:`TargetUnreachable` is raised. ``on_notice`` receives lines meant for the person
     running the probe (the command remote Locust workers need; default: stderr).
     """
+    # From the first instruction a signal stops the probe (SIGTERM as Ctrl-C does); from the run
+    # folder's first byte to its last it is noted, not raised: the run is written whole and marked
+    # interrupted (probe.interrupts).
+    with Interrupts() as held:
+        config, locust = _checked(config)
+        held.hold()
+        return _record(config, locust, held, on_progress, on_notice)
+
+
+def _checked(config: ProbeConfig) -> tuple[ProbeConfig, bool]:
+    """The config as it will run (workers no more than users), and whether Locust runs it; errors for bad input."""
     config.shape.validate()
     locust = config.engine == "locust"
     if config.engine not in ("native", "locust"):
@@ -108,10 +119,7 @@ def probe(
         raise TargetUnreachable(f"cannot resolve host {ep.host!r}: {e.strerror}", hint="check the URL") from None
     except UnicodeError:
         raise TargetUnreachable(f"cannot resolve host {ep.host!r}: not a valid host name") from None
-    # From the run folder's first byte to its last, a signal is noted, not raised: the run is
-    # written whole and marked interrupted (probe.interrupts).
-    with Interrupts() as held:
-        return _record(config, locust, held, on_progress, on_notice)
+    return config, locust
 
 
 def _record(config: ProbeConfig, locust: bool, held: Interrupts, on_progress: Callable[[Progress], None] | None,
