@@ -223,14 +223,32 @@ DEMO_SECRETS = {
     "dsn": "th-demo-dsnpw-8a7c3e",
     "redis": "th-demo-redispw-5d0b1f",
     "logged": "th-demo-logged-9f4a2c",
+    "logged_password": "th-demo-logpw-1d2e3f",
+    "logged_dsn": "th-demo-logdsn-4a5b6c",
+    "logged_api_key": "th-demo-logkey-7c8d9e",
 }
+
+#: The lines of the service's log that hold the ``logged*`` secrets, one kind of secret each.
+DEMO_LOGGED_LINES = (
+    "2026-12-01 10:00:00,000 INFO app: GET /orders with Authorization: Bearer {logged}",
+    "2026-12-01 10:00:00,100 INFO app: admin session opened user=alice password={logged_password}",
+    "2026-12-01 10:00:00,200 INFO app: settings loaded database_url=postgresql://app:{logged_dsn}@db:5432/shop",
+    '2026-12-01 10:00:00,300 INFO app: webhook registered {{"api_key": "{logged_api_key}", "events": 2}}',
+)
 
 
 def leaks(folder: Path, secrets) -> dict[str, list[str]]:
-    """The files under ``folder`` that hold any of ``secrets``, with the ones each holds."""
+    """The files under ``folder`` that hold any of ``secrets``, with the ones each holds.
+
+    A Parquet file is searched value by value too (its pages are compressed: raw bytes would hide a secret).
+    """
     out = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         data = path.read_bytes()
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            data += "\n".join(map(str, pq.read_table(path).to_pylist())).encode()
         found = [s for s in secrets if s.encode() in data]
         if found:
             out[str(path.relative_to(folder))] = found
@@ -257,7 +275,8 @@ def demo_investigation(tmp_path_factory, cli) -> DemoInvestigation:
     empty one, its code with one file that does not parse, a database DSN with a wrong
     password and a Redis that refuses. Each bad one must cost only its own agent. Every input
     holds a secret (:data:`DEMO_SECRETS`): the Authorization header, a cookie quoted in the
-    symptom, the DSN's and Redis URL's passwords, and a token the service logged.
+    symptom, the DSN's and Redis URL's passwords, and a token, a password, a DSN password and an
+    API key the service logged (:data:`DEMO_LOGGED_LINES`).
     """
     from tracehound import lab
     from tracehound.lab import servers
@@ -271,8 +290,7 @@ def demo_investigation(tmp_path_factory, cli) -> DemoInvestigation:
     with lab.up(sc, log_dir=tmp / "logs") as inst:
         (inst.code_dir / "half_written.py").write_text("def handler(:\n    return\n")
         with open(inst.app_log, "a") as log:
-            log.write("2026-12-01 10:00:00,000 INFO app: GET /orders with Authorization: "
-                      f"Bearer {DEMO_SECRETS['logged']}\n")
+            log.writelines(line.format(**DEMO_SECRETS) + "\n" for line in DEMO_LOGGED_LINES)
         try:
             r = cli("investigate", inst.url + sc.target.path, "--out", str(tmp / "inv"), "-H", headers[0],
                     "--symptom", symptom,

@@ -145,6 +145,41 @@ def test_bad_lines_are_counted_never_fatal(tmp_path):
     assert not (imp.path / "access" / "day=bad").exists()
 
 
+
+def test_a_truncated_gzip_is_one_line_and_leaves_no_folder(tmp_path, cli):
+    """Issue 15, row 7: a truncated .gz was a DuckDB traceback, exit 1, and an empty run folder left behind."""
+    log = tmp_path / "gen.log"
+    write_nginx_log(log, 20_000, span_s=3600)
+    whole = gzip.compress(log.read_bytes())
+    cut = tmp_path / "access.log.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(BadImport, match="its gzip stream is truncated or corrupt"):
+        import_access_log(cut, out=tmp_path / "i")
+    assert not (tmp_path / "i").exists()
+    p = cli("import", str(cut), "--out", str(tmp_path / "j"), timeout=120)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+    assert "zcat" in p.stderr and not (tmp_path / "j").exists()
+
+
+@pytest.mark.parametrize("fmt", ["nginx", "jsonl"])
+def test_a_line_too_long_to_read_is_a_bad_line_not_dropped(tmp_path, fmt):
+    """Issue 15, row 16: one line of many megabytes among good lines vanished with `bad_lines: 0`."""
+    good = (DATA / ("nginx_combined.log" if fmt == "nginx" else "access.jsonl")).read_text().splitlines()
+    if fmt == "nginx":
+        long = '203.0.113.9 - - [02/Dec/2026:14:00:09 +0100] "GET /' + "a" * 3_000_000 + ' HTTP/1.1" 200 5 "-" "-"'
+    else:
+        long = json.dumps({**json.loads(good[0]), "path": "/" + "a" * 3_000_000})
+    log = tmp_path / "access.log"
+    log.write_text("\n".join([*good[:3], long, *good[3:]]) + "\n")
+    m = import_access_log(log, fmt, out=tmp_path / "i").meta["import"]
+    plain = import_access_log(DATA / ("nginx_combined.log" if fmt == "nginx" else "access.jsonl"), fmt,
+                              out=tmp_path / "plain").meta["import"]
+    assert m["rows"] + m["bad_lines"] == plain["rows"] + plain["bad_lines"] + 1  # the long line is accounted for
+    if fmt == "jsonl":  # read line by line: the reader refuses it, and it is counted and shown
+        assert (m["rows"], m["bad_lines"]) == (plain["rows"], plain["bad_lines"] + 1)
+        assert any(x.endswith("(longer than 1 MB)") and len(x) < 300 for x in m["bad_examples"])
+
+
 # -- the analysis ---------------------------------------------------------------------------
 
 

@@ -185,3 +185,27 @@ def test_har_command_prints_the_findings(cli, session_har: Path):
     r = cli("har", str(session_har), "--json")
     doc = json.loads(r.stdout)
     assert doc["entries"] == 39 and any(s["name"] == "har:cors_blocked" for f in doc["findings"] for s in f["signals"])
+
+
+@pytest.mark.parametrize("field, value, says", [
+    ("wait", 1e308, "timings.wait 1e+308 is not a time from 0 to 86,400,000 ms"),
+    ("wait", float("inf"), "timings.wait inf is not a time from 0 to 86,400,000 ms"),
+    ("wait", "12", "timings.wait '12' is not a number"),
+    ("time", 1e308, "time 1e+308 is not a time from 0 to 86,400,000 ms"),
+], ids=["1e308", "inf", "a-string", "time-1e308"])
+def test_har_and_import_refuse_the_same_impossible_times(tmp_path: Path, field: str, value: object, says: str):
+    """Issue 15, row 18: `har` accepted what `import` refused, and printed 300 digits and "median inf ms"."""
+    from tracehound.probe.importers import import_file
+
+    e = entry(0.0, f"{API}/orders", 200, 120)
+    if field == "time":
+        e["time"] = value
+    else:
+        e["timings"][field] = value
+    har = write(tmp_path, [e, entry(1.0, f"{API}/orders", 200, 110)])
+    with pytest.raises(BadImport) as inspected:
+        inspect_har(har)
+    with pytest.raises(BadImport) as imported:
+        import_file(har, "har", tmp_path / "run")
+    assert says in str(inspected.value) and says in str(imported.value)
+    assert str(inspected.value).split(": ", 1)[1] == str(imported.value).split(": ", 1)[1]

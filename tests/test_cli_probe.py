@@ -125,9 +125,13 @@ def test_https_with_a_wrong_ca_is_a_tls_failure(faulty_tls, tmp_path, tls_files,
         (["{url}", "-n", "1", "--out", "/proc/self/forbidden/run"], 2, "cannot write the run folder"),
         (["{url}", "-d", "1x"], 2, "invalid duration"),
         (["{url}", "-n", "1", "-H", "no colon"], 2, "invalid header"),
+        (["{url}", "-c", "1000000000", "-n", "2"], 2, "beyond the most one probe runs (100,000)"),
+        (["{url}", "-n", "2", "--timeout", "0"], 2, "--timeout 0s is out of range"),
+        (["{url}", "-n", "2", "--connect-timeout", "0"], 2, "--connect-timeout 0s is out of range"),
+        (["{url}", "-n", "2", "--workers", "100000"], 2, "--workers 100,000 is beyond"),
     ],
     ids=["bad-scheme", "no-host", "dns", "no-bounds", "over-max-requests", "unwritable-out", "bad-duration",
-         "bad-header"],
+         "bad-header", "a-billion-users", "zero-timeout", "zero-connect-timeout", "too-many-workers"],
 )
 def test_bad_input_is_one_line_and_a_nonzero_exit(faulty, tmp_path, cli, args, code, says):
     mark = faulty.mark()
@@ -221,3 +225,33 @@ def _group_alive(pgid: int, until: float) -> bool:
         if time.monotonic() > until:
             return True
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "missing"])
+def test_analyze_and_show_of_records_that_cannot_be_read_are_one_line(tmp_path, cli, damage):
+    """Issue 15, row 9: `analyze` of a corrupt or missing Parquet printed an empty line, `requests: 0`, exit 0."""
+    import asyncio
+
+    from tracehound.mcp.server import build_server
+    from tracehound.probe.importers import import_file
+
+    run = import_file(ROOT / "tests" / "data" / "importers" / "k6.json", "auto", tmp_path / "r").path
+    records = run / "requests.parquet"
+    if damage == "corrupt":
+        records.write_bytes(records.read_bytes()[:100])
+    else:
+        records.unlink()
+    says = "cannot read" if damage == "corrupt" else "has no requests.parquet"
+    for args in (["analyze", str(run)], ["analyze", str(run), "--json"], ["show", str(run)]):
+        r = cli(*args)
+        assert r.returncode == 2 and r.stdout == "", (args, r.stdout)
+        assert says in one_error_line(r)
+
+    async def analyze_run() -> str:
+        from mcp.server.mcpserver.exceptions import ToolError
+
+        with pytest.raises(ToolError) as e:
+            await build_server(runs_dir=tmp_path / "mcp").call_tool("analyze_run", {"runs": [str(run)]})
+        return str(e.value)
+
+    assert "requests.parquet" in asyncio.run(analyze_run())

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tracehound.demo import free_port, wait_ready
+from tracehound.errors import BadFlow
 from tracehound.flow import Flow
 from tracehound.probe import LoadShape, ProbeConfig, probe
 
@@ -95,3 +96,47 @@ def test_setup_failure_is_retried_and_recorded(flow_app, tmp_path):
     assert [r["step"] for r in rows] == ["login", "me"] * 3
     assert all(r["status"] == 401 for r in rows if r["step"] == "login")
     assert all(r["error_kind"] == "capture" for r in rows if r["step"] == "me")
+
+
+# -- issue 15, row 11: YAML within bounds ---------------------------------------------------------
+
+
+def _bomb(levels: int = 9) -> str:
+    """A flow whose ``json:`` body is a "billion laughs": ten aliases of ten aliases of … ten values."""
+    lines = ["steps:", "  - name: a", "    path: /x", "    json:", "      l0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"      l{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("text, says", [
+    (_bomb(), "aliases expand to more than 1,000,000 values"),
+    ("steps:\n" + "".join(f"  - name: s{i}\n    path: /x\n    json: {{k: '{'v' * 200}'}}\n" for i in range(5000)),
+     "more than 1 MB"),
+    ("steps: &s\n  - name: a\n    path: /x\n    json: *s\n", "refers to a value that contains it"),
+    ("steps:\n  - name: a\n    path: /x\n    json: " + "[" * 150 + "]" * 150 + "\n", "nests deeper than 100 levels"),
+    ("v: &v x\nsteps:\n  - name: a\n    path: /x\n    json: [" + ", ".join(["*v"] * 1001) + "]\n",
+     "more than 1,000 aliases"),
+], ids=["alias-bomb", "a-large-flow", "self-reference", "deep", "many-aliases"])
+def test_a_flow_beyond_the_yaml_bounds_is_refused_before_it_is_built(tmp_path, text, says):
+    f = tmp_path / "flow.yaml"
+    f.write_text(text)
+    with pytest.raises(BadFlow, match=says):
+        Flow.load(f)
+
+
+def test_a_flow_with_a_few_aliases_loads_and_yaml_is_read_by_libyaml():
+    import yaml
+
+    from tracehound import yamlfile
+
+    doc = yamlfile.load("base: &b {h: 1}\nsteps:\n  - name: a\n    path: /x\n    json: {<<: *b, z: [*b, *b]}\n")
+    assert doc["steps"][0]["json"] == {"h": 1, "z": [{"h": 1}, {"h": 1}]}
+    if yaml.__with_libyaml__:
+        assert yamlfile.SafeLoader is yaml.CSafeLoader
+
+
+def test_a_flow_base_url_with_credentials_is_refused_not_dropped():
+    """Issue 15, row 12, for flows: their steps would not send a base URL's user and password."""
+    flow = Flow.from_dict({"steps": [{"name": "a", "path": "/x"}]})
+    with pytest.raises(BadFlow, match="cannot carry a user and password"):
+        ProbeConfig(LoadShape(requests=1), flow=flow, base_url="http://u:p@127.0.0.1:9").endpoint()

@@ -428,6 +428,16 @@ def test_cli_lab_list(cli) -> None:
         assert sc.name in r.stdout and sc.failure_mode in r.stdout
 
 
+def test_cli_lab_list_piped_keeps_each_scenario_on_one_line(cli) -> None:
+    """Issue 15, row 19: with no terminal (a pipe, CI) the table was squeezed to a few characters per column."""
+    r = cli("lab", "list", timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    for sc in lab.scenarios():
+        row = [ln for ln in lines if ln.startswith(sc.name + " ")]
+        assert len(row) == 1 and sc.failure_mode in row[0] and " ".join(sc.symptom.split()) in row[0], row
+
+
 def test_cli_lab_check_unknown_scenario(cli) -> None:
     r = cli("lab", "check", "no_such_thing", timeout=120, env={"COLUMNS": "200"})
     assert r.returncode == 2 and "no lab scenario called 'no_such_thing'" in r.stderr

@@ -517,7 +517,16 @@ def test_cli_skips_bad_files_on_stderr_and_fails_only_when_nothing_was_read(cli,
     p = cli("logs", str(tmp_path / "core.bin"), str(tmp_path / "missing.log"))
     assert p.returncode == 2
     assert p.stderr.strip().splitlines() == [f"tracehound: skipped {tmp_path / 'core.bin'}: binary file, not a log",
-                                             f"tracehound: skipped {tmp_path / 'missing.log'}: no such file"]
+                                             f"tracehound: skipped {tmp_path / 'missing.log'}: no such file",
+                                             "tracehound: error: no log could be read"]
+
+
+def test_cli_on_an_empty_folder_says_so(cli, tmp_path):
+    """Issue 15, row 15: `logs` on an empty folder exited 2 and printed nothing."""
+    (tmp_path / "logs").mkdir()
+    p = cli("logs", str(tmp_path / "logs"))
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.strip() == f"tracehound: error: no log could be read: no file in {tmp_path / 'logs'}"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -530,3 +539,44 @@ def test_cli_bad_options_get_one_line(cli, args, message):
     assert p.returncode == 2
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tracehound: error: ") and message in lines[0]
+
+
+# -- issue 15, row 4: secrets a log holds stay in the log --------------------------------------------------------
+
+LOGGED_SECRETS = {"password": "hunter2-pw-41", "bearer": "tok-abc-12345678", "dsn": "DSNPASS-123",
+                  "api_key": "ak-live-999888", "kv": "dsnpw-777", "cookie": "cookie-val-4444",
+                  "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXMz"}
+
+
+def _secret_log(path: Path) -> Path:
+    s = LOGGED_SECRETS
+    path.write_text(
+        f"2026-12-01 10:00:00,000 INFO app: login user=bob password={s['password']} ok\n"
+        f"2026-12-01 10:00:01,000 ERROR app: GET /orders with Authorization: Bearer {s['bearer']} failed\n"
+        f"2026-12-01 10:00:02,000 ERROR app: cannot connect to postgresql://app:{s['dsn']}@db:5432/shop\n"
+        f'2026-12-01 10:00:03,000 WARNING app: payload {{"api_key": "{s["api_key"]}", "user": "x"}}\n'
+        "2026-12-01 10:00:04,000 ERROR app: psycopg.OperationalError: connection failed: FATAL:  password "
+        f"authentication failed for user \"app\" dsn=host=db password={s['kv']}\n"
+        f"2026-12-01 10:00:05,000 ERROR app: jwt {s['jwt']} rejected\n"
+        f"2026-12-01 10:00:06,000 ERROR app: Set-Cookie: session={s['cookie']}; Path=/\n" * 3)
+    return path
+
+
+def test_no_secret_in_a_log_reaches_the_text_the_json_or_the_mcp_result(cli, tmp_path):
+    import asyncio
+
+    from tracehound.mcp.server import build_server
+
+    log = _secret_log(tmp_path / "app.log")
+    text = cli("logs", str(log), "--tz", "UTC", env={"COLUMNS": "400"})
+    as_json = cli("logs", str(log), "--tz", "UTC", "--json")
+    assert text.returncode == as_json.returncode == 0, text.stderr + as_json.stderr
+    assert "[redacted]" in text.stdout and json.loads(as_json.stdout)["templates"]
+
+    async def mcp() -> str:
+        res = await build_server(runs_dir=tmp_path / "runs").call_tool("logs", {"files": [str(log)], "tz": "UTC"})
+        return res.model_dump_json()
+
+    for where, out in (("text", text.stdout + text.stderr), ("json", as_json.stdout), ("mcp", asyncio.run(mcp()))):
+        leaked = [k for k, v in LOGGED_SECRETS.items() if v in out]
+        assert not leaked, (where, leaked)

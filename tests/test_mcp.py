@@ -247,3 +247,51 @@ def test_bad_server_options_are_one_line_and_exit_2(tmp_path: Path) -> None:
         r = subprocess.run([sys.executable, "-m", "tracehound", "mcp", "--runs", str(tmp_path), *args],
                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, check=False)
         assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1, (args, r.stderr)
+
+
+def test_every_network_source_is_held_to_the_hosts_load_may_go_to(tmp_path: Path) -> None:
+    """Issue 15, row 3: inspect_db and investigate connected to a DSN or Redis URL on any host."""
+    import asyncio
+
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from tracehound.mcp import Limits
+    from tracehound.mcp.limits import source_hosts
+    from tracehound.mcp.server import build_server
+
+    assert source_hosts("postgresql://u:p@h1:5432,h2:5433/x") == ["h1", "h2"]
+    assert source_hosts("host=db.internal port=5432 dbname=x") == ["db.internal"]
+    assert source_hosts("postgresql://u@127.0.0.1/x?host=elsewhere.example") == ["elsewhere.example"]
+    assert source_hosts("hostaddr=10.0.0.1 dbname=x") == ["10.0.0.1"]
+    assert source_hosts("host=/var/run/postgresql dbname=x") == source_hosts("unix:///tmp/redis.sock") == []
+
+    async def refused(server: object, tool: str, **arguments: Any) -> str:
+        with pytest.raises(ToolError) as e:
+            await server.call_tool(tool, arguments)  # type: ignore[attr-defined]
+        return str(e.value)
+
+    async def main() -> list[str]:
+        local = build_server(Limits(), runs_dir=tmp_path / "runs")
+        url = "http://127.0.0.1:9/orders"
+        return [
+            await refused(local, "inspect_db", dsn="postgresql://app:pw@db.example.com:5432/shop", duration_s=1),
+            await refused(local, "inspect_db", dsn="host=db.example.com dbname=shop", duration_s=1),
+            await refused(local, "inspect_db", dsn="redis://:pw@cache.example.com:6379/0", duration_s=1),
+            await refused(local, "investigate", url=url, db="postgresql://app:pw@db.example.com/shop"),
+            await refused(local, "investigate", url=url, redis="redis://cache.example.com:6379/0"),
+            await refused(local, "investigate", url=url, metrics="http://api.example.com:9100/metrics"),
+            await refused(local, "investigate", url=url, prometheus="http://prom.example.com:9090"),
+        ]
+
+    said = asyncio.run(main())
+    for line, host in zip(said, ["db.example.com", "db.example.com", "cache.example.com", "db.example.com",
+                                 "cache.example.com", "api.example.com", "prom.example.com"], strict=True):
+        assert f"not {host!r}" in line and f"--allow-host {host}" in line and "pw" not in line, line
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())  # refused before any work
+
+    async def allowed() -> str:
+        server = build_server(Limits(hosts=("db.example.com",)), runs_dir=tmp_path / "runs")
+        return await refused(server, "inspect_db", dsn="postgresql://app:pw@db.example.com:5432/shop",
+                             duration_s=1)
+
+    assert "--allow-host" not in asyncio.run(allowed())  # let through: it is the connection that fails now

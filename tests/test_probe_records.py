@@ -217,6 +217,57 @@ def test_run_json_describes_the_run_and_redacts_credentials(faulty, tmp_path, cl
     assert not any("secret123" in s for s in samples)
 
 
+def test_credentials_in_the_url_are_sent_as_basic_auth_and_never_shown(faulty, tmp_path, cli):
+    """Issue 15, row 12: `http://user:pass@host/` sent no credentials, and the target printed as `http://@host`."""
+    import base64
+
+    from tracehound.probe import Target
+
+    out = tmp_path / "r"
+    url = faulty.base_url.replace("://", "://alice:s3cr%40t-77@", 1) + "/echo-headers"
+    sent = Target(url).request_bytes()
+    assert sent.startswith(b"GET /echo-headers HTTP/1.1\r\n")
+    assert b"Authorization: Basic " + base64.b64encode(b"alice:s3cr@t-77") + b"\r\n" in sent
+    own = Target(url, headers=(("Authorization", "Bearer mine"),)).request_bytes()
+    assert b"Authorization: Bearer mine" in own and b"Basic" not in own  # a header given wins
+    r = cli("probe", url, "-n", "3", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    shown = faulty.base_url.replace("://", "://[redacted]@", 1) + "/echo-headers"
+    assert f"Target GET {shown}" in r.stdout
+    samples = pq.read_table(out / "requests.parquet").column("body_sample").to_pylist()
+    assert all('"authorization"' in s for s in samples)  # the service received it
+    secrets = ("s3cr", base64.b64encode(b"alice:s3cr@t-77").decode())
+    for where in (r.stdout, r.stderr, (out / "run.json").read_text(), *samples):
+        assert not any(x in where for x in secrets), where
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_recorded_headers_are_redacted_as_bodies_are(faulty, tmp_path, cli, workers):
+    """Issue 15, row 17: `--record-header Set-Cookie`, or a server echoing a token in a header, stored it as is."""
+    from tracehound.probe import RecordBuffer
+
+    buf = RecordBuffer("r", headers=("set-cookie", "x-request-id"))
+    for i, (cookie, rid) in enumerate([(b"sid=s3cret-cookie-1; Path=/", b"req-1"),
+                                       (b"sid=s3cret-cookie-2", b"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.c2ln")]):
+        buf.add(seq=i, vu=0, step=None, method=b"GET", host=b"h", path=b"/", intended_ns=1, start_ns=2,
+                connect_ns=-1, first_byte_ns=3, end_ns=4, status=200, error_kind=None, error=None, bytes_in=1,
+                bytes_out=1, body_digest=None, body_first=None, headers=(cookie, rid), conn_id=0, conn_reused=False,
+                conn_idle_ns=-1, conn_requests=0, inflight=1)
+    t = buf.to_table()
+    assert t.column("h_set_cookie").to_pylist() == ["[redacted]", "[redacted]"]
+    assert t.column("h_x_request_id").to_pylist() == ["req-1", "Bearer [redacted]"]
+
+    out = tmp_path / "r"
+    token = "echoed-token-8d1f2a"
+    r = cli("probe", f"{faulty.base_url}/echo-headers", "-n", "6", "-c", "2", "--workers", workers,
+            "-H", f"Authorization: Bearer {token}", "-H", f"X-Custom: {token}", "--record-header", "X-Custom",
+            "--record-header", "Set-Cookie", "--quiet", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    t = pq.read_table(out / "requests.parquet")
+    assert t.column("h_x_custom").to_pylist() == ["[redacted]"] * 6  # the server echoed a token given: masked
+    assert token.encode() not in (out / "requests.parquet").read_bytes() + (out / "run.json").read_bytes()
+
+
 def test_workers_share_the_run(faulty, tmp_path, cli):
     out = tmp_path / "r"
     mark = faulty.mark()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -11,11 +12,14 @@ import numpy as np
 import pytest
 
 from tracehound.analysis.histogram import Histogram
+from tracehound.analysis.synthetic import table
+from tracehound.case import Case
 from tracehound.demo import free_port
-from tracehound.errors import BadFlow
+from tracehound.errors import BadFlow, BadShape
 from tracehound.flow import Flow
 from tracehound.probe import LoadShape, ProbeConfig, RecordBuffer, Target, probe
-from tracehound.probe.summary import summarize_run
+from tracehound.probe.shapes import MAX_CONCURRENCY
+from tracehound.probe.summary import summarize, summarize_run
 
 
 def test_closed_model_records_every_request(demo_url, tmp_path):
@@ -134,3 +138,102 @@ def test_timeouts_are_recorded_at_the_timeout(demo_url, tmp_path):
     assert all(r["error_kind"] == "timeout" and r["status"] == 0 for r in rows)  # the service needs >= 15 ms
     assert all(8 <= r["total_ms"] < 40 for r in rows)
     assert all(not r["conn_reused"] for r in rows)  # a timed-out connection is never reused
+
+
+# -- issue 15: bounds and signals ---------------------------------------------------------------
+
+
+def test_a_billion_users_is_refused_and_more_users_than_requests_builds_only_what_it_sends(demo_url, tmp_path):
+    """Row 1: `-c 1000000000 -n 2` built every user before the loop started (hours, deaf to signals)."""
+    with pytest.raises(BadShape, match=r"1,000,000,000 concurrent users .* beyond the most one probe runs"):
+        probe(ProbeConfig(LoadShape(concurrency=10**9, requests=2), Target(demo_url), out=tmp_path / "a"))
+    assert not (tmp_path / "a").exists()
+    run = probe(ProbeConfig(LoadShape(concurrency=MAX_CONCURRENCY, requests=3), Target(demo_url), out=tmp_path / "r"))
+    assert run.table.num_rows == 3 and run.meta["counts"]["connections"] <= 3  # three users, not 100,000
+
+
+@pytest.mark.parametrize("field", ["timeout", "connect_timeout"])
+def test_a_zero_timeout_is_refused(demo_url, tmp_path, field):
+    """Row 5: `--timeout 0` recorded every 200 as a timeout and "reproduced" a healthy service."""
+    with pytest.raises(BadShape, match=r"--(connect-)?timeout 0s is out of range"):
+        probe(ProbeConfig(LoadShape(requests=2), Target(demo_url), out=tmp_path / "r", **{field: 0.0}))
+    with pytest.raises(BadShape, match="--timeout"):
+        Case(target=Target(demo_url), timeout_s=0.0)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("when", ["before the engine", "while the records are written"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_anywhere_in_a_run_leaves_it_written_and_marked_interrupted(demo_url, tmp_path, monkeypatch,
+                                                                              when, sig):
+    """Row 10: Ctrl-C in the first moments of a probe left run.json "running" and no Parquet."""
+    import os
+
+    from tracehound.probe import runner
+
+    if when == "before the engine":
+        monkeypatch.setattr(runner, "raise_nofile_limit", lambda wanted: os.kill(os.getpid(), sig))
+    else:
+        write = runner.write_batches
+
+        def write_interrupted(*args, **kw):
+            os.kill(os.getpid(), sig)
+            return write(*args, **kw)
+
+        monkeypatch.setattr(runner, "write_batches", write_interrupted)
+    before = signal.getsignal(sig)
+    run = probe(ProbeConfig(LoadShape(concurrency=2, requests=20), Target(demo_url), out=tmp_path / "r"))
+    assert signal.getsignal(sig) == before  # the caller's handler is given back
+    meta = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert meta["status"] == "interrupted" and meta["interrupted"] is True and meta["stop_reason"] == "interrupted"
+    assert run.interrupted and (tmp_path / "r" / "requests.parquet").is_file()
+    assert run.table.num_rows == (0 if when == "before the engine" else 20)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_before_the_run_folder_stops_the_probe_as_ctrl_c_does(demo_url, tmp_path, monkeypatch, sig):
+    """From a probe's first instruction: SIGTERM, as SIGINT, stops it (nothing collected yet, no folder)."""
+    import os
+    import socket
+
+    from tracehound.probe import runner
+
+    resolve = socket.getaddrinfo
+
+    def slow_dns(*args, **kw):
+        os.kill(os.getpid(), sig)
+        return resolve(*args, **kw)
+
+    monkeypatch.setattr(runner.socket, "getaddrinfo", slow_dns)
+    with pytest.raises(KeyboardInterrupt):
+        probe(ProbeConfig(LoadShape(concurrency=2, requests=20), Target(demo_url), out=tmp_path / "r"))
+    assert not (tmp_path / "r").exists()
+
+
+def test_ctrl_c_as_soon_as_the_run_folder_exists_is_marked_and_said(demo_url, tmp_path):
+    """Row 10 through the CLI: the signal lands as soon as run.json appears, before any request."""
+    out = tmp_path / "r"
+    p = subprocess.Popen([sys.executable, "-m", "tracehound", "probe", demo_url, "-c", "2", "-d", "30s",
+                          "--quiet", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "run.json").exists() and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        p.send_signal(signal.SIGINT)
+        _, stderr = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 130 and stderr.strip().splitlines()[-1] == "tracehound: interrupted", stderr
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["status"] == "interrupted" and (out / "requests.parquet").is_file()
+
+
+def test_no_response_in_is_no_rate_not_a_negative_one():
+    """Row 13: Ctrl-C with every request in flight printed "-24,185.6 req/s achieved"."""
+    cancelled = table(4, error_kind="cancelled", status=0, start_s=[0.0, 0.001, 0.002, 0.003])
+    s = summarize(cancelled, {"duration_s": 0.5})
+    assert s.cancelled == 4 and s.achieved_rps == 0.0
+    one = table(3, error_kind=[None, "cancelled", "cancelled"], start_s=[0.0, 0.001, 0.002])
+    assert summarize(one, {"duration_s": 0.5}).achieved_rps == pytest.approx(2.0)

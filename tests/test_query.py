@@ -138,3 +138,47 @@ def test_sql_over_a_folder_without_runs(tmp_path: Path, cli) -> None:
     assert json.loads(r.stdout) == [{"n": 0, "f": 0}]
     r = cli("sql", "SELECT 1", "--runs", str(tmp_path / "nope"))
     assert r.returncode == 2 and "not a folder" in r.stderr
+
+
+# -- issue 15: least authority (row 2), one corrupt run (row 8) ----------------------------------
+
+
+@pytest.fixture
+def two_imports(tmp_path: Path) -> Path:
+    """Two imported runs (no server needed) under one folder."""
+    root = tmp_path / "runs"
+    for name in ("a", "b"):
+        import_file(DATA / "importers" / "k6.json", "auto", root / name)
+    return root
+
+
+@pytest.mark.parametrize("sql", [
+    "COPY (SELECT 1) TO 'x.csv'",
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_text('/etc/hostname')",
+    "SELECT * FROM glob('/home/*')",
+    "ATTACH 'x.db' AS x",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SELECT * FROM 'https://example.com/x.parquet'",
+    "SET enable_external_access = true",
+    "EXPORT DATABASE 'dump'",
+], ids=["copy", "read_csv", "read_text", "glob", "attach", "install", "load", "download", "set", "export"])
+def test_sql_reads_the_runs_and_nothing_else(two_imports: Path, tmp_path: Path, cli, sql: str) -> None:
+    r = cli("sql", sql, "--runs", str(two_imports), cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "", r.stdout
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tracehound: error:") and "Traceback" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]  # nothing written, nothing attached
+
+
+def test_a_corrupt_run_is_skipped_with_a_warning(two_imports: Path, cli) -> None:
+    whole = int(cli("sql", "SELECT count(*) FROM requests", "--runs", str(two_imports), "--csv").stdout.split()[1])
+    (two_imports / "b" / "requests.parquet").write_bytes(b"PAR1 not a parquet file")
+    r = cli("sql", "SELECT count(*) FROM requests", "--runs", str(two_imports), "--csv")
+    assert r.returncode == 0 and int(r.stdout.split()[1]) * 2 == whole
+    assert r.stderr.strip().splitlines() == [
+        f"tracehound: skipped {two_imports / 'b'}: its requests.parquet cannot be read "
+        + r.stderr.split("cannot be read ", 1)[1].strip()]
+    runs = cli("sql", "SELECT count(*) FROM runs", "--runs", str(two_imports), "--csv")
+    assert runs.returncode == 0 and runs.stdout.split()[1] == "2"  # its run.json is still read

@@ -291,6 +291,20 @@ def test_unparsable_files_are_skipped_and_the_rest_reviewed(capsys, tmp_path):
                                 "latin.py: skipped: not UTF-8 text"]
 
 
+def test_an_expression_too_deep_to_parse_is_skipped_not_a_traceback(capsys, tmp_path):
+    """Issue 15, row 6: a 5,000-term expression (and one in a string annotation) is skipped, not a RecursionError."""
+    shutil.copy(DATA / "TH201_not_closed.py", tmp_path / "good.py")
+    (tmp_path / "deep.py").write_text("def f(a):\n    return " + " + ".join(["a"] * 5000) + "\n")
+    (tmp_path / "deep_annotation.py").write_text(
+        "from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/')\nasync def f(a: '"
+        + "+".join(["a"] * 5000) + "'):\n    return 1\n")
+    code, out, err = run(capsys, str(tmp_path))
+    assert code == 1 and "good.py:20:" in out and "in 2 files." in out
+    assert err.splitlines() == ["deep.py: skipped: nested too deeply to parse"]
+    result = review(tmp_path)
+    assert not result.errors and [s.path for s in result.skipped] == ["deep.py"]
+
+
 # -- SARIF 2.1.0, as GitHub code scanning reads it ---------------------------------------------
 
 

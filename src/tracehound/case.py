@@ -11,8 +11,9 @@ from tracehound.errors import BadTarget
 from tracehound.expect import Expectation
 from tracehound.flow import Flow
 from tracehound.probe import Target
+from tracehound.probe.shapes import check_timeout
 from tracehound.probe.target import split_url
-from tracehound.redact import redact_url
+from tracehound.redact import redact_url, remember_url
 
 DEFAULT_BUDGET = 120.0
 DEFAULT_MAX_CONCURRENCY = 32
@@ -95,6 +96,10 @@ class Case:
         self.symptom = check_symptom(self.symptom)
         if self.expect is not None and self.flow is not None:
             raise BadTarget("with --flow, put expect: in the flow's steps")
+        check_timeout(self.timeout_s)
+        for address in (self.sources.db, self.sources.redis, self.sources.metrics, self.sources.prometheus):
+            if address:
+                remember_url(address)  # their passwords are given secrets: masked wherever they show up
 
     @property
     def origin(self) -> str:

@@ -45,12 +45,14 @@ from typing import Any
 
 import yaml
 
+from tracehound import yamlfile
 from tracehound.errors import BadExpectation, BadFlow
 from tracehound.expect import Expectation
 from tracehound.jsonpath import lookup, parse_path
 from tracehound.params.declare import bind, check_header_values, describe_columns, flow_pools, inline_pools
 from tracehound.params.pool import Pool, path_text
 from tracehound.params.pool import text as as_text
+from tracehound.redact import remember_header
 
 BUILTINS = frozenset({"vu", "iter", "seq", "uuid"})
 #: The methods a step may use.
@@ -310,13 +312,16 @@ class Flow:
         """Read and validate a flow file; :class:`BadFlow` with one clear reason otherwise."""
         p = Path(path)
         try:
-            text = p.read_text()
+            with p.open("rb") as f:
+                text = f.read(yamlfile.MAX_BYTES + 1).decode("utf-8")
         except OSError as e:
             raise BadFlow(f"cannot read flow {str(p)!r}: {e.strerror or e}") from None
         except UnicodeDecodeError:
             raise BadFlow(f"flow {str(p)!r} is not UTF-8 text") from None
         try:
-            doc = yaml.safe_load(text)
+            doc = yamlfile.load(text)
+        except yamlfile.YamlRefused as e:
+            raise BadFlow(f"flow {str(p)!r} is refused: {e}") from None
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -415,6 +420,7 @@ def _parse_step(raw: Any, where: str) -> Step:
         if not isinstance(k, str) or not re.match(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", k):
             raise BadFlow(f"{where}: invalid header name {k!r}")
         headers.append((k, Template(str(v))))
+        remember_header(k, str(v))  # a literal credential of the flow; one from a variable is not known yet
     if "json" in raw and "data" in raw:
         raise BadFlow(f"{where}: give 'json' or 'data', not both")
     data = raw.get("data")

@@ -56,6 +56,7 @@ def analyze_folder(folder: Path) -> FolderAnalysis:
 
         kind = "run"
         runs = [Run.load(folder)]
+        runs[0].table  # noqa: B018 - read now: records that are missing or corrupt are one line, not an empty analysis
         mark_wrong_bodies(runs, write=False)  # minority bodies count, as in an investigation; the folder stays
         res = analyze(runs)
     return FolderAnalysis(folder, kind, res, rank(res.signals, res.tested, res.failures)[:TOP_CAUSES])

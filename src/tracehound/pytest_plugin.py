@@ -477,13 +477,17 @@ class _Prober:
         else:
             import yaml
 
+            from tracehound import yamlfile
+
             p = Path(flow)
             if not p.is_absolute() and not p.exists():
                 p = self.request.path.parent / p
             try:
-                doc = yaml.safe_load(p.read_text())
+                doc = yamlfile.load(p.read_text())
             except OSError as e:
                 raise BadFlow(f"cannot read flow {str(p)!r}: {e.strerror or e}") from None
+            except yamlfile.YamlRefused as e:
+                raise BadFlow(f"flow {str(p)!r} is refused: {e}") from None
             except yaml.YAMLError:
                 raise BadFlow(f"flow {str(p)!r} is not valid YAML") from None
             source = str(p)

@@ -63,6 +63,8 @@ class Result:
 
     columns: list[str]
     rows: list[tuple[Any, ...]] = field(default_factory=list)
+    #: Runs left out, one line each (their records cannot be read).
+    warnings: list[str] = field(default_factory=list)
 
     def records(self) -> Iterator[dict[str, Any]]:
         for row in self.rows:
@@ -112,28 +114,52 @@ def _investigation_row(folder: Path) -> dict[str, Any]:
     }
 
 
-def connect(root: str | Path | None = None) -> Any:
-    """An in-memory DuckDB connection with ``requests``, ``runs`` and ``investigations`` over ``root``."""
+def connect(root: str | Path | None = None, warnings: list[str] | None = None) -> Any:
+    """An in-memory DuckDB connection with ``requests``, ``runs`` and ``investigations`` over ``root``.
+
+    Once the relations are defined, the connection can read nothing but the runs' records: no
+    other file, no folder listing, no COPY, ATTACH, INSTALL or download, and no setting changed
+    back. A run whose ``requests.parquet`` cannot be read is left out of ``requests``, with a line
+    for ``warnings``.
+    """
     import duckdb
 
     from tracehound.probe.records import schema
 
     found = run_folders(root)
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
+                                             "autoload_known_extensions": False})
     con.register("_runs", pa.Table.from_pylist([_run_row(p, parent) for p, parent in found], _RUNS_SCHEMA))
     con.execute("CREATE VIEW runs AS SELECT * FROM _runs")
     parents = sorted({parent for _, parent in found if parent is not None and (parent / REPORT_FILE).is_file()})
     con.register("_investigations", pa.Table.from_pylist([_investigation_row(p) for p in parents],
                                                          _INVESTIGATIONS_SCHEMA))
     con.execute("CREATE VIEW investigations AS SELECT * FROM _investigations")
-    if found:
-        files = [str(p / REQUESTS_FILE) for p, _ in found]
+    files = [str(p / REQUESTS_FILE) for p, _ in found if _readable(p, warnings)]
+    if files:
         con.execute(f"CREATE VIEW requests AS SELECT * EXCLUDE (filename), {_DERIVED} "
                     "FROM read_parquet($files, union_by_name = true, filename = true)".replace("$files", _list(files)))
     else:
         con.register("_no_requests", schema().empty_table().append_column("filename", pa.array([], pa.string())))
         con.execute(f"CREATE VIEW requests AS SELECT * EXCLUDE (filename), {_DERIVED} FROM _no_requests")
+    con.execute(f"SET allowed_paths = {_list(files)}")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
     return con
+
+
+def _readable(folder: Path, warnings: list[str] | None) -> bool:
+    """Whether the run's records can be read (their Parquet footer and schema); a warning line when not."""
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_schema(folder / REQUESTS_FILE)
+    except (OSError, pa.ArrowException) as e:
+        if warnings is not None:
+            why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            warnings.append(f"skipped {folder}: its {REQUESTS_FILE} cannot be read ({why})")
+        return False
+    return True
 
 
 def _list(items: Sequence[str]) -> str:
@@ -142,22 +168,30 @@ def _list(items: Sequence[str]) -> str:
 
 
 def query(sql: str, root: str | Path | None = None) -> Result:
-    """Run ``sql`` over the run folders under ``root``; :class:`BadQuery` with DuckDB's first line if it fails."""
+    """Run ``sql`` over the run folders under ``root``; :class:`BadQuery` with DuckDB's first line if it fails.
+
+    The query may read the runs and nothing else (see :func:`connect`); runs whose records cannot
+    be read are left out and named in :attr:`Result.warnings`.
+    """
     import duckdb
 
     if not sql.strip():
         raise BadQuery("the query is empty", hint='e.g. tracehound sql "SELECT kind, count(*) FROM runs GROUP BY kind"')
-    con = connect(root)
+    warnings: list[str] = []
+    con = connect(root, warnings)
     try:
         cur = con.execute(sql)
         columns = [d[0] for d in cur.description or []]
         rows = cur.fetchall() if cur.description else []
+    except duckdb.PermissionException:
+        raise BadQuery("tracehound sql reads the runs only: no other file, folder, database, extension or setting",
+                       hint="the relations are requests, runs and investigations") from None
     except duckdb.Error as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise BadQuery(first, hint="the relations are requests, runs and investigations") from None
     finally:
         con.close()
-    return Result(columns, rows)
+    return Result(columns, rows, warnings)
 
 
 __all__ = ["BadQuery", "Result", "connect", "query"]

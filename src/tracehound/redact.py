@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 MASK = "[redacted]"
 
@@ -37,8 +38,48 @@ _URL_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:]*(?::[^/@\s]*)?
 # 'key': 'value' pairs as Python prints dicts (headers and payloads in error messages).
 _QUOTED_PAIR = re.compile(rf"(?i)('[\w.-]*{_SECRET_WORD}[\w.-]*'\s*:\s*)'(?:[^'\\]|\\.)*'?")
 # "Name: value" lines of credential headers quoted in free text (logs, error messages, dumps).
+# password=… in a key=value PostgreSQL DSN, quoted or not.
+_DSN_PASSWORD = re.compile(r"(?i)(?:^|\s)password\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(\S+))")
 _HEADER_LINE = re.compile(r"(?i)\b(authorization|proxy-authorization|cookie|set-cookie|x-[\w-]*(?:token|key|secret))"
                           r"(\s*:\s*)[^\r\n\"']+")
+
+
+#: Secrets given to this process (credential header values, URL, DSN and Redis passwords): masked
+#: wherever they show up, whatever surrounds them (a server that echoes a token in ``X-Request-Id``,
+#: a log line that quotes one). Shorter values are left to the patterns: masking them would mask words.
+_given: set[str] = set()
+MIN_GIVEN = 6
+
+
+def remember(*secrets: str | None) -> None:
+    """Mask each of ``secrets`` in everything redacted from now on, in this process."""
+    for s in secrets:
+        if s and len(s) >= MIN_GIVEN:
+            _given.add(s)
+
+
+def remember_header(name: str, value: str) -> None:
+    """Remember a credential header's value, and the token or cookie values inside it, as given secrets."""
+    if not is_secret_header(name):
+        return
+    remember(value)
+    scheme, _, token = value.strip().partition(" ")
+    if token and scheme.lower() in ("bearer", "basic", "token", "digest"):
+        remember(token.strip())
+    if name.strip().lower() in ("cookie", "set-cookie"):
+        remember(*(part.partition("=")[2].strip() for part in value.split(";")))
+
+
+def remember_url(url: str) -> None:
+    """Remember the password a URL (or DSN) carries, and its secret-looking query values, as given secrets."""
+    try:
+        parts = urlsplit(url.strip())
+        password = parts.password
+    except ValueError:
+        return
+    remember(unquote(password) if password else None)
+    remember(*(v for k, v in parse_qsl(parts.query, keep_blank_values=True) if _SECRET_KEY.match(k)))
+    remember(*(m.group(1) or m.group(2) for m in _DSN_PASSWORD.finditer(url)))  # password=… of a key=value DSN
 
 
 def is_secret_header(name: str) -> bool:
@@ -52,6 +93,9 @@ def redact_text(text: str) -> str:
     bearer tokens, URL userinfo."""
     if not text:
         return text
+    for secret in sorted(_given, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
     text = _JSON_PAIR.sub(lambda m: m.group(1) + '"' + MASK + '"', text)
     text = _QUOTED_PAIR.sub(lambda m: m.group(1) + "'" + MASK + "'", text)
     text = _HEADER_LINE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
@@ -62,10 +106,26 @@ def redact_text(text: str) -> str:
     return text
 
 
+def redact_json(value: Any) -> Any:
+    """A JSON value (dicts, lists, strings, numbers) with every string redacted, keys included."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {redact_text(k) if isinstance(k, str) else k: redact_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_json(v) for v in value]
+    return value
+
+
+def redact_header_value(name: str, value: str) -> str:
+    """A header's value as tracehound writes it: masked for a credential header, else with secrets masked inside."""
+    return MASK if is_secret_header(name) else redact_text(value)
+
+
 def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """Header mapping with credential values masked."""
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return {k: (MASK if is_secret_header(k) else redact_text(v)) for k, v in items}
+    return {k: redact_header_value(k, v) for k, v in items}
 
 
 def redact_url(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tracehound.probe.meta import ImportMeta, RunMeta
@@ -57,8 +58,9 @@ def print_summary(run: Run, s: Summary, out: Console) -> None:
     """The run summary as a person reads it."""
     d = run.meta
     state = "[bold red]INTERRUPTED[/]" if run.interrupted else ("[bold red]PARTIAL[/]" if d.partial else "complete")
-    out.print(f"[bold]Run[/] {run.path}  ({state})")
-    out.print(f"[bold]Target[/] {target_text(d)}  ·  {load_text(d)}  ·  {s.duration_s:.2f}s")
+    # What a user gave (a path, a URL with "[redacted]" in it) is escaped: rich would read it as markup.
+    out.print(f"[bold]Run[/] {escape(str(run.path))}  ({state})")
+    out.print(f"[bold]Target[/] {escape(target_text(d))}  ·  {escape(load_text(d))}  ·  {s.duration_s:.2f}s")
     rate = f"{s.achieved_rps:,.1f} req/s achieved"
     if s.intended_rps:
         rate += f" (intended {s.intended_rps:,.1f}, {100 * s.achieved_rps / s.intended_rps:.1f}%)"

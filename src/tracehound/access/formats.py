@@ -225,11 +225,17 @@ FROM (SELECT {ts} AS _ts, {method} AS _method, {host} AS _host, {path} AS _path,
              {upstream} AS _upstream, {user_agent} AS _user_agent, * FROM __src)"""
 
 
+#: The longest line the readers take; a longer one is counted as a bad line (the importer reads the rejects).
+MAX_LINE_BYTES = 1 << 20
+#: What every reader does with a line it cannot take: keep it in ``reject_errors`` to be counted, never drop it.
+_REJECTS = f"store_rejects=true, rejects_limit=0, max_line_size={MAX_LINE_BYTES}"
+
+
 def _lines(path: str, compression: str) -> str:
     """A file read as one VARCHAR column ``line`` (nothing is a delimiter or a quote)."""
     return (f"read_csv({_q(path)}, columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='', escape='', "
             f"header=false, auto_detect=false, strict_mode=false, compression={_q(compression)}, "
-            f"ignore_errors=true, max_line_size=1048576)")
+            f"ignore_errors=true, {_REJECTS})")
 
 
 def _last_value(expr: str) -> str:
@@ -245,7 +251,7 @@ def combined_fast(path: str, s: Sniff, compression: str) -> tuple[str, list[str]
     cols = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     src = (f"read_csv({_q(path)}, columns={cols}, delim=' ', quote='\"', escape='\"', header=false, "
            f"auto_detect=false, strict_mode=true, parallel=true, ignore_errors=true, store_rejects=true, "
-           f"rejects_limit=0, compression={_q(compression)}, max_line_size=1048576)")
+           f"rejects_limit=0, compression={_q(compression)}, max_line_size={MAX_LINE_BYTES})")
     tail = {role: f"x{i}" for i, role in reversed(list(enumerate(s.tail)))}
     latency = (f"TRY_CAST({tail['latency_s']} AS DOUBLE) * 1000" if "latency_s" in tail
                else f"TRY_CAST({tail['latency_us']} AS DOUBLE) / 1000" if "latency_us" in tail else "NULL::DOUBLE")
@@ -298,7 +304,7 @@ def alb(path: str, compression: str) -> str:
     cols = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in ALB_FIELDS) + "}"
     src = (f"read_csv({_q(path)}, columns={cols}, delim=' ', quote='\"', escape='\"', header=false, "
            f"auto_detect=false, strict_mode=false, null_padding=true, parallel=false, ignore_errors=true, "
-           f"compression={_q(compression)}, max_line_size=1048576)")
+           f"compression={_q(compression)}, {_REJECTS})")
     url = "split_part(request, ' ', 2)"
     # The three processing times are -1 when the balancer could not dispatch the request.
     times = ["request_processing_time", "target_processing_time", "response_processing_time"]
@@ -323,7 +329,7 @@ def cloudfront(path: str, s: Sniff, compression: str) -> str:
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
     src = (f"read_csv({_q(path)}, columns={cols}, delim='\\t', quote='', escape='', header=false, "
            f"auto_detect=false, strict_mode=false, null_padding=true, parallel=false, ignore_errors=true, "
-           f"comment='#', compression={_q(compression)}, max_line_size=1048576)")
+           f"comment='#', compression={_q(compression)}, {_REJECTS})")
 
     def col(name: str, default: str = "NULL") -> str:
         return f"nullif({idx[name]}, '-')" if name in idx else default

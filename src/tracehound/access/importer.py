@@ -106,12 +106,22 @@ def import_access_log(path: str | Path, fmt: str = "auto", out: Path | None = No
     started = utc_now()
     folder = prepare_run_dir(out, f"import-{s.format}-{p.name.split('.')[0]}", started)
     t0 = time.monotonic()
+    import duckdb
+
     con = connect(memory_limit, temp_dir=folder / ".tmp")
     try:
         _copy(con, p, s, compression, folder, on_progress)
         rows, days, bad, examples, first, last = _tally(con, folder)
-    except BaseException:
+        dropped, dropped_examples = _dropped(con)
+        bad += dropped
+        examples = (examples + dropped_examples)[:EXAMPLES]
+    except BaseException as e:
+        con.close()
         shutil.rmtree(folder / DATA_DIR, ignore_errors=True)
+        shutil.rmtree(folder / ".tmp", ignore_errors=True)
+        _remove_if_empty(folder)
+        if isinstance(e, duckdb.Error):
+            raise _unreadable(p, compression, e) from None
         raise
     finally:
         con.close()
@@ -154,12 +164,14 @@ def _copy(con: DuckDBPyConnection, path: Path, s: Sniff, compression: str, folde
             except duckdb.Error:
                 # The fast split gave up on the whole file: read every line one at a time.
                 shutil.rmtree(folder / DATA_DIR, ignore_errors=True)
+                con.execute("DROP TABLE IF EXISTS reject_errors")
             else:
                 # A truncated line's open quote swallows the next line: split them again.
                 con.execute("CREATE TEMP TABLE __rejected AS SELECT unnest(string_split(rtrim(first(csv_line), "
                             "chr(13) || chr(10)), chr(10))) AS line FROM reject_errors GROUP BY scan_id, line")
                 if _row(con, "SELECT count(*) FROM __rejected")[0]:
                     _run(con, _copy_sql(formats.combined_lines("__rejected", s), target, "lines"), None)
+                con.execute("DROP TABLE IF EXISTS reject_errors")  # each one read again above, none dropped
                 return
         relation = formats._lines(src, compression)
         _run(con, _copy_sql(formats.combined_lines(f"(SELECT line FROM {relation})", s), target, "lines"), on_progress)
@@ -169,6 +181,30 @@ def _copy(con: DuckDBPyConnection, path: Path, s: Sniff, compression: str, folde
         _run(con, _copy_sql(formats.cloudfront(src, s, compression), target, "cloudfront"), on_progress)
     else:
         _run(con, _copy_sql(formats.jsonl(src, s, compression), target, "jsonl"), on_progress)
+
+
+def _dropped(con: DuckDBPyConnection) -> tuple[int, list[str]]:
+    """The lines DuckDB's reader could not take (longer than its line limit, above all), and the first few."""
+    import duckdb
+
+    try:
+        n = int(_row(con, "SELECT count(*) FROM (SELECT DISTINCT scan_id, line FROM reject_errors)")[0])
+        first = con.execute(f"SELECT left(any_value(csv_line), 200), any_value(error_type) FROM reject_errors "
+                            f"GROUP BY scan_id, line ORDER BY line LIMIT {EXAMPLES}").fetchall()
+    except duckdb.CatalogException:  # no reader stored any reject
+        return 0, []
+    too_long = f" … (longer than {formats.MAX_LINE_BYTES // (1 << 20)} MB)"
+    return n, [text + (too_long if "LINE SIZE" in str(kind) else "") for text, kind in first]
+
+
+def _unreadable(path: Path, compression: str, e: Exception) -> BadImport:
+    """What went wrong reading the file, in one line (DuckDB's first line, or what a gzip error means)."""
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if compression == "gzip" and "gzip" in first.lower():
+        readable = path.name.removesuffix(".gz").removesuffix(".log") + "-readable.log"
+        return _bad(path, "its gzip stream is truncated or corrupt",
+                    hint=f"copy it again, or import what can be read: zcat {path} > {readable}")
+    return _bad(path, f"reading it failed: {first}")
 
 
 def _copy_sql(select: str, target: str, tag: str) -> str:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from tracehound.browser import tokens
 from tracehound.browser.tokens import TokenInfo
 from tracehound.errors import BadImport
-from tracehound.probe.importers._fields import url_parts
+from tracehound.probe.importers._fields import har_ms, url_parts
 from tracehound.redact import MASK, is_secret_header, redact_text, redact_url
 
 #: HAR timing phases in request order (``ssl`` is inside ``connect``; ``wait`` is TTFB after sending).
@@ -130,8 +130,8 @@ def _entry(i: int, e: dict[str, Any]) -> HarEntry:
     error = resp.get("_error") or resp.get("_failureText") or e.get("_error")
     host, path = url_parts(url)
     timings = e.get("timings") or {}
-    phases = {k: float(timings[k]) for k in PHASES if _num(timings.get(k)) is not None and timings[k] >= 0}
-    t = _num(e.get("time"))
+    phases = {k: ms for k in PHASES if (ms := har_ms(timings.get(k), f"timings.{k}")) is not None}
+    t = har_ms(e.get("time"), "time")
     headers = {str(h.get("name", "")).lower(): str(h.get("value", "")) for h in req.get("headers") or []}
     rheaders = {str(h.get("name", "")).lower(): str(h.get("value", "")) for h in resp.get("headers") or []}
     auth = headers.get("authorization")
@@ -154,8 +154,6 @@ def _entry(i: int, e: dict[str, Any]) -> HarEntry:
     )
 
 
-def _num(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def for_import(doc: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from tracehound.browser.page_load import BrowseResult, NetworkCall
 from tracehound.probe.importers._table import Imported
 from tracehound.probe.meta import BrowserMeta, RecheckMeta, ShapeMeta, TargetMeta
-from tracehound.probe.records import DEFAULT_HEADERS, header_column
+from tracehound.probe.records import DEFAULT_HEADERS, header_column, redact_columns
 from tracehound.probe.run import Run, prepare_run_dir, save_run, slugify
 from tracehound.redact import redact_url
 
@@ -84,7 +84,7 @@ def save(result: BrowseResult, folder: Path) -> Run:
     if duration is not None:
         meta["duration_s"] = duration
     (folder / RESULT_FILE).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-    return save_run("browser", table, meta, folder, "browser")
+    return save_run("browser", redact_columns(table), meta, folder, "browser")
 
 
 __all__ = ["RESULT_FILE", "prepare_folder", "save", "table_of"]

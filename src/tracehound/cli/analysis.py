@@ -67,12 +67,13 @@ def logs(
     report = analyze_logs(files, lo, hi, runs, zone)
     for f in report.skipped:
         console.err.print(f"tracehound: skipped {f.path}: {f.skipped}", markup=False, soft_wrap=True)
+    if not report.read:  # each file's reason is above; an empty folder has none
+        raise BadLogOption("no log could be read" + ("" if report.skipped else
+                                                     f": no file in {', '.join(str(f) for f in files)}"))
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))
-    elif report.read:
+    else:
         report.render(console.out, top)
-    if not report.read:
-        raise typer.Exit(2)
 
 
 def review(

@@ -13,6 +13,7 @@ from tracehound import __version__
 from tracehound.cli import analysis, console, explain, imports, investigate, lab, mcp, probe, reports, runs, sources
 from tracehound.cli import demo as demo_command
 from tracehound.errors import TracehoundError
+from tracehound.redact import redact_text
 
 #: ``tracehound COMMAND``, in the order ``--help`` lists them.
 COMMANDS: list[tuple[str, Callable[..., Any]]] = [
@@ -115,24 +116,27 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: one line and a non-zero exit for every error a user can cause."""
     try:
         rc = app(args=argv, standalone_mode=False)
-    except TracehoundError as e:
-        console.err.print(f"tracehound: error: {e.line()}", markup=False, soft_wrap=True)
+    except TracehoundError as e:  # a message may quote what the user typed: a header, a URL, a DSN
+        console.err.print(f"tracehound: error: {redact_text(e.line())}", markup=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except _NO_ARGS:
         app(args=["--help"], standalone_mode=False)
         sys.exit(2)
     except _CLICK_ERRORS as e:
         usage = cast(_ClickError, e)
-        console.err.print(f"tracehound: error: {usage.format_message()}", markup=False, soft_wrap=True)
+        console.err.print(f"tracehound: error: {redact_text(usage.format_message())}", markup=False,
+                          soft_wrap=True)
         sys.exit(usage.exit_code)
     except _ABORTS:
         console.err.print("tracehound: interrupted", markup=False)
         sys.exit(130)
     except typer.Exit as e:
-        sys.exit(e.exit_code)
+        rc = e.exit_code
     except KeyboardInterrupt:
         console.err.print("tracehound: interrupted", markup=False)
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
+    if rc == 130:  # typer's answer to a Ctrl-C it caught, or a run stopped by one: say so
+        console.err.print("tracehound: interrupted", markup=False)
     sys.exit(rc if isinstance(rc, int) else 0)

@@ -28,6 +28,18 @@ def import_(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the run folder.")] = False,
 ) -> None:
     """Turn another tool's output or an access log into a run folder (access logs: partitioned Parquet)."""
+    from tracehound import spool
+
+    try:
+        with spool.regular(file) as real:  # a pipe (``<(zcat …)``, a FIFO) is read once, into a file
+            _import(real, fmt, out_dir, mapping, quiet)
+    except spool.PipeUnreadable as e:
+        from tracehound.errors import BadImport
+
+        raise BadImport(f"cannot import {str(file)!r}: {e.strerror}") from None
+
+
+def _import(file: Path, fmt: str, out_dir: Path | None, mapping: str | None, quiet: bool) -> None:
     from tracehound.access import import_access_log, parse_mapping
     from tracehound.access.claim import is_access_log
 

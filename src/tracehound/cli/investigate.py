@@ -95,6 +95,7 @@ def investigate(
     ] = False,
 ) -> None:
     """Find why a request fails intermittently: experiments, analysis, ranked causes with evidence."""
+    from tracehound import spool
     from tracehound.case import Case, Sources
     from tracehound.errors import BadData, BadTarget, EngineUnavailable, OutputNotWritable
     from tracehound.orchestrator import investigate as run_investigation
@@ -104,6 +105,10 @@ def investigate(
     target, flow_obj = target_or_flow(url, method, header or [], data, json_body, flow,
                                       missing="give a URL to investigate (or --flow FILE with the base URL)",
                                       data_files=data_file or [], params=param or [], draw=draw, seed=seed)
+    for f in [*logs, *har, *access_log]:
+        if spool.is_pipe(f):  # read after the experiments, long after its writer is gone
+            raise BadTarget(f"cannot read {str(f)!r}: it is a pipe, and an investigation reads its sources after "
+                            "the experiments", hint="save it to a file and give the file")
     for f in [*logs, *har]:
         if not f.is_file():
             raise BadTarget(f"cannot read {str(f)!r}: no such file")

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -94,7 +95,7 @@ def print_access_import(imp: ImportFolder) -> None:
     """What an access-log import read, and where it went."""
     out = console.out
     m = imp.imported
-    out.print(f"[bold]Imported[/] {m.rows or 0:,} requests from {m.file} ({m.format}"
+    out.print(f"[bold]Imported[/] {m.rows or 0:,} requests from {escape(str(m.file))} ({m.format}"
               + (", gzip" if m.compression == "gzip" else "") + f"), {(m.bytes or 0) / 1e6:,.1f} MB in "
               f"{m.seconds or 0:.1f} s ({m.mb_per_s or 0:.0f} MB/s)", highlight=False, soft_wrap=True)
     if m.first:
@@ -103,7 +104,7 @@ def print_access_import(imp: ImportFolder) -> None:
         out.print(f"[bold]Bad lines[/] {m.bad_lines:,} left out; the first:", highlight=False)
         for line in m.bad_examples:
             out.print(f"  {line[:160]!r}", markup=False, highlight=False, soft_wrap=True)
-    out.print(f"[bold]Folder[/] {imp.path}", highlight=False)
+    out.print(f"[bold]Folder[/] {escape(str(imp.path))}", highlight=False)
     out.print(f"next: tracehound analyze {imp.path}", style="dim", markup=False, highlight=False)
 
 
@@ -281,7 +282,7 @@ def print_scenarios(scenarios: Sequence[Scenario]) -> None:
     t.add_column("needs", no_wrap=True)
     for sc in scenarios:
         t.add_row(sc.name, sc.failure_mode, sc.symptom, ", ".join(sc.needs) or "-")
-    console.out.print(t)
+    console.wide().print(t)
 
 
 def print_instance(inst: Instance) -> None:

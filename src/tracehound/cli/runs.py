@@ -51,6 +51,8 @@ def sql(
     if folder is not None and not folder.is_dir():
         raise BadRun(f"{str(folder)!r} is not a folder")
     res = query(query_text, folder)
+    for line in res.warnings:
+        console.err.print(f"tracehound: {line}", markup=False, soft_wrap=True)
     if as_json:
         print(json.dumps(list(res.records()), indent=2, default=str))
     elif as_csv:

@@ -174,9 +174,16 @@ def har(
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
     """Inspect a HAR: failures per endpoint, timing phases, plateaus, expired or missing Authorization, CORS."""
+    from tracehound import spool
     from tracehound.agents.har import inspect_har
+    from tracehound.errors import BadImport
 
-    res = inspect_har(file)
+    try:
+        with spool.regular(file) as real:  # a pipe (``<(…)``, a FIFO) is read once, into a file
+            res = inspect_har(real)
+        res.path = file  # the name given, not the pipe's temporary copy
+    except spool.PipeUnreadable as e:
+        raise BadImport(f"cannot read {str(file)!r}: {e.strerror}") from None
     if as_json:
         print(json.dumps(res.to_dict(), indent=2))
         return

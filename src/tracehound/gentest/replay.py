@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
+from tracehound import yamlfile
 from tracehound.errors import BadFlow, BadReport, BadTarget
 from tracehound.flow import Flow
 from tracehound.gentest.secrets import Env, externalize_flow_secrets, externalize_json, secret
@@ -196,7 +195,7 @@ def _flow_doc(path: Path, given: bool) -> dict[str, Any]:
             raise BadFlow(f"cannot read flow {str(path)!r}: no such file")
         raise BadFlow(f"the flow {str(path)!r} of the investigation is gone", hint="give it again with --flow FILE")
     Flow.load(path)  # one clear line when it is not a valid flow
-    doc: dict[str, Any] = yaml.safe_load(path.read_text())
+    doc: dict[str, Any] = yamlfile.load(path.read_text())  # within bounds: Flow.load just read it
     doc.pop("base_url", None)  # the test's base URL comes from the environment
     return doc
 

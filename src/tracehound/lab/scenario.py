@@ -56,6 +56,7 @@ from typing import Any
 
 import yaml
 
+from tracehound import yamlfile
 from tracehound.errors import BadExpectation, BadFlow, BadScenario, BadShape
 from tracehound.expect import Expectation, expectation
 from tracehound.failure_modes import FAILURE_MODES, NONE
@@ -223,9 +224,11 @@ def load_scenario(folder: Path) -> Scenario:
     folder = Path(folder).resolve()
     path = folder / SCENARIO_FILE
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yamlfile.load(path.read_text())
     except OSError as e:
         raise BadScenario(f"cannot read {path}: {e.strerror or e}") from None
+    except yamlfile.YamlRefused as e:
+        raise BadScenario(f"{path} is refused: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -19,6 +19,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from tracehound import spool
 from tracehound.logs.alignment import FINE_NS, NEAR_NS, Timeline, timeline
 from tracehound.logs.events import Event, assemble, inline_access, status_level
 from tracehound.logs.formats import ERROR, REQUEST_ID_TEXT, WARNING, detect, level_of
@@ -32,9 +33,10 @@ from tracehound.logs.report import (
     UpstreamReport,
 )
 from tracehound.logs.signatures import Table, default_table
-from tracehound.logs.sources import expand, open_source
+from tracehound.logs.sources import MAX_LINE_BYTES, expand, open_source
 from tracehound.logs.templates import Miner, mask, mask_path
 from tracehound.logs.timestamps import NS, Clock, iso_ns, local_zone_name
+from tracehound.redact import redact_text
 
 #: Untimed events between two timed ones closer than this take the earlier one's time.
 PLACE_GAP_NS = 2 * NS
@@ -145,7 +147,14 @@ class _Analysis:
 
     # -- reading ------------------------------------------------------------------------------
     def read(self, path: Path) -> None:
-        src = open_source(path)
+        try:
+            with spool.regular(path) as real:  # a pipe (``<(…)``, a FIFO) is read once, never waited on forever
+                self._read(path, real)
+        except spool.PipeUnreadable as e:
+            self.files.append(FileReport(str(path), skipped=e.strerror))
+
+    def _read(self, path: Path, real: Path) -> None:
+        src = open_source(real)
         fr = FileReport(str(path), gzip=src.gzip, size=src.size, skipped=src.skipped)
         self.files.append(fr)
         if src.skipped:
@@ -334,9 +343,9 @@ class _Analysis:
 
     def _template(self, tid: int, agg: _Agg, base: float) -> TemplateReport:
         sigs = sorted({self.table.signatures[i].id for i in self.tpl_sigs.get(tid, ())})
-        return TemplateReport(tid, self.miner.text(tid), agg.count, agg.level, agg.first, agg.last, agg.exemplars,
-                              agg.failure_exemplars, agg.alignment(base), sorted(agg.kinds), agg.access > agg.count / 2,
-                              sigs)
+        return TemplateReport(tid, redact_text(self.miner.text(tid)), agg.count, agg.level, agg.first, agg.last,
+                              agg.exemplars, agg.failure_exemplars, agg.alignment(base), sorted(agg.kinds),
+                              agg.access > agg.count / 2, sigs)
 
     def _over_represented(self, reports: dict[int, TemplateReport], base: float) -> list[TemplateReport]:
         """Templates whose events sit around failures more than failures' share of all requests."""
@@ -391,8 +400,11 @@ class _Analysis:
 
 
 def _exemplar(ev: Event, label: str) -> str:
+    """An event as a report quotes it: where, when, and its text with credentials masked (before it is cut,
+    so no secret is left half-shown)."""
     when = iso_ns(ev.ts)[11:23] if ev.ts is not None else "--:--:--.---"
-    return f"{label}:{ev.line} {when} {ev.summary(240)}"
+    text = redact_text(ev.summary(MAX_LINE_BYTES))
+    return f"{label}:{ev.line} {when} {text if len(text) <= 240 else text[:239] + '…'}"
 
 
 __all__ = ["analyze_logs", "parse_bound"]

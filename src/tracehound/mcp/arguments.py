@@ -22,7 +22,7 @@ Body = Annotated[str | None, Field(description="Raw request body (text).")]
 JsonBody = Annotated[Any, Field(description="A JSON request body (sets Content-Type: application/json).")]
 FlowFile = Annotated[str | None, Field(description="Path of a flow file (YAML: setup and steps with captures); "
                                                    "url is then its base URL.")]
-Timeout = Annotated[float, Field(gt=0, le=300, description="Per-request timeout in seconds.")]
+Timeout = Annotated[float, Field(ge=0.001, le=300, description="Per-request timeout in seconds.")]
 Expect = Annotated[list[str] | None, Field(description=(
     "What a right answer looks like, all must hold: 'status=200' (or 200,201 or 2xx), 'keys=a,b' (top-level "
     "JSON keys), '$.path' (present, not empty), '$.path=value', 'body~regex'. An answer that misses one fails "

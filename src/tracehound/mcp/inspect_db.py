@@ -36,8 +36,9 @@ def register(box: Toolbox) -> None:
             if duration_s > limits.max_sample_s:
                 raise BadShape(f"sampling {duration_s:g} s is beyond this server's cap of {limits.max_sample_s:g} s",
                                hint="the person running `tracehound mcp` can raise --max-sample")
-            from tracehound.inspection import inspect_db
+            from tracehound.inspection import inspect_db, is_redis_url
 
+            limits.check_source(dsn, "Redis" if is_redis_url(dsn) else "databases")
             res = inspect_db(dsn, duration_s, interval_s)
             lines = [f"inspect_db: {res.name}: {res.status}: {res.detail}"]
             lines += [f"- {f.title}" for f in res.findings[:8]]

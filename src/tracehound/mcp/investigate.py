@@ -49,6 +49,10 @@ def register(box: Toolbox) -> None:
         logs: Annotated[list[str] | None, Field(description="Log files of the service to read.")] = None,
         db: Annotated[str | None, Field(description="PostgreSQL DSN to sample (read-only).")] = None,
         redis: Annotated[str | None, Field(description="Redis URL to sample (read-only).")] = None,
+        metrics: Annotated[str | None, Field(description="The service's /metrics URL (Prometheus text) to "
+                                                         "sample.")] = None,
+        prometheus: Annotated[str | None, Field(description="A Prometheus server that scrapes the service, to "
+                                                            "read its stored series.")] = None,
         code: Annotated[str | None, Field(description="The service's source folder, to review.")] = None,
         budget_s: Annotated[float, Field(ge=10, description="Seconds for the whole investigation (the server's "
                                                             "cap applies).")] = 90.0,
@@ -76,6 +80,10 @@ def register(box: Toolbox) -> None:
             limits.check_shape(what="the investigation", duration_s=None, requests=None, concurrency=max_concurrency,
                                rate=max_rate)
             target, flow_obj = case_target(limits, url, method, headers, body, json_body, flow)
+            for address, what in ((db, "databases"), (redis, "Redis"), (metrics, "metrics"),
+                                  (prometheus, "Prometheus")):
+                if address:
+                    limits.check_source(address, what)
             for f in logs or []:
                 if not Path(f).is_file():
                     raise BadTarget(f"cannot read log file {f!r}: no such file")
@@ -83,7 +91,8 @@ def register(box: Toolbox) -> None:
                 raise BadTarget(f"code {code!r} is not a folder")
             case = Case(target=target, flow=flow_obj, base_url=url if flow_obj else None,
                         sources=Sources(logs=[Path(f) for f in logs or []], db=db, redis=redis,
-                                        code=Path(code) if code else None),
+                                        code=Path(code) if code else None, metrics=metrics,
+                                        prometheus=prometheus),
                         budget_s=budget_s, max_concurrency=max_concurrency, max_rate=max_rate, timeout_s=timeout_s,
                         symptom=symptom, expect=expectation_of(expect, flow))
             inv = run_investigation(case, new_folder(box.root, "investigation"), on_event=say(ctx))

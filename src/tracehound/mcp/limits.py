@@ -6,6 +6,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
+from urllib.parse import urlsplit
 
 from tracehound.errors import BadShape
 from tracehound.probe.shapes import DEFAULT_MAX_DURATION, DEFAULT_MAX_REQUESTS
@@ -79,6 +80,13 @@ class Limits:
             raise BadShape(f"this server sends load only to this machine and its allowed hosts, not {ep.host!r}",
                            hint=f"start it with `tracehound mcp --allow-host {ep.host}` to allow it")
 
+    def check_source(self, address: str, what: str) -> None:
+        """Refuse a PostgreSQL DSN, Redis URL or metrics URL whose host is beyond this server's hosts."""
+        for host in source_hosts(address):
+            if not self.allows_host(host):
+                raise BadShape(f"this server reads {what} only on this machine and its allowed hosts, not {host!r}",
+                               hint=f"start it with `tracehound mcp --allow-host {host}` to allow it")
+
     def check_flow(self, flow: Flow) -> None:
         """Every step that names its own URL must name an allowed host, literally (not from a variable)."""
         for step in [*flow.setup, *flow.steps]:
@@ -114,6 +122,30 @@ class Limits:
         if rate is not None and rate > self.max_rate:
             raise BadShape(f"{what} would send {rate:g} requests/s, beyond this server's cap of {self.max_rate:g}",
                            hint="the person running `tracehound mcp` can raise --max-rate")
+
+
+def source_hosts(address: str) -> list[str]:
+    """The hosts a source's address connects to: a Redis or HTTP URL's host, or every ``host`` and
+    ``hostaddr`` of a PostgreSQL DSN (URL or ``key=value`` form, libpq's own parser). A Unix socket,
+    or no host at all (the local default), is none; an address that cannot be parsed connects nowhere."""
+    text = address.strip()
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme == "unix":
+        return []
+    if scheme in ("redis", "rediss", "http", "https"):
+        try:
+            host = urlsplit(text).hostname
+        except ValueError:
+            return []
+        return [host] if host else []
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        params = conninfo_to_dict(text)
+    except Exception:  # noqa: BLE001 - psycopg's parse errors vary by version; it cannot connect either
+        return []
+    hosts = [h.strip() for key in ("host", "hostaddr") for h in str(params.get(key) or "").split(",")]
+    return [h for h in hosts if h and not h.startswith("/") and not h.startswith("@")]  # sockets are this machine
 
 
 def shape_bounds(d: ShapeMeta) -> ShapeBounds:

@@ -43,7 +43,7 @@ def register(box: Toolbox) -> None:
                 raise BadLogOption(str(e)) from None
             report = analyze_logs(files, lo, hi, load_runs(runs) if runs else [], zone)
             if not report.read:
-                why = "; ".join(f"{f.path}: {f.skipped}" for f in report.skipped) or "no files"
+                why = "; ".join(f"{f.path}: {f.skipped}" for f in report.skipped) or f"no file in {', '.join(files)}"
                 raise BadLogOption(f"no log could be read ({why})")
             d = report.to_dict()
             for key in ("templates", "over_represented", "new", "rare"):

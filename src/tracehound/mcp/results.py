@@ -8,6 +8,8 @@ from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 
+from tracehound.redact import redact_json, redact_text
+
 
 def jsonable(data: Any) -> Any:
     """Plain JSON values only (NumPy scalars, paths and times as numbers and strings)."""
@@ -20,8 +22,10 @@ def jsonable(data: Any) -> Any:
 
 
 def result(text: str, data: Mapping[str, Any]) -> CallToolResult:
-    """A tool's answer: ``text`` for reading, ``data`` as its structured content."""
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=jsonable(dict(data)))
+    """A tool's answer: ``text`` for reading, ``data`` as its structured content; both redacted, the one way
+    everything tracehound writes is (:mod:`tracehound.redact`)."""
+    return CallToolResult(content=[TextContent(type="text", text=redact_text(text))],
+                          structured_content=redact_json(jsonable(dict(data))))
 
 
 def ms(v: float | None) -> str:

@@ -41,4 +41,6 @@ def load_runs(paths: Iterable[str]) -> list[Run]:
             raise BadRun(f"{str(p)!r} is not a run folder (no run.json and requests.parquet), nor an investigation")
     if not out:
         raise BadRun("give at least one run folder")
+    for run in out:
+        run.table  # noqa: B018 - read now: corrupt records are one clear error, not an empty result
     return out

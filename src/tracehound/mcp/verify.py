@@ -40,7 +40,7 @@ def register(box: Toolbox) -> None:
         body: Body = None,
         json_body: JsonBody = None,
         flow: FlowFile = None,
-        timeout_s: Annotated[float | None, Field(gt=0, le=300, description="Per-request timeout (default: the "
+        timeout_s: Annotated[float | None, Field(ge=0.001, le=300, description="Per-request timeout (default: the "
                                                                            "original's).")] = None,
         ctx: Context | None = None,
     ) -> Annotated[CallToolResult, dict[str, Any]]:

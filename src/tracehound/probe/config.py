@@ -12,8 +12,8 @@ from tracehound.expect import Expectation
 from tracehound.flow import Flow
 from tracehound.params import Pool
 from tracehound.probe.records import DEFAULT_HEADERS
-from tracehound.probe.shapes import LoadShape, Stage
-from tracehound.probe.target import Endpoint, Target, split_url
+from tracehound.probe.shapes import LoadShape, Stage, check_timeout
+from tracehound.probe.target import Endpoint, Target, credentials, split_url
 
 
 @dataclass
@@ -51,6 +51,10 @@ class ProbeConfig:
         """The flow's pools of parameter values (none for a single target)."""
         return self.flow.data if self.flow is not None else ()
 
+    def __post_init__(self) -> None:
+        check_timeout(self.timeout, "--timeout")
+        check_timeout(self.connect_timeout, "--connect-timeout")
+
     @property
     def headers(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*DEFAULT_HEADERS, *(h.lower() for h in self.record_headers)]))
@@ -61,6 +65,9 @@ class ProbeConfig:
         base = self.base_url or (self.flow.base_url if self.flow else None)
         if not base:
             raise BadFlow("a flow needs a base URL: pass the URL or set base_url: in the flow")
+        if credentials(base) is not None:
+            raise BadFlow("a flow's base URL cannot carry a user and password: its steps would not send them",
+                          hint="give each step an Authorization header instead (headers: in the flow)")
         ep, path = split_url(base)
         return ep, path.split("?", 1)[0]
 

@@ -25,6 +25,7 @@ from tracehound.probe.engine import (
     VaryingVU,
     perf_ns,
 )
+from tracehound.probe.interrupts import Interrupts
 from tracehound.probe.progress import Progress, ProgressTracker
 from tracehound.probe.records import RecordBuffer
 from tracehound.probe.target import Endpoint
@@ -51,14 +52,32 @@ async def preflight(ep: Endpoint) -> None:
         raise TargetUnreachable(f"cannot resolve host {ep.host!r}: not a valid host name") from None
 
 
+#: Virtual users started between two turns of the event loop: a signal is heard while thousands start.
+START_BATCH = 500
+
+
+async def start_vus(e: Engine, start: Callable[[int], None]) -> None:
+    """Start the run's virtual users, no more than it has requests for, yielding to the loop between batches."""
+    for i in range(min(e.shape.concurrency, e.limit)):
+        if e.stopping or e.closed_window:
+            return
+        start(i)
+        if i % START_BATCH == START_BATCH - 1:
+            await asyncio.sleep(0)
+
+
 async def run_engine(
     config: ProbeConfig,
     buf: RecordBuffer,
     on_progress: Callable[[Progress], None] | None = None,
     progress_every: float = 0.5,
     install_signals: bool = True,
+    held: Interrupts | None = None,
 ) -> dict[str, Any]:
-    """Run the load in the current event loop, filling ``buf``; returns counts and flags."""
+    """Run the load in the current event loop, filling ``buf``; returns counts and flags.
+
+    ``held``: the signals noted before this engine's own handlers were in place (it then stops at once).
+    """
     shape = config.shape
     ep, base_path = config.endpoint()
     await preflight(ep)
@@ -82,6 +101,8 @@ async def run_engine(
             previous[sig] = signal.getsignal(sig)
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, e.stop, True)
+    if held is not None and held.received:
+        e.stop(True)
     flow_pool: FlowPool | None = None
     max_conns = shape.open_connections
     try:
@@ -96,8 +117,7 @@ async def run_engine(
                 ctl = ClosedController(e, lambda i: ClosedVU(e, i, spec))
                 tasks.append(loop.create_task(ctl.run()))
             else:
-                for i in range(shape.concurrency):
-                    ClosedVU(e, i, spec).start()
+                await start_vus(e, lambda i: ClosedVU(e, i, spec).start())
         else:
             flow = config.flow
             draws = Draws(flow.data, buf.draws, *config.share,
@@ -120,8 +140,7 @@ async def run_engine(
                 ctl = ClosedController(e, lambda i: FlowVU(e, i, flow, ep, base_path, draws))
                 tasks.append(loop.create_task(ctl.run()))
             else:
-                for i in range(shape.concurrency):
-                    FlowVU(e, i, flow, ep, base_path, draws).start()
+                await start_vus(e, lambda i: FlowVU(e, i, flow, ep, base_path, draws).start())
 
         # Hard wall: the send window, then the slowest in-flight request's timeout, then a grace.
         hard_deadline = t_start + shape.stop_after + config.timeout + config.connect_timeout + 2.0

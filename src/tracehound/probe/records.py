@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from tracehound.redact import redact_text
+from tracehound.redact import redact_header_value, redact_text
 
 #: Error kinds, in the order of their int8 codes. ``None``/-1 means no error.
 ERROR_KINDS: tuple[str, ...] = (
@@ -402,7 +402,8 @@ class RecordBuffer:
         for j, name in enumerate(self.header_names):
             remap, strings = dicts.headers[j]
             codes = np.where(hcodes >= 0, remap[np.where(hcodes >= 0, hcodes, 0)], np.where(hcodes == -2, -2, -1))
-            part_over = {r: v[j] for r, v in over.items() if lo <= r < hi} if over else {}
+            part_over = {r: _header_value(name, x) for r, v in over.items()
+                         if lo <= r < hi and (x := v[j]) is not None} if over else {}
             cols[header_column(name)] = _coded(codes.astype(np.int32), strings, part_over, rows)
         for j, pool in enumerate(self.data):
             cols[data_column(pool.name)] = dicts.data_part(j, m[:, I_SEQ])
@@ -415,7 +416,8 @@ class _Dictionaries:
 
     def __init__(self, buf: RecordBuffer) -> None:
         self.paths = _decoded(buf.paths.values)
-        self.errors = _decoded(buf.errors.values)
+        self.errors = pa.array([redact_text(v.decode("utf-8", "replace")) for v in buf.errors.values] or [""],
+                               pa.string())
         self.samples = _decoded(buf.samples.values)
         specs = buf.specs.values
         self.spec_parts: list[tuple[np.ndarray, pa.Array]] = []
@@ -432,7 +434,9 @@ class _Dictionaries:
             uniq = list(dict.fromkeys(v for v in vals if v is not None))
             pos = {v: i for i, v in enumerate(uniq)}
             remap = np.array([pos[v] if v is not None else -1 for v in vals] or [-1], dtype=np.int32)
-            self.headers.append((remap, _decoded(uniq)))
+            # Recorded headers are redacted as bodies are: a Set-Cookie, or a token a server echoes back.
+            name = buf.header_names[j]
+            self.headers.append((remap, pa.array([_header_value(name, v) for v in uniq] or [""], pa.string())))
         #: Per pool: the row each sequence number used, the rows any request used, and their names.
         self.draws: list[tuple[np.ndarray, np.ndarray, pa.Array]] = []
         for pool, arr in zip(buf.data, buf.draws, strict=True):
@@ -468,6 +472,30 @@ def _present_rows(rows: np.ndarray) -> np.ndarray:
     """The distinct non-negative values of ``rows``, sorted (by counting: rows are below the pool's size)."""
     rows = rows[rows >= 0]
     return np.flatnonzero(np.bincount(rows)).astype(np.int32) if rows.size else np.zeros(0, np.int32)
+
+
+def _header_value(name: str, value: bytes) -> str:
+    """A recorded header's value as it is written: masked for a credential header, secrets masked inside."""
+    return redact_header_value(name, value.decode("utf-8", "replace"))
+
+
+def redact_columns(table: pa.Table) -> pa.Table:
+    """``table`` with its body samples, errors and recorded headers redacted again, in this process.
+
+    Records a worker process wrote were redacted there, by the patterns; the secrets given to
+    this process (:func:`tracehound.redact.remember`) are masked here, once per distinct value.
+    """
+    for i, field in enumerate(table.schema):
+        if field.name in ("body_sample", "error") or field.name.startswith("h_"):
+            name = field.name[2:].replace("_", "-") if field.name.startswith("h_") else None
+            col = table.column(i).combine_chunks().dictionary_encode() if table.num_rows else None
+            if col is None:
+                continue
+            values = [None if v is None else (redact_header_value(name, v) if name else redact_text(v))
+                      for v in col.dictionary.to_pylist()]
+            fixed = pa.DictionaryArray.from_arrays(col.indices, pa.array(values, pa.string()))
+            table = table.set_column(i, field, fixed.cast(field.type))
+    return table
 
 
 def _decoded(values: Iterable[bytes]) -> pa.Array:

@@ -111,6 +111,9 @@ class Run:
         if self._table is not None:
             return self._table if columns is None else self._table.select(columns)
         f = self.path / REQUESTS_FILE
+        if not f.is_file():
+            raise BadRun(f"{str(self.path)!r} has no {REQUESTS_FILE}: its records were never written",
+                         hint="the run was stopped before it could write them; probe again")
         try:
             return pq.read_table(f, columns=columns)
         except (OSError, pa.ArrowInvalid) as e:

@@ -15,6 +15,7 @@ import pyarrow as pa
 from tracehound.errors import BadData, BadShape, TargetUnreachable, TracehoundError
 from tracehound.probe.config import ProbeConfig
 from tracehound.probe.distributed import check, run_locust
+from tracehound.probe.interrupts import Interrupts
 from tracehound.probe.local import new_loop, run_engine
 from tracehound.probe.meta import (
     CountsMeta,
@@ -28,10 +29,14 @@ from tracehound.probe.meta import (
     write_meta,
 )
 from tracehound.probe.progress import Progress
-from tracehound.probe.records import ERROR_KINDS, I_KIND, I_STATUS, NI, RecordBuffer
+from tracehound.probe.records import ERROR_KINDS, I_KIND, I_STATUS, NI, RecordBuffer, redact_columns
+from tracehound.probe.records import schema as records_schema
 from tracehound.probe.run import Run, build_meta, iso, prepare_run_dir, utc_now, write_batches, write_table
 from tracehound.probe.workers import run_workers
 from tracehound.redact import redact_headers, redact_url
+
+#: The most local worker processes one probe starts (each is a Python process of its own).
+MAX_WORKERS = 256
 
 
 def raise_nofile_limit(wanted: int) -> None:
@@ -76,6 +81,17 @@ def probe(
     :class:`TargetUnreachable` is raised. ``on_notice`` receives lines meant for the person
     running the probe (the command remote Locust workers need; default: stderr).
     """
+    # From the first instruction a signal stops the probe (SIGTERM as Ctrl-C does); from the run
+    # folder's first byte to its last it is noted, not raised: the run is written whole and marked
+    # interrupted (probe.interrupts).
+    with Interrupts() as held:
+        config, locust = _checked(config)
+        held.hold()
+        return _record(config, locust, held, on_progress, on_notice)
+
+
+def _checked(config: ProbeConfig) -> tuple[ProbeConfig, bool]:
+    """The config as it will run (workers no more than users), and whether Locust runs it; errors for bad input."""
     config.shape.validate()
     locust = config.engine == "locust"
     if config.engine not in ("native", "locust"):
@@ -84,6 +100,9 @@ def probe(
         raise BadShape("--master-bind and --remote-workers need --engine locust")
     if config.workers < (0 if locust and config.remote_workers else 1):
         raise BadShape("--workers must be >= 1")
+    if config.workers > MAX_WORKERS:
+        raise BadShape(f"--workers {config.workers:,} is beyond the most local worker processes a probe starts "
+                       f"({MAX_WORKERS})")
     if not config.shape.open_model and not config.shape.stages and config.workers > config.shape.concurrency:
         # Every worker runs at least one VU: more workers than VUs would run more VUs than asked.
         config = replace(config, workers=max(0, config.shape.concurrency - config.remote_workers) if locust
@@ -99,6 +118,13 @@ def probe(
         raise TargetUnreachable(f"cannot resolve host {ep.host!r}: {e.strerror}", hint="check the URL") from None
     except UnicodeError:
         raise TargetUnreachable(f"cannot resolve host {ep.host!r}: not a valid host name") from None
+    return config, locust
+
+
+def _record(config: ProbeConfig, locust: bool, held: Interrupts, on_progress: Callable[[Progress], None] | None,
+            on_notice: Callable[[str], None] | None) -> Run:
+    """Write the run folder, run the engine (unless a signal came first), write the records and the outcome."""
+    ep, _ = config.endpoint()
     started = utc_now()
     path = prepare_run_dir(config.out, config.slug(), started)
     run_id = path.name if config.out is None else f"{started:%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:8]}"
@@ -114,16 +140,24 @@ def probe(
     raise_nofile_limit(config.shape.peak_concurrency * 2 + 256)
 
     meta.engine = config.engine
-    if locust or config.workers > 1:
+    if held.received:
+        counts: dict[str, Any] = {"interrupted": True, "stop_reason": "interrupted", "issued": 0}
+        write_table(path, records_schema(config.headers).empty_table())
+        rows, reach = 0, None
+    elif locust or config.workers > 1:
         if locust:
             try:
                 table, counts = run_locust(config, path, run_id, on_progress, on_notice)
-            except (TracehoundError, KeyboardInterrupt):
+                meta.locust = LocustMeta.model_validate(counts.pop("engine"))
+            except KeyboardInterrupt:  # stopped before a worker sent anything: an empty run, marked so
+                table = records_schema(config.headers).empty_table()
+                counts = {"interrupted": True, "stop_reason": "interrupted", "issued": 0}
+            except TracehoundError:
                 _failed(path, meta)
                 raise
-            meta.locust = LocustMeta.model_validate(counts.pop("engine"))
         else:
             table, counts = run_workers(config, path, run_id, on_progress)
+        table = redact_columns(table)  # the workers' records, with the secrets given to this process masked too
         write_table(path, table)
         rows = table.num_rows
         status = table.column("status").to_numpy(zero_copy_only=False)
@@ -134,7 +168,7 @@ def probe(
         buf = RecordBuffer(run_id, config.headers, data=config.data)
         loop = new_loop()
         try:
-            counts = loop.run_until_complete(run_engine(config, buf, on_progress))
+            counts = loop.run_until_complete(run_engine(config, buf, on_progress, held=held))
         except TargetUnreachable:
             _failed(path, meta)
             raise
@@ -157,7 +191,8 @@ def probe(
         write_batches(path, buf.schema(), buf.batches())
         del buf  # give the record memory back before anyone reads the run
     ended = utc_now()
-    interrupted = bool(counts.get("interrupted"))
+    # A signal the engine did not see (it came between two handlers, or while the records were written).
+    interrupted = bool(counts.get("interrupted")) or held.received
     partial = bool(counts.get("partial"))
     if partial:
         meta.partial = True
@@ -167,7 +202,7 @@ def probe(
     meta.interrupted = interrupted
     meta.ended_at = iso(ended)
     meta.duration_s = round(counts.get("elapsed_s") or (ended - started).total_seconds(), 6)
-    meta.stop_reason = counts.get("stop_reason")
+    meta.stop_reason = "interrupted" if interrupted else counts.get("stop_reason")
     meta.counts = CountsMeta(requests=rows, issued=counts.get("issued"), dropped=counts.get("dropped", 0),
                              connections=counts.get("connections"),
                              retried_on_new_connection=counts.get("retried_on_new_connection", 0))

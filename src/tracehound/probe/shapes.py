@@ -12,6 +12,12 @@ from tracehound.errors import BadShape
 DEFAULT_MAX_REQUESTS = 2_000_000
 DEFAULT_MAX_DURATION = 1800.0
 DEFAULT_OPEN_CONNECTIONS = 1000
+#: The most virtual users (or open connections) one probe runs: each is a connection and its file
+#: descriptor, and a billion of them only cost hours of CPU before the first request.
+MAX_CONCURRENCY = 100_000
+#: A request timeout below this records healthy responses as timeouts; above it, a run outlives its bounds.
+MIN_TIMEOUT_S = 0.001
+MAX_TIMEOUT_S = 3600.0
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
@@ -23,6 +29,14 @@ def parse_duration(text: str) -> float:
         raise BadShape(f"invalid duration {text!r}: expected e.g. 500ms, 10s, 2m")
     value = float(m.group(1))
     return value * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[m.group(2) or "s"]
+
+
+def check_timeout(seconds: float, flag: str = "--timeout") -> float:
+    """``seconds`` if it is a usable request (or connect) timeout; :class:`BadShape` naming ``flag`` otherwise."""
+    if not MIN_TIMEOUT_S <= seconds <= MAX_TIMEOUT_S:  # NaN fails too
+        raise BadShape(f"{flag} {seconds:g}s is out of range: it must be between {MIN_TIMEOUT_S * 1000:g}ms and "
+                       f"{MAX_TIMEOUT_S / 3600:g}h", hint="a timeout of 0 would record every response as a timeout")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,11 @@ class LoadShape:
             raise BadShape("-d must be > 0")
         if self.concurrency <= 0:
             raise BadShape("-c must be > 0")
+        peak = max(self.concurrency, self.max_connections or 0,
+                   math.ceil(max(s.target for s in self.stages)) if self.stages and not self.open_model else 0)
+        if peak > MAX_CONCURRENCY:
+            raise BadShape(f"{peak:,} concurrent users or connections is beyond the most one probe runs "
+                           f"({MAX_CONCURRENCY:,})", hint="lower -c, --max-connections or the stage targets")
         if self.rate is not None:
             self.open_model = True
             if self.rate <= 0 or not math.isfinite(self.rate):

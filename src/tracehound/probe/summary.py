@@ -146,7 +146,8 @@ def summarize(table: pa.Table, meta: RunMeta | None = None) -> Summary:
     # The achieved rate is over the send window (first to last send), not the whole run, which
     # also waits for the last responses.
     span = float((start.max() - start.min()) / 1e9) if n > 1 else 0.0
-    achieved = (sent - 1) / span if span > 0 else (sent / duration if duration > 0 else 0.0)
+    # No response in (Ctrl-C with every request in flight) is no rate, not a negative one.
+    achieved = (sent - 1) / span if span > 0 and sent > 1 else (sent / duration if duration > 0 else 0.0)
     # Only rows with a recorded schedule have a send lag (imports carry none).
     scheduled = table.column("intended_start_ns").is_valid().to_numpy(zero_copy_only=False) if n else np.zeros(0, bool)
     lag = (start - intended)[scheduled]

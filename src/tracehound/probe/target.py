@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json as jsonlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from tracehound import __version__
 from tracehound.errors import BadTarget
+from tracehound.redact import remember_header, remember_url
 
 USER_AGENT = f"tracehound/{__version__}"
 # What may not appear in a request target, or in a header value (HTAB is allowed there): a flow
@@ -63,6 +65,22 @@ def split_url(url: str) -> tuple[Endpoint, str]:
     if parts.query:
         path += "?" + parts.query
     return Endpoint(parts.scheme, host, port), path
+
+
+def credentials(url: str) -> tuple[str, str] | None:
+    """The user and password a URL carries (``http://user:pass@host/``), percent-decoded; None without."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if "@" not in parts.netloc:
+        return None
+    return unquote(parts.username or ""), unquote(parts.password or "")
+
+
+def basic_auth(user: str, password: str) -> tuple[str, str]:
+    """The ``Authorization`` header of HTTP Basic authentication (RFC 7617, UTF-8)."""
+    return "Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def is_loopback(host: str) -> bool:
@@ -137,6 +155,18 @@ class Target:
         if method not in _METHODS:
             raise BadTarget(f"invalid method {self.method!r}")
         object.__setattr__(self, "method", method)
+        creds = credentials(self.url)
+        if creds is not None and not any(k.lower() == "authorization" for k, _ in self.headers):
+            # As curl does: user:password@ in the URL is sent as Basic authentication (never on the request line).
+            object.__setattr__(self, "headers", (*self.headers, basic_auth(*creds)))
+        self.remember_secrets()
+
+    def remember_secrets(self) -> None:
+        """Make its credentials (header values, the URL's password and secret query values) given secrets,
+        masked in everything this process writes (:func:`tracehound.redact.remember`)."""
+        remember_url(self.url)
+        for k, v in self.headers:
+            remember_header(k, v)
 
     @classmethod
     def parse(

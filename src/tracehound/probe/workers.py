@@ -35,6 +35,8 @@ def _watch_parent(parent: int) -> None:
 
 
 def _worker(config: ProbeConfig, index: int, path: str, run_id: str, q: Any, parent: int) -> None:
+    if config.target is not None:
+        config.target.remember_secrets()  # a new process: what the user gave must be masked here too
     buf = RecordBuffer(run_id, config.headers, worker=index, data=config.data)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 

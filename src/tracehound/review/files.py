@@ -59,6 +59,8 @@ def parse_file(path: Path, layout: Layout) -> Module | Skipped:
         tree = ast.parse(source, filename=rel)
     except SyntaxError as e:
         return Skipped(rel, f"syntax error at line {e.lineno}: {e.msg}")
+    except (RecursionError, MemoryError):
+        return Skipped(rel, "nested too deeply to parse")
     name, is_package = layout.module_name(path)
     return Module(name, path, rel, tree, source, is_package=is_package, in_scope=layout.in_scope(path))
 

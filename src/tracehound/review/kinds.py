@@ -260,7 +260,7 @@ class KindIndex(Index):
         if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
             try:
                 ann = ast.parse(ann.value, mode="eval").body
-            except SyntaxError:
+            except (SyntaxError, RecursionError, MemoryError):
                 return None
         if isinstance(ann, ast.Subscript):
             head = (self.qualify(ann.value, scope) or "").split(".")[-1]

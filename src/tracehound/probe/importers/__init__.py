@@ -24,6 +24,7 @@ from tracehound.probe.importers._fields import url_parts
 from tracehound.probe.importers._files import bad, head
 from tracehound.probe.importers._table import Imported
 from tracehound.probe.meta import ImportMeta, ShapeMeta, TargetMeta
+from tracehound.probe.records import redact_columns
 from tracehound.probe.run import Run, prepare_run_dir, save_run
 
 __all__ = ["FORMATS", "Imported", "detect", "import_file", "url_parts"]
@@ -91,4 +92,4 @@ def import_file(path: str | Path, fmt: str = "auto", out: Path | None = None) ->
     duration = imported.duration_s()
     if duration is not None:
         meta["duration_s"] = duration
-    return save_run("import", imported.table(folder.name, name), meta, folder, slug)
+    return save_run("import", redact_columns(imported.table(folder.name, name)), meta, folder, slug)

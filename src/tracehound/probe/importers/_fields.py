@@ -24,6 +24,27 @@ def text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+#: The longest time a HAR entry or one of its phases may take: a day. Beyond, it is not a measurement.
+HAR_MAX_MS = 86_400_000.0
+
+
+def har_ms(value: Any, what: str) -> float | None:
+    """A HAR time in milliseconds: None when absent or negative (HAR's -1, "does not apply").
+
+    :class:`ValueError` naming ``what`` for anything else that is not a finite number from 0 to
+    :data:`HAR_MAX_MS` (a string, ``1e308``, ``Infinity``): ``import`` and ``har`` read HAR alike.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} {value!r} is not a number")
+    if value < 0:
+        return None
+    if not value <= HAR_MAX_MS:  # NaN, infinity, 1e308
+        raise ValueError(f"{what} {value:g} is not a time from 0 to {HAR_MAX_MS:,.0f} ms")
+    return float(value)
+
+
 def url_parts(url: str) -> tuple[str | None, str | None]:
     """``(host, path)`` of a URL as the prober records them: ``host[:port]`` (the port only when
     it is not the scheme's default) and the path with its query, secrets masked."""

@@ -44,6 +44,7 @@ from tracehound.probe.importers._fields import (
     Bodies,
     each_distinct,
     epoch_ns,
+    har_ms,
     target_of,
     url_columns,
 )
@@ -109,7 +110,8 @@ def read(path: Path) -> Imported:
             if not isinstance(code, int) or not 0 <= code <= 999:
                 raise ValueError(f"status {code!r} is not an HTTP status")
             timings = e.get("timings") or {}
-            nums[i] = [*(_ms(timings.get(k)) for k in _TIMINGS), _ms(e.get("time")), _ms(resp.get("_transferSize")),
+            nums[i] = [*(_time(timings.get(k), f"timings.{k}") for k in _TIMINGS), _time(e.get("time"), "time"),
+                       _ms(resp.get("_transferSize")),
                        _ms(resp.get("headersSize")), _ms(resp.get("bodySize")), _ms(req.get("bodySize"))]
             recorded = _headers(resp.get("headers") or [])
             body = _body(resp.get("content") or {})
@@ -176,6 +178,12 @@ def _entries(path: Path) -> list[Any]:
     if not isinstance(entries, list):
         raise bad(path, "not a HAR file: no log.entries list")
     return entries
+
+
+def _time(v: Any, what: str) -> float:
+    """A HAR time (one rule with ``tracehound har``: see :func:`har_ms`): NaN when absent or -1."""
+    ms = har_ms(v, what)
+    return np.nan if ms is None else ms
 
 
 def _ms(v: Any) -> float:
