@@ -18,6 +18,7 @@ from tracehound.demo import free_port
 from tracehound.errors import BadFlow, BadShape
 from tracehound.flow import Flow
 from tracehound.probe import LoadShape, ProbeConfig, RecordBuffer, Target, probe
+from tracehound.probe.meta import RunMeta
 from tracehound.probe.shapes import MAX_CONCURRENCY
 from tracehound.probe.summary import summarize, summarize_run
 
@@ -149,7 +150,7 @@ def test_a_billion_users_is_refused_and_more_users_than_requests_builds_only_wha
         probe(ProbeConfig(LoadShape(concurrency=10**9, requests=2), Target(demo_url), out=tmp_path / "a"))
     assert not (tmp_path / "a").exists()
     run = probe(ProbeConfig(LoadShape(concurrency=MAX_CONCURRENCY, requests=3), Target(demo_url), out=tmp_path / "r"))
-    assert run.table.num_rows == 3 and run.meta["counts"]["connections"] <= 3  # three users, not 100,000
+    assert run.table.num_rows == 3 and (run.meta.counts.connections or 0) <= 3  # three users, not 100,000
 
 
 @pytest.mark.parametrize("field", ["timeout", "connect_timeout"])
@@ -233,7 +234,7 @@ def test_ctrl_c_as_soon_as_the_run_folder_exists_is_marked_and_said(demo_url, tm
 def test_no_response_in_is_no_rate_not_a_negative_one():
     """Row 13: Ctrl-C with every request in flight printed "-24,185.6 req/s achieved"."""
     cancelled = table(4, error_kind="cancelled", status=0, start_s=[0.0, 0.001, 0.002, 0.003])
-    s = summarize(cancelled, {"duration_s": 0.5})
+    s = summarize(cancelled, RunMeta(duration_s=0.5))
     assert s.cancelled == 4 and s.achieved_rps == 0.0
     one = table(3, error_kind=[None, "cancelled", "cancelled"], start_s=[0.0, 0.001, 0.002])
-    assert summarize(one, {"duration_s": 0.5}).achieved_rps == pytest.approx(2.0)
+    assert summarize(one, RunMeta(duration_s=0.5)).achieved_rps == pytest.approx(2.0)
