@@ -17,11 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tracehound.demo import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 15.0
+
+# Property tests (tests/test_fuzz.py): in CI few examples, the same ones every run; at a desk more,
+# new ones each time. The deadline catches a parser stuck on one input, not a busy machine.
+_FUZZ = {"deadline": 10_000, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                        HealthCheck.large_base_example]}
+settings.register_profile("ci", max_examples=30, derandomize=True, database=None, print_blob=True, **_FUZZ)
+settings.register_profile("dev", max_examples=100, **_FUZZ)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 
 @pytest.fixture(scope="module")

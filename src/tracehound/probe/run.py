@@ -178,9 +178,11 @@ def read_meta(path: Path) -> dict[str, Any]:
     if not meta_path.exists():
         raise BadRun(f"{str(path)!r} is not a run folder (no {META_FILE})")
     try:
-        meta: dict[str, Any] = json.loads(meta_path.read_text())
-    except (OSError, ValueError) as e:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError, RecursionError) as e:
         raise BadRun(f"cannot read {str(meta_path)!r}: {e}") from None
+    if not isinstance(meta, dict):
+        raise BadRun(f"{str(meta_path)!r} is not a run's metadata (a JSON {type(meta).__name__})")
     return meta
 
 

@@ -69,7 +69,7 @@ class JsonLines:
                         raise bad(self.path, f"line {broken} is not valid JSON")
                     try:
                         value = json.loads(line.decode("utf-8"))
-                    except ValueError:  # UnicodeDecodeError included
+                    except (ValueError, RecursionError):  # UnicodeDecodeError included; nesting too deep
                         broken = number
                         continue
                     yield number, value
@@ -154,7 +154,7 @@ def number_check(minimum: float = 0.0, integer: bool = False, maximum: float | N
             v = int(field) if integer else float(field)
         except ValueError:
             return "is not " + ("an integer" if integer else "a number")
-        if not np.isfinite(v) or v < minimum or (maximum is not None and v > maximum):
+        if (not integer and not np.isfinite(v)) or v < minimum or (maximum is not None and v > maximum):
             hi = f" to {maximum:g}" if maximum is not None else " or more"
             return f"is out of range (expected {minimum:g}{hi})"
         return None
