@@ -105,7 +105,7 @@ def damaged(draw: st.DrawFn, doc: S[str | bytes], gzip_ok: bool = False) -> byte
         return draw(NASTY)
     d = draw(doc)
     data = d.encode("utf-8", "surrogatepass") if isinstance(d, str) else d
-    for kind in draw(st.lists(st.integers(0, 9), max_size=3)):
+    for kind in draw(st.lists(st.integers(0, 6), max_size=3)):
         if not data:
             break
         at = draw(st.integers(0, len(data)))
@@ -124,10 +124,11 @@ def damaged(draw: st.DrawFn, doc: S[str | bytes], gzip_ok: bool = False) -> byte
             i = draw(st.integers(0, len(lines) - 1))
             data = b"\n".join(lines[: i + 1] + lines[i:])  # a line doubled
         elif kind == 6:
-            data = data[:at] + draw(st.sampled_from([b'"', b"\\", b"\n", b"\t", b",", b"\x00", b"\xff", b"{", b"["]))
-            data += data[at + 1:]
-        elif kind == 7:
-            data = data[:at] + b"y" * draw(st.integers(60_000, 1_100_000)) + data[at:]  # a line past the buffers
+            one = draw(st.sampled_from([b'"', b"\\", b"\n", b"\t", b",", b"\x00", b"\xff", b"{", b"["]))
+            data = data[:at] + one + data[at + 1:]
+    if data and draw(st.integers(0, 29)) == 0:  # a line past the readers' buffers (rare: it is slow to read)
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + b"y" * draw(st.integers(60_000, 1_100_000)) + data[at:]
     if gzip_ok and draw(st.integers(0, 4)) == 0:
         packed = gzip.compress(data, mtime=0)
         data = packed[: draw(st.integers(2, len(packed)))] if draw(st.booleans()) else packed

@@ -192,23 +192,42 @@ def _slo(text: str, work: Path) -> object:
 def _access_targets() -> list[Target]:
     files = {"nginx": s.nginx_files(), "apache": s.nginx_files(), "alb": s.alb_files(),
              "cloudfront": s.cloudfront_files(), "jsonl": s.jsonl_access_files()}
-    return [Target(f"access-{fmt}", st.tuples(inputs, s.MAPPINGS), _access(fmt)) for fmt, inputs in files.items()]
+    examples = {"cloudfront": ((b"#Version: 1.0\n#Fields:\n", ""),),
+                "jsonl": ((b'{"time": 1e300, "status": 200}\n', ""), (b'{"a":' * 5000 + b"\n", ""))}
+    return [Target(f"access-{fmt}", st.tuples(inputs, s.MAPPINGS), _access(fmt), examples.get(fmt, ()))
+            for fmt, inputs in files.items()]
 
+
+# Inputs that broke a parser once (each fixed where it broke).
+DEEP = b"[" * 5000  # RecursionError from json.loads
+LONG_NUMBER = b"9" * 4400  # ValueError from int(): more than 4,300 digits
+HUGE_FIELD = b"y" * 140_000  # past the csv module's field limit
+HEY_HEADER = ",".join(s.HEY_HEADER).encode()
+CURL_HEADER = b"request_id,http_code,duration_ms,timestamp"
 
 #: Every parser of user input, in the order the closing figures list them.
 TARGETS: list[Target] = [
-    Target("har", s.har_files(), _importer("har"), examples=(b'{"log": {"entries": []}}',)),
-    Target("hey-csv", s.hey_files(), _importer("hey")),
-    Target("k6-json", s.k6_files(), _importer("k6")),
-    Target("vegeta-json", s.vegeta_files(), _importer("vegeta")),
-    Target("request-csv", s.request_csv_files(), _importer("csv")),
+    Target("har", s.har_files(), _importer("har"), examples=(b'{"log": {"entries": []}}', DEEP, LONG_NUMBER)),
+    Target("hey-csv", s.hey_files(), _importer("hey"),
+           examples=(HEY_HEADER + b"\n" + HUGE_FIELD + b",1,2,3,4,5,200,0\n",)),
+    Target("k6-json", s.k6_files(), _importer("k6"),
+           examples=(b'{"type": "Point", "metric": [], "data": null}\n', DEEP + b"\n")),
+    Target("vegeta-json", s.vegeta_files(), _importer("vegeta"), examples=(DEEP,)),
+    Target("request-csv", s.request_csv_files(), _importer("csv"),
+           examples=(CURL_HEADER + b"\n,1000000000000000000000000000000,1,1\n", CURL_HEADER + b"\n1,1." + HUGE_FIELD)),
     *_access_targets(),
-    Target("service-logs", s.service_log_files(), _service_logs),
-    Target("log-options", st.tuples(s.LOG_BOUNDS, s.ZONE_TEXT), _log_options, allowed=(TracehoundError, ValueError)),
-    Target("flow", s.flow_files(), _flow),
+    Target("service-logs", s.service_log_files(), _service_logs,
+           examples=(b"y" * 60_000, b'{"a":' * 5000, b"9999-12-31T23:59:59.000-23:59 ERROR late\n")),
+    Target("log-options", st.tuples(s.LOG_BOUNDS, s.ZONE_TEXT), _log_options, allowed=(TracehoundError, ValueError),
+           examples=(("9" * 400 + "d", "UTC"),)),
+    Target("flow", s.flow_files(), _flow, examples=(
+        b"steps:\n  - name: a\n    path: /x\n    json: !!binary aGk=\n", b"steps: [{name: a, path: /x}]\n7: x\nz: y\n",
+        b"steps: &s [{name: a, path: /x, json: *s}]",
+        b"{steps: [{name: a, path: /x, json: '{d}'}], vars: {d: 2024-01-01}}",
+        LONG_NUMBER)),
     Target("prometheus", st.tuples(s.PROMETHEUS_BODIES, s.CONTENT_TYPES), _prometheus),
-    Target("report-json", s.report_files(), _report),
-    Target("run-json", s.run_meta_files(), _run_meta),
+    Target("report-json", s.report_files(), _report, examples=(DEEP, LONG_NUMBER)),
+    Target("run-json", s.run_meta_files(), _run_meta, examples=(b"null", DEEP)),
     Target("slo", s.SLO_TEXT, _slo),
 ]
 BY_NAME = {t.name: t for t in TARGETS}

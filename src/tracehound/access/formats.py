@@ -157,7 +157,7 @@ def _sniff_json(lines: list[str], mapping: dict[str, str]) -> Sniff | None:
     for ln in lines[:20]:
         try:
             doc = json.loads(ln)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(doc, dict):
             break

@@ -131,18 +131,25 @@ def _first_line(path: Path) -> str:
 def _bad_line(path: Path, header: Sequence[str], checks: Mapping[str, FieldCheck]) -> BadImport:
     with path.open(newline="", encoding="utf-8", errors="replace") as f:
         reader = csv.reader(f)
-        next(reader, None)
-        for row in reader:
-            if not row:
-                continue
-            line = reader.line_num
-            if len(row) != len(header):
-                return bad(path, f"line {line} has {len(row)} fields, expected {len(header)}: {','.join(row)[:80]!r}")
-            for name, field in zip(header, row, strict=True):
-                check = checks.get(name)
-                why = check(field.strip()) if check else None
-                if why:
-                    return bad(path, f"line {line}: {name} {field.strip()[:40]!r} {why}")
+        try:
+            return _first_bad_row(path, reader, header, checks)
+        except csv.Error as e:  # a field past the csv module's 128 KiB, a NUL
+            return bad(path, f"line {reader.line_num + 1} is not CSV: {e}")
+
+
+def _first_bad_row(path: Path, reader: Any, header: Sequence[str], checks: Mapping[str, FieldCheck]) -> BadImport:
+    next(reader, None)
+    for row in reader:
+        if not row:
+            continue
+        line = reader.line_num
+        if len(row) != len(header):
+            return bad(path, f"line {line} has {len(row)} fields, expected {len(header)}: {','.join(row)[:80]!r}")
+        for name, field in zip(header, row, strict=True):
+            check = checks.get(name)
+            why = check(field.strip()) if check else None
+            if why:
+                return bad(path, f"line {line}: {name} {field.strip()[:40]!r} {why}")
     return bad(path, "the file is not a well-formed CSV")
 
 
