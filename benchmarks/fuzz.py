@@ -102,6 +102,8 @@ def fuzz(name: str, examples: int, limit_s: float, seed: int, save: Path | None 
         seed_with(seed * 1000 + i)(test)()
         for ex in target.examples if i == 0 else ():
             one(ex)
+        print(f"    {name}: {stats['examples']:,} examples, {stats['failures']} failures, "
+              f"{time.monotonic() - t0:.0f} s", flush=True)
     stats["seconds"] = time.monotonic() - t0
     stats["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return stats

@@ -13,15 +13,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from lab_twin import twin_meets
 
 from tracehound import lab
 from tracehound.errors import BadScenario, MissingBinary
 from tracehound.failure_modes import FAILURE_MODES
 from tracehound.lab import servers
+from tracehound.lab.check import twin_verdict
 from tracehound.lab.scenario import SCENARIO_FILE, load_scenario
 from tracehound.verify import Slo, verify
 
@@ -383,6 +386,38 @@ def test_instance_env_wins_over_the_app_env(tmp_path: Path) -> None:
     assert bodies == [b"hello from everybody", b"hello from node one"]
 
 
+def _outcome(requests: int, failures: dict[str, int]) -> SimpleNamespace:
+    """A run's outcome: ``failures`` by HTTP status, or by error kind for requests without a response."""
+    statuses = {k: n for k, n in failures.items() if k.isdigit()}
+    kinds = {k: n for k, n in failures.items() if not k.isdigit()}
+    failed = sum(failures.values())
+    counts = {"200": requests - failed, **statuses, **({"none": sum(kinds.values())} if kinds else {})}
+    return SimpleNamespace(requests=requests, failed=failed, failure_rate=failed / requests, status_counts=counts,
+                           error_kinds=kinds)
+
+
+@pytest.mark.parametrize(("faulty", "twin", "clean"), [
+    ({"502": 3}, {}, True),
+    # a worker-crash twin on a starved CPU: its long report outlives the client's timeout, no worker dies
+    ({"502": 3}, {"timeout": 2}, True),
+    # an event-loop twin on a starved CPU: a few 504s where the faulty version had dozens
+    ({"504": 40}, {"504": 2}, True),
+    # a twin that is not fixed fails as the faulty version does, busy machine or not
+    ({"504": 40}, {"504": 35}, False),
+    ({"502": 3}, {"502": 1}, False),
+    ({"504": 40}, {"500": 1}, False),
+    ({"timeout": 30}, {"timeout": 20, "reset": 1}, False),
+])
+def test_a_twins_failures_pass_only_as_the_machines(faulty: dict[str, int], twin: dict[str, int],
+                                                     clean: bool) -> None:
+    problem, note = twin_verdict(_outcome(100 if "504" in faulty or "timeout" in faulty else 10, faulty),
+                                 _outcome(100 if "504" in faulty or "timeout" in faulty else 10, twin))
+    assert (problem is None) is clean, problem
+    assert (note is not None) is (clean and bool(twin)), note
+    if problem:
+        assert problem.startswith("fixed twin failed") and all(k in problem for k in twin)
+
+
 def test_check_reproduces_the_demo_and_passes_the_slow_control(tmp_path: Path) -> None:
     with no_orphans():
         results = lab.check(list(FAST), log_dir=tmp_path)
@@ -407,12 +442,13 @@ def test_scenario_reproduces_and_its_twin_does_not(name: str, tmp_path: Path) ->
     if result.healthy:
         return
     # verify, on the same two runs: held to the catalog's criteria for the planted cause, the
-    # twin passes and the faulty version fails.
+    # twin passes (beside the faulty version: the machine may be busy) and the faulty version fails.
     assert result.faulty and result.faulty.run_dir and result.twin and result.twin.run_dir
     slo = Slo.from_catalog(result.failure_mode).text()
     fixed = verify(result.faulty.run_dir, candidate=result.twin.run_dir, slo=slo)
     broken = verify(result.twin.run_dir, candidate=result.faulty.run_dir, slo=slo)
-    assert fixed.passed, [(c.criterion.text(), c.value) for c in fixed.checks]
+    assert all(twin_meets(c, bool(result.notes)) for c in fixed.checks), \
+        [(c.criterion.text(), c.value, c.before) for c in fixed.checks]
     assert not broken.passed, [(c.criterion.text(), c.value) for c in broken.checks]
 
 

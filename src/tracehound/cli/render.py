@@ -323,6 +323,8 @@ def check_line(r: CheckResult) -> None:
     if not r.ok:
         line.append(f": {r.error or '; '.join(r.problems)}")
     console.out.print(line)
+    for note in r.notes:
+        console.err.print(f"  {note}", style="dim", markup=False)
 
 
 def print_check_table(results: Sequence[CheckResult]) -> None:
