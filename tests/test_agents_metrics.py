@@ -348,7 +348,7 @@ def test_a_real_prometheus_scraping_an_instrumented_app(tmp_path: Path) -> None:
             res = asyncio.run(prometheus_agent(base, [run], step_s=1.0))
         finally:
             proc.terminate()
-            proc.wait(10)
+            proc.wait(60)
     for name in ("prometheus", "metrics"):
         (calm,) = [a for a in inv.agents if a.name == name]
         assert calm.status == "ok" and "pool_in_use" in calm.detail and "loop_lag" in calm.detail, calm.detail

@@ -341,7 +341,7 @@ def test_servers_die_with_their_owner(tmp_path: Path, sig: int) -> None:
         pid = int(owner.stdout.readline())  # type: ignore[union-attr]
         assert alive({pid})
         owner.send_signal(sig)
-        owner.wait(15)
+        owner.wait(60)
         assert not wait_gone({pid}), f"redis-server outlived its owner after signal {sig}"
     finally:
         if owner.poll() is None:
@@ -428,7 +428,7 @@ def test_check_reproduces_the_demo_and_passes_the_slow_control(tmp_path: Path) -
     assert "500" in demo.faulty.status_counts
     assert "QueuePool limit" in (tmp_path / "demo" / "faulty" / "logs" / "app.log").read_text()
     assert slow.ok and slow.twin is None and slow.faulty and slow.faulty.failed == 0
-    assert slow.faulty.p50_ms is not None and 250 < slow.faulty.p50_ms < 600
+    assert slow.faulty.p50_ms is not None and 250 < slow.faulty.p50_ms < 1500  # slow, not stuck
 
 
 @pytest.mark.lab
@@ -490,7 +490,7 @@ def test_cli_lab_up_until_ctrl_c() -> None:
         children = descendants(proc.pid)
         assert children
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(20) == 0
+        assert proc.wait(60) == 0
         assert not wait_gone(children)
     finally:
         if proc.poll() is None:
