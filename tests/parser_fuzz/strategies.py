@@ -135,7 +135,7 @@ def damaged(draw: st.DrawFn, doc: S[str | bytes], gzip_ok: bool = False) -> byte
     return data
 
 
-def lines_of(line: S[str], max_lines: int = 20, header: S[str] | None = None) -> S[str]:
+def lines_of(line: S[str], max_lines: int = 8, header: S[str] | None = None) -> S[str]:
     body = st.lists(line, min_size=1, max_size=max_lines).map(lambda ls: "\n".join(ls) + "\n")
     return body if header is None else st.tuples(header, body).map(lambda hb: hb[0] + "\n" + hb[1])
 
@@ -195,7 +195,7 @@ def request_csv_files() -> S[bytes]:
 @st.composite
 def _k6_doc(draw: st.DrawFn) -> str:
     out: list[str] = []
-    for _ in range(draw(st.integers(0, 5))):
+    for _ in range(draw(st.integers(0, 3))):
         tags = draw(mostly(st.fixed_dictionaries({}, optional={
             "method": METHOD, "url": URL, "name": st.one_of(URL, FIELD), "status": mostly(NUMBER_TEXT),
             "error": FIELD, "error_code": mostly(NUMBER_TEXT), "vu": NUMBER_TEXT})))
@@ -334,7 +334,7 @@ def _log_line() -> S[str]:
 
 
 def service_log_files() -> S[bytes]:
-    return damaged(lines_of(_log_line(), max_lines=30), gzip_ok=True)
+    return damaged(lines_of(_log_line(), max_lines=16), gzip_ok=True)
 
 
 #: ``--since``/``--until``/``--tz`` values.
