@@ -8,24 +8,28 @@ the faulty version, as ``tracehound lab check`` judges its failures (:func:`trac
 
 from __future__ import annotations
 
-from tracehound.verify import Check
+from tracehound.lab.check import MACHINE_SHARE
+from tracehound.verify import Check, Verification
 
-#: A twin's latency may miss the catalog's limit when it is at most this share of the faulty version's.
-LATENCY_SHARE = 0.6
+#: A twin's latency may miss the catalog's limit when it is under this share of the faulty version's,
+#: and the twin failed far less often (a busy machine slows a fixed service too, only less).
+LATENCY_SHARE = 0.9
 
 
-def twin_meets(check: Check, machine_failures: bool) -> bool:
+def twin_meets(check: Check, fixed: Verification, machine_failures: bool) -> bool:
     """Whether the twin meets ``check``, or misses it only as far as the machine explains.
 
-    ``check`` is one of ``verify(faulty, candidate=twin).checks`` (``before`` is the faulty version's
-    value); ``machine_failures`` says the twin's failures were put down to the machine by lab check.
-    A latency then counts when it is well under the faulty version's, an error rate when it is made
-    of those failures only.
+    ``check`` is one of ``fixed.checks``, ``fixed`` being ``verify(faulty, candidate=twin)`` (its
+    ``before`` is the faulty version); ``machine_failures`` says lab check put the twin's failures
+    down to the machine. An error rate then counts when it is made of those failures only; a
+    latency when it is under the faulty version's and the twin failed at most
+    :data:`~tracehound.lab.check.MACHINE_SHARE` as often.
     """
     if check.ok:
         return True
-    if check.value is None or check.before is None:
+    if check.value is None or check.before is None or fixed.before is None or fixed.after is None:
         return False
     if check.criterion.key == "error_rate":
         return machine_failures
-    return check.value <= LATENCY_SHARE * check.before
+    fewer = fixed.after.error_rate <= MACHINE_SHARE * fixed.before.error_rate
+    return fewer and check.value < LATENCY_SHARE * check.before

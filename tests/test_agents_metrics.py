@@ -459,9 +459,9 @@ def test_the_instrumented_variants_keep_their_lab_contract(name: str, request: p
     problem, machine = twin_verdict(bad, good)
     assert problem is None, (problem, good.status_counts, bad.status_counts)
     slo = Slo.from_catalog(sc.failure_mode).text()
-    fixed_checks = verify(faulty.path, candidate=fixed.path, slo=slo).checks
-    assert all(twin_meets(c, machine is not None) for c in fixed_checks), \
-        [(c.criterion.text(), c.value, c.before) for c in fixed_checks]
+    held = verify(faulty.path, candidate=fixed.path, slo=slo)
+    assert all(twin_meets(c, held, machine is not None) for c in held.checks), \
+        [(c.criterion.text(), c.value, c.before) for c in held.checks]
     assert not verify(fixed.path, candidate=faulty.path, slo=slo).passed
 
 
