@@ -38,7 +38,7 @@ from tracehound.analysis.server_timing import phase_ms
 from tracehound.case import Case, Sources
 from tracehound.errors import BadSource, MissingBinary
 from tracehound.lab import servers
-from tracehound.lab.check import twin_verdict
+from tracehound.lab.check import twin_verdict, waited_only
 from tracehound.orchestrator import investigate
 from tracehound.probe import Target, probe
 from tracehound.probe.summary import summarize_run
@@ -455,9 +455,11 @@ def test_the_instrumented_variants_keep_their_lab_contract(name: str, request: p
     sc = lab.get_scenario({"pool": "demo_instrumented", "loop": "login_bcrypt_blocking_instrumented"}[name])
     lo, hi = sc.expected_failure_rate
     bad, good = summarize_run(faulty), summarize_run(fixed)
-    assert bad.requests and lo <= bad.failure_rate <= hi, (bad.failure_rate, sc.expected_failure_rate)
     problem, machine = twin_verdict(bad, good)
     assert problem is None, (problem, good.status_counts, bad.status_counts)
+    # above its range only in waiting, on a machine that made the twin wait too (as lab check allows)
+    over = bad.failure_rate > hi and machine is not None and waited_only(bad)
+    assert bad.requests and (lo <= bad.failure_rate <= hi or over), (bad.failure_rate, sc.expected_failure_rate)
     slo = Slo.from_catalog(sc.failure_mode).text()
     held = verify(faulty.path, candidate=fixed.path, slo=slo)
     assert all(twin_meets(c, held, machine is not None) for c in held.checks), \

@@ -67,6 +67,12 @@ def failure_kinds(m: Outcome) -> dict[str, int]:
     return kinds
 
 
+def waited_only(m: Outcome) -> bool:
+    """Whether every failure of the run is waiting (:data:`SLOW_FAILURES`), or followed from one."""
+    kinds = set(failure_kinds(m))
+    return bool(kinds & SLOW_FAILURES) and kinds <= SLOW_FAILURES | FOLLOWING
+
+
 def twin_verdict(faulty: Outcome, twin: Outcome) -> tuple[str | None, str | None]:
     """``(problem, note)`` on a fixed twin measured right after its faulty version.
 
@@ -82,7 +88,7 @@ def twin_verdict(faulty: Outcome, twin: Outcome) -> tuple[str | None, str | None
     kinds = failure_kinds(twin)
     said = ", ".join(f"{n} × {k}" for k, n in sorted(kinds.items()))
     problem = f"fixed twin failed {twin.failed} of {twin.requests} requests ({said})"
-    if not set(kinds) & SLOW_FAILURES or not set(kinds) <= SLOW_FAILURES | FOLLOWING:
+    if not waited_only(twin):
         return problem, None
     alike = set(kinds) & SLOW_FAILURES & set(failure_kinds(faulty))
     if alike and twin.failure_rate > MACHINE_SHARE * faulty.failure_rate:
@@ -170,7 +176,7 @@ def check_one(scenario: Scenario, log_dir: Path | None = None) -> CheckResult:
             problem, note = twin_verdict(m, t)
             result.problems.extend([problem] if problem else [])
             result.notes.extend([note] if note else [])
-            if note and out_of_range and m.failure_rate > hi and set(failure_kinds(m)) <= SLOW_FAILURES | FOLLOWING:
+            if note and out_of_range and m.failure_rate > hi and waited_only(m):
                 # The twin waited too, right after: the machine, which made the faulty version wait longer still.
                 result.problems.remove(out_of_range)
                 result.notes.append(f"{out_of_range}, all waiting, on a machine too busy for the fixed twin too")
