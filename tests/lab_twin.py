@@ -3,12 +3,12 @@
 ``verify FAULTY --candidate TWIN`` holds the twin to absolute limits (``p95<1500ms``). On a machine
 busy with other work a healthy twin can miss them, and so can its faulty version by far more: the
 two runs are measured one after the other under the same conditions, so the twin is judged beside
-the faulty version, as ``tracehound lab check`` judges its failures (:func:`tracehound.lab.check.twin_verdict`).
+the faulty version, as ``tracehound lab check`` judges its failures (:func:`tracehound.lab.verdict.twin_verdict`).
 """
 
 from __future__ import annotations
 
-from tracehound.lab.check import MACHINE_SHARE
+from tracehound.lab.verdict import MACHINE_SHARE
 from tracehound.verify import Check, Verification
 
 

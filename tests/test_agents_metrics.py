@@ -38,7 +38,7 @@ from tracehound.analysis.server_timing import phase_ms
 from tracehound.case import Case, Sources
 from tracehound.errors import BadSource, MissingBinary
 from tracehound.lab import servers
-from tracehound.lab.check import twin_verdict, waited_only
+from tracehound.lab.verdict import BUSY_SHARE, cpu_share, twin_verdict, waited_only
 from tracehound.orchestrator import investigate
 from tracehound.probe import Target, probe
 from tracehound.probe.summary import summarize_run
@@ -456,6 +456,9 @@ def test_the_instrumented_variants_keep_their_lab_contract(name: str, request: p
     lo, hi = sc.expected_failure_rate
     bad, good = summarize_run(faulty), summarize_run(fixed)
     problem, machine = twin_verdict(bad, good)
+    if problem and all(not m.failed or waited_only(m) for m in (bad, good)) and (share := cpu_share()) < BUSY_SHARE:
+        pytest.skip(f"a busy loop gets {share:.0%} of a core: too busy to tell a fixed twin from a starved one "
+                    f"({problem})")
     assert problem is None, (problem, good.status_counts, bad.status_counts)
     # above its range only in waiting, on a machine that made the twin wait too (as lab check allows)
     over = bad.failure_rate > hi and machine is not None and waited_only(bad)

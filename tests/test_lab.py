@@ -24,8 +24,8 @@ from tracehound import lab
 from tracehound.errors import BadScenario, MissingBinary
 from tracehound.failure_modes import FAILURE_MODES
 from tracehound.lab import servers
-from tracehound.lab.check import twin_verdict
 from tracehound.lab.scenario import SCENARIO_FILE, load_scenario
+from tracehound.lab.verdict import twin_verdict
 from tracehound.verify import Slo, verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -441,6 +441,8 @@ def test_scenario_reproduces_and_its_twin_does_not(name: str, tmp_path: Path) ->
         (result,) = lab.check([name], log_dir=tmp_path)
     if result.error and "not installed" in result.error:
         pytest.skip(result.error)
+    if result.inconclusive:  # a machine too busy to tell a fixed twin from a starved one
+        pytest.skip(f"{result.inconclusive}: {'; '.join(result.problems)}")
     assert result.ok, (result.problems, result.error, result.faulty, result.twin)
     if result.healthy:
         return

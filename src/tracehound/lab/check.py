@@ -1,10 +1,7 @@
 """Checking that each scenario still does what its metadata says, under its declared load.
 
 The faulty version must fail within its expected range, its fixed twin and every healthy control
-not at all — except, for the twin, as far as the machine explains: measured right after the
-faulty version, on the same machine, a twin may lose a few requests to a starved CPU. Those
-failures look like waiting (the client's timeout, a gateway's 504), and they are far rarer than
-the faulty version's or unlike them; a twin that is not fixed fails as the faulty version does.
+not at all — except, for the twin, as far as a busy machine explains (:mod:`.verdict`).
 """
 
 from __future__ import annotations
@@ -13,13 +10,14 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from tracehound.errors import TracehoundError
 from tracehound.failure_modes import NONE
 from tracehound.lab import servers
 from tracehound.lab.instance import up
 from tracehound.lab.scenario import Scenario, get_scenario, scenarios
+from tracehound.lab.verdict import BUSY_SHARE, cpu_share, twin_verdict, waited_only
 from tracehound.probe import probe
 from tracehound.probe.summary import summarize_run
 
@@ -36,66 +34,8 @@ class Measurement:
     errors: list[str]
     p50_ms: float | None
     run_dir: Path | None = None
-
-
-class Outcome(Protocol):
-    """What :func:`twin_verdict` reads of a run (a :class:`Measurement` or a probe's ``Summary``)."""
-
-    requests: int
-    failed: int
-    failure_rate: float
-    status_counts: dict[str, int]
-    error_kinds: dict[str, int]
-
-
-#: How a starved machine makes a healthy service fail: requests that wait too long, given up by the
-#: client (its timeout) or by a gateway (504).
-SLOW_FAILURES = frozenset({"timeout", "connect_timeout", "504"})
-#: Failures that only follow another one: a flow step not sent because the step that captures its
-#: variable failed.
-FOLLOWING = frozenset({"capture"})
-#: A twin failing like the faulty version may fail at most this share of the faulty version's rate
-#: (a twin that is not fixed fails about as often, whatever the machine).
-MACHINE_SHARE = 0.5
-
-
-def failure_kinds(m: Outcome) -> dict[str, int]:
-    """The run's failures by kind: an HTTP error status, or the error kind of a request without one."""
-    kinds = {s: n for s, n in m.status_counts.items() if s.isdigit() and int(s) >= 400}
-    if m.status_counts.get("none"):
-        kinds.update(m.error_kinds)
-    return kinds
-
-
-def waited_only(m: Outcome) -> bool:
-    """Whether every failure of the run is waiting (:data:`SLOW_FAILURES`), or followed from one."""
-    kinds = set(failure_kinds(m))
-    return bool(kinds & SLOW_FAILURES) and kinds <= SLOW_FAILURES | FOLLOWING
-
-
-def twin_verdict(faulty: Outcome, twin: Outcome) -> tuple[str | None, str | None]:
-    """``(problem, note)`` on a fixed twin measured right after its faulty version.
-
-    No failure: clean. Failures that are all waiting (:data:`SLOW_FAILURES`, and the flow steps that
-    followed them) and either unlike the faulty version's or at most :data:`MACHINE_SHARE` of its
-    rate: clean, with a note that the machine was too busy. Anything else is the problem a twin
-    that is not fixed shows.
-    """
-    if twin.requests == 0:
-        return "fixed twin: no request completed", None
-    if not twin.failed:
-        return None, None
-    kinds = failure_kinds(twin)
-    said = ", ".join(f"{n} × {k}" for k, n in sorted(kinds.items()))
-    problem = f"fixed twin failed {twin.failed} of {twin.requests} requests ({said})"
-    if not waited_only(twin):
-        return problem, None
-    alike = set(kinds) & SLOW_FAILURES & set(failure_kinds(faulty))
-    if alike and twin.failure_rate > MACHINE_SHARE * faulty.failure_rate:
-        return problem, None
-    than = "far fewer than" if alike else "unlike"  # far fewer: at most MACHINE_SHARE of
-    return None, (f"fixed twin: {twin.failed} of {twin.requests} requests waited too long ({said}), {than} the "
-                  "faulty version's failures: the machine was too busy, not the bug")
+    #: The share of a core a busy loop got right after the probe (:func:`~.verdict.cpu_share`).
+    cpu_share: float = 1.0
 
 
 @dataclass
@@ -111,6 +51,8 @@ class CheckResult:
     #: What the verdict let pass and why (a twin's failures put down to a busy machine).
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    #: Why the problems say nothing of the scenario: the machine was too busy to judge it by.
+    inconclusive: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -134,6 +76,7 @@ def measure(scenario: Scenario, fixed: bool = False, log_dir: Path | None = None
                 servers.guard()  # the probe's event loop resets SIGTERM to its default
             if run.interrupted:
                 raise KeyboardInterrupt
+            share = cpu_share()
             s = summarize_run(run)
         latency = s.latency_ok or s.latency_failed
         return Measurement(
@@ -145,6 +88,7 @@ def measure(scenario: Scenario, fixed: bool = False, log_dir: Path | None = None
             errors=[f"{e['count']} × {_first_line(e['message'])}" for e in s.errors[:3]],
             p50_ms=latency.percentiles_ms.get("p50") if latency is not None else None,
             run_dir=run.path if keep else None,
+            cpu_share=share,
         )
     finally:
         if not keep:
@@ -167,6 +111,13 @@ def check_one(scenario: Scenario, log_dir: Path | None = None) -> CheckResult:
         again = _check_pair(scenario, log_dir / "again" if log_dir else None)
         again.notes.insert(0, f"measured twice: the first time, {'; '.join(result.problems)}")
         result = again
+    f, t = result.faulty, result.twin
+    waiting = f is not None and t is not None and all(not m.failed or waited_only(m) for m in (f, t))
+    if result.problems and waiting and f is not None and t is not None:
+        share = min(f.cpu_share, t.cpu_share)
+        if share < BUSY_SHARE:
+            result.inconclusive = (f"inconclusive: a busy loop got {share:.0%} of a core beside the probes, too "
+                                   "little to tell a fixed twin from one that waits on a starved CPU")
     return result
 
 
