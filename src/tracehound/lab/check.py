@@ -111,13 +111,12 @@ def check_one(scenario: Scenario, log_dir: Path | None = None) -> CheckResult:
         again = _check_pair(scenario, log_dir / "again" if log_dir else None)
         again.notes.insert(0, f"measured twice: the first time, {'; '.join(result.problems)}")
         result = again
-    f, t = result.faulty, result.twin
-    waiting = f is not None and t is not None and all(not m.failed or waited_only(m) for m in (f, t))
-    if result.problems and waiting and f is not None and t is not None:
-        share = min(f.cpu_share, t.cpu_share)
+    measured = [m for m in (result.faulty, result.twin) if m is not None]
+    if result.problems and measured and all(not m.failed or waited_only(m) for m in measured):
+        share = min(m.cpu_share for m in measured)
         if share < BUSY_SHARE:
             result.inconclusive = (f"inconclusive: a busy loop got {share:.0%} of a core beside the probes, too "
-                                   "little to tell a fixed twin from one that waits on a starved CPU")
+                                   "little to tell waiting on a starved CPU from the scenario's own")
     return result
 
 
