@@ -286,7 +286,7 @@ def test_sessions_ended_by_the_server_or_abandoned_by_their_client(pg):
         victim.execute("SELECT 1")
         pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'")
         code = f"import os, psycopg; c = psycopg.connect({pg.dsn!r}); c.execute('SELECT 1'); os._exit(0)"
-        subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
         time.sleep(0.5)
         victim.close()
     res = run(postgres_agent(None, [], sampler))
@@ -355,13 +355,13 @@ def test_a_replica_that_stopped_replaying_shows_lag_from_both_ends(pg, tmp_path)
         replica_dsn = pg.dsn.replace(f":{pg.port}/", f":{port}/")
         with sampling(pg.dsn) as on_primary, sampling(replica_dsn) as on_replica:
             time.sleep(0.5)
-            subprocess.run([*psql, "SELECT pg_wal_replay_pause()"], check=True, capture_output=True, timeout=30)
+            subprocess.run([*psql, "SELECT pg_wal_replay_pause()"], check=True, capture_output=True, timeout=120)
             with connect(pg, "writer", autocommit=True) as w:
                 for i in range(10):
                     w.execute("UPDATE items SET qty = qty + 1 WHERE id = %s", (i + 1,))
                     time.sleep(0.2)
             time.sleep(0.5)
-            subprocess.run([*psql, "SELECT pg_wal_replay_resume()"], check=True, capture_output=True, timeout=30)
+            subprocess.run([*psql, "SELECT pg_wal_replay_resume()"], check=True, capture_output=True, timeout=120)
         primary = run(postgres_agent(None, [], on_primary))
         replica = run(postgres_agent(None, [], on_replica))
     assert "pg:replication_lag" in primary.tested and "pg:replication_lag" in replica.tested

@@ -83,7 +83,8 @@ def test_connect_timeout(full_backlog, tmp_path):
     assert len(rows) == 4
     for r in rows:
         assert r["error_kind"] == "connect_timeout" and r["status"] == 0
-        assert 290 <= r["connect_ms"] <= 600 and r["total_ms"] >= r["connect_ms"]
+        # at the 0.3 s connect timeout, not the request's 10 s one (a busy machine may fire the timer late)
+        assert 290 <= r["connect_ms"] < 3000 and r["total_ms"] >= r["connect_ms"]
 
 
 def test_https_with_the_servers_ca(faulty_tls, tmp_path):
@@ -152,11 +153,11 @@ def test_ctrl_c_stops_and_keeps_the_records(faulty, tmp_path):
                           "-d", "30s", "--quiet", "--out", str(out)],
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        faulty.wait_events(mark, 20, timeout=15)  # load is flowing: the signal handlers are in place
+        faulty.wait_events(mark, 20, timeout=60)  # load is flowing: the signal handlers are in place
         time.sleep(1.0)
         p.send_signal(signal.SIGINT)
         sent = time.monotonic()
-        stdout, stderr = p.communicate(timeout=10)
+        stdout, stderr = p.communicate(timeout=60)
         stopped_in = time.monotonic() - sent
     finally:
         if p.poll() is None:
@@ -191,7 +192,7 @@ def test_a_signal_to_the_main_process_stops_every_worker(faulty, tmp_path, sig):
                               "--workers", "2", "-d", "30s", "--quiet", "--out", str(out)],
                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     try:
-        faulty.wait_events(mark, 40, timeout=20)  # the workers are sending
+        faulty.wait_events(mark, 40, timeout=60)  # the workers are sending
         time.sleep(0.5)
         os.kill(p.pid, sig)
         sent = time.monotonic()
@@ -205,7 +206,7 @@ def test_a_signal_to_the_main_process_stops_every_worker(faulty, tmp_path, sig):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(p.pid, signal.SIGKILL)  # whatever the outcome, no load generator outlives the test
-        p.wait(timeout=10)
+        p.wait(timeout=60)
     assert stopped_in < 6, "the main process kept running after the signal"
     assert not group_left, "worker processes outlived the main process"
     assert load_after == 0, "load went on after the run was stopped"

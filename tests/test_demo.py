@@ -87,13 +87,13 @@ def test_demo_shows_load_dependent_500s_and_stops_its_service(tmp_path):
 def test_ctrl_c_keeps_the_run_and_stops_the_service(tmp_path):
     p = start_demo(tmp_path, "-d", "30s")
     try:
-        assert wait_until(lambda: demo_services(p.pid), timeout=20), "the demo service never started"
+        assert wait_until(lambda: demo_services(p.pid), timeout=90), "the demo service never started"
         # The probe writes run.json as it starts, once the service answers: from then on requests flow.
         runs = tmp_path / ".tracehound" / "runs"
         assert wait_until(lambda: any(runs.glob("*/run.json")), timeout=60), "the probe never started"
         time.sleep(1.0)  # a second of requests to keep
         p.send_signal(signal.SIGINT)
-        stdout, stderr = finish(p, timeout=30)
+        stdout, stderr = finish(p, timeout=120)
     finally:
         if p.poll() is None:
             p.kill()
@@ -106,10 +106,10 @@ def test_ctrl_c_keeps_the_run_and_stops_the_service(tmp_path):
 def test_service_exits_by_itself_when_the_demo_is_killed(tmp_path):
     p = start_demo(tmp_path, "-d", "30s")
     try:
-        assert wait_until(lambda: demo_services(p.pid), timeout=20), "the demo service never started"
+        assert wait_until(lambda: demo_services(p.pid), timeout=90), "the demo service never started"
         p.kill()  # SIGKILL: no cleanup code in the demo runs
-        p.wait(timeout=10)
-        assert wait_until(lambda: not demo_services(p.pid), timeout=10), "the orphaned demo service kept running"
+        p.wait(timeout=60)
+        assert wait_until(lambda: not demo_services(p.pid), timeout=30), "the orphaned demo service kept running"
     finally:
         p.kill()
         p.communicate()
@@ -120,7 +120,7 @@ def test_service_exits_by_itself_when_the_demo_is_killed(tmp_path):
 def test_bad_input_gets_one_line_and_no_service(tmp_path):
     for args in (["-d", "0"], ["-d", "soon"], ["--colour"]):
         p = start_demo(tmp_path, *args)
-        stdout, stderr = finish(p, timeout=30)
+        stdout, stderr = finish(p, timeout=120)
         assert p.returncode == 2, (args, stderr)
         assert len(stderr.strip().splitlines()) == 1 and stderr.startswith("tracehound: error:"), (args, stderr)
         assert "Traceback" not in stderr + stdout

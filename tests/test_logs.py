@@ -330,7 +330,7 @@ def ledger(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, 9)
-        proc.wait(timeout=5)
+        proc.wait(timeout=30)
 
 
 def _probe(url: str, out: Path, n: int = 30):

@@ -73,7 +73,7 @@ def status_server():
 
 def run_hey(url: str, out: Path, n: int = 50) -> list[dict[str, str]]:
     text = subprocess.run([HEY, "-n", str(n), "-c", "5", "-o", "csv", url],
-                          capture_output=True, text=True, check=True, timeout=30).stdout
+                          capture_output=True, text=True, check=True, timeout=120).stdout
     out.write_text(text)
     return list(csv.DictReader(text.splitlines()))
 

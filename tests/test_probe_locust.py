@@ -133,7 +133,7 @@ def test_duration_and_rate_bounds_stop_it_by_itself(faulty, tmp_path):
     t0 = time.monotonic()
     run = probe(ProbeConfig(LoadShape(rate=100, duration=2.0, concurrency=10), engine="locust", workers=2,
                             out=tmp_path / "r", target=_target(faulty.base_url + "/ok")))
-    assert time.monotonic() - t0 < 15
+    assert time.monotonic() - t0 < 60  # it stops by itself: a 2 s run, not the hard deadline
     assert run.meta.stop_reason == "duration" and run.meta.status == "complete"
     assert 150 <= run.table.num_rows <= 201  # 100/s for 2 s, split over two workers' schedules
     lag = (run.table.column("start_ns").to_numpy() - run.table.column("intended_start_ns").to_numpy()) / 1e6
@@ -146,7 +146,7 @@ def test_ctrl_c_stops_master_and_workers_and_keeps_the_records(faulty, tmp_path)
     procs = wait_for_workers(p.pid, 2)
     time.sleep(2.5)
     p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=20)
+    _, err = p.communicate(timeout=120)
     assert p.returncode == 130, err
     assert "Traceback" not in err
     assert_gone(procs)
@@ -163,7 +163,7 @@ def test_a_worker_killed_mid_run_makes_the_run_partial(faulty, tmp_path):
     time.sleep(2.5)
     victim = next(w for w in procs if "worker" in _cmdline(w))
     victim.send_signal(signal.SIGKILL)
-    _, err = p.communicate(timeout=30)
+    _, err = p.communicate(timeout=120)
     assert p.returncode == 1, err
     assert "partial run" in err and "killed by SIGKILL" in err and "Traceback" not in err
     assert_gone(procs)
@@ -190,9 +190,9 @@ def test_remote_workers_join_with_the_printed_command(faulty, tmp_path):
         assert line, "no worker command was printed"
     command = line.split()
     assert command[:4] == ["tracehound", "locust-worker", "--master", f"127.0.0.1:{port}"]
-    w = subprocess.run([sys.executable, "-m", "tracehound", *command[1:]], cwd=ROOT, capture_output=True, timeout=30,
+    w = subprocess.run([sys.executable, "-m", "tracehound", *command[1:]], cwd=ROOT, capture_output=True, timeout=120,
                        check=False)
-    out, err = p.communicate(timeout=20)
+    out, err = p.communicate(timeout=120)
     assert p.returncode == 0 and w.returncode == 0, err
     run = Run.load(out.strip())
     assert run.table.num_rows == 100 and run.meta.locust.remote_workers == 1
@@ -227,7 +227,7 @@ def test_bad_input_is_one_line(args, expect, tmp_path):
 
 def test_locust_worker_rejects_a_bad_master_address():
     p = subprocess.run([sys.executable, "-m", "tracehound", "locust-worker", "--master", "nowhere"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=30, check=False)
+                       capture_output=True, text=True, timeout=120, check=False)
     assert p.returncode == 2 and p.stderr.strip().startswith("tracehound: error:") and "Traceback" not in p.stderr
 
 

@@ -117,7 +117,8 @@ def test_timeout_is_recorded_at_the_timeout(faulty, tmp_path):
     assert len(rows) == 3
     for r in rows:
         assert r["error_kind"] == "timeout" and r["status"] == 0
-        assert 450 <= r["total_ms"] <= 700, r["total_ms"]
+        # at the 0.5 s timeout, not at the 3 s response (a busy machine may fire the timer late)
+        assert 450 <= r["total_ms"] < 2000, r["total_ms"]
         assert not r["conn_reused"]  # a timed-out connection is abandoned, never reused
         assert r["body_hash"] is None and r["bytes_in"] == 0
     assert len({r["conn_id"] for r in rows}) == 3

@@ -43,6 +43,8 @@ def load_document(path: Path, model: type[D], expected: str, error: type[Traceho
         raise error(f"{path} cannot be read: {e}") from None
     except json.JSONDecodeError as e:
         raise error(f"{path} is not JSON: {e.msg} at line {e.lineno}") from None
+    except (ValueError, RecursionError) as e:  # a 5,000-digit number; arrays nested thousands deep
+        raise error(f"{path} is not a {schema_kind(expected)} document: {str(e).split(';')[0]}") from None
     if not isinstance(raw, dict):
         raise error(f"{path} is not a {schema_kind(expected)} document (a JSON {type(raw).__name__})")
     check_schema(raw.get("schema"), expected, str(path), error)

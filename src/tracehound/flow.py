@@ -40,6 +40,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,22 @@ def _lookup(env: Mapping[str, Any], name: str) -> Any:
     if name not in env:
         raise MissingVariable(name)
     return env[name]
+
+
+def _json_value(value: Any, where: str) -> Any:
+    """A YAML value as JSON would carry it: dates as their text; :class:`BadFlow` for what JSON cannot hold
+    (binary, a set, a structure that contains itself through an alias)."""
+    try:
+        return jsonlib.loads(jsonlib.dumps(value, default=_date_text))
+    except (TypeError, ValueError, RecursionError) as e:
+        raise BadFlow(f"{where} is not a JSON value ({str(e).split(';')[0] or type(e).__name__})",
+                      hint="quote values that YAML would read as binary or a set") from None
+
+
+def _date_text(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return str(value)
+    raise TypeError(f"a {type(value).__name__} is not JSON")
 
 
 def _json_template(value: Any) -> Any:
@@ -326,6 +343,8 @@ class Flow:
             mark = getattr(e, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
             raise BadFlow(f"flow {str(p)!r} is not valid YAML{where}") from None
+        except (ValueError, RecursionError) as e:  # a 5,000-digit number; lists nested thousands deep
+            raise BadFlow(f"flow {str(p)!r} cannot be read: {str(e).split(';')[0] or type(e).__name__}") from None
         return cls.from_dict(doc, source=str(p), base=p.parent)
 
     @classmethod
@@ -336,11 +355,12 @@ class Flow:
             raise BadFlow(f"{source}: a flow is a mapping with 'steps:' (and optional 'setup:')")
         unknown = set(doc) - {"base_url", "vars", "setup", "steps", "data"}
         if unknown:
-            raise BadFlow(f"{source}: unknown key {sorted(unknown)[0]!r} (expected base_url, vars, setup, steps, "
-                          "data)")
+            raise BadFlow(f"{source}: unknown key {sorted(unknown, key=str)[0]!r} (expected base_url, vars, setup, "
+                          "steps, data)")
         variables = doc.get("vars") or {}
         if not isinstance(variables, dict):
             raise BadFlow(f"{source}: 'vars' must be a mapping")
+        variables = {k: _json_value(v, f"{source}: vars: {k!r}") for k, v in variables.items()}
         setup = [_parse_step(s, f"{source}: setup[{i}]") for i, s in enumerate(_steps(doc, "setup", source))]
         steps = [_parse_step(s, f"{source}: steps[{i}]") for i, s in enumerate(_steps(doc, "steps", source))]
         if not steps:
@@ -394,7 +414,8 @@ def _parse_step(raw: Any, where: str) -> Step:
         raise BadFlow(f"{where}: a step is a mapping with name, method, path or url")
     unknown = set(raw) - _STEP_KEYS
     if unknown:
-        raise BadFlow(f"{where}: unknown key {sorted(unknown)[0]!r} (expected one of {', '.join(sorted(_STEP_KEYS))})")
+        raise BadFlow(f"{where}: unknown key {sorted(unknown, key=str)[0]!r} "
+                      f"(expected one of {', '.join(sorted(_STEP_KEYS))})")
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise BadFlow(f"{where}: every step needs a 'name'")
@@ -453,7 +474,7 @@ def _parse_step(raw: Any, where: str) -> Step:
         target=Template(target),
         absolute=absolute,
         headers=headers,
-        json=_json_template(raw["json"]) if "json" in raw else None,
+        json=_json_template(_json_value(raw["json"], f"{where}: 'json'")) if "json" in raw else None,
         data=Template(data) if data is not None else None,
         captures=captures,
         expect=expect,

@@ -99,8 +99,9 @@ def sniff(lines: list[str], fmt: str = "auto", mapping: dict[str, str] | None = 
     first = lines[0]
     if fmt in ("auto", "cloudfront") and first.startswith(("#Version", "#Fields")):
         fields_line = next((ln for ln in lines[:5] if ln.startswith("#Fields:")), None)
-        if fields_line is not None:
-            return Sniff("cloudfront", fields=fields_line.split(":", 1)[1].split())
+        names = fields_line.split(":", 1)[1].split() if fields_line is not None else []
+        if names:  # a "#Fields:" line that names none is no CloudFront log
+            return Sniff("cloudfront", fields=names)
     if fmt in ("auto", "alb") and any(_ALB.match(ln) for ln in lines[:20]):
         return Sniff("alb")
     if fmt in ("auto", "jsonl") and first.lstrip().startswith("{"):
@@ -156,7 +157,7 @@ def _sniff_json(lines: list[str], mapping: dict[str, str]) -> Sniff | None:
     for ln in lines[:20]:
         try:
             doc = json.loads(ln)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(doc, dict):
             break
@@ -359,8 +360,10 @@ def jsonl(path: str, s: Sniff, compression: str) -> str:
 
     t = get("time")
     epoch = f"TRY_CAST({t} AS DOUBLE)"
+    # Epoch seconds, or milliseconds past 1e11; a number beyond both is no time (to_timestamp would abort).
     ts = (f"coalesce(TRY_CAST({t} AS TIMESTAMPTZ), try_strptime({t}, '%d/%b/%Y:%H:%M:%S %z'), "
-          f"CASE WHEN {epoch} > 1e11 THEN to_timestamp({epoch} / 1000) ELSE to_timestamp({epoch}) END)")
+          f"CASE WHEN {epoch} > 1e11 AND {epoch} < 1e14 THEN to_timestamp({epoch} / 1000) "
+          f"WHEN abs({epoch}) <= 1e11 THEN to_timestamp({epoch}) END)")
     request = get("request")
     target = get("path") if "path" in m else f"split_part({request}, ' ', 2)"
     # A full URL keeps its path only: scheme://host/path → /path.

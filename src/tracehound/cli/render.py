@@ -318,10 +318,15 @@ def check_starting(sc: Scenario) -> None:
 
 def check_line(r: CheckResult) -> None:
     """One scenario's verdict, as soon as it is known."""
-    line = Text.assemble(("ok", "green") if r.ok else ("FAILED", "red"), f" {r.scenario}")
+    verdict = ("ok", "green") if r.ok else ("INCONCLUSIVE", "yellow") if r.inconclusive else ("FAILED", "red")
+    line = Text.assemble(verdict, f" {r.scenario}")
     if not r.ok:
         line.append(f": {r.error or '; '.join(r.problems)}")
+    if r.inconclusive:
+        line.append(f" ({r.inconclusive})")
     console.out.print(line)
+    for note in r.notes:
+        console.err.print(f"  {note}", style="dim", markup=False)
 
 
 def print_check_table(results: Sequence[CheckResult]) -> None:

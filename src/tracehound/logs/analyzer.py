@@ -85,6 +85,8 @@ def parse_bound(text: str, zone: tzinfo | None = None, now: float | None = None)
     m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(s|m|min|h|d)", t)
     if m:
         secs = float(m.group(1)) * {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}[m.group(2)]
+        if secs > 1e11:  # some thousand years: no log goes back that far (and inf has no integer)
+            raise ValueError(f"not a time: {text!r} (a duration of more than 3,000 years)")
         return int(((now if now is not None else time.time()) - secs) * NS)
     if re.fullmatch(r"\d{9,11}(?:\.\d+)?", t):
         return int(float(t) * NS)

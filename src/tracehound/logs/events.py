@@ -211,7 +211,7 @@ def json_event(line: str, no: int, clock: Clock) -> Event | None:
         return None
     try:
         d = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(d, dict):
         return None

@@ -49,8 +49,9 @@ ACCESS_INLINE = re.compile(r'"(?P<method>[A-Z]{3,10}) (?P<path>\S+) HTTP/[\d.]+"
 #: The fields of a customised access log's tail that matter: the upstream and the request id.
 ACCESS_EXTRAS = re.compile(
     r'(?<![\w.])(ua|upstream_addr|upstream|rid|request_id|req_id|x_request_id)=(?:"([^"]*)"|(\S*))')
-#: key=value pairs of logfmt.
-PAIRS = re.compile(r'([A-Za-z_][\w.@-]*)=("(?:[^"\\]|\\.)*"|\S*)')
+#: key=value pairs of logfmt. A key starts where a word does and gives back no character, so a long
+#: line without ``=`` costs one pass, not one pass per character.
+PAIRS = re.compile(r'(?<![\w.@-])([A-Za-z_][\w.@-]*+)=("(?:[^"\\]|\\.)*+"|\S*)')
 #: A request id written in a text line (``request_id=…``, ``rid: …``, ``X-Request-ID …``).
 REQUEST_ID_TEXT = re.compile(r"(?i:\b(?:x-)?req(?:uest)?[_-]?id\b|\brid\b|\bcorrelation[_-]?id\b)"
                              r"[\"']?[=:\s]\s*[\"']?([\w.:-]{6,80})")
@@ -116,7 +117,7 @@ def detect(sample: list[str]) -> Format:
 def _is_json_object(line: str) -> bool:
     try:
         return isinstance(json.loads(line), dict)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 

@@ -23,6 +23,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 NS = 1_000_000_000
+#: Epoch seconds of the times a timestamp may name: those Python's datetime can write back (years 1-9999).
+_SECONDS = (int(datetime(1, 1, 2, tzinfo=UTC).timestamp()), int(datetime(9999, 12, 30, tzinfo=UTC).timestamp()))
 MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 
@@ -172,14 +174,15 @@ class Clock:
         try:
             offset = _offset(z)
             if offset is not None:
-                return (calendar.timegm((y, mo, d, h, mi, min(s, 59), 0, 0, 0)) - offset) * NS
+                secs = calendar.timegm((y, mo, d, h, mi, min(s, 59), 0, 0, 0)) - offset
+                return secs * NS if _SECONDS[0] < secs < _SECONDS[1] else None
             if self.zone is None:
                 secs = int(time.mktime((y, mo, d, h, mi, min(s, 59), 0, 0, -1)))
             else:
                 secs = int(datetime(y, mo, d, h, mi, min(s, 59), tzinfo=self.zone).timestamp())
         except (ValueError, OverflowError):
             return None
-        return -(secs * NS) - 1
+        return -(secs * NS) - 1 if _SECONDS[0] < secs < _SECONDS[1] else None
 
     def parse(self, text: str) -> tuple[int, int] | None:
         """(epoch ns, resolution ns) of a whole timestamp value, or of an epoch number (s, ms, µs, ns).

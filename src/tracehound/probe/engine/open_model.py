@@ -107,7 +107,7 @@ class OpenDispatcher:
             c.send(spec, seq, c.id, intended, 0, self)
         elif self.nconns < self.max_conns:
             self.nconns += 1
-            self.e.loop.create_task(self._connect_send(seq, intended))
+            self._connect_then_send(seq, intended)
         else:
             self.queued_total += 1
             self.pending.append((seq, intended))
@@ -140,10 +140,15 @@ class OpenDispatcher:
         The new connection takes the lost one's place in ``nconns``; the retry counts as a driver
         meanwhile, so the run cannot end while it connects.
         """
-        self.e.driver_started()
-        self.e.loop.create_task(self._retry(conn.seq, conn.intended))
+        self._connect_then_send(conn.seq, conn.intended)
 
-    async def _retry(self, seq: int, intended: int) -> None:
+    def _connect_then_send(self, seq: int, intended: int) -> None:
+        """Send ``seq`` on a new connection; the connecting counts as a driver, so the run cannot end
+        (and cancel it, unrecorded) while it connects, as it could when a busy CPU delays the connect."""
+        self.e.driver_started()
+        self.e.loop.create_task(self._counted_connect_send(seq, intended))
+
+    async def _counted_connect_send(self, seq: int, intended: int) -> None:
         try:
             await self._connect_send(seq, intended)
         finally:
@@ -153,7 +158,7 @@ class OpenDispatcher:
         if self.pending and self.nconns < self.max_conns and not self.e.stopping:
             seq, intended = self.pending.popleft()
             self.nconns += 1
-            self.e.loop.create_task(self._connect_send(seq, intended))
+            self._connect_then_send(seq, intended)
 
     def on_response(self, conn: Conn) -> None:
         if conn.closed:

@@ -69,7 +69,7 @@ class JsonLines:
                         raise bad(self.path, f"line {broken} is not valid JSON")
                     try:
                         value = json.loads(line.decode("utf-8"))
-                    except ValueError:  # UnicodeDecodeError included
+                    except (ValueError, RecursionError):  # UnicodeDecodeError included; nesting too deep
                         broken = number
                         continue
                     yield number, value
@@ -131,18 +131,25 @@ def _first_line(path: Path) -> str:
 def _bad_line(path: Path, header: Sequence[str], checks: Mapping[str, FieldCheck]) -> BadImport:
     with path.open(newline="", encoding="utf-8", errors="replace") as f:
         reader = csv.reader(f)
-        next(reader, None)
-        for row in reader:
-            if not row:
-                continue
-            line = reader.line_num
-            if len(row) != len(header):
-                return bad(path, f"line {line} has {len(row)} fields, expected {len(header)}: {','.join(row)[:80]!r}")
-            for name, field in zip(header, row, strict=True):
-                check = checks.get(name)
-                why = check(field.strip()) if check else None
-                if why:
-                    return bad(path, f"line {line}: {name} {field.strip()[:40]!r} {why}")
+        try:
+            return _first_bad_row(path, reader, header, checks)
+        except csv.Error as e:  # a field past the csv module's 128 KiB, a NUL
+            return bad(path, f"line {reader.line_num + 1} is not CSV: {e}")
+
+
+def _first_bad_row(path: Path, reader: Any, header: Sequence[str], checks: Mapping[str, FieldCheck]) -> BadImport:
+    next(reader, None)
+    for row in reader:
+        if not row:
+            continue
+        line = reader.line_num
+        if len(row) != len(header):
+            return bad(path, f"line {line} has {len(row)} fields, expected {len(header)}: {','.join(row)[:80]!r}")
+        for name, field in zip(header, row, strict=True):
+            check = checks.get(name)
+            why = check(field.strip()) if check else None
+            if why:
+                return bad(path, f"line {line}: {name} {field.strip()[:40]!r} {why}")
     return bad(path, "the file is not a well-formed CSV")
 
 
@@ -154,7 +161,7 @@ def number_check(minimum: float = 0.0, integer: bool = False, maximum: float | N
             v = int(field) if integer else float(field)
         except ValueError:
             return "is not " + ("an integer" if integer else "a number")
-        if not np.isfinite(v) or v < minimum or (maximum is not None and v > maximum):
+        if (not integer and not np.isfinite(v)) or v < minimum or (maximum is not None and v > maximum):
             hi = f" to {maximum:g}" if maximum is not None else " or more"
             return f"is out of range (expected {minimum:g}{hi})"
         return None

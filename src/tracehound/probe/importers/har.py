@@ -131,7 +131,7 @@ def read(path: Path) -> Imported:
         bodies.add(body)
 
     hosts, paths = url_columns(urls)
-    silent = pa.array((status == 0) & np.array([m is None for m in messages]))  # failed, no message
+    silent = pa.array((status == 0) & np.array([m is None for m in messages], bool))  # failed, no message
     col = {name: nums[:, j] for j, name in enumerate(_NUMBERS)}
     before_first_byte = nums[:, [_NUMBERS.index(k) for k in _PHASES]]
     ttfb = np.where(~np.isnan(col["wait"]) & (status > 0), np.nansum(before_first_byte, axis=1), np.nan)
@@ -173,6 +173,8 @@ def _entries(path: Path) -> list[Any]:
             raise bad(path, f"the JSON ends early at line {e.lineno}: a truncated HAR file",
                       hint="save the HAR again") from None
         raise bad(path, f"not valid JSON at line {e.lineno} column {e.colno}: a corrupt HAR file") from None
+    except (ValueError, RecursionError) as e:  # a 5,000-digit number; arrays nested thousands deep
+        raise bad(path, f"not a HAR file: {str(e).split(';')[0] or type(e).__name__}") from None
     log = doc.get("log") if isinstance(doc, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):

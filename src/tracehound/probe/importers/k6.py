@@ -103,7 +103,7 @@ def read(path: Path) -> Imported:
         if not isinstance(p, dict) or not isinstance(p.get("type"), str):
             raise bad(path, f"line {number} is not k6 JSON output (no \"type\")")
         metric = p.get("metric")
-        if p["type"] != "Point" or metric not in _REQUEST_METRICS:
+        if p["type"] != "Point" or not isinstance(metric, str) or metric not in _REQUEST_METRICS:
             continue
         try:
             data = p["data"]
