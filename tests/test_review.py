@@ -183,7 +183,9 @@ def probed_paths(scenario) -> list[tuple[str, str]]:
 #: Scenarios added after these rules were checked (issue 6: front-end pages, instrumented
 #: variants); their planted bugs are not yet asserted here.
 NOT_YET_CHECKED = {"canvas_page_token_expiry", "profile_page_gateway_timeout", "demo_instrumented",
-                   "login_bcrypt_blocking_instrumented"}
+                   "login_bcrypt_blocking_instrumented",
+                   # a race between request threads of a sync Flask app: no rule reads thread-shared state yet
+                   "stock_levels_race"}
 
 
 def test_every_lab_scenario_is_accounted_for():

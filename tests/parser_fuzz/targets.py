@@ -178,7 +178,7 @@ def _run_meta(data: bytes, work: Path) -> object:
 
     _file(work, data, "run.json")
     run = Run.load(work)
-    return run.complete, run.interrupted, run.meta.get("status")
+    return run.complete, run.interrupted, run.meta.status, run.meta.dump()
 
 
 def _slo(text: str, work: Path) -> object:
