@@ -75,6 +75,16 @@ def twin_verdict(faulty: Outcome, twin: Outcome) -> tuple[str | None, str | None
                   "faulty version's failures: the machine was too busy, not the bug")
 
 
+#: A faulty version whose failures are all waiting may go this far past its expected range towards
+#: 100 % (a busy machine makes a waiting bug fail more often): 0.5 is halfway.
+WAITING_MARGIN = 0.5
+
+
+def over_range_allowed(m: Outcome, hi: float) -> bool:
+    """Whether a failure rate above ``hi`` is what a busy machine does to a waiting bug."""
+    return waited_only(m) and m.failure_rate <= hi + WAITING_MARGIN * (1 - hi)
+
+
 #: Below this share of a core for a plain busy loop, the machine is too busy to judge a twin by.
 BUSY_SHARE = 0.5
 
@@ -91,5 +101,5 @@ def cpu_share(samples: int = 5, slice_s: float = 0.02) -> float:
     return min(1.0, statistics.median(shares))
 
 
-__all__ = ["BUSY_SHARE", "FOLLOWING", "MACHINE_SHARE", "SLOW_FAILURES", "Outcome", "cpu_share", "failure_kinds",
-           "twin_verdict", "waited_only"]
+__all__ = ["BUSY_SHARE", "FOLLOWING", "MACHINE_SHARE", "SLOW_FAILURES", "WAITING_MARGIN", "Outcome", "cpu_share",
+           "failure_kinds", "over_range_allowed", "twin_verdict", "waited_only"]
