@@ -38,10 +38,9 @@ from tracehound.analysis.server_timing import phase_ms
 from tracehound.case import Case, Sources
 from tracehound.errors import BadSource, MissingBinary
 from tracehound.lab import servers
-from tracehound.lab.verdict import BUSY_SHARE, cpu_share, twin_verdict, waited_only
+from tracehound.lab.verdict import BUSY_SHARE, RunOutcome, cpu_share, over_range_allowed, twin_verdict, waited_only
 from tracehound.orchestrator import investigate
 from tracehound.probe import Target, probe
-from tracehound.probe.summary import summarize_run
 from tracehound.sources import MetricsInfo, Recording, Sample, Scrape
 from tracehound.verify import Slo, verify
 
@@ -361,6 +360,10 @@ def test_a_real_prometheus_scraping_an_instrumented_app(tmp_path: Path) -> None:
 # -- the lab's instrumented variants ---------------------------------------------------------------------
 
 
+#: The share of a core a busy loop got right after each lab run (run folder → share): how busy the machine was.
+CPU_SHARES: dict[Path, float] = {}
+
+
 def through_lab(name: str, fixed: bool, out: Path) -> tuple[Any, Any, Any]:
     """Scrape the app while its scenario's load runs: (the run, the metrics agent's result, the traffic analysis)."""
     sc = lab.get_scenario(name)
@@ -372,6 +375,7 @@ def through_lab(name: str, fixed: bool, out: Path) -> tuple[Any, Any, Any]:
                 time.sleep(0.75)
                 sampler.mark("load")
                 run = probe(sc.probe_config(inst.url, out=out))
+                CPU_SHARES[run.path] = cpu_share()
                 sampler.mark("after")
                 time.sleep(1.0)
             finally:
@@ -454,14 +458,15 @@ def test_the_instrumented_variants_keep_their_lab_contract(name: str, request: p
     faulty, fixed = request.getfixturevalue(f"{name}_faulty")[0], request.getfixturevalue(f"{name}_fixed")[0]
     sc = lab.get_scenario({"pool": "demo_instrumented", "loop": "login_bcrypt_blocking_instrumented"}[name])
     lo, hi = sc.expected_failure_rate
-    bad, good = summarize_run(faulty), summarize_run(fixed)
+    bad, good = RunOutcome.of(faulty), RunOutcome.of(fixed)
     problem, machine = twin_verdict(bad, good)
-    if problem and all(not m.failed or waited_only(m) for m in (bad, good)) and (share := cpu_share()) < BUSY_SHARE:
+    share = min(CPU_SHARES.get(faulty.path, 1.0), CPU_SHARES.get(fixed.path, 1.0))
+    if problem and all(not m.failed or waited_only(m) for m in (bad, good)) and share < BUSY_SHARE:
         pytest.skip(f"a busy loop gets {share:.0%} of a core: too busy to tell a fixed twin from a starved one "
                     f"({problem})")
-    assert problem is None, (problem, good.status_counts, bad.status_counts)
-    # above its range only in waiting, on a machine that made the twin wait too (as lab check allows)
-    over = bad.failure_rate > hi and machine is not None and waited_only(bad)
+    assert problem is None, (problem, good.failures, bad.failures)
+    # above its range only in waiting, as a busy machine makes it (as lab check allows)
+    over = bad.failure_rate > hi and (over_range_allowed(bad, hi) or machine is not None and waited_only(bad))
     assert bad.requests and (lo <= bad.failure_rate <= hi or over), (bad.failure_rate, sc.expected_failure_rate)
     slo = Slo.from_catalog(sc.failure_mode).text()
     held = verify(faulty.path, candidate=fixed.path, slo=slo)

@@ -25,7 +25,7 @@ from tracehound.errors import BadScenario, MissingBinary
 from tracehound.failure_modes import FAILURE_MODES
 from tracehound.lab import servers
 from tracehound.lab.scenario import SCENARIO_FILE, load_scenario
-from tracehound.lab.verdict import twin_verdict
+from tracehound.lab.verdict import over_range_allowed, twin_verdict
 from tracehound.verify import Slo, verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -389,13 +389,10 @@ def test_instance_env_wins_over_the_app_env(tmp_path: Path) -> None:
 
 
 def _outcome(requests: int, failures: dict[str, int]) -> SimpleNamespace:
-    """A run's outcome: ``failures`` by HTTP status, or by error kind for requests without a response."""
-    statuses = {k: n for k, n in failures.items() if k.isdigit()}
-    kinds = {k: n for k, n in failures.items() if not k.isdigit()}
+    """A run's outcome: ``failures`` by kind (an HTTP status or an error kind), as ``step:kind`` for a flow's."""
+    keys = {(k.split(":")[0], k.split(":")[1]) if ":" in k else (None, k): n for k, n in failures.items()}
     failed = sum(failures.values())
-    counts = {"200": requests - failed, **statuses, **({"none": sum(kinds.values())} if kinds else {})}
-    return SimpleNamespace(requests=requests, failed=failed, failure_rate=failed / requests, status_counts=counts,
-                           error_kinds=kinds)
+    return SimpleNamespace(requests=requests, failed=failed, failure_rate=failed / requests, failures=keys)
 
 
 @pytest.mark.parametrize(("faulty", "twin", "clean"), [
@@ -407,6 +404,10 @@ def _outcome(requests: int, failures: dict[str, int]) -> SimpleNamespace:
     # ... and the flow steps that needed the token of a sign-in that timed out
     ({"504": 60}, {"504": 20, "capture": 5}, True),
     ({"504": 40}, {"capture": 5}, False),
+    # a sign-in slow on a starved CPU, where the bug fails the cheap calls behind the sign-ins
+    ({"login:504": 10, "me:504": 30}, {"login:504": 4, "me:capture": 4}, True),
+    ({"me:504": 30}, {"login:504": 12, "me:capture": 12}, True),
+    ({"login:504": 10, "me:504": 30}, {"login:504": 2, "me:504": 25}, False),
     # a twin that is not fixed fails as the faulty version does, busy machine or not
     ({"504": 40}, {"504": 35}, False),
     ({"502": 3}, {"502": 1}, False),
@@ -415,12 +416,21 @@ def _outcome(requests: int, failures: dict[str, int]) -> SimpleNamespace:
 ])
 def test_a_twins_failures_pass_only_as_the_machines(faulty: dict[str, int], twin: dict[str, int],
                                                      clean: bool) -> None:
-    problem, note = twin_verdict(_outcome(100 if "504" in faulty or "timeout" in faulty else 10, faulty),
-                                 _outcome(100 if "504" in faulty or "timeout" in faulty else 10, twin))
+    problem, note = twin_verdict(_outcome(100, faulty), _outcome(100, twin))
     assert (problem is None) is clean, problem
     assert (note is not None) is (clean and bool(twin)), note
     if problem:
-        assert problem.startswith("fixed twin failed") and all(k in problem for k in twin)
+        assert problem.startswith("fixed twin failed") and all(k.split(":")[-1] in problem for k in twin)
+
+
+@pytest.mark.parametrize(("failures", "allowed"), [
+    ({"504": 70}, True),  # a gateway-timeout bug on a busy machine: past 60 %, less than halfway to 100 %
+    ({"504": 50, "capture": 25}, True),
+    ({"504": 85}, False),
+    ({"500": 70}, False),  # an error, not waiting: the scenario fails more than it says
+])
+def test_a_waiting_bug_may_fail_more_on_a_busy_machine(failures: dict[str, int], allowed: bool) -> None:
+    assert over_range_allowed(_outcome(100, failures), 0.6) is allowed
 
 
 def test_check_reproduces_the_demo_and_passes_the_slow_control(tmp_path: Path) -> None:
