@@ -1,0 +1,1 @@
+"""The investigation's plan: which experiment to run next, and why."""
