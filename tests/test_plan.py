@@ -86,3 +86,7 @@ def test_a_server_side_idle_timeout_beyond_the_short_pauses_is_found(faulty, cli
     ids = [h["id"] for h in rep["hypotheses"][:3]]
     assert {"stale_connection", "keepalive_mismatch"} & set(ids), ids
     assert any(e["found"] for e in rep["experiments"] if e["why"] and not e["why"].startswith("the core"))
+    # The pages say it too: why each experiment was chosen, and what it found.
+    md = (tmp_path / "inv" / "report.md").read_text()
+    assert "Why each was chosen" in md and "a lead:" in md
+    assert "chosen: a lead:" in (tmp_path / "inv" / "report.html").read_text()
