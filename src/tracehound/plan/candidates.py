@@ -12,16 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from tracehound.case import Case
 from tracehound.diagnosis.scoring import Entry
 from tracehound.experiments import Experiment, baseline, confirm, flow_delay, idle_gap, low_rate
 from tracehound.experiments_data import data_experiment
 from tracehound.plan.leads import ENOUGH_TRIES, Lead
-
-if TYPE_CHECKING:
-    from tracehound.plan.loop import State
+from tracehound.plan.state import State
 
 #: The longest pause the idle-gap ladder tries, and the users that try each rung's pauses at once.
 LONGEST_GAP_S = 60.0

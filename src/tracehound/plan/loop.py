@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from tracehound.agents.traffic import traffic_agent
 from tracehound.case import Case
-from tracehound.diagnosis.scoring import Entry, Hypothesis, score
+from tracehound.diagnosis.scoring import Entry, score
 from tracehound.diagnosis.signals import Signal
 from tracehound.diagnosis.symptom import SymptomMatch
 from tracehound.experiments import (
@@ -40,51 +40,24 @@ from tracehound.experiments import (
     sweep_level,
 )
 from tracehound.failure_modes import NONE
-from tracehound.limits import reproduced
 from tracehound.plan.candidates import Candidate, candidates
 from tracehound.plan.gain import chance_of_showing, expected_gain
-from tracehound.plan.leads import Lead, leads
+from tracehound.plan.leads import leads
+from tracehound.plan.state import State
 from tracehound.wrong_body import find_wrong_bodies
 
 #: Stop experimenting once the leader has this confidence.
 CLEAR_LEADER = 0.95
 #: Seconds kept back from the budget for the analysis and the report.
 RESERVE_S = 6.0
-#: Below this expected gain (bits per experiment), an experiment would not move the ranking.
-MIN_BITS = 0.04
+#: Below this expected gain (bits per experiment, and per second it costs), an experiment would not
+#: move the ranking enough to be worth the user's wait.
+MIN_BITS = 0.05
+MIN_BITS_PER_S = 0.006
 #: With nothing failed and a symptom given: an experiment runs only if the words make it this much likelier.
 SYMPTOM_LIFT = 1.25
 
 Event = Callable[[str], None]
-
-
-@dataclass
-class State:
-    """What the runs so far show, for choosing the next experiment."""
-
-    failures: int
-    #: 2xx answers with a minority body shape (counted as failures at the end of the investigation).
-    minority: int
-    signals: list[Signal]
-    tested: set[str]
-    scores: dict[str, float]
-    ranking: list[Hypothesis]
-    leads: list[Lead]
-
-    @property
-    def reproduced(self) -> bool:
-        return reproduced(self.failures + self.minority)
-
-    @property
-    def leader(self) -> Hypothesis | None:
-        return self.ranking[0] if self.ranking else None
-
-    def seen(self, name: str) -> Signal | None:
-        best = None
-        for s in self.signals:
-            if s.name == name and s.strength > 0 and (best is None or s.strength > best.strength):
-                best = s
-        return best
 
 
 @dataclass
@@ -250,7 +223,7 @@ class Plan:
         for c in cands:
             g = expected_gain(st.scores, by_id, c.signals, st.tested)
             c.splits = g.splits
-            if g.bits >= MIN_BITS:
+            if g.bits >= MIN_BITS and g.bits / max(c.cost, 1.0) >= MIN_BITS_PER_S:
                 scored.append((g.bits / max(c.cost, 1.0), c, g.bits))
         if not scored:
             self.say("no experiment left would move the ranking")
