@@ -55,7 +55,7 @@ RESERVE_S = 6.0
 MIN_BITS = 0.05
 MIN_BITS_PER_S = 0.006
 #: With nothing failed and a symptom given: an experiment runs only if the words make it this much likelier.
-SYMPTOM_LIFT = 1.25
+SYMPTOM_LIFT = 1.1
 
 Event = Callable[[str], None]
 
