@@ -97,7 +97,8 @@ def _read(c: Frame, rows: np.ndarray, name: str) -> CanaryRead | None:
         return None
     tested: list[str] = []
     sigs: list[Signal] = []
-    bad = rows & ((c.error >= 0) | (c.status >= 500))
+    # The canary's timeout is ours, shorter than a user's: a timed-out request is slow, not failed.
+    bad = rows & (((c.error >= 0) & ~timed_out) | (c.status >= 500))
     ki, kl = int((bad & idle).sum()), int((bad & load).sum())
     path = _path(c, rows)
     parts = [f"{name} ({path})"]
