@@ -133,3 +133,25 @@ def test_a_blocked_loop_slows_both_canaries_and_its_twin_slows_neither(fixed: bo
         for c in loaded.canaries:
             assert (c.meta.counts.dropped or 0) == 0
             assert c.table.num_rows >= 20
+
+
+@pytest.mark.lab
+@pytest.mark.slow
+@pytest.mark.parametrize("fixed", [False, True], ids=["faulty", "twin"])
+def test_an_investigation_of_the_stall_sees_the_canaries_slow_and_of_its_twin_does_not(fixed: bool, tmp_path):
+    from tracehound.orchestrator import investigate
+
+    sc = lab.get_scenario(STALL)
+    with lab.up(sc, fixed=fixed, log_dir=tmp_path / "logs") as inst:
+        try:
+            inv = investigate(_case(inst, sc, budget_s=60, symptom=sc.symptom), tmp_path / "inv")
+        finally:
+            servers.guard()
+    traffic = next(a for a in inv.agents if a.name == "traffic")
+    seen = {s.name for s in traffic.signals}
+    if fixed:
+        assert SLOWS not in seen
+        return
+    assert SLOWS in traffic.tested and SLOWS in seen
+    loop = next(h for h in inv.hypotheses if h.id == "event_loop_blocking")
+    assert SLOWS in {e.signal for e in loop.evidence_for}
