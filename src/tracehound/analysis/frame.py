@@ -51,6 +51,8 @@ class RunInfo:
     delay_s: float | None = None
     role: str = "target"
     during: str | None = None
+    #: A canary's: asks for a path the service serves (True), or one nothing serves.
+    served: bool = False
 
     @classmethod
     def of(cls, index: int, label: str, meta: RunMeta) -> RunInfo:
@@ -60,7 +62,8 @@ class RunInfo:
             closed = shape.model != "open" and not shape.stages
             return cls(index=index, label=label, concurrency=shape.concurrency if closed else None)
         return cls(index=index, label=label, kind=exp.kind, concurrency=exp.concurrency, rate=exp.rate,
-                   gap_s=exp.gap_s, delay_s=exp.delay_s, role=exp.role or "target", during=exp.during)
+                   gap_s=exp.gap_s, delay_s=exp.delay_s, role=exp.role or "target", during=exp.during,
+                   served=bool(exp.served))
 
     @property
     def sequential(self) -> bool:
