@@ -23,8 +23,9 @@ from tracehound.diagnosis.signals import Signal
 
 #: Experiment kinds whose load is steady enough to read time and load structure from.
 LOAD_KINDS = (None, "baseline", "sweep", "confirm", "low_rate", "probe")
-#: Runs whose shape is designed to change the outcome (pauses), kept out of time and load analyses.
-SHAPED_KINDS = ("idle_gap", "flow_delay")
+#: Runs whose shape is designed to change the outcome (pauses, fresh connections, another client timeout,
+#: bursts), kept out of time and load analyses.
+SHAPED_KINDS = ("idle_gap", "flow_delay", "fresh_conn", "timeout_varied", "burst")
 #: Rows a rank test or a correlation looks at, at most.
 SAMPLE_ROWS = 100_000
 
