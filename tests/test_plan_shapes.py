@@ -20,7 +20,8 @@ from tracehound.analysis.knee import knee
 from tracehound.case import Case
 from tracehound.diagnosis.catalog import load_catalog
 from tracehound.diagnosis.signals import REGISTRY
-from tracehound.experiments import Experiment, Runner, baseline, low_rate, sweep_level
+from tracehound.errors import BadShape
+from tracehound.experiments import Experiment, Runner, baseline, confirm, low_rate, sweep_level
 from tracehound.plan.shapes import SIGNALS, bursts, fresh_connections, knee_levels, steady, timeout_varied
 from tracehound.probe import LoadShape, Target
 from tracehound.probe.meta import read_meta
@@ -74,6 +75,25 @@ def test_every_variant_signal_is_registered_emitted_and_weighed_by_the_catalog()
             weighed = [m.id for m in catalog.values() if name in m.signals]
             assert any(catalog[i].signals[name] > 0 for i in weighed), f"{name}: no mode predicts it"
             assert any(catalog[i].signals[name] < 0 for i in weighed), f"{name}: no mode predicts against it"
+
+
+def test_variants_keep_the_condition_they_repeat_and_the_runner_honours_them(tmp_path: Path):
+    case = _case("http://127.0.0.1:9", timeout_s=5.0)
+    like = low_rate(case, seconds=3.0, rate=5.0, users=1)
+    fresh = fresh_connections(case, like)
+    assert (fresh.kind, fresh.like, fresh.keepalive, fresh.rate) == ("fresh_conn", "low_rate", False, 5.0)
+    assert fresh.shape == like.shape and fresh.shape is not like.shape
+    assert confirm(fresh, 2.0).keepalive is False  # confirming it confirms its condition
+    longer = timeout_varied(case, like, 30.0)
+    assert (longer.timeout_s, longer.keepalive, longer.like) == (30.0, True, "low_rate")
+    assert longer.shape.max_duration >= 3.0 + 30.0  # its last requests may wait for the longer timeout
+    runner = Runner(case, tmp_path)
+    assert runner.config(fresh, "f").keepalive is False and runner.config(fresh, "f").timeout == 5.0
+    assert runner.config(longer, "t").timeout == 30.0 and runner.config(like, "l").keepalive is True
+    with pytest.raises(BadShape):
+        timeout_varied(case, like, 0.0)
+    with pytest.raises(BadShape):
+        bursts(case, rate=10.0, seconds=2.0, burst_s=1.0, period_s=1.0)
 
 
 # -- fresh connections ---------------------------------------------------------------------------------

@@ -282,7 +282,8 @@ def flow_delay(case: Case, concurrency: int, delay: float, seconds: float) -> Ex
 def confirm(exp: Experiment, seconds: float) -> Experiment:
     return Experiment("confirm", f"the condition that failed most ({exp.name}), again: does it reproduce?",
                       replace(exp.shape, duration=seconds, requests=None),
-                      concurrency=exp.concurrency, rate=exp.rate, delay_s=exp.delay_s, flow=exp.flow)
+                      concurrency=exp.concurrency, rate=exp.rate, delay_s=exp.delay_s, flow=exp.flow,
+                      keepalive=exp.keepalive, timeout_s=exp.timeout_s, burst_s=exp.burst_s, period_s=exp.period_s)
 
 
 def gap_flow(case: Case, gaps: list[float]) -> Flow:

@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from tracehound.analysis.knee import knee
 from tracehound.case import Case
+from tracehound.errors import BadShape
 from tracehound.experiments import Experiment
 from tracehound.probe import LoadShape
 from tracehound.probe.shapes import Stage, check_timeout
@@ -67,7 +68,7 @@ def bursts(case: Case, rate: float, seconds: float, burst_s: float, period_s: fl
     :func:`steady`): the same number of requests, the same connections; only their spacing differs.
     """
     if not 0 < burst_s < period_s:
-        raise ValueError(f"a burst of {burst_s:g} s must be shorter than its period of {period_s:g} s")
+        raise BadShape(f"a burst of {burst_s:g} s must be shorter than its period of {period_s:g} s")
     periods = max(1, math.ceil(seconds / period_s))
     stages: list[Stage] = []
     for _ in range(periods):

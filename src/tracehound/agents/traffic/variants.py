@@ -127,6 +127,8 @@ class _Group:
         self.rows: Callable[[np.ndarray], np.ndarray] = lambda m: np.flatnonzero(self.mask & m)
 
     def describe(self) -> str:
+        if not self.k:
+            return f"0/{self.n} failed"
         return (f"{self.k}/{self.n} failed ({self.rate:.1%}), {self.timeout_share:.0%} of them our timeouts, "
                 f"median failure {self.median_fail_ms / 1000:.3g} s")
 
