@@ -70,6 +70,10 @@ class Experiment:
     #: A burst experiment's: each ``period_s`` the period's arrivals go out within its first ``burst_s``.
     burst_s: float | None = None
     period_s: float | None = None
+    #: Why the plan chose it (the lead it follows, the causes it was meant to split), and what it found.
+    why: str = ""
+    splits: list[str] = field(default_factory=list)
+    found: str = ""
     # Filled in when it has run
     run: Run | None = None
     canary: Run | None = None
@@ -124,6 +128,7 @@ class Experiment:
             "engine": (self.run.meta.engine or "native") if self.run else None,
             "run": str(self.run.path) if self.run else None,
             "canary_run": str(self.canary.path) if self.canary else None,
+            "why": self.why, "splits": list(self.splits), "found": self.found,
         }
 
 
@@ -261,14 +266,20 @@ def low_rate(case: Case, seconds: float, rate: float, users: int) -> Experiment:
                                 max_connections=users), rate=rate, concurrency=users)
 
 
-def idle_gap(case: Case, gaps: list[float]) -> Experiment:
-    """Sequential requests on one connection after each pause in ``gaps``."""
+def idle_gap(case: Case, gaps: list[float], users: int = 1, purpose: str | None = None) -> Experiment:
+    """Requests after each pause in ``gaps``, each user on its own connection.
+
+    With several ``users`` every pause is tried once per user, all at the same time: the service
+    is as quiet as with one, and the tries multiply at no cost in time.
+    """
     flow = gap_flow(case, gaps)
-    per_iteration = len(flow.steps)
-    return Experiment("idle_gap", "requests after pauses of " + ", ".join(f"{g:g}" for g in gaps)
-                      + " s: do requests after idle time fail?",
-                      LoadShape(concurrency=1, requests=per_iteration + len(case.flow.setup if case.flow else []),
-                                duration=sum(gaps) + 10), gap_s=max(gaps), gaps=list(gaps), concurrency=1, flow=flow)
+    per_iteration = len(flow.steps) + len(case.flow.setup if case.flow else [])
+    users = max(1, min(users, case.max_concurrency))
+    who = f" by {users} users at once" if users > 1 else ""
+    return Experiment("idle_gap", purpose or ("requests after pauses of " + ", ".join(f"{g:g}" for g in gaps)
+                      + f" s{who}: do requests after idle time fail?"),
+                      LoadShape(concurrency=users, requests=per_iteration * users, duration=sum(gaps) + 10),
+                      gap_s=max(gaps), gaps=list(gaps), concurrency=users, flow=flow)
 
 
 def flow_delay(case: Case, concurrency: int, delay: float, seconds: float) -> Experiment:
@@ -292,15 +303,15 @@ def gap_flow(case: Case, gaps: list[float]) -> Flow:
         base = case.flow
         steps = []
         for k, g in enumerate([0.0, *gaps]):
-            steps += [replace(s, pause=g if i == 0 else 0.0, name=f"{s.name} (idle {g:g}s)" if k else s.name)
+            steps += [replace(s, pause=g if i == 0 else 0.0, name=f"{s.name} {_idle_label(gaps, k)}" if k else s.name)
                       for i, s in enumerate(base.steps)]
         return replace(base, steps=steps)
     t = case.target
     assert t is not None
     doc: dict[str, Any] = {"steps": []}
     headers = {k: _literal(v) for k, v in t.headers}
-    for g in [0.0, *gaps]:
-        step: dict[str, Any] = {"name": f"target (idle {g:g}s)" if g else "target", "method": t.method,
+    for k, g in enumerate([0.0, *gaps]):
+        step: dict[str, Any] = {"name": f"target {_idle_label(gaps, k)}" if k else "target", "method": t.method,
                                 "url": _literal(t.url), "pause": g}
         if headers:
             step["headers"] = headers
@@ -329,6 +340,12 @@ def canary_path(case: Case) -> str:
     segments = [s for s in path.split("?", 1)[0].split("/") if s]
     prefix = "/" + segments[0] if len(segments) >= 2 and "{" not in segments[0] else ""
     return f"{prefix}/{CANARY_NAME}"
+
+
+def _idle_label(gaps: list[float], k: int) -> str:
+    """The name suffix of the ``k``-th repetition (1-based) of a gap flow: its pause, numbered when pauses repeat."""
+    g = gaps[k - 1]
+    return f"(idle {g:g}s)" if gaps.count(g) == 1 else f"(idle {g:g}s, {gaps[:k].count(g)})"
 
 
 def _literal(text: str) -> str:

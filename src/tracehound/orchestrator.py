@@ -18,25 +18,14 @@ from tracehound import __version__
 from tracehound.agents.base import AgentResult
 from tracehound.agents.registry import AGENTS, source_flags
 from tracehound.agents.run import mark_samplers, run_agents, start_samplers, stop_samplers
-from tracehound.agents.traffic import traffic_agent
 from tracehound.case import Case
 from tracehound.diagnosis.rank import rank
 from tracehound.diagnosis.scoring import Entry, Hypothesis
 from tracehound.diagnosis.split import CannotTell, cannot_tell
 from tracehound.diagnosis.symptom import SymptomMatch, match_symptom
-from tracehound.experiments import (
-    Experiment,
-    Runner,
-    baseline,
-    confirm,
-    flow_delay,
-    idle_gap,
-    low_rate,
-    rate_level,
-    sweep_level,
-)
-from tracehound.failure_modes import NONE
+from tracehound.experiments import Experiment, Runner
 from tracehound.limits import reproduced
+from tracehound.plan.loop import Plan
 from tracehound.probe import summarize
 from tracehound.probe.run import iso, prepare_run_dir, utc_now
 from tracehound.redact import redact_text
@@ -55,8 +44,6 @@ from tracehound.report.model import (
 )
 from tracehound.wrong_body import WrongBodies, mark_wrong_bodies
 
-#: Stop experimenting once the leader has this confidence (after the core experiments ran).
-CLEAR_LEADER = 0.95
 #: With a database or Redis given: seconds of samples before the first experiment and after the last.
 SAMPLE_BEFORE_S = 1.0
 SAMPLE_AFTER_S = 2.0
@@ -170,18 +157,15 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
         say(f"  {exp.outcome}")
         return exp
 
-    def leader_clear(after: str) -> bool:
-        hyps = _diagnose(case, entries, runner)
-        if hyps and hyps[0].id != NONE and hyps[0].confidence >= CLEAR_LEADER:
-            inv.stopped_early = f"after {after}: {hyps[0].id} leads at {hyps[0].confidence:.0%}"
-            say(f"stopping early: {inv.stopped_early}")
-            return True
-        return False
-
     try:
         if samplers:
             time.sleep(SAMPLE_BEFORE_S)  # the stores at rest, before any load
-        _plan_and_run(case, runner, run, left, leader_clear)
+        plan = Plan(case, runner, entries, inv.symptom, run, left, say)
+        try:
+            if not plan.core():
+                plan.adapt()
+        finally:
+            inv.stopped_early = plan.stopped_early
     except KeyboardInterrupt:
         inv.stopped_early = "interrupted (Ctrl-C): diagnosing what was collected"
         say(inv.stopped_early)
@@ -255,79 +239,6 @@ def _render_report(inv: Investigation) -> str | None:
     except Exception as e:  # noqa: BLE001 - report.json is written; say why the pages are missing
         return f"{type(e).__name__}: {e}"
     return None
-
-
-def _plan_and_run(case: Case, runner: Runner, run: Callable[[Experiment], Experiment],
-                  left: Callable[[], float], leader_clear: Callable[[str], bool]) -> None:
-    base = run(baseline(case))
-    slow = (base.p50_ms or 0) / 1000.0
-    level_s = min(8.0, max(4.0, 6 * slow))
-    runner.canary_alone(2.0)
-
-    # Load sweep up to the stated peak, stopping at the knee: arrival rates when the peak rate
-    # is known, concurrent users otherwise.
-    worst: Experiment = base
-    mc = case.max_concurrency
-    if case.max_rate is not None:
-        sweep = [rate_level(case, r, level_s) for r in sorted({case.max_rate / 4, case.max_rate / 2, case.max_rate})]
-    else:
-        sweep = [sweep_level(case, lv, level_s) for lv in sorted({lv for lv in (4, 12, mc) if lv <= mc} | {min(4, mc)})]
-    for exp in sweep:
-        if left() < level_s + 15:
-            break
-        e = run(exp)
-        if e.failure_rate > worst.failure_rate:
-            worst = e
-        if e.failure_rate >= 0.5:
-            break
-    if leader_clear("the sweep"):
-        return
-
-    # Failures that begin after a time, or that stay once load has stopped.
-    low_s = min(15.0, max(8.0, left() - 40))
-    if left() > low_s + 10:
-        # Well under what two users can be served at: the mean counts a flow's one slow request,
-        # which the median hides, so that a low rate never queues up by itself.
-        users = 2
-        mean = (base.mean_ms or base.p50_ms or 0) / 1000.0
-        # One arrival of a flow is all its steps and the pauses between them.
-        steps = len(case.flow.steps) if case.flow is not None else 1
-        pauses = sum(s.pause for s in case.flow.steps) if case.flow is not None else 0.0
-        per_arrival = max(mean * steps + pauses, 0.05)
-        rate = max(0.25 if pauses else 1.0, min(4.0, users / per_arrival / 3))
-        e = run(low_rate(case, low_s, rate, users))
-        if e.failure_rate > worst.failure_rate:
-            worst = e
-        if leader_clear("the low-rate probe"):
-            return
-
-    # Requests after idle time.
-    gaps = [0.5, 1.5, 3.0]
-    if left() > sum(gaps) + 6:
-        run(idle_gap(case, gaps))
-        if leader_clear("the idle-gap probe"):
-            return
-
-    # A read that needs time to see a write: the flow with and without a pause between steps.
-    if case.flow is not None and len(case.flow.steps) > 1 and worst.failures and left() > 16:
-        # Several users, so the paused run still sends enough requests to compare.
-        c = min(max(4, min(worst.concurrency or 4, 8)), case.max_concurrency)
-        run(flow_delay(case, c, 0.0, 4.0))
-        run(flow_delay(case, c, 1.0, 6.0))
-        if leader_clear("the flow-delay probe"):
-            return
-
-    if worst.failures and worst is not base and left() > 8:
-        run(confirm(worst, min(4.0, worst.shape.duration or 4.0)))
-
-
-def _diagnose(case: Case, entries: Sequence[Entry], runner: Runner) -> list[Hypothesis]:
-    """The ranking from the traffic alone, so far: for deciding whether to go on."""
-    failures = sum(e.failures for e in runner.done)
-    if not reproduced(failures):
-        return []
-    res = asyncio.run(traffic_agent(case, list(runner.runs)))
-    return rank(res.signals, res.tested, failures, entries)
 
 
 def _next_steps(case: Case, inv: Investigation) -> list[str]:

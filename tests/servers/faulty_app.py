@@ -7,6 +7,9 @@ Endpoints:
 - ``/delay/{ms}``: 200 after sleeping ``ms`` milliseconds without blocking; a client that gives up
   first is logged as ``disconnect`` at the moment the server notices.
 - ``/reset``: no response; the server resets the TCP connection (SO_LINGER 0, then abort).
+- ``/after-idle/{s}``: 500 for the first request after that path was not asked for ``s`` seconds,
+  200 otherwise (a pooled connection dropped while idle, server side).
+- ``/fail-nth/{n}``: 500 for the ``n``-th request to that path, 200 for every other one.
 - ``/stall-every``: 200; with ``--stall-every S`` the whole event loop blocks for ``--stall`` seconds
   once every ``S`` seconds, whatever the endpoint.
 - ``POST /login`` (JSON ``{"user", "password": "s3cret"}``) → ``{"access_token": …}``; 401 otherwise.
@@ -81,6 +84,9 @@ class FaultyApp:
         self.items: dict[int, Any] = {}
         self.ids = itertools.count(1)
         self._stall_task: asyncio.Task | None = None
+        #: Per path: when it was last asked for, and how many times (``/after-idle``, ``/fail-nth``).
+        self.last_asked: dict[str, float] = {}
+        self.asked: dict[str, int] = {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -158,6 +164,19 @@ class FaultyApp:
             if not await _sleep_unless_gone(ms / 1000, receive):
                 return None
             return 200, {"delayed_ms": ms}, {}
+        if m := re.fullmatch(r"/after-idle/(\d+(?:\.\d+)?)", path):
+            # Like a pooled connection the far side dropped while it sat idle: the first request
+            # after the path has been quiet that long fails, the next ones work.
+            now, last = time.monotonic(), self.last_asked.get(path)
+            self.last_asked[path] = now
+            if last is not None and now - last >= float(m.group(1)):
+                return 500, {"detail": "connection was closed by the server while idle"}, {}
+            return 200, OK_BODY, {}
+        if m := re.fullmatch(r"/fail-nth/(\d+)", path):
+            self.asked[path] = self.asked.get(path, 0) + 1
+            if self.asked[path] == int(m.group(1)):
+                return 500, {"detail": "internal error"}, {}
+            return 200, OK_BODY, {}
         if path == "/stall-every":
             return 200, {"stall_every_s": self.stall_every, "stall_s": self.stall}, {}
         if path == "/login" and method == "POST":

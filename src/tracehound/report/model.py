@@ -170,6 +170,12 @@ class ExperimentDoc(_Doc):
     #: The run folder, as written when the experiment ran.
     run: str | None = None
     canary_run: str | None = None
+    #: Why the plan chose it: the lead it follows or what it was meant to tell.
+    why: str = ""
+    #: The causes it was meant to split (by its expected information gain over the ranking then).
+    splits: list[str] = Field(default_factory=list)
+    #: What it found: its signals seen or not, and how the ranking moved.
+    found: str = ""
 
 
 class SignalDoc(_Doc):

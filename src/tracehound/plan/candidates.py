@@ -1,0 +1,161 @@
+"""The experiments the plan may run next, each with its cost and the signals it can show.
+
+A :class:`Candidate` is a question not yet asked: its ``signals`` are the names its analysis can
+emit or test, which is all the plan's information gain needs (the catalog's weights say what each
+cause predicts of them). Leads come first (:mod:`tracehound.plan.leads`); the rest are the idle-gap
+ladder (pauses three times longer each rung, up to a minute), a longer low-rate soak, the request's
+data varied, the flow's steps paused, and the experiments of :mod:`tracehound.plan.shapes` that
+split causes the load sweep cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from tracehound.case import Case
+from tracehound.diagnosis.scoring import Entry
+from tracehound.experiments import Experiment, baseline, confirm, flow_delay, idle_gap, low_rate
+from tracehound.experiments_data import data_experiment
+from tracehound.plan.leads import ENOUGH_TRIES, Lead
+from tracehound.plan.state import State
+
+#: The longest pause the idle-gap ladder tries, and the users that try each rung's pauses at once.
+LONGEST_GAP_S = 60.0
+LADDER_USERS = 6
+#: Users that repeat a pause that failed once: tries enough in one pause's time.
+LEAD_USERS = 16
+
+IDLE_SIGNALS = ("failures_after_idle_gap", "reset_on_reused_connection")
+SOAK_SIGNALS = ("failures_grow_over_time", "failures_start_after_elapsed_time", "failures_persist_after_load")
+DATA_SIGNALS = ("failures_follow_parameter_value",)
+DELAY_SIGNALS = ("failures_vanish_with_delay", "read_after_write_miss")
+
+
+@dataclass
+class Candidate:
+    """An experiment the plan may run next."""
+
+    #: Identifies the question, so that it is asked once (a lead's key changes as its tries grow).
+    key: str
+    #: What it does, in a phrase.
+    what: str
+    #: Its estimated cost in seconds.
+    cost: float
+    signals: tuple[str, ...]
+    build: Callable[[], Experiment]
+    #: The lead it follows, if it follows one.
+    lead: Lead | None = None
+    #: With nothing failed, run it even when the user's words do not point to it.
+    always: bool = False
+    #: Filled in by the plan: the pair of causes it is meant to split.
+    splits: tuple[str, ...] = field(default_factory=tuple)
+
+
+def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str],
+               entries: Mapping[str, Entry], room: float) -> list[Candidate]:
+    """Every question worth asking now that fits in ``room`` seconds, leads first."""
+    out = [c for lead in st.leads if not lead.settled for c in _follow(case, lead, done)]
+    out = [c for c in out if c.key not in tried]
+    base = next((e for e in done if e.kind == "baseline"), None)
+    per_request = ((base.p50_ms if base is not None and base.p50_ms else 50.0) / 1000.0
+                   * (len(case.flow.steps) if case.flow is not None else 1))
+
+    longest = max((g for e in done if e.gaps for g in e.gaps), default=0.0)
+    if longest and longest < LONGEST_GAP_S:
+        rung = _rung(longest, room, per_request)
+        if rung:
+            key = "gaps:" + ",".join(f"{g:g}" for g in rung)
+            out.append(Candidate(key, f"pauses of {' and '.join(f'{g:g}' for g in rung)} s, {LADDER_USERS} users at "
+                                 "once", _gap_cost(rung, per_request), IDLE_SIGNALS,
+                                 lambda: idle_gap(case, rung, users=LADDER_USERS)))
+    elif not longest:
+        gaps = [0.5, 1.5, 3.0]
+        out.append(Candidate("gaps:3", "requests after short pauses", sum(gaps) + 6, IDLE_SIGNALS,
+                             lambda: idle_gap(case, gaps), always=True))
+
+    low = next((e for e in done if e.kind == "low_rate"), None)
+    soak_s = min(30.0, room - 2)
+    if low is not None and low.rate and soak_s >= 8:
+        rate, users = low.rate, low.concurrency or 2
+        out.append(Candidate("soak", f"the low rate for {soak_s:.0f} s: failures that begin after a time",
+                             soak_s + 2, SOAK_SIGNALS, lambda: low_rate(case, soak_s, rate, users)))
+
+    data_s = min(20.0, room - 1)
+    data = data_experiment(case, seconds=data_s) if data_s >= 6 else None
+    if data is not None:
+        out.append(Candidate("data", "the request's data varied", data_s + 1, DATA_SIGNALS,
+                             lambda: data_experiment(case, seconds=data_s) or data, always=True))
+
+    worst = max((e for e in done if e.failures and e.kind != "canary"), key=lambda e: e.failure_rate, default=None)
+    flow = case.flow
+    if flow is not None and len(flow.steps) > 1 and worst is not None:
+        c = min(max(4, min(worst.concurrency or 4, 8)), case.max_concurrency)
+        out.append(Candidate("flow_delay", "the flow with a 1 s pause before each dependent step", 7.0,
+                             DELAY_SIGNALS, lambda: flow_delay(case, c, 1.0, 6.0)))
+    if worst is not None:
+        out += _splitting(case, worst, done)
+    out = [c for c in out if c.key not in tried and c.cost <= room]
+    if st.leads and not st.reproduced and not any(c.lead is not None for c in out):
+        # Something failed and nothing else fits: the condition that failed most, again, for what is left.
+        again = _again(case, st.leads[0], min(12.0, room - 2), len(tried))
+        if again is not None:
+            out.insert(0, again)
+    return out
+
+
+def _rung(longest: float, room: float, per_request: float) -> list[float]:
+    """The idle-gap ladder's next pauses after ``longest``: three and nine times longer, or what fits."""
+    for factors in ((3, 9), (3,)):
+        rung = list(dict.fromkeys(min(longest * f, LONGEST_GAP_S) for f in factors))
+        rung = [g for g in rung if g > longest]
+        if rung and _gap_cost(rung, per_request) <= room:
+            return rung
+    g = min(LONGEST_GAP_S, room - per_request * 2 - 3)
+    return [round(g, 1)] if g >= longest * 1.5 else []
+
+
+def _gap_cost(gaps: list[float], per_request: float) -> float:
+    return sum(gaps) + per_request * (len(gaps) + 1) + 3
+
+
+def _again(case: Case, lead: Lead, seconds: float, n: int) -> Candidate | None:
+    """The experiment of ``lead`` once more for ``seconds``: the rest of a budget while a failure is unexplained."""
+    e = lead.exp
+    if seconds < 3 or e.kind in ("flow_delay", "data_values", "id_sweep", "idle_gap"):
+        return None
+    return Candidate(f"again:{n}", f"{e.name} again for {seconds:.0f} s", seconds + 2, (),
+                     lambda: confirm(e, seconds), lead=lead)
+
+
+def _follow(case: Case, lead: Lead, done: Sequence[Experiment]) -> list[Candidate]:
+    """The condition of ``lead``, again, until its failure rate is estimated."""
+    e = lead.exp
+    key = f"lead:{e.kind}:{lead.gap_s}:{lead.tries}"
+    if lead.gap_s is not None:
+        g = lead.gap_s
+        users = max(4, min(LEAD_USERS, ENOUGH_TRIES - lead.tries, case.max_concurrency))
+        purpose = (f"the pause that failed ({lead.describe()}), again with {users} users pausing {g:g} s at once: "
+                   "how often does it fail?")
+        return [Candidate(key, f"{users} users each pausing {g:g} s", g + 4.0, IDLE_SIGNALS,
+                          lambda: idle_gap(case, [g], users=users, purpose=purpose), lead=lead)]
+    if e.kind == "baseline":
+        return [Candidate(key, "one request at a time, for longer", 11.0, ("failures_present_when_sequential",),
+                          lambda: baseline(case, seconds=10.0, requests=300), lead=lead)]
+    if e.kind == "low_rate" and e.rate:
+        rate, users = e.rate, e.concurrency or 2
+        return [Candidate(key, "the low rate again, for longer", 21.0, SOAK_SIGNALS,
+                          lambda: low_rate(case, 20.0, rate, users), lead=lead)]
+    if e.kind in ("flow_delay", "data_values", "id_sweep"):
+        return []
+    seconds = min(10.0, max(4.0, (e.shape.duration or 4.0) * 1.5))
+    return [Candidate(key, f"{e.name} again, for {seconds:g} s", seconds + 2,
+                      ("failures_rise_with_concurrency",), lambda: confirm(e, seconds), lead=lead)]
+
+
+def _splitting(case: Case, worst: Experiment, done: Sequence[Experiment]) -> list[Candidate]:
+    """The experiments that split causes the sweep cannot, once something failed."""
+    return []
+
+
+__all__ = ["Candidate", "DATA_SIGNALS", "DELAY_SIGNALS", "IDLE_SIGNALS", "SOAK_SIGNALS", "candidates"]

@@ -1,0 +1,92 @@
+"""The adaptive plan: information gain from the catalog's weights, leads read from the records,
+and investigations that follow a lead and spend their budget before giving up."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracehound.case import Case
+from tracehound.experiments import Runner, idle_gap
+from tracehound.plan.gain import expected_gain, predicts
+from tracehound.plan.leads import by_gap, leads
+from tracehound.probe import Target
+
+
+@dataclass
+class _Mode:
+    """A catalog entry with only what the gain reads (the catalog's own are YAML-loaded FailureModes)."""
+
+    id: str
+    signals: dict[str, float]
+    absent: dict[str, float] = field(default_factory=dict)
+    prior: float = 0.1
+    title: str = ""
+    why: dict[str, str] = field(default_factory=dict)
+    symptom_phrases: dict[str, float] = field(default_factory=dict)
+
+
+def test_an_experiment_splits_the_modes_whose_weights_disagree():
+    a = _Mode("idle", {"after_gap": 2.0}, {"after_gap": -1.5})
+    b = _Mode("load", {"after_gap": -1.0})
+    c = _Mode("other", {})
+    entries = {m.id: m for m in (a, b, c)}
+    scores = {"idle": 0.0, "load": 0.0, "other": -3.0}
+    g = expected_gain(scores, entries, ["after_gap"])
+    assert g.bits > 0.3 and set(g.splits) == {"idle", "load"}
+    # A signal both leaders predict alike tells them nothing apart.
+    same = {"idle": _Mode("idle", {"x": 1.0}), "load": _Mode("load", {"x": 1.0})}
+    assert expected_gain({"idle": 0.0, "load": 0.0}, same, ["x"]).bits < 0.05
+    # Asked again, an already tested signal is worth less.
+    assert expected_gain(scores, entries, ["after_gap"], {"after_gap"}).bits < g.bits
+    # A mode's positive weight predicts the signal, a negative one its absence; an absent: penalty alone predicts it.
+    assert predicts(a, "after_gap") > predicts(c, "after_gap") > predicts(b, "after_gap")
+    assert predicts(_Mode("m", {}, {"after_gap": -1.5}), "after_gap") > predicts(c, "after_gap")
+
+
+def test_the_pause_before_a_failure_is_read_from_the_records(faulty, tmp_path: Path):
+    case = Case(target=Target(faulty.base_url + "/after-idle/1"), budget_s=30)
+    runner = Runner(case, tmp_path)
+    exp = runner.run(idle_gap(case, [0.2, 1.5, 0.2], users=3))
+    counts = {g: (k, n) for g, k, n in by_gap(exp)}
+    # Three users, each after a 1.5 s pause: the path was quiet for 1.5 s once, so the first of
+    # the three fails; the short pauses never do.
+    assert counts[1.5][1] == 3 and counts[1.5][0] >= 1, counts
+    assert counts[0.2][0] == 0 and counts[0.2][1] == 6, counts
+    found = leads(runner.done)
+    assert found and found[0].gap_s == 1.5 and not found[0].settled
+
+
+def _investigate(cli, url: str, out: Path, budget: int, *extra: str) -> dict:
+    r = cli("investigate", url, "--out", str(out), "--budget", str(budget), *extra, timeout=budget + 240)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads((out / "report.json").read_text())
+
+
+def test_a_single_failure_is_chased_until_the_budget_is_spent(faulty, cli, tmp_path: Path):
+    # One request in the whole run fails (the 40th to its path): never a reproduction, always a lead.
+    budget = 60
+    rep = _investigate(cli, faulty.base_url + "/fail-nth/40", tmp_path / "inv", budget)
+    assert rep["failures"] == 1 and rep["verdict"] == "not_reproduced"
+    # Not given up with more than a quarter of the budget left while a request had failed.
+    assert rep["seconds"] >= 0.75 * budget, rep["seconds"]
+    chased = [e for e in rep["experiments"] if e["why"].startswith("a lead")]
+    assert chased, [e["why"] for e in rep["experiments"]]
+    assert all(e["why"] for e in rep["experiments"])
+
+
+def test_a_server_side_idle_timeout_beyond_the_short_pauses_is_found(faulty, cli, tmp_path: Path):
+    # Requests fail only after 8 s of quiet: longer than any pause of the core, so only the
+    # widening pauses (and then the lead they give) find it.
+    rep = _investigate(cli, faulty.base_url + "/after-idle/8", tmp_path / "inv", 100)
+    gaps = [e for e in rep["experiments"] if e["kind"] == "idle_gap"]
+    assert len(gaps) >= 2, [e["name"] for e in rep["experiments"]]
+    assert rep["verdict"] == "reproduced", [(e["name"], e["outcome"]) for e in rep["experiments"]]
+    ids = [h["id"] for h in rep["hypotheses"][:3]]
+    assert {"stale_connection", "keepalive_mismatch"} & set(ids), ids
+    assert any(e["found"] for e in rep["experiments"] if e["why"] and not e["why"].startswith("the core"))
+    # The pages say it too: why each experiment was chosen, and what it found.
+    md = (tmp_path / "inv" / "report.md").read_text()
+    assert "Why each was chosen" in md and "a lead:" in md
+    assert "chosen: a lead:" in (tmp_path / "inv" / "report.html").read_text()
