@@ -26,7 +26,8 @@ from tracehound.experiments import Experiment
 from tracehound.probe import LoadShape
 from tracehound.probe.shapes import Stage, check_timeout
 
-#: Experiment kind → the signals its analysis can emit or test.
+#: Experiment kind → the signals its analysis can emit or test. ``knee`` is the levels of
+#: :func:`knee_levels` (sweep levels, kind ``sweep``): what they add to the levels already run.
 SIGNALS: dict[str, tuple[str, ...]] = {
     "fresh_conn": ("failures_need_reused_connection", "failures_persist_on_fresh_connections"),
     "timeout_varied": ("failures_follow_client_timeout", "slow_not_stuck", "failure_latency_fixed_by_server"),
