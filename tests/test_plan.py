@@ -78,8 +78,12 @@ def test_a_single_failure_is_chased_until_the_budget_is_spent(faulty, cli, tmp_p
 
 def test_a_server_side_idle_timeout_beyond_the_short_pauses_is_found(faulty, cli, tmp_path: Path):
     # Requests fail only after 8 s of quiet: longer than any pause of the core, so only the
-    # widening pauses (and then the lead they give) find it.
-    rep = _investigate(cli, faulty.base_url + "/after-idle/8", tmp_path / "inv", 100)
+    # widening pauses (and then the lead they give) find it. The user's words point there first.
+    rep = _investigate(cli, faulty.base_url + "/after-idle/8", tmp_path / "inv", 100,
+                       "--symptom", "the first call after a quiet spell fails with a 500; trying again works")
+    assert rep["symptom_match"]["hits"]
+    chosen = [e for e in rep["experiments"] if not e["why"].startswith("the core")]
+    assert chosen and chosen[0]["kind"] == "idle_gap" and "symptom points there" in chosen[0]["why"], chosen[:1]
     gaps = [e for e in rep["experiments"] if e["kind"] == "idle_gap"]
     assert len(gaps) >= 2, [e["name"] for e in rep["experiments"]]
     assert rep["verdict"] == "reproduced", [(e["name"], e["outcome"]) for e in rep["experiments"]]
@@ -88,5 +92,5 @@ def test_a_server_side_idle_timeout_beyond_the_short_pauses_is_found(faulty, cli
     assert any(e["found"] for e in rep["experiments"] if e["why"] and not e["why"].startswith("the core"))
     # The pages say it too: why each experiment was chosen, and what it found.
     md = (tmp_path / "inv" / "report.md").read_text()
-    assert "Why each was chosen" in md and "a lead:" in md
-    assert "chosen: a lead:" in (tmp_path / "inv" / "report.html").read_text()
+    assert "Why each was chosen" in md and "(the symptom points there)" in md
+    assert "chosen: not reproduced yet" in (tmp_path / "inv" / "report.html").read_text()

@@ -185,7 +185,10 @@ def probed_paths(scenario) -> list[tuple[str, str]]:
 NOT_YET_CHECKED = {"canvas_page_token_expiry", "profile_page_gateway_timeout", "demo_instrumented",
                    "login_bcrypt_blocking_instrumented",
                    # a race between request threads of a sync Flask app: no rule reads thread-shared state yet
-                   "stock_levels_race"}
+                   "stock_levels_race",
+                   # Starlette apps (a Route table): TH101 and TH205 fire on their planted bugs, but the
+                   # review maps no Starlette route to the probed endpoint yet
+                   "shipping_labels_sync_client", "loyalty_idle_session"}
 
 
 def test_every_lab_scenario_is_accounted_for():

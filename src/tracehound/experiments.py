@@ -8,8 +8,9 @@ Kinds:
 
 ``baseline``   one request at a time: does it fail with no concurrency at all?
 ``sweep``      closed-model concurrency levels: does failure grow with load, where is the knee?
-``canary``     a cheap request nobody loads (a path the service does not serve), sent at a low rate
-               while idle and during each sweep level: does the whole service slow down or fail?
+``canary``     a cheap request nobody loads (a path the service does not serve, and a cheap path it
+               serves when one was found), sent on a fixed arrival schedule while idle and during
+               each sweep level: does the whole service slow down or fail?
 ``low_rate``   a long probe at a low arrival rate with fresh virtual users: failures that begin
                after a time (expiring credentials) or that stay after load (leaks)
 ``idle_gap``   requests after growing pauses on the same connection: stale pooled connections,
@@ -28,6 +29,7 @@ The variants that split causes the kinds above cannot (:mod:`tracehound.plan.sha
 from __future__ import annotations
 
 import contextlib
+import math
 import subprocess
 import sys
 import time
@@ -37,6 +39,7 @@ from typing import Any
 
 from tracehound.case import Case
 from tracehound.flow import Flow
+from tracehound.plan.cheap import cheap_endpoint
 from tracehound.probe import LoadShape, ProbeConfig, Run, probe, summarize
 from tracehound.probe.meta import ExperimentMeta, write_meta
 
@@ -45,6 +48,12 @@ LOCUST_KINDS = frozenset({"sweep", "confirm", "flow_delay"})
 #: What the canary asks for: a path no service serves, answered by routing alone (any status counts).
 CANARY_NAME = "__tracehound__canary"
 CANARY_RATE = 5.0
+#: The canary's own timeout: short, so a stall yields answers (timeouts, counted as slow) inside
+#: the load's window instead of after it.
+CANARY_TIMEOUT_S = 3.0
+#: The most connections a canary opens: enough for every request due within one timeout, so a
+#: stalled service cannot hold the canary's arrivals back on our side (an open model in fact).
+CANARY_MAX_CONNECTIONS = 24
 
 
 @dataclass
@@ -76,7 +85,10 @@ class Experiment:
     found: str = ""
     # Filled in when it has run
     run: Run | None = None
+    #: The canary beside it that asks for a path nothing serves (the first of ``canaries``).
     canary: Run | None = None
+    #: Every canary beside it: that one, and the one asking for a cheap path the service serves.
+    canaries: list[Run] = field(default_factory=list)
     requests: int = 0
     failures: int = 0
     failure_rate: float = 0.0
@@ -105,12 +117,19 @@ class Experiment:
             extra += f" timeout {self.timeout_s:g}s"
         return self.kind + extra
 
-    def annotation(self, role: str = "target", during: str | None = None) -> ExperimentMeta:
+    def annotation(self, role: str = "target", during: str | None = None, served: bool | None = None
+                   ) -> ExperimentMeta:
         """The ``experiment`` block of its run's ``run.json`` (or of its canary's)."""
-        purpose = self.purpose if role == "target" else f"a cheap request nobody loads, during {self.name}"
+        if role == "target":
+            purpose = self.purpose
+        elif served:
+            purpose = f"a cheap path the service serves, nobody loads, during {self.name}"
+        else:
+            purpose = f"a path nothing serves, nobody loads, during {self.name}"
         meta = ExperimentMeta(kind=self.kind if role == "target" else "canary", purpose=purpose,
                               concurrency=self.concurrency, rate=self.rate, gap_s=self.gap_s, gaps=self.gaps,
-                              delay_s=self.delay_s, role=role, during=during)
+                              delay_s=self.delay_s, role=role, during=during,
+                              served=served if role == "canary" else None)
         if role == "target":
             # Set only when they differ from an ordinary run's, so that older run.json files stay as they were.
             for key, value in (("keepalive", None if self.keepalive else False), ("timeout_s", self.timeout_s),
@@ -140,6 +159,10 @@ class Runner:
     out: Path
     runs: list[Run] = field(default_factory=list)
     done: list[Experiment] = field(default_factory=list)
+    #: A cheap path the service itself serves (``tracehound.plan.cheap``): the second canary's.
+    cheap_path: str | None = None
+    #: Whether the cheap path was looked for (by the first :meth:`canary_alone`).
+    cheap_searched: bool = False
     _n: int = 0
 
     def config(self, exp: Experiment, label: str) -> ProbeConfig:
@@ -172,17 +195,19 @@ class Runner:
         """Run one experiment (with its canary, if asked) and summarise its outcome."""
         label = exp.name.replace(" ", "-").replace("/", "per").replace("=", "")
         t0 = time.monotonic()
-        canary = self._start_canary(exp, during="load") if exp.with_canary else None
+        started = self._start_canaries(exp, during="load") if exp.with_canary else []
         try:
             run = probe(self.config(exp, label))
         finally:
-            if canary is not None:
-                exp.canary = self._finish_canary(*canary)
+            for c in started:
+                done = self._finish_canary(*c)
+                if done is not None:
+                    exp.canaries.append(done)
+        exp.canary = next((c for c in exp.canaries if not (c.meta.experiment and c.meta.experiment.served)), None)
         exp.seconds = time.monotonic() - t0
         exp.run = run
         self.runs.append(run)
-        if exp.canary is not None:
-            self.runs.append(exp.canary)
+        self.runs.extend(exp.canaries)
         s = summarize(run.table, run.meta)
         exp.requests, exp.failures, exp.failure_rate = s.requests, s.failed, s.failure_rate
         exp.p50_ms = s.latency_ok.percentiles_ms.get("p50") if s.latency_ok else None
@@ -195,34 +220,61 @@ class Runner:
         self.done.append(exp)
         return exp
 
-    def canary_alone(self, seconds: float) -> Run | None:
-        """The canary with nothing else running: its idle latency, to compare with under load."""
+    def canary_alone(self, seconds: float) -> list[Run]:
+        """The canaries with nothing else running: their idle latency, to compare with under load.
+
+        The first call looks for a cheap path the service serves (while it is still idle) and,
+        when one answers, runs a second canary on it from then on.
+        """
+        if not self.cheap_searched:
+            self.cheap_searched = True
+            found = cheap_endpoint(self.case)
+            self.cheap_path = found.path if found is not None else None
         exp = Experiment("canary", "the canary's latency with the service idle", LoadShape(rate=CANARY_RATE,
                          duration=seconds, open_model=True, concurrency=1))
-        started = self._start_canary(exp, during="idle", seconds=seconds)
-        run = self._finish_canary(*started) if started else None
-        if run is not None:
-            self.runs.append(run)
-        return run
+        runs = [r for r in (self._finish_canary(*c) for c in self._start_canaries(exp, "idle", seconds))
+                if r is not None]
+        self.runs.extend(runs)
+        return runs
 
-    def _start_canary(self, exp: Experiment, during: str, seconds: float | None = None
-                      ) -> tuple[subprocess.Popen[bytes], Path, Experiment, str] | None:
+    @property
+    def canary_timeout_s(self) -> float:
+        return min(self.case.timeout_s, CANARY_TIMEOUT_S)
+
+    def _start_canaries(self, exp: Experiment, during: str, seconds: float | None = None
+                        ) -> list[tuple[subprocess.Popen[bytes], Path, Experiment, str, bool]]:
+        """The canary on the path nothing serves and, when one was found, the one on the cheap served path."""
+        paths = [(canary_path(self.case), False)]
+        if self.cheap_path is not None:
+            paths.append((self.cheap_path, True))
+        started = [self._start_canary(exp, during, path, served, seconds) for path, served in paths]
+        return [s for s in started if s is not None]
+
+    def _start_canary(self, exp: Experiment, during: str, path: str, served: bool, seconds: float | None = None
+                      ) -> tuple[subprocess.Popen[bytes], Path, Experiment, str, bool] | None:
         # A separate process: in this one it would share the interpreter with the load and
-        # measure our own scheduling delays instead of the service's.
+        # measure our own scheduling delays instead of the service's. The open model sends each
+        # request when it is due, on as many connections as one timeout's arrivals need, and
+        # records its latency from when it was due (``total_ms``), so a stall that holds every
+        # connection still shows in each request due during it.
         seconds = seconds or exp.shape.duration or exp.shape.planned_duration or 3.0
-        out = self._dir(f"canary-{during}-{exp.name.replace(' ', '-')}".replace("=", ""))
-        cmd = [sys.executable, "-m", "tracehound", "probe", self.case.origin + canary_path(self.case),
-               "--rate", f"{CANARY_RATE:g}", "-c", "2", "-d", f"{seconds:.2f}s", "--timeout",
-               f"{self.case.timeout_s:g}s", "--quiet", "--out", str(out)]
+        which = "served" if served else "canary"
+        out = self._dir(f"{which}-{during}-{exp.name.replace(' ', '-')}".replace("=", "").replace("/", "per"))
+        timeout = self.canary_timeout_s
+        conns = min(CANARY_MAX_CONNECTIONS, math.ceil(CANARY_RATE * timeout) + 1)
+        cmd = [sys.executable, "-m", "tracehound", "probe", self.case.origin + path,
+               "--rate", f"{CANARY_RATE:g}", "-c", str(conns), "-d", f"{seconds:.2f}s", "--timeout",
+               f"{timeout:g}s", "--quiet", "--out", str(out)]
         try:
             p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         except OSError:
             return None
-        return p, out, exp, during
+        return p, out, exp, during, served
 
-    def _finish_canary(self, p: subprocess.Popen[bytes], out: Path, exp: Experiment, during: str) -> Run | None:
+    def _finish_canary(self, p: subprocess.Popen[bytes], out: Path, exp: Experiment, during: str,
+                       served: bool) -> Run | None:
         try:
-            p.wait(timeout=(exp.shape.duration or 5.0) + self.case.timeout_s + 15)
+            p.wait(timeout=(exp.shape.duration or 5.0) + self.canary_timeout_s + 15)
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
@@ -233,7 +285,7 @@ class Runner:
             run = Run.load(out)
         except Exception:  # noqa: BLE001 - a canary that could not run is simply absent
             return None
-        run.meta.experiment = exp.annotation(role="canary", during=during)
+        run.meta.experiment = exp.annotation(role="canary", during=during, served=served)
         with contextlib.suppress(OSError):
             write_meta(out, run.meta)
         return run

@@ -118,7 +118,7 @@ class Investigation:
             experiments=[ExperimentDoc.model_validate(e.to_dict(), extra="forbid") for e in self.experiments],
             agents=[AgentDoc.model_validate(a.to_dict(), extra="forbid") for a in self.agents],
             runs=[str(e.run.path) for e in self.experiments if e.run is not None]
-                 + [str(e.canary.path) for e in self.experiments if e.canary is not None],
+                 + [str(c.path) for e in self.experiments for c in e.canaries],
             stopped_early=self.stopped_early,
             next_steps=[redact_text(x) for x in self.next_steps],
         )

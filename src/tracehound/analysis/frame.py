@@ -59,6 +59,8 @@ class RunInfo:
     like: str | None = None
     burst_s: float | None = None
     period_s: float | None = None
+    #: A canary's: asks for a path the service serves (True), or one nothing serves.
+    served: bool = False
 
     @classmethod
     def of(cls, index: int, label: str, meta: RunMeta) -> RunInfo:
@@ -74,7 +76,7 @@ class RunInfo:
                    gap_s=exp.gap_s, delay_s=exp.delay_s, role=exp.role or "target", during=exp.during,
                    keepalive=keepalive and exp.keepalive is not False,
                    timeout_s=exp.timeout_s if exp.timeout_s is not None else timeout, like=exp.like,
-                   burst_s=exp.burst_s, period_s=exp.period_s)
+                   burst_s=exp.burst_s, period_s=exp.period_s, served=bool(exp.served))
 
     @property
     def sequential(self) -> bool:

@@ -166,10 +166,11 @@ class FakeRun:
 
 
 def experiment(kind: str, concurrency: int | None = None, *, rate: float | None = None, gap_s: float | None = None,
-               delay_s: float | None = None, role: str = "target", during: str | None = None) -> dict[str, Any]:
+               delay_s: float | None = None, role: str = "target", during: str | None = None,
+               served: bool | None = None) -> dict[str, Any]:
     """A run.json ``experiment`` block, as the experiments write it."""
     return {"experiment": {"kind": kind, "concurrency": concurrency, "rate": rate, "gap_s": gap_s, "delay_s": delay_s,
-                           "role": role, "during": during, "purpose": f"synthetic {kind}"}}
+                           "role": role, "during": during, "served": served, "purpose": f"synthetic {kind}"}}
 
 
 __all__ = ["EPOCH_NS", "FakeRun", "experiment", "table"]

@@ -85,7 +85,7 @@ def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str
     data = data_experiment(case, seconds=data_s) if data_s >= 6 else None
     if data is not None:
         out.append(Candidate("data", "the request's data varied", data_s + 1, DATA_SIGNALS,
-                             lambda: data_experiment(case, seconds=data_s) or data, always=True))
+                             lambda: data_experiment(case, seconds=data_s) or data))
 
     worst = max((e for e in done if e.failures and e.kind != "canary"), key=lambda e: e.failure_rate, default=None)
     flow = case.flow

@@ -8,9 +8,10 @@ cause is clear or the budget is spent, each next experiment is chosen from what 
    500 after a 3 s pause), is repeated until its rate is estimated, and widened (longer pauses,
    geometrically, up to a minute) while the budget allows (:mod:`tracehound.plan.leads`).
 2. **Nothing failed yet: the likeliest place to look.** Experiments are ranked by the chance
-   that they show anything under the catalog's priors and the user's words; with a symptom, only
-   those the words make likelier than the priors alone are run, so a healthy service is not
-   probed for a minute on a hunch.
+   that they show anything under the catalog's priors and the user's words. When the user
+   described the failure and nothing at all has failed, only those the words make likelier than
+   the priors alone are run, so a healthy service is not probed for a minute on a hunch; with no
+   description, the budget goes to all of them.
 3. **Reproduced: the most informative next question.** Each candidate's expected information gain
    over the current ranking (:mod:`tracehound.plan.gain`), per second it costs; the plan stops
    when the leader is clear or no candidate would move the ranking.
@@ -55,7 +56,7 @@ RESERVE_S = 6.0
 MIN_BITS = 0.05
 MIN_BITS_PER_S = 0.006
 #: With nothing failed and a symptom given: an experiment runs only if the words make it this much likelier.
-SYMPTOM_LIFT = 1.25
+SYMPTOM_LIFT = 1.1
 
 Event = Callable[[str], None]
 
@@ -207,7 +208,11 @@ class Plan:
             for c in cands:
                 p = chance_of_showing(st.scores, by_id, c.signals)
                 p0 = chance_of_showing(prior_scores, by_id, c.signals)
-                if self.symptom and not st.failures and not st.minority and p < p0 * SYMPTOM_LIFT and not c.always:
+                # Nothing failed at all: where the user described the failure, only what the words
+                # point to (a healthy-looking service is not probed for a minute on a hunch); with
+                # no words at all, everything the budget holds.
+                guided = self.case.symptom is not None and not st.failures and not st.minority
+                if guided and p < p0 * SYMPTOM_LIFT and not c.always:
                     continue
                 value = p / max(c.cost, 1.0)
                 if best is None or value > best[0]:

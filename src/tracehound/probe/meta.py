@@ -198,6 +198,9 @@ class ExperimentMeta(_Block):
     role: str = "target"
     #: A canary's: ``load`` (beside an experiment) or ``idle``.
     during: str | None = None
+    #: A canary's: True when it asks for a path the service itself serves (found by
+    #: ``tracehound.plan.cheap``), False for the path nothing serves (a gateway may answer it alone).
+    served: bool | None = None
 
 
 class LocustWorkerMeta(_Block):

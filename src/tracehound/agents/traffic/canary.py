@@ -1,15 +1,57 @@
-"""The canary: a request nothing else loads, sent while the service idles and while it is loaded."""
+"""The canaries: requests nothing else loads, sent while the service idles and while it is loaded.
+
+Two canaries may run: one on a path nothing serves (a gateway in front may answer it alone) and
+one on a cheap path the service itself serves (``served`` in its run's ``experiment`` block). Each
+is compared with itself, idle against under load, and the stronger of the two speaks for the
+service; the detail line says what each showed.
+
+A canary request that timed out is a slow sample (its latency is the time it waited, at least the
+timeout), not a missing one: a stalled service must not hide its stall by never answering. A test
+whose samples could not reach its significance level even at the most extreme outcome is left
+*untested*, never counted as absent.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from tracehound.agents.traffic.context import Context, Section, sample
-from tracehound.analysis.frame import spread_pick
+from tracehound.analysis.frame import Frame, spread_pick
+from tracehound.analysis.outcome import TIMEOUT
 from tracehound.analysis.stats import fisher_greater, mann_whitney_greater, relative_rise
 from tracehound.diagnosis.signals import Signal, signal
+
+SLOWS = "unrelated_endpoint_slows_under_load"
+FAILS = "unrelated_endpoint_fails_under_load"
+#: The significance each test needs.
+SLOW_P = 1e-3
+FAIL_P = 0.01
+
+
+def slow_testable(n_load: int, n_idle: int) -> bool:
+    """Whether a rank test on these many samples can reach :data:`SLOW_P` at all (every load sample slowest)."""
+    if n_load < 1 or n_idle < 1:
+        return False
+    return mann_whitney_greater(np.ones(n_load), np.zeros(n_idle))[1] < SLOW_P
+
+
+def fail_testable(n_load: int, n_idle: int) -> bool:
+    """Whether Fisher's test can reach :data:`FAIL_P` at all (every load request failed, no idle one)."""
+    return n_load >= 2 and n_idle >= 1 and fisher_greater(n_load, n_load, 0, n_idle) < FAIL_P
+
+
+@dataclass
+class CanaryRead:
+    """One canary's comparison, idle against under load."""
+
+    name: str
+    tested: list[str]
+    signals: list[Signal]
+    detail: str
+    exemplars: list[str]
 
 
 def canaries(ctx: Context) -> Section:
@@ -17,39 +59,84 @@ def canaries(ctx: Context) -> Section:
     c = ctx.canary
     if c is None:
         return out
-    during = np.array([r.during or "" for r in c.runs], dtype=object)[c.run]
-    # From when each canary request was due, not when it could be sent: a user arriving then
-    # waits that long. With the canary's few connections held by a stalled service, later
-    # requests queue on our side and are then answered at once; the service's share alone
-    # would call that fast.
-    lat = c.numeric("total_ms", np.float64, np.nan)
-    answered = c.counted & (c.error < 0) & np.isfinite(lat)
-    idle = c.counted & (during == "idle")
-    load = c.counted & (during == "load")
-    if (answered & idle).sum() < 5 or (answered & load).sum() < 5:
+    served = np.array([r.served for r in c.runs], dtype=bool)[c.run]
+    reads = [r for r in (_read(c, c.counted & ~served, "the path nothing serves"),
+                         _read(c, c.counted & served, "a cheap path the service serves")) if r is not None]
+    for r in reads:
+        out.test(*r.tested)
+    if not reads:
         return out
-    out.test("unrelated_endpoint_slows_under_load", "unrelated_endpoint_fails_under_load")
-    li, ll = lat[answered & idle], lat[answered & load]
-    p50_i, p50_l = float(np.median(li)), float(np.median(ll))
-    ratio = p50_l / max(p50_i, 1e-3)
-    delta = p50_l - p50_i
-    bad = c.counted & ((c.error >= 0) | (c.status >= 500))
-    ki, ni = int((bad & idle).sum()), int(idle.sum())
-    kl, nl = int((bad & load).sum()), int(load.sum())
-    detail = (f"a request nothing else loads took p50 {p50_i:.1f} ms with the service idle and {p50_l:.1f} ms during "
-              f"the load ({ratio:.1f}×); it failed {ki}/{ni} idle, {kl}/{nl} under load")
-    sigs: list[Signal] = []
-    canary_ex = c.describe(spread_pick(np.flatnonzero(answered & load)[np.argsort(-ll)][:25]))
-    if ratio >= 2 and delta >= 25:
-        _, p = mann_whitney_greater(sample(ll), sample(li))
-        if p < 1e-3:
-            s = min(1.0, math.log10(ratio)) * min(1.0, delta / 100)
-            sigs.append(signal("unrelated_endpoint_slows_under_load", s, detail, canary_ex, value=ratio))
-    if kl >= 2 and fisher_greater(kl, nl, ki, ni) < 0.01:
-        sigs.append(signal("unrelated_endpoint_fails_under_load", relative_rise(kl, nl, ki, ni), detail,
-                           c.describe(spread_pick(np.flatnonzero(bad & load))), value=kl / nl))
-    out.add("An unrelated request during the load", detail, sigs, canary_ex)
+    best: dict[str, Signal] = {}
+    for r in reads:
+        for s in r.signals:
+            if s.name not in best or s.strength > best[s.name].strength:
+                best[s.name] = s
+    detail = "; ".join(r.detail for r in reads)
+    sigs = [signal(s.name, s.strength, detail, s.exemplars, value=s.value) for s in best.values()]
+    shown = max(reads, key=lambda r: max((s.strength for s in r.signals), default=0.0))
+    out.add("An unrelated request during the load", detail, sigs, shown.exemplars)
     return out
 
 
-__all__ = ["canaries"]
+def _read(c: Frame, rows: np.ndarray, name: str) -> CanaryRead | None:
+    """``rows``' canary compared idle against under load; None when it has no requests."""
+    if not rows.any():
+        return None
+    during = np.array([r.during or "" for r in c.runs], dtype=object)[c.run]
+    # From when each request was due, not when it could be sent (``total_ms`` is measured from
+    # the arrival schedule's time): a user arriving then waits that long. A request that timed
+    # out waited at least the timeout, and that is its latency here.
+    lat = c.numeric("total_ms", np.float64, np.nan)
+    timed_out = np.equal(c.error, TIMEOUT)
+    sampled = rows & ((c.error < 0) | timed_out) & np.isfinite(lat)
+    idle = rows & (during == "idle")
+    load = rows & (during == "load")
+    si, sl = sampled & idle, sampled & load
+    ni, nl = int(idle.sum()), int(load.sum())
+    if ni == 0 or nl == 0:
+        return None
+    tested: list[str] = []
+    sigs: list[Signal] = []
+    # The canary's timeout is ours, shorter than a user's: a timed-out request is slow, not failed.
+    bad = rows & (((c.error >= 0) & ~timed_out) | (c.status >= 500))
+    ki, kl = int((bad & idle).sum()), int((bad & load).sum())
+    path = _path(c, rows)
+    parts = [f"{name} ({path})"]
+    ex: list[str] = []
+    if int(si.sum()) and int(sl.sum()):
+        li, ll = lat[si], lat[sl]
+        p50_i, p50_l = float(np.median(li)), float(np.median(ll))
+        ratio = p50_l / max(p50_i, 1e-3)
+        delta = p50_l - p50_i
+        t_i, t_l = int((timed_out & idle).sum()), int((timed_out & load).sum())
+        parts.append(f"p50 {p50_i:.1f} ms idle, {p50_l:.1f} ms under load ({ratio:.1f}×) over "
+                     f"{int(si.sum())} and {int(sl.sum())} samples"
+                     + (f", {t_l} of them timed out" if t_l else "") + (f" ({t_i} idle)" if t_i else ""))
+        ex = c.describe(spread_pick(np.flatnonzero(sl)[np.argsort(-ll)][:25]))
+        if slow_testable(int(sl.sum()), int(si.sum())):
+            tested.append(SLOWS)
+            if ratio >= 2 and delta >= 25:
+                _, p = mann_whitney_greater(sample(ll), sample(li))
+                if p < SLOW_P:
+                    s = min(1.0, math.log10(ratio)) * min(1.0, delta / 100)
+                    sigs.append(signal(SLOWS, s, "", ex, value=ratio))
+        else:
+            parts.append("too few samples to tell a slowdown")
+    else:
+        parts.append("no samples idle or under load")
+    parts.append(f"failed {ki}/{ni} idle, {kl}/{nl} under load")
+    if fail_testable(nl, ni):
+        tested.append(FAILS)
+        if kl >= 2 and fisher_greater(kl, nl, ki, ni) < FAIL_P:
+            sigs.append(signal(FAILS, relative_rise(kl, nl, ki, ni), "",
+                               c.describe(spread_pick(np.flatnonzero(bad & load))), value=kl / nl))
+    return CanaryRead(name, tested, sigs, ": ".join([parts[0], ", ".join(parts[1:])]), ex)
+
+
+def _path(c: Frame, rows: np.ndarray) -> str:
+    first = int(np.flatnonzero(rows)[0])
+    got = c.strings("path", np.array([first]))
+    return str(got[0]) if got and got[0] else "?"
+
+
+__all__ = ["canaries", "fail_testable", "slow_testable"]
