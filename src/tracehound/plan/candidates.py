@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from tracehound.case import Case
 from tracehound.diagnosis.scoring import Entry
-from tracehound.experiments import Experiment, baseline, confirm, flow_delay, idle_gap, low_rate
+from tracehound.experiments import Experiment, baseline, confirm, flow_delay, idle_gap, low_rate, sweep_level
 from tracehound.experiments_data import data_experiment
+from tracehound.plan import shapes
 from tracehound.plan.leads import ENOUGH_TRIES, Lead
 from tracehound.plan.state import State
 
@@ -25,6 +26,8 @@ LONGEST_GAP_S = 60.0
 LADDER_USERS = 6
 #: Users that repeat a pause that failed once: tries enough in one pause's time.
 LEAD_USERS = 16
+#: The longest client timeout the timeout experiment waits.
+MAX_TIMEOUT_S = 30.0
 
 IDLE_SIGNALS = ("failures_after_idle_gap", "reset_on_reused_connection")
 SOAK_SIGNALS = ("failures_grow_over_time", "failures_start_after_elapsed_time", "failures_persist_after_load")
@@ -94,7 +97,7 @@ def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str
         out.append(Candidate("flow_delay", "the flow with a 1 s pause before each dependent step", 7.0,
                              DELAY_SIGNALS, lambda: flow_delay(case, c, 1.0, 6.0)))
     if worst is not None:
-        out += _splitting(case, worst, done)
+        out += _splitting(case, worst, done, st)
     out = [c for c in out if c.key not in tried and c.cost <= room]
     if st.leads and not st.reproduced and not any(c.lead is not None for c in out):
         # Something failed and nothing else fits: the condition that failed most, again, for what is left.
@@ -153,9 +156,50 @@ def _follow(case: Case, lead: Lead, done: Sequence[Experiment]) -> list[Candidat
                       ("failures_rise_with_concurrency",), lambda: confirm(e, seconds), lead=lead)]
 
 
-def _splitting(case: Case, worst: Experiment, done: Sequence[Experiment]) -> list[Candidate]:
-    """The experiments that split causes the sweep cannot, once something failed."""
-    return []
+def _splitting(case: Case, worst: Experiment, done: Sequence[Experiment], st: State) -> list[Candidate]:
+    """The experiments that split causes the load sweep cannot (:mod:`tracehound.plan.shapes`), once one failed."""
+    out: list[Candidate] = []
+    like = _fresh_like(worst, done)
+    if like is not None:
+        like_s = like.seconds or _seconds(like)  # an idle-gap probe lasts its pauses, however long
+        out.append(Candidate("fresh_conn", f"the load of {like.name} with a new connection per request", like_s + 2,
+                             shapes.SIGNALS["fresh_conn"], lambda: shapes.fresh_connections(case, like)))
+    ours = worst.timeout_s if worst.timeout_s is not None else case.timeout_s
+    waited = st.seen("client_timeouts") or st.seen("failure_latency_plateau")
+    if waited is not None and ours < MAX_TIMEOUT_S and worst.kind not in ("idle_gap", "timeout_varied"):
+        longer = min(MAX_TIMEOUT_S, ours * 2)
+        out.append(Candidate("timeout_varied", f"{worst.name} with a {longer:g} s client timeout instead of {ours:g} s",
+                             _seconds(worst) + longer + 2, shapes.SIGNALS["timeout_varied"],
+                             lambda: shapes.timeout_varied(case, worst, longer)))
+    steady = [e for e in done if e.kind == "sweep" and e.rate is not None and e.burst_s is None]
+    if steady:
+        ref = max(steady, key=lambda e: (e.failure_rate < 0.5, e.rate or 0.0))
+        rate, secs = float(ref.rate or 1.0), _seconds(ref)
+        out.append(Candidate("burst", f"{rate:g} requests/s in bursts, against the steady run at that rate",
+                             secs + 2, shapes.SIGNALS["burst"], lambda: shapes.bursts(case, rate, secs, burst_s=0.2)))
+    levels = shapes.knee_levels(case, [e for e in done if e.kind in shapes.KNEE_KINDS])
+    if levels:
+        c = levels[len(levels) // 2]
+        level_s = max(4.0, _seconds(worst))
+        out.append(Candidate(f"knee:{c}", f"{c} concurrent users, between the level that held and the one that failed",
+                             level_s + 2, shapes.SIGNALS["knee"], lambda: sweep_level(case, c, level_s)))
+    return out
+
+
+def _fresh_like(worst: Experiment, done: Sequence[Experiment]) -> Experiment | None:
+    """The failing load to repeat on fresh connections: requests after pauses when those failed, else the worst."""
+    if any(e.kind == "fresh_conn" for e in done):
+        return None
+    gaps = [e for e in done if e.kind == "idle_gap" and e.failures]
+    like = max(gaps, key=lambda e: e.failures) if gaps else worst
+    if like.kind in ("flow_delay", "data_values", "id_sweep", "burst", "timeout_varied"):
+        return None
+    return like
+
+
+def _seconds(e: Experiment) -> float:
+    """How long ``e`` ran (or was planned to), within 2 to 15 s."""
+    return max(2.0, min(15.0, e.seconds or e.shape.duration or e.shape.planned_duration or 5.0))
 
 
 __all__ = ["Candidate", "DATA_SIGNALS", "DELAY_SIGNALS", "IDLE_SIGNALS", "SOAK_SIGNALS", "candidates"]
