@@ -53,7 +53,7 @@ CLEAR_LEADER = 0.95
 RESERVE_S = 6.0
 #: Below this expected gain (bits per experiment, and per second it costs), an experiment would not
 #: move the ranking enough to be worth the user's wait.
-MIN_BITS = 0.05
+MIN_BITS = 0.1
 MIN_BITS_PER_S = 0.006
 #: With nothing failed and a symptom given: an experiment runs only if the words make it this much likelier.
 SYMPTOM_LIFT = 1.1
@@ -225,7 +225,8 @@ class Plan:
                 prior_scores, by_id, c.signals) * SYMPTOM_LIFT else ""
             return c, f"not reproduced yet: {c.what}{words}, a {chance:.0%} chance to show something"
         scored: list[tuple[float, Candidate, float]] = []
-        for c in cands:
+        # Reproduced: a lead's repeats only sharpen a rate already known to be non-zero.
+        for c in [c for c in cands if c.lead is None]:
             g = expected_gain(st.scores, by_id, c.signals, st.tested)
             c.splits = g.splits
             if g.bits >= MIN_BITS and g.bits / max(c.cost, 1.0) >= MIN_BITS_PER_S:
