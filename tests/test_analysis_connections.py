@@ -55,3 +55,14 @@ def test_failures_independent_of_idle_time():
 def test_no_gaps_no_test():
     g = gap_effect(np.full(100, 10.0), np.zeros(100, bool), np.ones(100, bool), "quiet")
     assert not g.tested
+
+
+def test_a_long_idle_timeout_shows_past_the_short_line():
+    # Failures only after 5 s or more of quiet (a 12 s idle timeout), among many short pauses that
+    # never fail and some of 1-5 s that do not either: at a fixed 1 s line the long pauses are diluted.
+    quiet = np.r_[np.full(12, 100.0), np.full(3, 600.0), np.full(10, 2500.0), np.full(7, 14000.0)]
+    failed = np.r_[np.zeros(25, bool), [True, False, True, True, False, True, False]]
+    fixed = gap_effect(quiet, failed, np.ones(len(quiet), bool), "quiet", gap_ms=1000.0)
+    assert not fixed.significant
+    g = gap_effect(quiet, failed, np.ones(len(quiet), bool), "quiet")
+    assert g.significant and g.gap_ms == 5000.0 and g.after_gap == (4, 7) and g.steady == (0, 25)

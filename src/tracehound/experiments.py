@@ -18,6 +18,12 @@ Kinds:
 ``flow_delay`` a flow's dependent steps with a pause between them: a read that needs time to see
                a write
 ``confirm``    the condition that failed most, again: the failure reproduces
+
+The variants that split causes the kinds above cannot (:mod:`tracehound.plan.shapes`):
+
+``fresh_conn``      another experiment's load with a new connection per request
+``timeout_varied``  the condition that failed, with another client timeout
+``burst``           a steady run's mean arrival rate, sent in bursts
 """
 
 from __future__ import annotations
@@ -64,6 +70,15 @@ class Experiment:
     flow: Flow | None = None
     #: Run a canary alongside (during this experiment's load).
     with_canary: bool = False
+    #: False: a new connection per request (``Connection: close``).
+    keepalive: bool = True
+    #: The client timeout of its requests; None: the case's.
+    timeout_s: float | None = None
+    #: The kind of the experiment this one repeats under another condition (plan.shapes' variants).
+    like: str | None = None
+    #: A burst experiment's: each ``period_s`` the period's arrivals go out within its first ``burst_s``.
+    burst_s: float | None = None
+    period_s: float | None = None
     #: Why the plan chose it (the lead it follows, the causes it was meant to split), and what it found.
     why: str = ""
     splits: list[str] = field(default_factory=list)
@@ -87,12 +102,19 @@ class Experiment:
     @property
     def name(self) -> str:
         extra = ""
-        if self.concurrency is not None and self.kind in ("sweep", "confirm", "flow_delay"):
-            extra = f" c={self.concurrency}"
+        if self.like is not None and self.like != self.kind:
+            extra = f" {self.like}"
+        if self.concurrency is not None and self.kind in ("sweep", "confirm", "flow_delay", "fresh_conn",
+                                                          "timeout_varied"):
+            extra += f" c={self.concurrency}"
         if self.rate is not None:
             extra += f" {self.rate:g}/s"
         if self.delay_s:
             extra += f" pause {self.delay_s:g}s"
+        if self.burst_s is not None:
+            extra += f" in {self.burst_s:g}s of each {self.period_s or 1:g}s"
+        if self.timeout_s is not None:
+            extra += f" timeout {self.timeout_s:g}s"
         return self.kind + extra
 
     def annotation(self, role: str = "target", during: str | None = None, served: bool | None = None
@@ -104,10 +126,17 @@ class Experiment:
             purpose = f"a cheap path the service serves, nobody loads, during {self.name}"
         else:
             purpose = f"a path nothing serves, nobody loads, during {self.name}"
-        return ExperimentMeta(kind=self.kind if role == "target" else "canary", purpose=purpose,
+        meta = ExperimentMeta(kind=self.kind if role == "target" else "canary", purpose=purpose,
                               concurrency=self.concurrency, rate=self.rate, gap_s=self.gap_s, gaps=self.gaps,
                               delay_s=self.delay_s, role=role, during=during,
                               served=served if role == "canary" else None)
+        if role == "target":
+            # Set only when they differ from an ordinary run's, so that older run.json files stay as they were.
+            for key, value in (("keepalive", None if self.keepalive else False), ("timeout_s", self.timeout_s),
+                               ("like", self.like), ("burst_s", self.burst_s), ("period_s", self.period_s)):
+                if value is not None:
+                    setattr(meta, key, value)
+        return meta
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,7 +179,8 @@ class Runner:
             target=None if flow is not None else c.target,
             flow=flow,
             base_url=c.base_url or (c.origin if flow is not None else None),
-            timeout=c.timeout_s,
+            timeout=exp.timeout_s if exp.timeout_s is not None else c.timeout_s,
+            keepalive=exp.keepalive,
             out=self._dir(label),
             label=label,
             annotations={"experiment": exp.annotation()},
@@ -315,7 +345,8 @@ def flow_delay(case: Case, concurrency: int, delay: float, seconds: float) -> Ex
 def confirm(exp: Experiment, seconds: float) -> Experiment:
     return Experiment("confirm", f"the condition that failed most ({exp.name}), again: does it reproduce?",
                       replace(exp.shape, duration=seconds, requests=None),
-                      concurrency=exp.concurrency, rate=exp.rate, delay_s=exp.delay_s, flow=exp.flow)
+                      concurrency=exp.concurrency, rate=exp.rate, delay_s=exp.delay_s, flow=exp.flow,
+                      keepalive=exp.keepalive, timeout_s=exp.timeout_s, burst_s=exp.burst_s, period_s=exp.period_s)
 
 
 def gap_flow(case: Case, gaps: list[float]) -> Flow:

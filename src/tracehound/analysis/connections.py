@@ -18,6 +18,9 @@ from tracehound.analysis.stats import rate_gap, rate_greater, relative_rise, sat
 
 GAP_MS = 1000.0
 STEADY_MS = 250.0
+#: Idle thresholds tried when none is given: the shortest against steady traffic, the longer ones
+#: against every request after a shorter gap.
+GAP_THRESHOLDS_MS = (GAP_MS, 5000.0, 15000.0)
 BUCKETS_MS = (0.0, STEADY_MS, GAP_MS, 5000.0, np.inf)
 
 
@@ -61,20 +64,36 @@ class GapEffect:
 
 
 def gap_effect(idle_ms: ArrayLike, failed: NDArray[np.bool_], counted: NDArray[np.bool_], measure: str,
-               gap_ms: float = GAP_MS, steady_ms: float = STEADY_MS) -> GapEffect:
-    """Failure rate after ``idle_ms ≥ gap_ms`` against ``idle_ms < steady_ms`` (NaN idle is left out)."""
+               gap_ms: float | None = None, steady_ms: float = STEADY_MS) -> GapEffect:
+    """Failure rate after idle gaps against the rest (NaN idle is left out).
+
+    With ``gap_ms`` given: after ``idle_ms ≥ gap_ms`` against ``idle_ms < steady_ms``. Without it,
+    each of :data:`GAP_THRESHOLDS_MS` is tried against every request after a shorter gap, and the
+    threshold that separates best is kept, its p-value multiplied by the thresholds tried
+    (Bonferroni): a timeout of 12 s shows as failures after 5 s or more, which a fixed 1 s line
+    dilutes with the many short pauses that never fail.
+    """
     idle = np.asarray(idle_ms, dtype=np.float64)
     known = counted & np.isfinite(idle)
     f = np.asarray(failed)
-    gap = known & (idle >= gap_ms)
-    steady = known & (idle < steady_ms)
-    kg, ng = int((f & gap).sum()), int(gap.sum())
-    ks, ns = int((f & steady).sum()), int(steady.sum())
-    p = rate_greater(kg, ng, ks, ns) if ng and ns else 1.0
     b = np.searchsorted(BUCKETS_MS, idle[known], side="right") - 1
     nb = np.bincount(b, minlength=len(BUCKETS_MS) - 1)
     kb = np.bincount(b, weights=f[known], minlength=len(BUCKETS_MS) - 1).astype(np.int64)
     buckets = [Bucket(BUCKETS_MS[i], BUCKETS_MS[i + 1], int(kb[i]), int(nb[i])) for i in range(len(BUCKETS_MS) - 1)]
+    if gap_ms is not None:
+        return _effect(idle, f, known, measure, gap_ms, known & (idle < steady_ms), buckets, 1)
+    tried = [t for t in GAP_THRESHOLDS_MS if int((known & (idle >= t)).sum()) >= 2] or [GAP_THRESHOLDS_MS[0]]
+    effects = [_effect(idle, f, known, measure, t, known & (idle < (steady_ms if t == GAP_MS else t)), buckets,
+                       len(tried)) for t in tried]
+    return min(effects, key=lambda g: (g.p, -g.gap_ms))
+
+
+def _effect(idle: NDArray[np.float64], f: NDArray[np.bool_], known: NDArray[np.bool_], measure: str, gap_ms: float,
+            reference: NDArray[np.bool_], buckets: list[Bucket], tests: int) -> GapEffect:
+    gap = known & (idle >= gap_ms)
+    kg, ng = int((f & gap).sum()), int(gap.sum())
+    ks, ns = int((f & reference).sum()), int(reference.sum())
+    p = min(1.0, rate_greater(kg, ng, ks, ns) * tests) if ng and ns else 1.0
     return GapEffect(measure, gap_ms, (kg, ng), (ks, ns), p, buckets, np.flatnonzero(f & gap))
 
 

@@ -51,19 +51,32 @@ class RunInfo:
     delay_s: float | None = None
     role: str = "target"
     during: str | None = None
+    #: False when every request went on a new connection.
+    keepalive: bool = True
+    #: The client timeout the run's requests had, when known.
+    timeout_s: float | None = None
+    #: The kind of experiment a variant (fresh_conn, timeout_varied) repeats.
+    like: str | None = None
+    burst_s: float | None = None
+    period_s: float | None = None
     #: A canary's: asks for a path the service serves (True), or one nothing serves.
     served: bool = False
 
     @classmethod
     def of(cls, index: int, label: str, meta: RunMeta) -> RunInfo:
         """From a run's ``run.json``: its ``experiment`` block, or a plain probe's shape."""
-        exp, shape = meta.experiment, meta.shape
+        exp, shape, opts = meta.experiment, meta.shape, meta.options
+        timeout = opts.timeout_s if opts.timeout_s is not None else None
+        keepalive = opts.keepalive is not False
         if exp is None:
             closed = shape.model != "open" and not shape.stages
-            return cls(index=index, label=label, concurrency=shape.concurrency if closed else None)
+            return cls(index=index, label=label, concurrency=shape.concurrency if closed else None,
+                       keepalive=keepalive, timeout_s=timeout)
         return cls(index=index, label=label, kind=exp.kind, concurrency=exp.concurrency, rate=exp.rate,
                    gap_s=exp.gap_s, delay_s=exp.delay_s, role=exp.role or "target", during=exp.during,
-                   served=bool(exp.served))
+                   keepalive=keepalive and exp.keepalive is not False,
+                   timeout_s=exp.timeout_s if exp.timeout_s is not None else timeout, like=exp.like,
+                   burst_s=exp.burst_s, period_s=exp.period_s, served=bool(exp.served))
 
     @property
     def sequential(self) -> bool:

@@ -109,6 +109,18 @@ _TRAFFIC = {
     "read_after_write_miss": "a read right after a write misses what was written; a short delay makes it succeed",
     "failures_vanish_with_delay": "pausing between dependent requests removes the failures",
     "failures_vanish_with_fresh_login": "the same requests succeed again with fresh credentials",
+    # Experiments that vary one condition (tracehound.plan.shapes)
+    "failures_begin_at_fixed_concurrency": "failures begin at one concurrency level, held below it: a pool or worker "
+                                           "count reached",
+    "failures_need_reused_connection": "the same load fails on reused keep-alive connections and not with a new "
+                                       "connection per request",
+    "failures_persist_on_fresh_connections": "the same load fails as often with a new connection per request as on "
+                                             "reused connections",
+    "failures_follow_client_timeout": "failures are our client timeouts whatever timeout we give: the requests hang",
+    "slow_not_stuck": "requests that hit a short client timeout succeed when the client waits longer",
+    "failure_latency_fixed_by_server": "the service (or its gateway) ends failing requests at one latency of its own, "
+                                       "whatever our timeout",
+    "failures_follow_bursts": "the same mean arrival rate fails more when sent in bursts than when sent steadily",
     # The service's own Server-Timing header
     "server_timing_pool_wait_grows": "the service's Server-Timing shows the wait for a pooled connection growing in "
                                      "failing or slow requests",

@@ -177,7 +177,7 @@ class OptionsMeta(_Block):
 class ExperimentMeta(_Block):
     """The experiment a run was (``tracehound.experiments.Experiment.annotation``)."""
 
-    #: baseline | sweep | idle_gap | low_rate | flow_delay | canary | confirm | ...
+    #: baseline | sweep | idle_gap | low_rate | flow_delay | canary | confirm | fresh_conn | timeout_varied | burst
     kind: str | None = None
     purpose: str | None = None
     concurrency: int | None = None
@@ -185,6 +185,15 @@ class ExperimentMeta(_Block):
     gap_s: Number | None = None
     gaps: list[Number] | None = None
     delay_s: Number | None = None
+    #: False when every request went on a new connection (``Connection: close``); unset means reused ones.
+    keepalive: bool | None = None
+    #: The client timeout the experiment chose, when it is not the case's.
+    timeout_s: Number | None = None
+    #: The kind of the experiment this one repeats under another condition (a fresh_conn of an idle_gap …).
+    like: str | None = None
+    #: A burst experiment's: each period's arrivals are all sent within its first ``burst_s`` seconds.
+    burst_s: Number | None = None
+    period_s: Number | None = None
     #: target | canary
     role: str = "target"
     #: A canary's: ``load`` (beside an experiment) or ``idle``.

@@ -225,7 +225,7 @@ class ArrivalSchedule:
             return k * 1e9 / self.rate
         for t0, dur, r0, r1, n0 in self.segments:
             n_end = n0 + (r0 + r1) / 2 * dur
-            if k < n_end or (k == n_end == n0):
+            if k < n_end:  # a stage at rate 0 has no arrivals: the next one is in a later stage
                 n = k - n0
                 if r0 == r1:
                     tau = n / r0 if r0 > 0 else 0.0

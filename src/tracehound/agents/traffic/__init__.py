@@ -3,7 +3,8 @@
 :func:`analyze` reads runs (a probe's, the experiments', a HAR's or an access log's import) and
 runs one section per question (:mod:`.outcome`, :mod:`.latency`, :mod:`.server_timing`,
 :mod:`.load`, :mod:`.time_structure`, :mod:`.connections`, :mod:`.contrast`, :mod:`.parameters`,
-:mod:`.content`, :mod:`.delay`, :mod:`.canary`) over a shared :class:`~.context.Context`; :func:`traffic_agent` is
+:mod:`.content`, :mod:`.delay`, :mod:`.knee`, :mod:`.variants`,
+:mod:`.canary`) over a shared :class:`~.context.Context`; :func:`traffic_agent` is
 the agent an investigation runs.
 """
 

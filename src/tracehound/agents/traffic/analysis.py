@@ -25,12 +25,14 @@ from tracehound.agents.traffic.content import content
 from tracehound.agents.traffic.context import Context, Section
 from tracehound.agents.traffic.contrast import what_failures_share
 from tracehound.agents.traffic.delay import delay
+from tracehound.agents.traffic.knee import failure_knee
 from tracehound.agents.traffic.latency import latency, latency_of_failures
 from tracehound.agents.traffic.load import load_dependence
 from tracehound.agents.traffic.outcome import outcome
 from tracehound.agents.traffic.parameters import failures_follow_data
 from tracehound.agents.traffic.server_timing import server_timing_phases
 from tracehound.agents.traffic.time_structure import time_structure
+from tracehound.agents.traffic.variants import bursts, client_timeout, fresh_connections
 from tracehound.analysis.frame import Frame, RunInfo, concat
 from tracehound.errors import BadRun
 
@@ -41,12 +43,16 @@ SECTIONS: tuple[tuple[Callable[[Context], Section], bool], ...] = (
     (latency, False),
     (server_timing_phases, False),
     (load_dependence, False),
+    (failure_knee, True),
     (time_structure, True),
     (connections, True),
     (what_failures_share, True),
     (failures_follow_data, True),
     (content, False),
     (delay, False),
+    (fresh_connections, True),
+    (client_timeout, True),
+    (bursts, True),
     (canaries, False),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tracehound.agents.traffic.context import Context, Section
-from tracehound.analysis.connections import GapEffect, connection_structure
+from tracehound.analysis.connections import GAP_MS, GapEffect, connection_structure
 from tracehound.analysis.outcome import DROPPED_CONNECTION_ERRORS
 from tracehound.diagnosis.signals import Signal, signal
 
@@ -41,9 +41,14 @@ def connections(ctx: Context) -> Section:
         (kg, ng), (ks, ns) = best.after_gap, best.steady
         sigs.append(signal("failures_after_idle_gap", best.effect,
                            f"{kg} of {ng} requests after ≥ {best.gap_ms / 1000:g} s of {best.measure} failed, against "
-                           f"{ks} of {ns} in steady traffic (p={best.p:.1e})", ctx.ex(best.rows), value=kg / ng))
+                           f"{ks} of {ns} after {_shorter(best.gap_ms)} (p={best.p:.1e})", ctx.ex(best.rows),
+                           value=kg / ng))
     out.add("Connections and idle time", "; ".join(notes), sigs)
     return out
+
+
+def _shorter(gap_ms: float) -> str:
+    return "steady traffic" if gap_ms <= GAP_MS else f"less than {gap_ms / 1000:g} s"
 
 
 __all__ = ["connections"]

@@ -16,17 +16,24 @@ import numpy as np
 from tracehound.agents.base import Finding
 from tracehound.analysis.contrast import Attribute, attributes
 from tracehound.analysis.distribution import Distribution, distribution
-from tracehound.analysis.frame import Frame, spread_pick
+from tracehound.analysis.frame import Frame, RunInfo, spread_pick
 from tracehound.analysis.load import LoadDependence, load_dependence
 from tracehound.analysis.stats import wilson
 from tracehound.diagnosis.signals import Signal
 
 #: Experiment kinds whose load is steady enough to read time and load structure from.
 LOAD_KINDS = (None, "baseline", "sweep", "confirm", "low_rate", "probe")
-#: Runs whose shape is designed to change the outcome (pauses), kept out of time and load analyses.
-SHAPED_KINDS = ("idle_gap", "flow_delay")
+#: Runs whose shape is designed to change the outcome (pauses, fresh connections, another client timeout,
+#: bursts), kept out of time and load analyses.
+SHAPED_KINDS = ("idle_gap", "flow_delay", "fresh_conn", "timeout_varied", "burst")
 #: Rows a rank test or a correlation looks at, at most.
 SAMPLE_ROWS = 100_000
+
+
+def is_shaped(r: RunInfo) -> bool:
+    """A run shaped to change the outcome: one of :data:`SHAPED_KINDS`, or a confirmation of bursts or of fresh
+    connections."""
+    return r.kind in SHAPED_KINDS or r.burst_s is not None or not r.keepalive
 
 
 @dataclass
@@ -51,9 +58,9 @@ class Context:
     def __init__(self, frame: Frame, canary: Frame | None) -> None:
         self.f = frame
         self.canary = canary
-        shaped = np.array([r.kind in SHAPED_KINDS for r in frame.runs])
+        shaped = np.array([is_shaped(r) for r in frame.runs])
         #: Requests of runs with steady load, and of runs whose time structure can be read.
-        self.in_load_run: np.ndarray = np.array([r.kind in LOAD_KINDS for r in frame.runs])[frame.run]
+        self.in_load_run: np.ndarray = (np.array([r.kind in LOAD_KINDS for r in frame.runs]) & ~shaped)[frame.run]
         self.in_time_run: np.ndarray = ~shaped[frame.run]
         #: Requests that count (not the ones a failed earlier step kept from being sent), and the failures among them.
         self.counted: np.ndarray = frame.counted & ~frame.cascaded
@@ -111,4 +118,5 @@ def sample_rows(rows: np.ndarray, k: int = SAMPLE_ROWS) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(rows, k, replace=False))
 
 
-__all__ = ["LOAD_KINDS", "SAMPLE_ROWS", "SHAPED_KINDS", "Context", "Section", "sample", "sample_rows", "wilson_lo"]
+__all__ = ["LOAD_KINDS", "SAMPLE_ROWS", "SHAPED_KINDS", "Context", "Section", "is_shaped", "sample", "sample_rows",
+           "wilson_lo"]

@@ -32,6 +32,9 @@ SIGNALS: tuple[str, ...] = (
     # Experiments with pauses, and the canary
     "failures_vanish_with_delay", "read_after_write_miss", "unrelated_endpoint_slows_under_load",
     "unrelated_endpoint_fails_under_load",
+    # Where failures begin, and the variants: fresh connections, another client timeout, bursts
+    "failures_begin_at_fixed_concurrency", "failures_need_reused_connection", "failures_persist_on_fresh_connections",
+    "failures_follow_client_timeout", "slow_not_stuck", "failure_latency_fixed_by_server", "failures_follow_bursts",
 )
 
 __all__ = ["NAME", "SERVER_TIMING_SIGNALS", "SIGNALS", "STATUS_SIGNALS"]

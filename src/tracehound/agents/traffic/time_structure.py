@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracehound.agents.traffic.context import SHAPED_KINDS, Context, Section
+from tracehound.agents.traffic.context import Context, Section, is_shaped
 from tracehound.analysis.frame import RunInfo, dense
 from tracehound.analysis.periodicity import periodicity
 from tracehound.analysis.stats import fisher_greater, relative_rise, saturate
@@ -122,7 +122,7 @@ def _onsets_and_trends(ctx: Context, out: Section, sigs: list[Signal], notes: li
     testable = 0
     tested_any = False
     for info in f.runs:
-        if info.kind in SHAPED_KINDS:
+        if is_shaped(info):
             continue
         rows = np.flatnonzero((f.run == info.index) & ctx.counted)
         if rows.size < 30:
@@ -219,7 +219,7 @@ def _persistence(ctx: Context, out: Section, sigs: list[Signal], notes: list[str
         return r.kind in ("baseline", "low_rate", "idle_gap") or (r.concurrency is not None and r.concurrency <= 2)
 
     def loaded(r: RunInfo) -> bool:
-        return r.concurrency is not None and r.concurrency >= 4 and r.kind not in SHAPED_KINDS
+        return r.concurrency is not None and r.concurrency >= 4 and not is_shaped(r)
 
     first_load = next((i for i, r in enumerate(by_start) if loaded(r) and fails[r.index] >= 3), None)
     if first_load is None:
