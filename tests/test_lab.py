@@ -300,6 +300,37 @@ def test_app_behind_nginx_logs_everything_and_tears_down_even_on_error(tmp_path:
     assert "Uvicorn running" in (tmp_path / "app.log").read_text()
 
 
+SELF_SERVING_APP = textwrap.dedent(
+    """
+    import os, sys
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Hello(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = f"hello from {os.environ['GREETING']}, argv {sys.argv[1:]}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    def serve():
+        print("serving", flush=True)
+        HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Hello).serve_forever()
+    """
+)
+
+
+def test_a_self_serving_app_is_called_on_its_port_and_stopped(tmp_path: Path) -> None:
+    (tmp_path / "selfserve.py").write_text(SELF_SERVING_APP)
+    with no_orphans() as seen, servers.app_server(
+        "selfserve:serve", tmp_path, tmp_path / "app.log", env={"GREETING": "the lab"}, server="python",
+        args=["--flag"],
+    ) as a:
+        seen.update(descendants(os.getpid()))
+        assert get(a.url + "/") == (200, b"hello from the lab, argv ['--flag']")
+    assert "serving" in (tmp_path / "app.log").read_text()
+
+
 def test_a_template_with_an_unknown_placeholder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Exception, match=r"unknown placeholder \{\{nope\}\}"):
         servers.render_template("listen {{nope}};", {"listen": "x"})

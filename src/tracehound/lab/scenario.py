@@ -11,7 +11,7 @@ A scenario folder ``lab/scenarios/<name>/`` holds the service's code (``app.py``
     needs: [postgres]                        # any of postgres, redis, nginx
     app:
       module: app:app                        # module:attribute, importable from this folder
-      server: uvicorn                        # uvicorn | gunicorn
+      server: uvicorn                        # uvicorn | gunicorn | python (module:function serves PORT itself)
       workers: 1
       worker_class: uvicorn                  # gunicorn only: sync (default), gthread, uvicorn (ASGI)
       args: []                               # extra server arguments
@@ -69,7 +69,7 @@ from tracehound.probe.shapes import Stage, parse_duration, parse_stages
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 SCENARIO_FILE = "scenario.yaml"
 NEEDS = ("postgres", "redis", "nginx")
-SERVERS = ("uvicorn", "gunicorn")
+SERVERS = ("uvicorn", "gunicorn", "python")
 MAX_LOAD_SECONDS = 20.0
 
 _TOP_KEYS = {

@@ -1,4 +1,5 @@
-"""App processes: an ASGI or WSGI app from a folder, under uvicorn or gunicorn."""
+"""App processes: an ASGI or WSGI app from a folder, under uvicorn or gunicorn, or a service that
+serves itself (``python``: its ``module:function`` is called and listens on ``PORT``)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,11 @@ def app_argv(
             "--worker-class", str(kind), "--chdir", str(code_dir), "--error-logfile", "-",
             "--graceful-timeout", "2", *args,
         ]
-    raise ServerFailed(f"unknown app server {server!r} (expected uvicorn or gunicorn)")
+    if server == "python":
+        # A service with its own server (the standard library's, say): the function listens on PORT.
+        name, func = module.split(":", maxsplit=1)
+        return [sys.executable, "-c", f"from {name} import {func}; {func}()", *args]
+    raise ServerFailed(f"unknown app server {server!r} (expected uvicorn, gunicorn or python)")
 
 
 @contextlib.contextmanager
