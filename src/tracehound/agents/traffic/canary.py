@@ -31,6 +31,11 @@ SLOW_P = 1e-3
 FAIL_P = 0.01
 
 
+#: A canary slower by less than this under load is not slowed (ms); by this much, fully.
+SLOW_MIN_MS = 50.0
+SLOW_FULL_MS = 300.0
+
+
 def slow_testable(n_load: int, n_idle: int) -> bool:
     """Whether a rank test on these many samples can reach :data:`SLOW_P` at all (every load sample slowest)."""
     if n_load < 1 or n_idle < 1:
@@ -115,10 +120,13 @@ def _read(c: Frame, rows: np.ndarray, name: str) -> CanaryRead | None:
         ex = c.describe(spread_pick(np.flatnonzero(sl)[np.argsort(-ll)][:25]))
         if slow_testable(int(sl.sum()), int(si.sum())):
             tested.append(SLOWS)
-            if ratio >= 2 and delta >= 25:
+            if ratio >= 2 and delta >= SLOW_MIN_MS:
                 _, p = mann_whitney_greater(sample(ll), sample(li))
                 if p < SLOW_P:
-                    s = min(1.0, math.log10(ratio)) * min(1.0, delta / 100)
+                    # Full strength at a stall of SLOW_FULL_MS: a request nothing else loads that
+                    # waits a tenth of a second longer is what CPU contention alone does (our own
+                    # load shares the machine), a stalled server holds it for far longer.
+                    s = min(1.0, math.log10(ratio)) * min(1.0, delta / SLOW_FULL_MS)
                     sigs.append(signal(SLOWS, s, "", ex, value=ratio))
         else:
             parts.append("too few samples to tell a slowdown")

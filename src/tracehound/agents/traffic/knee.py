@@ -26,10 +26,15 @@ def failure_knee(ctx: Context) -> Section:
     cnt = np.bincount(f.run, weights=ctx.counted, minlength=n_runs)
     if not fails[ix].any():
         return out
-    out.test("failures_begin_at_fixed_concurrency")
     k = knee([(int(r.concurrency or 0), int(fails[r.index]), int(cnt[r.index])) for r in infos])
     if k is None:
+        out.test("failures_begin_at_fixed_concurrency")
         return out
+    # Levels far apart (4, 12, 32) cannot tell a step at a fixed count from a slope: the signal is
+    # tested only once the levels run bracket the knee closely (the plan's knee levels narrow it).
+    narrow = k.failed - k.held <= max(2, k.held // 4)
+    if narrow:
+        out.test("failures_begin_at_fixed_concurrency")
     (kb, nb), (ka, na) = k.below, k.above
     levels = ", ".join(f"c={c}: {kk}/{n}" for c, kk, n in k.levels)
     limit = (f"a limit of about {k.held}" if k.failed - k.held == 1
@@ -40,7 +45,7 @@ def failure_knee(ctx: Context) -> Section:
     rates = [kk / n for c, kk, n in k.levels if c >= k.failed]
     # A step, not a slope: the first failing level already fails a good part of what the highest does.
     sharp = min(1.0, 2 * rates[0] / max(*rates, 1e-9))
-    if k.monotone and ka >= 3 and fisher_greater(ka, na, kb, nb) < 0.01:
+    if narrow and k.monotone and ka >= 3 and fisher_greater(ka, na, kb, nb) < 0.01:
         rows = np.flatnonzero(ctx.fail & np.isin(f.run, [r.index for r in infos if (r.concurrency or 0) >= k.failed]))
         sigs.append(signal("failures_begin_at_fixed_concurrency", relative_rise(ka, na, kb, nb) * sharp, detail,
                            ctx.ex(rows), value=float(k.held)))
