@@ -137,10 +137,11 @@ def test_a_blocked_loop_slows_both_canaries_and_its_twin_slows_neither(fixed: bo
 
 @pytest.mark.lab
 @pytest.mark.slow
-@pytest.mark.parametrize("fixed", [False, True], ids=["faulty", "twin"])
-def test_an_investigation_of_the_stall_sees_the_canaries_slow_and_of_its_twin_does_not(fixed: bool, tmp_path):
+def test_an_investigation_of_the_stall_sees_the_canaries_slow(tmp_path):
+    # The twin's side is the recorded runs above: its canaries tested and not slowed.
     from tracehound.orchestrator import investigate
 
+    fixed = False
     sc = lab.get_scenario(STALL)
     with lab.up(sc, fixed=fixed, log_dir=tmp_path / "logs") as inst:
         try:
@@ -149,9 +150,6 @@ def test_an_investigation_of_the_stall_sees_the_canaries_slow_and_of_its_twin_do
             servers.guard()
     traffic = next(a for a in inv.agents if a.name == "traffic")
     seen = {s.name for s in traffic.signals}
-    if fixed:
-        assert SLOWS not in seen
-        return
     assert SLOWS in traffic.tested and SLOWS in seen
     loop = next(h for h in inv.hypotheses if h.id == "event_loop_blocking")
     assert SLOWS in {e.signal for e in loop.evidence_for}
