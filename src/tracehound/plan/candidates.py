@@ -99,9 +99,12 @@ def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str
     if worst is not None:
         out += _splitting(case, worst, done, st)
     out = [c for c in out if c.key not in tried and c.cost <= room]
-    if st.leads and not st.reproduced and not any(c.lead is not None for c in out):
-        # Something failed and nothing else fits: the condition that failed most, again, for what is left.
-        again = _again(case, st.leads[0], min(12.0, room - 2), len(tried))
+    if not st.reproduced and not any(c.lead is not None for c in out):
+        # Something failed (or answered 2xx with a minority body) and nothing else fits: the
+        # condition that failed most, else the heaviest load, again, for what is left.
+        heaviest = max((e for e in done if e.kind == "sweep"), key=lambda e: e.concurrency or 0, default=None)
+        lead = st.leads[0] if st.leads else (Lead(heaviest, 0, heaviest.requests) if st.minority and heaviest else None)
+        again = _again(case, lead, min(12.0, room - 2), len(tried)) if lead is not None else None
         if again is not None:
             out.insert(0, again)
     return out

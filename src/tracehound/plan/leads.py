@@ -41,6 +41,8 @@ class Lead:
 
     def describe(self) -> str:
         where = f"after {self.gap_s:g} s pauses" if self.gap_s is not None else f"in {self.exp.name}"
+        if not self.failures:  # a load that answered 2xx with minority bodies, not failures
+            return f"2xx answers with a minority body shape {where}"
         return f"{self.failures} of {self.tries} requests {where} failed"
 
 
