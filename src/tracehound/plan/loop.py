@@ -190,11 +190,17 @@ class Plan:
         if last is not None:
             _found(*last, self.assess())
 
+    def _stop(self, why: str) -> tuple[Candidate, str] | None:
+        """Stop choosing (None), saying why, with what is left of the budget."""
+        self.stopped_early = f"{why}; {max(0.0, self.left()):.0f} s of the budget left"
+        self.say(f"stopping: {self.stopped_early}")
+        return None
+
     def choose(self, st: State) -> tuple[Candidate, str] | None:
         room = self.left() - RESERVE_S
         cands = candidates(self.case, self.runner.done, st, self.tried, self.by_id, room)
         if not cands:
-            return None
+            return self._stop(f"no experiment left fits the {room:.0f} s the budget holds")
         by_id = self.by_id
         if not st.reproduced:
             followed = [c for c in cands if c.lead is not None]
@@ -218,7 +224,7 @@ class Plan:
                 if best is None or value > best[0]:
                     best = (value, c)
             if best is None:
-                return None
+                return self._stop("nothing failed, and the symptom points to no experiment not yet run")
             c = best[1]
             chance = chance_of_showing(st.scores, by_id, c.signals)
             words = " (the symptom points there)" if self.symptom and chance > chance_of_showing(
@@ -232,8 +238,7 @@ class Plan:
             if g.bits >= MIN_BITS and g.bits / max(c.cost, 1.0) >= MIN_BITS_PER_S:
                 scored.append((g.bits / max(c.cost, 1.0), c, g.bits))
         if not scored:
-            self.say("no experiment left would move the ranking")
-            return None
+            return self._stop("no experiment left would move the ranking")
         _, c, bits = max(scored, key=lambda x: x[0])
         pair = " from ".join(c.splits) if len(c.splits) == 2 else "the leading causes"
         return c, f"{c.what}: meant to tell {pair} ({bits:.2f} bits expected)"
