@@ -66,6 +66,8 @@ class Investigation:
     #: 2xx answers with a minority body shape, counted as failures (with no expectation given).
     wrong_bodies: WrongBodies = field(default_factory=WrongBodies)
     verdict: str = "not_reproduced"
+    #: Every run folder the investigation made, canaries with the service idle included, in order.
+    runs: list[Path] = field(default_factory=list)
     requests: int = 0
     failures: int = 0
     seconds: float = 0.0
@@ -117,8 +119,8 @@ class Investigation:
             if self.wrong_bodies.count else None,
             experiments=[ExperimentDoc.model_validate(e.to_dict(), extra="forbid") for e in self.experiments],
             agents=[AgentDoc.model_validate(a.to_dict(), extra="forbid") for a in self.agents],
-            runs=[str(e.run.path) for e in self.experiments if e.run is not None]
-                 + [str(c.path) for e in self.experiments for c in e.canaries],
+            runs=[str(p) for p in self.runs] or ([str(e.run.path) for e in self.experiments if e.run is not None]
+                                                 + [str(c.path) for e in self.experiments for c in e.canaries]),
             stopped_early=self.stopped_early,
             next_steps=[redact_text(x) for x in self.next_steps],
         )
@@ -177,6 +179,7 @@ def investigate(case: Case, out: str | Path | None = None, on_event: Event | Non
         raise
     stop_samplers(samplers, after_s=SAMPLE_AFTER_S)
 
+    inv.runs = [r.path for r in runner.runs]
     inv.wrong_bodies = mark_wrong_bodies(runner.runs)
     _count_wrong_bodies(inv)
     if inv.wrong_bodies.count:
