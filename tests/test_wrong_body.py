@@ -271,3 +271,12 @@ def test_verify_counts_wrong_bodies_after_as_before(twin, faulty):
     assert twin.verify.returncode == 0, twin.verify.stdout + twin.verify.stderr
     fixed = json.loads(twin.verify.stdout)
     assert fixed["before"]["error_rate"] > 0 and fixed["after"]["error_rate"] == 0 and fixed["after"]["requests"] > 100
+
+
+def test_a_trace_of_minority_bodies_is_not_counted(tmp_path):
+    # Three empty tables in 3,000 answers (0.1 %): the data changing under the run, not a wrong answer;
+    # one in twenty (5 %) is.
+    trace = _run(tmp_path / "trace", 3000, 8, 1000)
+    assert mark_wrong_bodies([trace]).count == 0
+    real = _run(tmp_path / "real", 3000, 8, 20)
+    assert mark_wrong_bodies([real]).count == 150
