@@ -457,3 +457,19 @@ def test_a_canary_that_fails_under_load_is_reported():
     s = signals(analyze(runs))
     assert s["unrelated_endpoint_fails_under_load"] > 0.5
     assert "unrelated_endpoint_fails_under_load" not in signals(analyze(pool_exhaustion()))
+
+
+def test_one_kind_of_request_slow_even_alone_is_slow_when_sequential():
+    # Sent one at a time, four steps answer in 20 ms and one in 900 ms: the median of them all is
+    # fast, but one kind of request is slow with nothing else in flight.
+    rng = np.random.default_rng(6)
+    n = 100
+    step = np.tile(np.arange(5), n // 5).astype(np.int32)
+    lat = np.where(step == 0, rng.normal(900, 50, n), rng.normal(20, 2, n))
+    names = [f"step{i}" for i in range(5)]
+    t = table(n, concurrency=1, step=(step, names), latency_ms=lat, seed=6)
+    s = signals(analyze([run(t, "baseline", 1)]))
+    assert s["slow_when_sequential"] > 0.8
+    # All alike and fast alone: nothing.
+    even = table(n, concurrency=1, step=(step, names), latency_ms=rng.normal(20, 2, n), seed=7)
+    assert "slow_when_sequential" not in signals(analyze([run(even, "baseline", 1)]))
