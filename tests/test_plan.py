@@ -100,10 +100,12 @@ def test_a_server_side_idle_timeout_beyond_the_short_pauses_is_found(faulty, cli
 
 @pytest.mark.lab
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["loyalty_idle_session", "parcel_tracking"])
-def test_the_lab_failures_the_short_pauses_miss_are_reproduced_and_named(name: str, tmp_path: Path):
-    """Class 1 on the scenarios written for it: an idle timeout of 12 s behind a database pool, and
-    a keep-alive race that shows about once in ten tries; black box, with the user's words."""
+def test_a_keep_alive_race_once_in_ten_tries_is_reproduced_and_named(tmp_path: Path):
+    """Class 1 on the scenario written for it: a keep-alive race that shows about once in ten
+    tries; black box, with the user's words. (The database's 12 s idle timeout, loyalty_idle_session,
+    is held by its lab pair and, for the plan, by the idle-timeout test above: an investigation of
+    it costs CI a minute and a half.)"""
+    name = "parcel_tracking"
     from tracehound import lab
     from tracehound.lab import servers
     from tracehound.orchestrator import investigate
@@ -114,7 +116,7 @@ def test_the_lab_failures_the_short_pauses_miss_are_reproduced_and_named(name: s
         # The peak the user reports with the symptom: the load under which the scenario fails.
         peak = (sc.load.concurrency or 32) if sc.load.stages is None else 32
         case = Case(target=cfg.target, flow=cfg.flow, base_url=cfg.base_url, timeout_s=sc.timeout,
-                    max_concurrency=peak, max_rate=sc.load.rate, symptom=sc.symptom)
+                    max_concurrency=peak, max_rate=sc.load.rate, symptom=sc.symptom, budget_s=60)
         try:
             inv = investigate(case, tmp_path / "inv")
         finally:

@@ -188,7 +188,9 @@ NOT_YET_CHECKED = {"canvas_page_token_expiry", "profile_page_gateway_timeout", "
                    "stock_levels_race",
                    # Starlette apps (a Route table): TH101 and TH205 fire on their planted bugs, but the
                    # review maps no Starlette route to the probed endpoint yet
-                   "shipping_labels_sync_client", "loyalty_idle_session"}
+                   "shipping_labels_sync_client", "loyalty_idle_session",
+                   # a standard-library server's keep-alive reaper: no rule reads its idle timeout yet
+                   "parcel_tracking"}
 
 
 def test_every_lab_scenario_is_accounted_for():
