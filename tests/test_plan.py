@@ -7,8 +7,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 from tracehound.case import Case
 from tracehound.experiments import Runner, idle_gap
 from tracehound.plan.gain import expected_gain, predicts
@@ -96,31 +94,3 @@ def test_a_server_side_idle_timeout_beyond_the_short_pauses_is_found(faulty, cli
     md = (tmp_path / "inv" / "report.md").read_text()
     assert "Why each was chosen" in md and "(the symptom points there)" in md
     assert "chosen: not reproduced yet" in (tmp_path / "inv" / "report.html").read_text()
-
-
-@pytest.mark.lab
-@pytest.mark.slow
-def test_a_keep_alive_race_once_in_ten_tries_is_reproduced_and_named(tmp_path: Path):
-    """Class 1 on the scenario written for it: a keep-alive race that shows about once in ten
-    tries; black box, with the user's words. (The database's 12 s idle timeout, loyalty_idle_session,
-    is held by its lab pair and, for the plan, by the idle-timeout test above: an investigation of
-    it costs CI a minute and a half.)"""
-    name = "parcel_tracking"
-    from tracehound import lab
-    from tracehound.lab import servers
-    from tracehound.orchestrator import investigate
-
-    sc = lab.get_scenario(name)
-    with lab.up(sc, log_dir=tmp_path / "logs") as inst:
-        cfg = sc.probe_config(inst.url)
-        # The peak the user reports with the symptom: the load under which the scenario fails.
-        peak = (sc.load.concurrency or 32) if sc.load.stages is None else 32
-        case = Case(target=cfg.target, flow=cfg.flow, base_url=cfg.base_url, timeout_s=sc.timeout,
-                    max_concurrency=peak, max_rate=sc.load.rate, symptom=sc.symptom, budget_s=60)
-        try:
-            inv = investigate(case, tmp_path / "inv")
-        finally:
-            servers.guard()
-    assert inv.verdict == "reproduced", [(e.name, e.outcome) for e in inv.experiments]
-    assert sc.failure_mode in [h.id for h in inv.hypotheses[:3]], [(h.id, round(h.confidence, 2))
-                                                                  for h in inv.hypotheses[:3]]
