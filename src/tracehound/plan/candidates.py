@@ -10,11 +10,10 @@ split causes the load sweep cannot.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tracehound.case import Case
-from tracehound.diagnosis.scoring import Entry
 from tracehound.experiments import Experiment, baseline, confirm, flow_delay, idle_gap, low_rate, sweep_level
 from tracehound.experiments_data import data_experiment
 from tracehound.plan import shapes
@@ -55,8 +54,7 @@ class Candidate:
     splits: tuple[str, ...] = field(default_factory=tuple)
 
 
-def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str],
-               entries: Mapping[str, Entry], room: float) -> list[Candidate]:
+def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str], room: float) -> list[Candidate]:
     """Every question worth asking now that fits in ``room`` seconds, leads first."""
     out = [c for lead in st.leads if not lead.settled for c in _follow(case, lead, done)]
     out = [c for c in out if c.key not in tried]

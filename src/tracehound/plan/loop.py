@@ -198,7 +198,7 @@ class Plan:
 
     def choose(self, st: State) -> tuple[Candidate, str] | None:
         room = self.left() - RESERVE_S
-        cands = candidates(self.case, self.runner.done, st, self.tried, self.by_id, room)
+        cands = candidates(self.case, self.runner.done, st, self.tried, room)
         if not cands:
             return self._stop(f"no experiment left fits the {room:.0f} s the budget holds")
         by_id = self.by_id
