@@ -158,6 +158,11 @@ class Scenario:
         return self.load.shape()
 
     @property
+    def slug(self) -> str:
+        """The name as one path segment (a family's variant is named ``family/variant``)."""
+        return self.name.replace("/", "--")
+
+    @property
     def healthy(self) -> bool:
         """A control: nothing in it should ever fail."""
         return self.failure_mode == NONE
@@ -236,10 +241,17 @@ def load_scenario(folder: Path) -> Scenario:
     return _Parser(path, folder).scenario(doc)
 
 
+def scenario_from_dict(doc: dict[str, Any], folder: Path, source: Path, name: str) -> Scenario:
+    """A scenario from a mapping of ``scenario.yaml``'s keys that no file holds as such (a family's
+    variant), validated the same way; its code is ``folder``, its errors name ``source``."""
+    return _Parser(source, Path(folder).resolve(), name).scenario(doc)
+
+
 class _Parser:
-    def __init__(self, path: Path, folder: Path) -> None:
+    def __init__(self, path: Path, folder: Path, name: str | None = None) -> None:
         self.path = path
         self.folder = folder
+        self.name = name or folder.name
 
     def fail(self, message: str) -> BadScenario:
         return BadScenario(f"{self.path}: {message}")
@@ -252,9 +264,9 @@ class _Parser:
             if key not in doc:
                 raise self.fail(f"missing {key!r}")
         name = self.text(doc, "name", "")
-        if name != self.folder.name:
-            raise self.fail(f"name {name!r} must be the folder's name {self.folder.name!r}")
-        if not _NAME.match(name):
+        if name != self.name:
+            raise self.fail(f"name {name!r} must be the folder's name {self.name!r}")
+        if not all(_NAME.match(part) for part in name.split("/")):
             raise self.fail(f"name {name!r} must be lower_snake_case")
         mode = self.text(doc, "failure_mode", "")
         if mode != NONE and mode not in FAILURE_MODES:
