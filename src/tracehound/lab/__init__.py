@@ -14,8 +14,8 @@ for the format of its ``scenario.yaml``. Families of generated variants (``famil
 under ``lab/families/``: see :mod:`tracehound.lab.family`.
 """
 
-from tracehound.lab.family import FAMILIES_DIR, Family, Variant, families, get_family, get_variant, resolve, variants
 from tracehound.lab.check import CheckResult, Measurement, check, measure
+from tracehound.lab.family import FAMILIES_DIR, Family, Variant, families, get_family, get_variant, resolve, variants
 from tracehound.lab.instance import Instance, up
 from tracehound.lab.load import Load
 from tracehound.lab.scenario import SCENARIOS_DIR, Scenario, TargetSpec, get_scenario, load_scenario, scenarios

@@ -15,8 +15,8 @@ from typing import Any
 from tracehound.errors import TracehoundError
 from tracehound.failure_modes import NONE
 from tracehound.lab import servers
-from tracehound.lab.instance import up
 from tracehound.lab.family import resolve_many
+from tracehound.lab.instance import up
 from tracehound.lab.scenario import Scenario, scenarios
 from tracehound.lab.verdict import (
     BUSY_SHARE,
