@@ -15,7 +15,7 @@ logging.basicConfig(filename=os.environ.get("LOG_FILE"), level=logging.INFO,
 log = logging.getLogger("archive")
 
 app = Flask(__name__)
-CLIENTS = {f"client{i}": f"secret-{i}" for i in range(1, 65)}
+CLIENTS = {f"client{i}": f"secret-{i}" for i in range(256)}
 TOKENS: dict[str, tuple[str, float]] = {}
 DOCUMENTS = {i: {"id": i, "title": f"Minutes {i}", "pages": 1 + i % 40} for i in range(1, 5001)}
 
