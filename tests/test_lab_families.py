@@ -30,12 +30,14 @@ SAMPLE = [
     "db_pool_exhaustion/fleet_p2_503",
     "none/archive_tokens_and_ids",
     "none/forecast_noisy_latency",
+    "keepalive_mismatch/meters_k2",
+    "keepalive_mismatch/kiosks_k2",
 ]
 
 
 def test_the_families_and_their_sizes() -> None:
     by = {f.name: f for f in FAMILIES}
-    assert {"db_pool_exhaustion", NONE} <= set(by)
+    assert {"db_pool_exhaustion", "keepalive_mismatch", NONE} <= set(by)
     for f in FAMILIES:
         assert len(f.variants) >= (4 if f.failure_mode == NONE else 8), f.name
 
