@@ -34,6 +34,7 @@ on load, so the held-out variants answer "a stack the weights were never tuned o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ import yaml
 from tracehound import yamlfile
 from tracehound.errors import BadScenario
 from tracehound.failure_modes import FAILURE_MODES, NONE
-from tracehound.lab.scenario import Scenario, _merge, get_scenario, scenario_from_dict, scenarios
+from tracehound.lab.scenario import SCENARIOS_DIR, Scenario, get_scenario, merge, scenario_from_dict
 
 FAMILIES_DIR = Path(__file__).parent / "families"
 FAMILY_FILE = "family.yaml"
@@ -114,6 +115,7 @@ def variants(split: str = "all", root: Path = FAMILIES_DIR) -> list[Variant]:
 
 
 def get_family(name: str, root: Path = FAMILIES_DIR) -> Family:
+    """The family called ``name``; :class:`BadScenario` naming the known ones otherwise."""
     folder = root / name
     if "/" in name or not (folder / FAMILY_FILE).is_file():
         known = ", ".join(f.name for f in families(root)) or "none"
@@ -136,16 +138,11 @@ def resolve_many(names: list[str]) -> list[Scenario]:
     """Scenarios and variants by name; a bare family name stands for all its variants."""
     out: list[Scenario] = []
     for n in names:
-        if "/" not in n and not (Path(__file__).parent / "scenarios" / n).is_dir() and (FAMILIES_DIR / n).is_dir():
+        if "/" not in n and not (SCENARIOS_DIR / n).is_dir() and (FAMILIES_DIR / n / FAMILY_FILE).is_file():
             out.extend(v.scenario for v in get_family(n).variants)
         else:
             out.append(resolve(n))
     return out
-
-
-def all_names() -> list[str]:
-    """Every scenario's name, then every variant's."""
-    return [s.name for s in scenarios()] + [v.full_name for v in variants()]
 
 
 def load_family(folder: Path) -> Family:
@@ -199,7 +196,8 @@ def load_family(folder: Path) -> Family:
 
 
 def _variant(v: Any, i: int, family: str, mode: str, base: dict[str, Any], folder: Path, path: Path,
-             fail: Any) -> Variant:
+             fail: Callable[[str], BadScenario]) -> Variant:
+    """One entry of ``variants:``, merged onto ``base`` and validated as a scenario."""
     if not isinstance(v, dict):
         raise fail(f"variants[{i}] must be a mapping (name, split, stack, dir, and overrides)")
     unknown = sorted(set(map(str, v)) - _VARIANT_OWN - _APP_KEYS - _SCENARIO_KEYS)
@@ -220,8 +218,8 @@ def _variant(v: Any, i: int, family: str, mode: str, base: dict[str, Any], folde
     over = {k: x for k, x in v.items() if k in _SCENARIO_KEYS}
     app_over = {k: x for k, x in v.items() if k in _APP_KEYS}
     if app_over:
-        over["app"] = _merge(over.get("app") or {}, app_over)
-    doc: dict[str, Any] = _merge(base, over)
+        over["app"] = merge(over.get("app") or {}, app_over)
+    doc: dict[str, Any] = merge(base, over)
     nginx = v.get("nginx")
     if nginx is not None:
         if not isinstance(nginx, str):

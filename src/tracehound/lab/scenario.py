@@ -321,8 +321,8 @@ class _Parser:
             self.keys(overrides, _APP_KEYS | _SECTIONS, "fixed.")
             app_over = {k: overrides.pop(k) for k in list(overrides) if k in _APP_KEYS}
             if app_over:
-                overrides["app"] = _merge(overrides.get("app") or {}, app_over)
-            merged = _merge({k: doc[k] for k in _SECTIONS if k in doc}, overrides)
+                overrides["app"] = merge(overrides.get("app") or {}, app_over)
+            merged = merge({k: doc[k] for k in _SECTIONS if k in doc}, overrides)
             fixed = self.deployment(merged, needs, "fixed.")
             if fixed == faulty:
                 raise self.fail("'fixed' changes nothing: the twin must differ by the fix")
@@ -564,11 +564,11 @@ class _Parser:
         )
 
 
-def _merge(base: Any, over: Any) -> Any:
+def merge(base: Any, over: Any) -> Any:
     """``over`` merged onto ``base``: mappings key by key, anything else replaced."""
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():
-            out[k] = _merge(base.get(k), v) if k in base else copy.deepcopy(v)
+            out[k] = merge(base.get(k), v) if k in base else copy.deepcopy(v)
         return out
     return copy.deepcopy(over)
