@@ -29,14 +29,19 @@ def connections(ctx: Context) -> Section:
                            f"vs {cs.dropped_new[0]}/{cs.dropped_new[1]} new)", ctx.ex(rows),
                            value=cs.reused_share_of_drops))
     best: GapEffect | None = None
-    for g in (cs.quiet, cs.idle):
-        if g is None or not g.tested:
+    measures = [g for g in (cs.quiet, cs.idle) if g is not None]
+    for g in measures:
+        if not g.tested:
             continue
-        out.test("failures_after_idle_gap")
         notes.append(f"by {g.measure}: "
                      + ", ".join(f"{b.label}: {b.failures}/{b.requests}" for b in g.buckets if b.requests))
         if g.significant and (best is None or g.effect > best.effect):
             best = g
+    # The service's quiet time and each connection's idle time are two mechanisms (a pool inside
+    # the service going stale, a client connection meeting a keep-alive timeout): one measure's
+    # silence rules out neither while the other lacked the failures to decide.
+    if best is not None or (measures and all(g.tested for g in measures)):
+        out.test("failures_after_idle_gap")
     if best is not None:
         (kg, ng), (ks, ns) = best.after_gap, best.steady
         sigs.append(signal("failures_after_idle_gap", best.effect,
