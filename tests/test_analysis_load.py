@@ -83,3 +83,18 @@ def test_throughput_flat_or_growing():
     assert flat.tested and flat.gain < 1.2 and flat.flatness > 0.9
     grow = throughput(np.array([1, 4, 12, 32]), np.array([40, 160, 470, 1200]), np.array([10.0] * 4), np.full(4, 2000))
     assert grow.flatness < 0.1
+
+
+def test_failures_that_fall_with_concurrency():
+    # Nine in ten fail alone (a quiet service), one in ten with others in flight.
+    rng = np.random.default_rng(3)
+    f = np.r_[rng.random(30) < 0.9, rng.random(200) < 0.1]
+    alone = np.r_[np.ones(30, bool), np.zeros(200, bool)]
+    sq = sequential(f, alone, ~alone)
+    assert sq.falls and sq.present and sq.falls_strength > 0.5
+    # The same rate alone and together: present, but not falling.
+    even = np.r_[rng.random(30) < 0.3, rng.random(200) < 0.3]
+    assert not sequential(even, alone, ~alone).falls
+    # A load failure (none alone) never falls.
+    load = np.r_[np.zeros(30, bool), rng.random(200) < 0.3]
+    assert not sequential(load, alone, ~alone).falls

@@ -322,3 +322,20 @@ def test_docs_pages_link_every_entry():
     index = (DOCS / "README.md").read_text()
     for mode_id in expected_ids():
         assert f"]({mode_id}.md)" in index
+
+
+# The lab is a sample, never the score: the catalog's words must not name what only its services are about.
+#: Words of the lab scenarios' names that say how a service fails, not what it is about.
+_TECHNICAL = {"stale", "connection", "token", "expiry", "upstream", "timeout", "demo", "instrumented", "healthy",
+              "fast", "slow", "lock", "gateway", "blocking", "idle", "session", "replica", "lag", "bad", "instance",
+              "cache", "outage", "worker", "crash", "rate", "limited", "sync", "client", "race", "leak", "page"}
+
+
+def test_no_symptom_phrase_names_a_lab_services_domain_word():
+    from tracehound.lab.scenario import SCENARIOS_DIR
+
+    domain = {w for d in SCENARIOS_DIR.iterdir() if d.is_dir() for w in d.name.split("_")} - _TECHNICAL
+    assert {"billing", "parcel", "invoices", "login"} <= domain  # the words do come from the lab
+    named = {(e.id, phrase) for e in load_catalog().values() for phrase in e.symptom_phrases
+             if domain & set(phrase.lower().replace('"', " ").split())}
+    assert not named, named

@@ -140,3 +140,33 @@ def test_a_flow_base_url_with_credentials_is_refused_not_dropped():
     flow = Flow.from_dict({"steps": [{"name": "a", "path": "/x"}]})
     with pytest.raises(BadFlow, match="cannot carry a user and password"):
         ProbeConfig(LoadShape(requests=1), flow=flow, base_url="http://u:p@127.0.0.1:9").endpoint()
+
+
+# -- a pause range: each user waits another point of it --------------------------------------------
+
+
+def test_a_pause_range_is_spread_over_the_users_and_written_back_as_a_range(flow_app, tmp_path):
+    url, _ = flow_app
+    flow = Flow.from_dict({"setup": [LOGIN], "steps": [{"name": "me", "path": "/me", "pause": [0.2, 0.6],
+                                                         "headers": {"Authorization": "Bearer {token}"}}]})
+    me = flow.steps[0]
+    assert (me.pause, me.pause_spread) == (0.2, pytest.approx(0.4))
+    assert Flow.from_dict(flow.to_dict()).steps[0].to_dict()["pause"] == [0.2, 0.6]
+    run = probe(ProbeConfig(LoadShape(concurrency=8, duration=1.5), flow=flow, base_url=url, out=tmp_path / "r"))
+    rows = sorted(run.table.to_pylist(), key=lambda r: (r["vu"], r["start_ns"]))
+    pauses = []
+    for a, b in zip(rows, rows[1:], strict=False):
+        if a["vu"] == b["vu"] and (a["step"], b["step"]) == ("login", "me"):
+            pauses.append((b["start_ns"] - a["start_ns"]) / 1e9 - a["total_ms"] / 1e3)
+    assert len(pauses) == 8 and all(p >= 0.19 for p in pauses)
+    # Eight users land on eight points spread over the range, not on one: a busy machine only
+    # lengthens each pause, so the spread between the shortest and the longest stays.
+    assert max(pauses) - min(pauses) >= 0.2
+    assert len({round(me.pause_for(vu, 0, 0), 6) for vu in range(16)}) == 16
+    assert all(0.2 <= me.pause_for(vu, i, 0) <= 0.6 for vu in range(16) for i in range(4))
+
+
+@pytest.mark.parametrize("pause", [[3, 2], [1], [1, 2, 3], ["a", 2], [-1, 2], [0, 301], True])
+def test_a_bad_pause_range_is_refused_with_one_line(pause):
+    with pytest.raises(BadFlow, match="'pause'"):
+        Flow.from_dict({"steps": [{"name": "a", "path": "/x", "pause": pause}]})

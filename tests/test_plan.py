@@ -79,7 +79,7 @@ def test_a_single_failure_is_chased_until_the_budget_is_spent(faulty, cli, tmp_p
 def test_a_server_side_idle_timeout_beyond_the_short_pauses_is_found(faulty, cli, tmp_path: Path):
     # Requests fail only after 5 s of quiet: longer than any pause of the core, so only the
     # widening pauses (and then the lead they give) find it. The user's words point there first.
-    rep = _investigate(cli, faulty.base_url + "/after-idle/5", tmp_path / "inv", 70,
+    rep = _investigate(cli, faulty.base_url + "/after-idle/5", tmp_path / "inv", 90,
                        "--symptom", "the first call after a quiet spell fails with a 500; trying again works")
     assert rep["symptom_match"]["hits"]
     chosen = [e for e in rep["experiments"] if not e["why"].startswith("the core")]

@@ -66,6 +66,8 @@ class Experiment:
     gap_s: float | None = None
     #: The idle-gap probe's pauses, in order (``gap_s`` is the longest).
     gaps: list[float] | None = None
+    #: Each pause of ``gaps`` is a range of this width above it, spread over users and tries.
+    gap_spread_s: float | None = None
     delay_s: float | None = None
     flow: Flow | None = None
     #: Run a canary alongside (during this experiment's load).
@@ -133,7 +135,8 @@ class Experiment:
         if role == "target":
             # Set only when they differ from an ordinary run's, so that older run.json files stay as they were.
             for key, value in (("keepalive", None if self.keepalive else False), ("timeout_s", self.timeout_s),
-                               ("like", self.like), ("burst_s", self.burst_s), ("period_s", self.period_s)):
+                               ("like", self.like), ("burst_s", self.burst_s), ("period_s", self.period_s),
+                               ("gap_spread_s", self.gap_spread_s)):
                 if value is not None:
                     setattr(meta, key, value)
         return meta
@@ -170,7 +173,7 @@ class Runner:
         flow = exp.flow or c.flow
         # The load experiments may run on Locust; the baseline, the low-rate and the idle-gap probes
         # stay native: one or two users at a time, where Locust's startup (about 2 s) would cost more
-        # than the load, and the idle gaps need one connection held by one user.
+        # than the load, and the idle gaps need each user's connection held by that user.
         locust = c.engine == "locust" and exp.kind in LOCUST_KINDS
         return ProbeConfig(
             engine="locust" if locust else "native",
@@ -318,26 +321,36 @@ def low_rate(case: Case, seconds: float, rate: float, users: int) -> Experiment:
                                 max_connections=users), rate=rate, concurrency=users)
 
 
-def idle_gap(case: Case, gaps: list[float], users: int = 1, purpose: str | None = None) -> Experiment:
+def idle_gap(case: Case, gaps: list[float], users: int = 1, purpose: str | None = None,
+             spread: float = 0.0) -> Experiment:
     """Requests after each pause in ``gaps``, each user on its own connection.
 
     With several ``users`` every pause is tried once per user, all at the same time: the service
-    is as quiet as with one, and the tries multiply at no cost in time.
+    is as quiet as with one, and the tries multiply at no cost in time. With a ``spread``, each
+    pause is a range from ``g`` to ``g + spread`` and the users wait points spread over it: a
+    server that retires idle connections on a timer, not at the instant, fails only in a narrow
+    window of pauses whose place in the range is set by the timer's phase.
     """
-    flow = gap_flow(case, gaps)
+    flow = gap_flow(case, gaps, spread)
     per_iteration = len(flow.steps) + len(case.flow.setup if case.flow else [])
     users = max(1, min(users, case.max_concurrency))
     who = f" by {users} users at once" if users > 1 else ""
-    return Experiment("idle_gap", purpose or ("requests after pauses of " + ", ".join(f"{g:g}" for g in gaps)
-                      + f" s{who}: do requests after idle time fail?"),
-                      LoadShape(concurrency=users, requests=per_iteration * users, duration=sum(gaps) + 10),
-                      gap_s=max(gaps), gaps=list(gaps), concurrency=users, flow=flow)
+    said = ", ".join(_gap_words(g, spread) for g in gaps)
+    purpose = purpose or f"requests after pauses of {said} s{who}: do requests after idle time fail?"
+    seconds = sum(gaps) + spread * len(gaps) + 10
+    return Experiment("idle_gap", purpose,
+                      LoadShape(concurrency=users, requests=per_iteration * users, duration=seconds),
+                      gap_s=max(gaps), gaps=list(gaps), gap_spread_s=spread or None, concurrency=users, flow=flow)
+
+
+def _gap_words(g: float, spread: float) -> str:
+    return f"{g:g}–{g + spread:g}" if spread else f"{g:g}"
 
 
 def flow_delay(case: Case, concurrency: int, delay: float, seconds: float) -> Experiment:
     assert case.flow is not None
-    return Experiment("flow_delay", f"the flow with a {delay:g} s pause before each dependent step: does a read "
-                      "need time to see a write?",
+    paused = f"with a {delay:g} s pause before each dependent step" if delay else "with its own pauses only"
+    return Experiment("flow_delay", f"the flow {paused}: does a read need time to see a write?",
                       LoadShape(concurrency=concurrency, duration=seconds), concurrency=concurrency,
                       delay_s=delay, flow=case.flow.with_pause(delay) if delay else case.flow)
 
@@ -349,13 +362,15 @@ def confirm(exp: Experiment, seconds: float) -> Experiment:
                       keepalive=exp.keepalive, timeout_s=exp.timeout_s, burst_s=exp.burst_s, period_s=exp.period_s)
 
 
-def gap_flow(case: Case, gaps: list[float]) -> Flow:
-    """The case's requests repeated, each repetition after one pause of ``gaps``."""
+def gap_flow(case: Case, gaps: list[float], spread: float = 0.0) -> Flow:
+    """The case's requests repeated, each repetition after one pause of ``gaps`` (each a range ``spread`` wide)."""
     if case.flow is not None:
         base = case.flow
         steps = []
         for k, g in enumerate([0.0, *gaps]):
-            steps += [replace(s, pause=g if i == 0 else 0.0, name=f"{s.name} {_idle_label(gaps, k)}" if k else s.name)
+            label = f" {_idle_label(gaps, k, spread)}" if k else ""
+            steps += [replace(s, pause=g if i == 0 else 0.0, pause_spread=spread if i == 0 and k else 0.0,
+                              name=s.name + label)
                       for i, s in enumerate(base.steps)]
         return replace(base, steps=steps)
     t = case.target
@@ -363,8 +378,8 @@ def gap_flow(case: Case, gaps: list[float]) -> Flow:
     doc: dict[str, Any] = {"steps": []}
     headers = {k: _literal(v) for k, v in t.headers}
     for k, g in enumerate([0.0, *gaps]):
-        step: dict[str, Any] = {"name": f"target {_idle_label(gaps, k)}" if k else "target", "method": t.method,
-                                "url": _literal(t.url), "pause": g}
+        step: dict[str, Any] = {"name": f"target {_idle_label(gaps, k, spread)}" if k else "target", "method": t.method,
+                                "url": _literal(t.url), "pause": [g, g + spread] if spread and k else g}
         if headers:
             step["headers"] = headers
         if t.body is not None:
@@ -394,10 +409,11 @@ def canary_path(case: Case) -> str:
     return f"{prefix}/{CANARY_NAME}"
 
 
-def _idle_label(gaps: list[float], k: int) -> str:
+def _idle_label(gaps: list[float], k: int, spread: float = 0.0) -> str:
     """The name suffix of the ``k``-th repetition (1-based) of a gap flow: its pause, numbered when pauses repeat."""
     g = gaps[k - 1]
-    return f"(idle {g:g}s)" if gaps.count(g) == 1 else f"(idle {g:g}s, {gaps[:k].count(g)})"
+    said = _gap_words(g, spread)
+    return f"(idle {said}s)" if gaps.count(g) == 1 else f"(idle {said}s, {gaps[:k].count(g)})"
 
 
 def _literal(text: str) -> str:

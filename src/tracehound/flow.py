@@ -206,6 +206,25 @@ def _json_text(value: Any) -> Any:
     return value
 
 
+
+def _pause(raw: Any, where: str) -> tuple[float, float]:
+    """``(pause, spread)`` of a step's ``pause:``: seconds, or ``[least, most]``."""
+    def seconds(v: Any) -> float | None:
+        ok = not isinstance(v, bool) and isinstance(v, (int, float)) and 0 <= v <= 300
+        return float(v) if ok else None
+
+    if isinstance(raw, list):
+        ends = [seconds(v) for v in raw]
+        lo, hi = (ends + [None, None])[:2] if len(ends) == 2 else (None, None)
+        if lo is None or hi is None or lo > hi:
+            raise BadFlow(f"{where}: a 'pause' range must be [least, most] seconds, 0 to 300, least first")
+        return lo, hi - lo
+    s = seconds(raw)
+    if s is None:
+        raise BadFlow(f"{where}: 'pause' must be a number of seconds between 0 and 300, or a range [least, most]")
+    return s, 0.0
+
+
 def _json_names(value: Any) -> set[str]:
     if isinstance(value, Template):
         return set(value.names)
@@ -240,6 +259,9 @@ class Step:
     captures: list[Capture] = field(default_factory=list)
     #: Seconds to wait before sending this step (think time, as k6's sleep between requests).
     pause: float = 0.0
+    #: The pause's range above ``pause`` (``pause: [2, 3.2]`` in a flow file, as Locust's ``between``):
+    #: each user and iteration waits a different point of it (:meth:`pause_for`).
+    pause_spread: float = 0.0
     #: What a right answer looks like (``expect:``); an answer that misses it fails as ``wrong_body``.
     expect: Expectation | None = None
 
@@ -265,11 +287,24 @@ class Step:
             d["data"] = self.data.text
         if self.captures:
             d["capture"] = {c.var: c.expr for c in self.captures}
-        if self.pause:
+        if self.pause_spread:
+            d["pause"] = [self.pause, self.pause + self.pause_spread]
+        elif self.pause:
             d["pause"] = self.pause
         if self.expect:
             d["expect"] = list(self.expect.texts)
         return d
+
+    def pause_for(self, vu: int, iteration: int, index: int) -> float:
+        """The pause before this step, the ``index``-th of ``vu``'s ``iteration``-th iteration.
+
+        A range is sampled on a Weyl sequence (steps by irrational fractions), not at random: any
+        few users and iterations land on points spread evenly over it, and a run repeats exactly.
+        """
+        if not self.pause_spread:
+            return self.pause
+        frac = (vu * 0.6180339887498949 + iteration * 0.7548776662466927 + index * 0.5698402909980532) % 1.0
+        return self.pause + self.pause_spread * frac
 
     def render(self, env: Mapping[str, Any], encode: Set[str] = frozenset()
                ) -> tuple[str, list[tuple[str, str]], bytes | None]:
@@ -455,9 +490,7 @@ def _parse_step(raw: Any, where: str) -> Step:
         if not isinstance(var, str) or not re.match(r"^[A-Za-z_]\w*$", var) or var in BUILTINS:
             raise BadFlow(f"{where}: invalid capture variable name {var!r}")
         captures.append(Capture.parse(var, expr, where))
-    pause = raw.get("pause", 0)
-    if isinstance(pause, bool) or not isinstance(pause, (int, float)) or not 0 <= pause <= 300:
-        raise BadFlow(f"{where}: 'pause' must be a number of seconds between 0 and 300")
+    pause, spread = _pause(raw.get("pause", 0), where)
     expect_raw = raw.get("expect")
     if isinstance(expect_raw, str):
         expect_raw = [expect_raw]
@@ -469,7 +502,8 @@ def _parse_step(raw: Any, where: str) -> Step:
         raise BadFlow(str(e), hint=e.hint or None) from None
     return Step(
         name=name,
-        pause=float(pause),
+        pause=pause,
+        pause_spread=spread,
         method=method.upper(),
         target=Template(target),
         absolute=absolute,

@@ -397,7 +397,7 @@ def _experiment(case: Case, run: Run) -> Experiment:
     kind = exp_meta.kind or "probe"
     flow = None
     if kind == "idle_gap":
-        flow = gap_flow(case, [float(g) for g in exp_meta.gaps or DEFAULT_GAPS])
+        flow = gap_flow(case, [float(g) for g in exp_meta.gaps or DEFAULT_GAPS], float(exp_meta.gap_spread_s or 0.0))
     elif exp_meta.delay_s and case.flow is not None:
         flow = case.flow.with_pause(float(exp_meta.delay_s))
     return Experiment(kind, exp_meta.purpose or "the run given, again", shape,

@@ -214,6 +214,17 @@ class Sequential:
     def absent_strength(self) -> float:
         return relative_rise(self.together[0], self.together[1], self.alone[0], self.alone[1]) if self.absent else 0.0
 
+    @property
+    def falls(self) -> bool:
+        """Failures mostly alone: at least twice the rate together, significantly more (a quiet service fails)."""
+        (ka, na), (kt, nt) = self.alone, self.together
+        return (self.tested and ka >= 3 and nt >= 10 and ka / na >= 2 * kt / nt
+                and fisher_greater(ka, na, kt, nt) < 0.01)
+
+    @property
+    def falls_strength(self) -> float:
+        return relative_rise(self.alone[0], self.alone[1], self.together[0], self.together[1]) if self.falls else 0.0
+
 
 def sequential(failed: NDArray[np.bool_], alone: NDArray[np.bool_], together: NDArray[np.bool_]) -> Sequential:
     """Failure counts of two masks of requests: sent one at a time, and sent with others in flight."""

@@ -62,6 +62,8 @@ _TRAFFIC = {
     "failures_rise_with_concurrency": "the failure rate grows with the number of requests in flight",
     "failures_absent_when_sequential": "one request at a time never fails",
     "failures_present_when_sequential": "requests fail even one at a time, with no concurrency",
+    "failures_fall_with_concurrency": "requests sent one at a time fail at least twice as often as requests sent with "
+                                      "others in flight: the failure needs a quiet service, not a busy one",
     "latency_rises_with_concurrency": "success latency grows in proportion to the requests in flight (work is "
                                       "serialised)",
     "throughput_flat_under_concurrency": "more concurrent users bring no more completed requests per second",

@@ -83,9 +83,10 @@ def build_replay(src: Source, name: str, run: Run, before: Stats, flow_file: str
             doc = {"steps": [_request_step(replay)]}
     if doc is not None:
         if gaps:
-            doc = _with_gaps(doc, [float(g) for g in gaps])
-            replay.load_words = ("one user, pausing " + ", ".join(f"{g:g}" for g in gaps)
-                                 + " s before repeating the requests")
+            spread = float(exp.gap_spread_s or 0.0)
+            doc = _with_gaps(doc, [float(g) for g in gaps], spread)
+            said = ", ".join(f"{g:g}–{g + spread:g}" if spread else f"{g:g}" for g in gaps)
+            replay.load_words = f"one user, pausing {said} s before repeating the requests"
         elif delay:
             doc = _with_pause(doc, float(delay))
             replay.load_words += f", pausing {float(delay):g} s before each step after the first"
@@ -208,7 +209,7 @@ def _with_pause(doc: dict[str, Any], seconds: float) -> dict[str, Any]:
     return {**doc, "steps": steps}
 
 
-def _with_gaps(doc: dict[str, Any], gaps: list[float]) -> dict[str, Any]:
+def _with_gaps(doc: dict[str, Any], gaps: list[float], spread: float = 0.0) -> dict[str, Any]:
     """The flow's steps once, then again after each idle pause, as the idle-gap probe ran them."""
     steps: list[dict[str, Any]] = []
     for k, gap in enumerate([0.0, *gaps]):
@@ -218,7 +219,7 @@ def _with_gaps(doc: dict[str, Any], gaps: list[float]) -> dict[str, Any]:
             if k:
                 step["name"] = f"{s['name']} after {gap:g}s idle"
             if i == 0 and gap:
-                step["pause"] = gap
+                step["pause"] = [gap, gap + spread] if spread else gap
             steps.append(step)
     return {**doc, "steps": steps}
 

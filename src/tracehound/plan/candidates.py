@@ -25,6 +25,18 @@ LONGEST_GAP_S = 60.0
 LADDER_USERS = 6
 #: Users that repeat a pause that failed once: tries enough in one pause's time.
 LEAD_USERS = 16
+#: The core's short pauses, tried by one user: the whole service is as quiet as each pause.
+CORE_GAPS_S = (0.5, 1.5, 3.0)
+#: Pauses a little past the idle timeouts servers are most often left at (gunicorn's keep-alive
+#: 2 s; uvicorn's, Node's and Apache's 5 s), each a range RACE_SPREAD_S wide over which up to
+#: LEAD_USERS users spread. A server that retires idle connections on a timer (a reaper pass each
+#: second) rather than at the instant fails a reused connection only when the request lands in the
+#: short window before that pass: many pauses spread over the timer's period find it, where one
+#: pause of exactly 3 s is a coin toss weighted one in ten. Spread users keep one another's
+#: connections busy, so the service as a whole is never quiet this long: the one-user pauses
+#: (and the ladder) ask that question.
+RACE_GAPS_S = (2.0, 5.0)
+RACE_SPREAD_S = 1.2
 #: The longest client timeout the timeout experiment waits.
 MAX_TIMEOUT_S = 30.0
 
@@ -62,7 +74,7 @@ def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str
     per_request = ((base.p50_ms if base is not None and base.p50_ms else 50.0) / 1000.0
                    * (len(case.flow.steps) if case.flow is not None else 1))
 
-    longest = max((g for e in done if e.gaps for g in e.gaps), default=0.0)
+    longest = max((g for e in done if e.gaps and not e.gap_spread_s for g in e.gaps), default=0.0)
     if longest and longest < LONGEST_GAP_S:
         rung = _rung(longest, room, per_request)
         if rung:
@@ -71,9 +83,12 @@ def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str
                                  "once", _gap_cost(rung, per_request), IDLE_SIGNALS,
                                  lambda: idle_gap(case, rung, users=LADDER_USERS)))
     elif not longest:
-        gaps = [0.5, 1.5, 3.0]
-        out.append(Candidate("gaps:3", "requests after short pauses", sum(gaps) + 6, IDLE_SIGNALS,
-                             lambda: idle_gap(case, gaps), always=True))
+        out.append(Candidate(CORE_GAPS_KEY, "requests after short pauses", _gap_cost(list(CORE_GAPS_S), per_request),
+                             IDLE_SIGNALS, lambda: idle_gap(case, list(CORE_GAPS_S)), always=True))
+    if RACE_KEY not in tried:
+        cost = _gap_cost(list(RACE_GAPS_S), per_request) + RACE_SPREAD_S * len(RACE_GAPS_S)
+        out.append(Candidate(RACE_KEY, "pauses a little past the common keep-alive timeouts, many users at once", cost,
+                             IDLE_SIGNALS, lambda: race_gaps(case), always=True))
 
     low = next((e for e in done if e.kind == "low_rate"), None)
     soak_s = min(30.0, room - 2)
@@ -108,6 +123,15 @@ def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str
     return out
 
 
+CORE_GAPS_KEY = "gaps:3"
+RACE_KEY = "gaps:race"
+
+
+def race_gaps(case: Case) -> Experiment:
+    """Pauses spread a little past the common keep-alive timeouts (:data:`RACE_GAPS_S`), by many users at once."""
+    return idle_gap(case, list(RACE_GAPS_S), users=LEAD_USERS, spread=RACE_SPREAD_S)
+
+
 def _rung(longest: float, room: float, per_request: float) -> list[float]:
     """The idle-gap ladder's next pauses after ``longest``: three and nine times longer, or what fits."""
     for factors in ((3, 9), (3,)):
@@ -135,14 +159,15 @@ def _again(case: Case, lead: Lead, seconds: float, n: int) -> Candidate | None:
 def _follow(case: Case, lead: Lead, done: Sequence[Experiment]) -> list[Candidate]:
     """The condition of ``lead``, again, until its failure rate is estimated."""
     e = lead.exp
-    key = f"lead:{e.kind}:{lead.gap_s}:{lead.tries}"
+    key = f"lead:{e.kind}:{lead.gap_s}:{lead.spread_s}:{lead.tries}"
     if lead.gap_s is not None:
-        g = lead.gap_s
+        g, spread = lead.gap_s, lead.spread_s
         users = max(4, min(LEAD_USERS, ENOUGH_TRIES - lead.tries, case.max_concurrency))
-        purpose = (f"the pause that failed ({lead.describe()}), again with {users} users pausing {g:g} s at once: "
+        said = f"{g:g}–{g + spread:g}" if spread else f"{g:g}"
+        purpose = (f"the pause that failed ({lead.describe()}), again with {users} users pausing {said} s at once: "
                    "how often does it fail?")
-        return [Candidate(key, f"{users} users each pausing {g:g} s", g + 4.0, IDLE_SIGNALS,
-                          lambda: idle_gap(case, [g], users=users, purpose=purpose), lead=lead)]
+        return [Candidate(key, f"{users} users each pausing {said} s", g + spread + 4.0, IDLE_SIGNALS,
+                          lambda: idle_gap(case, [g], users=users, purpose=purpose, spread=spread), lead=lead)]
     if e.kind == "baseline":
         return [Candidate(key, "one request at a time, for longer", 11.0, ("failures_present_when_sequential",),
                           lambda: baseline(case, seconds=10.0, requests=300), lead=lead)]
@@ -203,4 +228,5 @@ def _seconds(e: Experiment) -> float:
     return max(2.0, min(15.0, e.seconds or e.shape.duration or e.shape.planned_duration or 5.0))
 
 
-__all__ = ["Candidate", "DATA_SIGNALS", "DELAY_SIGNALS", "IDLE_SIGNALS", "SOAK_SIGNALS", "candidates"]
+__all__ = ["CORE_GAPS_KEY", "CORE_GAPS_S", "DATA_SIGNALS", "DELAY_SIGNALS", "IDLE_SIGNALS", "RACE_KEY", "SOAK_SIGNALS",
+           "Candidate", "candidates", "race_gaps"]

@@ -33,6 +33,8 @@ class Lead:
     tries: int
     #: For requests after a pause: the pause (s) before the failing requests.
     gap_s: float | None = None
+    #: The pause was a range this wide above ``gap_s`` (the experiment's ``gap_spread_s``).
+    spread_s: float = 0.0
 
     @property
     def settled(self) -> bool:
@@ -40,7 +42,12 @@ class Lead:
         return self.tries >= ENOUGH_TRIES
 
     def describe(self) -> str:
-        where = f"after {self.gap_s:g} s pauses" if self.gap_s is not None else f"in {self.exp.name}"
+        if self.gap_s is None:
+            where = f"in {self.exp.name}"
+        elif self.spread_s:
+            where = f"after pauses of {self.gap_s:g}–{self.gap_s + self.spread_s:g} s"
+        else:
+            where = f"after {self.gap_s:g} s pauses"
         if not self.failures:  # a load that answered 2xx with minority bodies, not failures
             return f"2xx answers with a minority body shape {where}"
         return f"{self.failures} of {self.tries} requests {where} failed"
@@ -49,15 +56,16 @@ class Lead:
 def leads(done: Sequence[Experiment]) -> list[Lead]:
     """Every condition that saw a failure, most failures first; pauses pooled over the experiments that made them."""
     out: list[Lead] = []
-    gaps: dict[float, Lead] = {}
+    gaps: dict[tuple[float, float], Lead] = {}
     for e in done:
         if e.kind in NOT_LEADS or e.run is None or not e.failures:
             continue
         if e.gaps:
+            spread = e.gap_spread_s or 0.0
             for g, k, n in by_gap(e):
-                lead = gaps.get(g)
+                lead = gaps.get((g, spread))
                 if lead is None:
-                    gaps[g] = Lead(e, k, n, g)
+                    gaps[g, spread] = Lead(e, k, n, g, spread)
                 else:
                     lead.failures += k
                     lead.tries += n
@@ -72,8 +80,8 @@ def by_gap(e: Experiment) -> list[tuple[float, int, int]]:
     """``(gap, failures, tries)`` of an idle-gap experiment, per planned pause.
 
     The pause before each request is read from the records (its start minus the end of the same
-    user's previous request) and matched to the nearest planned pause; a user's first request
-    (no pause before it) is left out.
+    user's previous request) and matched to the nearest planned pause (the middle of its range,
+    for pauses spread over one); a user's first request (no pause before it) is left out.
     """
     assert e.run is not None and e.gaps
     t = e.run.table
@@ -84,13 +92,14 @@ def by_gap(e: Experiment) -> list[tuple[float, int, int]]:
     total = np.nan_to_num(t.column("total_ms").to_numpy(zero_copy_only=False).astype(np.float64)) * 1e6
     failed = _failed(t)
     planned = np.array(sorted(set(e.gaps)), np.float64)
+    middle = planned + (e.gap_spread_s or 0.0) / 2
     counts: dict[float, list[int]] = {float(g): [0, 0] for g in planned}
     order = np.lexsort((start, vu))
     prev_vu, prev_end = None, 0.0
     for i in order:
         if vu[i] == prev_vu:
             pause = (start[i] - prev_end) / 1e9
-            g = float(planned[np.argmin(np.abs(planned - pause))])
+            g = float(planned[np.argmin(np.abs(middle - pause))])
             # A pause well short of the nearest planned one is the gap between steps, not a planned pause.
             if pause >= 0.6 * g:
                 counts[g][1] += 1

@@ -41,7 +41,7 @@ from tracehound.experiments import (
     sweep_level,
 )
 from tracehound.failure_modes import NONE
-from tracehound.plan.candidates import Candidate, candidates
+from tracehound.plan.candidates import CORE_GAPS_KEY, CORE_GAPS_S, RACE_KEY, Candidate, candidates, race_gaps
 from tracehound.plan.gain import chance_of_showing, expected_gain
 from tracehound.plan.leads import leads
 from tracehound.plan.state import State
@@ -131,11 +131,17 @@ class Plan:
             run(_why(self._low_rate(low_s), "the core: failures that begin after a time, or stay after the load"))
             if self.leader_clear(self.assess(), "the low-rate probe"):
                 return True
-        gaps = [0.5, 1.5, 3.0]
+        gaps = list(CORE_GAPS_S)
         if left() > sum(gaps) + 6:
             run(_why(idle_gap(case, gaps), "the core: requests after short pauses"))
-            self.tried.add("gaps:3")
+            self.tried.add(CORE_GAPS_KEY)
             if self.leader_clear(self.assess(), "the idle-gap probe"):
+                return True
+        race = race_gaps(case)
+        if left() > (race.shape.duration or 0) + 6:
+            run(_why(race, "the core: pauses a little past the common keep-alive timeouts, spread over many users"))
+            self.tried.add(RACE_KEY)
+            if self.leader_clear(self.assess(), "the keep-alive probe"):
                 return True
         worst = self.worst()
         if case.flow is not None and len(case.flow.steps) > 1 and worst is not None and left() > 16:

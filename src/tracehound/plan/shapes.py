@@ -42,7 +42,8 @@ def fresh_connections(case: Case, like: Experiment) -> Experiment:
         "fresh_conn", f"the load of {like.name} with a new connection per request (Connection: close): do the "
         "failures need a reused connection?",
         replace(like.shape), concurrency=like.concurrency, rate=like.rate, gap_s=like.gap_s,
-        gaps=list(like.gaps) if like.gaps else None, delay_s=like.delay_s, flow=like.flow, keepalive=False,
+        gaps=list(like.gaps) if like.gaps else None, gap_spread_s=like.gap_spread_s, delay_s=like.delay_s,
+        flow=like.flow, keepalive=False,
         timeout_s=like.timeout_s, like=like.like or like.kind, burst_s=like.burst_s, period_s=like.period_s)
 
 
@@ -58,7 +59,8 @@ def timeout_varied(case: Case, like: Experiment, timeout_s: float) -> Experiment
         "timeout_varied", f"{like.name} again with a {timeout_s:g} s client timeout instead of {ours:g} s: do the "
         "failures follow our timeout, succeed when we wait longer, or end at a fixed time of the service?",
         shape, concurrency=like.concurrency, rate=like.rate, gap_s=like.gap_s,
-        gaps=list(like.gaps) if like.gaps else None, delay_s=like.delay_s, flow=like.flow, keepalive=like.keepalive,
+        gaps=list(like.gaps) if like.gaps else None, gap_spread_s=like.gap_spread_s, delay_s=like.delay_s,
+        flow=like.flow, keepalive=like.keepalive,
         timeout_s=timeout_s, like=like.like or like.kind, burst_s=like.burst_s, period_s=like.period_s)
 
 

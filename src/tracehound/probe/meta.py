@@ -184,6 +184,8 @@ class ExperimentMeta(_Block):
     rate: Number | None = None
     gap_s: Number | None = None
     gaps: list[Number] | None = None
+    #: Each pause of ``gaps`` was a range this many seconds wide above it (unset: exact pauses).
+    gap_spread_s: Number | None = None
     delay_s: Number | None = None
     #: False when every request went on a new connection (``Connection: close``); unset means reused ones.
     keepalive: bool | None = None

@@ -66,6 +66,13 @@ def _alone_against_together(ctx: Context, out: Section, sigs: list[Signal], note
     out.test("failures_absent_when_sequential", "failures_present_when_sequential")
     (ka, na), (kt, nt) = sq.alone, sq.together
     notes.append(f"alone {ka}/{na} failed; with others in flight {kt}/{nt}")
+    if nt >= 10:
+        out.test("failures_fall_with_concurrency")
+    if sq.falls:
+        sigs.append(signal("failures_fall_with_concurrency", sq.falls_strength,
+                           f"{ka} of {na} requests sent one at a time failed ({ka / na:.1%}), against {kt} of {nt} "
+                           f"({kt / nt:.1%}) sent with others in flight: the service fails more when quiet",
+                           ctx.ex(np.flatnonzero(alone & ctx.fail)), value=ka / na))
     if sq.absent:
         sigs.append(signal("failures_absent_when_sequential", sq.absent_strength,
                            f"{ka or 'none'} of {na} requests sent one at a time failed, against {kt} of {nt} "

@@ -20,7 +20,7 @@ SIGNALS: tuple[str, ...] = (
     *SERVER_TIMING_SIGNALS.values(),
     # Load dependence
     "failures_rise_with_concurrency", "latency_rises_with_concurrency", "failures_absent_when_sequential",
-    "failures_present_when_sequential", "throughput_flat_under_concurrency",
+    "failures_present_when_sequential", "failures_fall_with_concurrency", "throughput_flat_under_concurrency",
     # Time structure
     "failures_periodic", "failures_bursty", "failures_uniform", "failures_start_after_elapsed_time",
     "failures_grow_over_time", "failures_vanish_with_fresh_login", "failures_persist_after_load",

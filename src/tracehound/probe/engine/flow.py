@@ -107,9 +107,10 @@ class FlowVU:
                 ok = ok and res
             self.need_setup = not ok
         self._draw(self.step_pools)
-        for step in self.flow.steps:
-            if step.pause > 0:
-                await asyncio.sleep(step.pause)
+        for i, step in enumerate(self.flow.steps):
+            pause = step.pause_for(self.id, self.iteration, i)
+            if pause > 0:
+                await asyncio.sleep(pause)
             res = await self.step(step, seq, intended)
             seq, intended = None, 0
             if res is None:

@@ -118,7 +118,7 @@ class RequestPlan:
         if flow.setup or len(flow.steps) != 1 or not len(draws):
             return None
         step = flow.steps[0]
-        if step.captures or step.pause > 0:
+        if step.captures or step.pause > 0 or step.pause_spread > 0:
             return None
         token = secrets.token_hex(4)
         slots: list[tuple[str, str]] = []

@@ -37,9 +37,10 @@ class FlowVU:
                     return False
                 ok = ok and res
             self.need_setup = not ok
-        for step in self.flow.steps:
-            if step.pause > 0:
-                gevent.sleep(step.pause)
+        for i, step in enumerate(self.flow.steps):
+            pause = step.pause_for(self.id, self.iteration, i)
+            if pause > 0:
+                gevent.sleep(pause)
             res = self.step(user, step, seq, intended)
             seq, intended = None, 0
             if res is None:
