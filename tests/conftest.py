@@ -37,19 +37,23 @@ settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 # -- parallel runs: `make test` is `pytest -n 2 --dist loadfile --no-loadscope-reorder` -----------------
 
-#: The slowest test files, slowest first. Under pytest-xdist each file runs whole on one worker (its
-#: module and session fixtures start once there, and the lab's scenario pairs in test_lab.py run one
-#: at a time); a worker takes the next file when it is done with one, in this order, so that no long
-#: file starts last and leaves the other worker idle. (Not ``--dist loadgroup``: pytest 9.2 ignores the
-#: groups it sets, pytest-dev/pytest-xdist#1386.)
-SLOWEST_FIRST = ("tests/test_lab.py", "tests/test_plan.py", "tests/test_gentest.py", "tests/test_browser.py",
-                 "tests/test_canary.py", "tests/test_wrong_body.py", "tests/test_agents_metrics.py")
+#: The slowest test files, slowest first (by their total time in a run with ``--junitxml``). Under
+#: pytest-xdist each file runs whole on one worker (its module and session fixtures start once there,
+#: and the lab's scenario pairs in test_lab.py run one at a time); a worker takes the next file when it
+#: is done with one, in this order, so that no long file starts last and leaves the other worker idle.
+#: (Not ``--dist loadgroup``: with pytest 9.2 it ignores its groups, pytest-dev/pytest-xdist#1386.)
+SLOWEST_FIRST = ("tests/test_lab.py", "tests/test_gentest.py", "tests/test_plan.py", "tests/test_browser.py",
+                 "tests/test_agents_metrics.py", "tests/test_orchestrator.py", "tests/test_canary.py",
+                 "tests/test_probe_locust.py", "tests/test_plan_shapes.py", "tests/test_wrong_body.py",
+                 "tests/test_verify.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In a pytest-xdist worker: the files of :data:`SLOWEST_FIRST` first (every worker collects the same order)."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
         return
+    if gone := [f for f in SLOWEST_FIRST if not (ROOT / f).is_file()]:
+        raise pytest.UsageError(f"tests/conftest.py: SLOWEST_FIRST names test files that are gone: {gone}")
 
     def rank(item: pytest.Item) -> int:
         file = item.nodeid.split("::", 1)[0]
