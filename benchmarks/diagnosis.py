@@ -7,6 +7,8 @@
     python benchmarks/diagnosis.py --rescore /tmp/diag       # score the kept evidence again
     python benchmarks/diagnosis.py --all-sources             # with logs, database, Redis and code
     python benchmarks/diagnosis.py --rescore DIR --traffic-only   # the black-box diagnosis of kept runs
+    python benchmarks/diagnosis.py --families heldout   # the families' held-out variants instead
+    python benchmarks/diagnosis.py db_pool_exhaustion/fleet_p2_503   # one variant (FAMILY/VARIANT)
 
 `--rescore` runs no experiment: it takes each kept investigation's report.json, re-reads the
 runs with the traffic agent as it is now, keeps the other agents' signals as they were, and
@@ -102,7 +104,7 @@ def rescore(folder: Path, traffic_only: bool = False, with_symptom: bool = True)
     from tracehound.wrong_body import mark_wrong_bodies
 
     name, _, kind = folder.name.rpartition("-")
-    sc = lab.get_scenario(name)
+    sc = lab.resolve(name.replace("--", "/"))
     fixed = kind == "twin"
     version = "twin" if fixed else ("control" if sc.healthy else "faulty")
     row = {"scenario": sc.name, "version": version, "truth": NONE if fixed else sc.failure_mode}
@@ -133,22 +135,25 @@ def clean(row: dict) -> bool:
     return row.get("verdict") == "not_reproduced" or row.get("top1") == NONE
 
 
-def _print_row(sc: lab.Scenario, row: dict) -> None:
+def _print_row(sc: lab.Scenario, row: dict, width: int = 28) -> None:
+    """One investigation's row; ``width`` is the name column's (a family's variants have longer names)."""
     if "error" in row:
-        print(f"{sc.name:28} {row['version']:8} {row['truth']:20} ERROR: {row['error']}")
+        print(f"{sc.name:{width}} {row['version']:8} {row['truth']:20} ERROR: {row['error']}")
         return
     hit = row["truth"] in row["top3"] if row["truth"] != NONE else clean(row)
     top1 = row["top1"] or row["verdict"]
     conf = f"{row['confidence']:.0%}" if row["confidence"] is not None else "-"
     # Where top-1 missed, the top three, to see what won instead.
     ranked = " > ".join(row["top3"]) if row.get("top3") and row["top1"] != row["truth"] else ""
-    print(f"{sc.name:28} {row['version']:8} {row['truth']:20} {top1:20} {'yes' if hit else 'NO':9} "
+    print(f"{sc.name:{width}} {row['version']:8} {row['truth']:20} {top1:20} {'yes' if hit else 'NO':9} "
           f"{conf:>5} {row['seconds']:5.0f}  {ranked}", flush=True)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("names", nargs="*", help="scenarios (default: all)")
+    ap.add_argument("names", nargs="*", help="scenarios or FAMILY/VARIANT (default: all scenarios)")
+    ap.add_argument("--families", choices=["all", "train", "heldout"],
+                    help="run the families' variants of this split instead of the lab's scenarios")
     ap.add_argument("--no-twins", action="store_true", help="skip the fixed twins")
     ap.add_argument("--twins-only", action="store_true", help="only the fixed twins and the controls")
     ap.add_argument("--budget", type=float, default=120.0)
@@ -164,9 +169,16 @@ def main() -> int:
     args = ap.parse_args()
     kept = ({p.name: p for p in sorted(args.rescore.glob("*-*")) if (p / "investigation" / "report.json").exists()}
             if args.rescore else {})
-    chosen = [lab.get_scenario(n) for n in args.names] if args.names else lab.scenarios()
+    if args.families:
+        variants = lab.variants(args.families)
+        split = {v.full_name: v.split for v in variants}
+        chosen = [v.scenario for v in variants if not args.names or v.full_name in args.names]
+    else:
+        chosen = [lab.resolve(n) for n in args.names] if args.names else lab.scenarios()
+        split = {v.full_name: v.split for v in lab.variants() if v.full_name in args.names}
+    width = max([28, *(len(sc.name) for sc in chosen)])
     rows = []
-    head = f"{'scenario':28} {'version':8} {'truth':20} {'top-1':20} {'top-3 hit':9} {'conf':>5} {'secs':>5}"
+    head = f"{'scenario':{width}} {'version':8} {'truth':20} {'top-1':20} {'top-3 hit':9} {'conf':>5} {'secs':>5}"
     print(head)
     print("-" * len(head))
     for sc in chosen:
@@ -175,23 +187,25 @@ def main() -> int:
             versions = [True] if sc.fixed is not None else [False]
         for fixed in versions:
             if args.rescore:
-                folder = kept.get(f"{sc.name}-{'twin' if fixed else 'faulty'}")
+                folder = kept.get(f"{sc.slug}-{'twin' if fixed else 'faulty'}")
                 if folder is None:
                     continue
                 rows.append(row := rescore(folder, args.traffic_only, not args.no_symptom))
-                _print_row(sc, row)
+                _print_row(sc, row, width)
                 continue
-            work = Path(tempfile.mkdtemp(prefix=f"th-diag-{sc.name}-"))
+            work = Path(tempfile.mkdtemp(prefix=f"th-diag-{sc.slug}-"))
             if args.keep:
-                work = args.keep / f"{sc.name}-{'twin' if fixed else 'faulty'}"
+                work = args.keep / f"{sc.slug}-{'twin' if fixed else 'faulty'}"
                 work.mkdir(parents=True, exist_ok=True)
             try:
                 row = one(sc, fixed, work, args.budget, args.all_sources, not args.no_symptom)
             finally:
                 if not args.keep:
                     shutil.rmtree(work, ignore_errors=True)
+            if sc.name in split:
+                row["split"] = split[sc.name]
             rows.append(row)
-            _print_row(sc, row)
+            _print_row(sc, row, width)
     faulty = [r for r in rows if r["version"] == "faulty"]
     others = [r for r in rows if r["version"] != "faulty"]
     top1 = sum(r.get("top1") == r["truth"] for r in faulty)

@@ -66,3 +66,19 @@ def test_a_long_idle_timeout_shows_past_the_short_line():
     assert not fixed.significant
     g = gap_effect(quiet, failed, np.ones(len(quiet), bool), "quiet")
     assert g.significant and g.gap_ms == 5000.0 and g.after_gap == (4, 7) and g.steady == (0, 25)
+
+
+def test_too_few_failures_to_show_an_idle_effect_leave_it_untested_not_absent():
+    # One failure among forty requests after gaps: even had it come after a gap, one in forty
+    # against none in steady traffic would prove nothing; the test is not run, so the cause it
+    # points to is not marked down.
+    quiet = np.r_[np.full(60, 20.0), np.full(40, 3000.0)]
+    failed = np.zeros(100, bool)
+    failed[5] = True
+    g = gap_effect(quiet, failed, np.ones(100, bool), "quiet")
+    assert not g.powered and not g.tested and not g.significant
+    # Failures enough, spread alike over gaps and steady traffic: tested, and not significant.
+    failed2 = np.zeros(100, bool)
+    failed2[[1, 11, 21, 31, 41, 51, 61, 71, 81, 91]] = True
+    g2 = gap_effect(quiet, failed2, np.ones(100, bool), "quiet")
+    assert g2.powered and g2.tested and not g2.significant

@@ -8,15 +8,15 @@ from pathlib import Path
 import tracehound
 
 ROOT = Path(tracehound.__file__).parent
-#: The lab's scenario apps are services under test, not tracehound's own code.
-EXCLUDED = ROOT / "lab" / "scenarios"
+#: The lab's scenario and family apps are services under test, not tracehound's own code.
+EXCLUDED = (ROOT / "lab" / "scenarios", ROOT / "lab" / "families")
 MAX_LINES = 600
 
 
 def _modules() -> dict[str, Path]:
     out = {}
     for path in sorted(ROOT.rglob("*.py")):
-        if EXCLUDED in path.parents:
+        if any(e in path.parents for e in EXCLUDED):
             continue
         parts = ["tracehound", *path.relative_to(ROOT).with_suffix("").parts]
         if parts[-1] == "__init__":

@@ -22,6 +22,8 @@ STEADY_MS = 250.0
 #: against every request after a shorter gap.
 GAP_THRESHOLDS_MS = (GAP_MS, 5000.0, 15000.0)
 BUCKETS_MS = (0.0, STEADY_MS, GAP_MS, 5000.0, np.inf)
+#: The p-value under which failures after gaps count as more frequent than in steady traffic.
+SIGNIFICANT_P = 0.01
 
 
 @dataclass
@@ -48,14 +50,17 @@ class GapEffect:
     p: float
     buckets: list[Bucket] = field(default_factory=list)
     rows: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp), repr=False)
+    #: Whether the failures seen could have shown the effect: with every one of them after a gap,
+    #: the test would have been significant. Too few failures to decide leave it untested.
+    powered: bool = True
 
     @property
     def tested(self) -> bool:
-        return self.after_gap[1] >= 2 and self.steady[1] >= 10
+        return self.after_gap[1] >= 2 and self.steady[1] >= 10 and self.powered
 
     @property
     def significant(self) -> bool:
-        return self.tested and self.after_gap[0] >= 2 and self.p < 0.01 and self.effect > 0
+        return self.tested and self.after_gap[0] >= 2 and self.p < SIGNIFICANT_P and self.effect > 0
 
     @property
     def effect(self) -> float:
@@ -94,7 +99,10 @@ def _effect(idle: NDArray[np.float64], f: NDArray[np.bool_], known: NDArray[np.b
     kg, ng = int((f & gap).sum()), int(gap.sum())
     ks, ns = int((f & reference).sum()), int(reference.sum())
     p = min(1.0, rate_greater(kg, ng, ks, ns) * tests) if ng and ns else 1.0
-    return GapEffect(measure, gap_ms, (kg, ng), (ks, ns), p, buckets, np.flatnonzero(f & gap))
+    k = kg + ks
+    best = min(k, ng)
+    powered = bool(ng and ns) and rate_greater(best, ng, k - best, ns) * tests < SIGNIFICANT_P
+    return GapEffect(measure, gap_ms, (kg, ng), (ks, ns), p, buckets, np.flatnonzero(f & gap), powered)
 
 
 @dataclass

@@ -11,14 +11,15 @@ from tracehound.cli import console, render
 
 
 def lab_list() -> None:
-    """List the lab's scenarios."""
+    """List the lab's scenarios, then its families' variants (FAMILY/VARIANT) with their split."""
     from tracehound import lab
 
     render.print_scenarios(lab.scenarios())
+    render.print_families(lab.families())
 
 
 def lab_up(
-    name: Annotated[str, typer.Argument(help="Scenario name (see `tracehound lab list`).")],
+    name: Annotated[str, typer.Argument(help="Scenario name, or FAMILY/VARIANT (see `tracehound lab list`).")],
     fixed: Annotated[bool, typer.Option("--fixed", help="Start the fixed twin instead of the faulty version.")] = False,
     logs: Annotated[
         Path | None,
@@ -44,7 +45,8 @@ def lab_up(
 
 
 def lab_check(
-    names: Annotated[list[str] | None, typer.Argument(help="Scenarios to check (default: all).")] = None,
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Scenarios, FAMILY/VARIANT, or a FAMILY for all its variants (default: every scenario).")] = None,
     logs: Annotated[Path | None, typer.Option("--logs", help="Keep logs and run folders in this folder.")] = None,
 ) -> None:
     """Reproduce each scenario under its declared load; its fixed twin and the controls must not fail."""

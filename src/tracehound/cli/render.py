@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from tracehound.browser import PageLoad
     from tracehound.diagnosis.scoring import Hypothesis
     from tracehound.history import PastWork
-    from tracehound.lab import CheckResult, Instance, Scenario
+    from tracehound.lab import CheckResult, Family, Instance, Scenario
     from tracehound.orchestrator import Investigation
     from tracehound.probe import Progress, Run, Summary
     from tracehound.query import Result
@@ -282,6 +282,21 @@ def print_scenarios(scenarios: Sequence[Scenario]) -> None:
     t.add_column("needs", no_wrap=True)
     for sc in scenarios:
         t.add_row(sc.name, sc.failure_mode, sc.symptom, ", ".join(sc.needs) or "-")
+    console.wide().print(t)
+
+
+def print_families(families: Sequence[Family]) -> None:
+    """``tracehound lab list``, after the scenarios: every family's variants, by ``family/variant``."""
+    t = Table(box=None, pad_edge=False, show_edge=False)
+    t.add_column("variant", style="bold", no_wrap=True)
+    t.add_column("split", no_wrap=True)
+    t.add_column("failure mode", no_wrap=True)
+    t.add_column("stack", no_wrap=True)
+    t.add_column("symptom", overflow="fold")
+    for f in families:
+        for v in f.variants:
+            t.add_row(v.full_name, v.split, f.failure_mode, v.stack, v.scenario.symptom)
+    console.out.print()
     console.wide().print(t)
 
 

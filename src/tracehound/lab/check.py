@@ -15,8 +15,9 @@ from typing import Any
 from tracehound.errors import TracehoundError
 from tracehound.failure_modes import NONE
 from tracehound.lab import servers
+from tracehound.lab.family import resolve_many
 from tracehound.lab.instance import up
-from tracehound.lab.scenario import Scenario, get_scenario, scenarios
+from tracehound.lab.scenario import Scenario, scenarios
 from tracehound.lab.verdict import (
     BUSY_SHARE,
     Key,
@@ -76,10 +77,10 @@ class CheckResult:
 def measure(scenario: Scenario, fixed: bool = False, log_dir: Path | None = None) -> Measurement:
     """Start one version of ``scenario``, probe it with its declared load, and stop it."""
     keep = log_dir is not None
-    work = Path(log_dir) if log_dir is not None else servers.temp_dir(f"check-{scenario.name}")
+    work = Path(log_dir) if log_dir is not None else servers.temp_dir(f"check-{scenario.slug}")
     try:
         with up(scenario, fixed=fixed, log_dir=work / "logs") as inst:
-            config = scenario.probe_config(inst.url, out=work / "run", label=f"lab-{scenario.name}")
+            config = scenario.probe_config(inst.url, out=work / "run", label=f"lab-{scenario.slug}")
             try:
                 run = probe(config)
             finally:
@@ -173,12 +174,13 @@ def check(
     on_result: Callable[[CheckResult], Any] | None = None,
     on_start: Callable[[Scenario], Any] | None = None,
 ) -> list[CheckResult]:
-    """Check the named scenarios (default: all), one after the other.
+    """Check the named scenarios (default: all), one after the other; a family's variant is named
+    ``family/variant``, and a family's name alone stands for all its variants.
 
     ``on_start`` sees each scenario before its check, ``on_result`` each verdict. Logs and run
     folders are kept under ``log_dir/<scenario>/{faulty,fixed}/`` when it is given.
     """
-    chosen = [get_scenario(n) for n in names] if names else scenarios()
+    chosen = resolve_many(list(names)) if names else scenarios()
     results = []
     for sc in chosen:
         if on_start is not None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tracehound.lab import servers
 from tracehound.lab.deployment import AppSpec
-from tracehound.lab.scenario import Scenario, get_scenario
+from tracehound.lab.family import resolve
+from tracehound.lab.scenario import Scenario
 
 
 @dataclass
@@ -53,23 +54,24 @@ class Instance:
 
 @contextlib.contextmanager
 def up(scenario: str | Scenario, fixed: bool = False, log_dir: Path | None = None) -> Iterator[Instance]:
-    """Start a scenario (its fixed twin with ``fixed=True``) and yield it; everything stops on exit.
+    """Start a scenario or a family's variant (``family/variant``; its fixed twin with ``fixed=True``)
+    and yield it; everything stops on exit.
 
     Logs go to ``log_dir`` (kept) or to a temp folder (removed afterwards).
     """
-    sc = scenario if isinstance(scenario, Scenario) else get_scenario(scenario)
+    sc = scenario if isinstance(scenario, Scenario) else resolve(scenario)
     dep = sc.deployment(fixed)
     with contextlib.ExitStack() as stack:
         if log_dir is None:
-            log_dir = servers.temp_dir(f"lab-{sc.name}-logs")
+            log_dir = servers.temp_dir(f"lab-{sc.slug}-logs")
             stack.callback(shutil.rmtree, log_dir, True)
         else:
             log_dir = Path(log_dir)
             log_dir.mkdir(parents=True, exist_ok=True)
-        data_dir = servers.temp_dir(f"lab-{sc.name}-data")
+        data_dir = servers.temp_dir(f"lab-{sc.slug}-data")
         stack.callback(shutil.rmtree, data_dir, True)
         # A neutral folder name: the scenario's own name would hint at its cause to a code reviewer.
-        code_dir = servers.temp_dir(f"lab-{sc.name}-code") / "service"
+        code_dir = servers.temp_dir(f"lab-{sc.slug}-code") / "service"
         stack.callback(shutil.rmtree, code_dir.parent, True)
         for f in sc.code_files(fixed):
             dest = code_dir / f.relative_to(sc.folder)

@@ -158,6 +158,11 @@ class Scenario:
         return self.load.shape()
 
     @property
+    def slug(self) -> str:
+        """The name as one path segment (a family's variant is named ``family/variant``)."""
+        return self.name.replace("/", "--")
+
+    @property
     def healthy(self) -> bool:
         """A control: nothing in it should ever fail."""
         return self.failure_mode == NONE
@@ -236,10 +241,17 @@ def load_scenario(folder: Path) -> Scenario:
     return _Parser(path, folder).scenario(doc)
 
 
+def scenario_from_dict(doc: dict[str, Any], folder: Path, source: Path, name: str) -> Scenario:
+    """A scenario from a mapping of ``scenario.yaml``'s keys that no file holds as such (a family's
+    variant), validated the same way; its code is ``folder``, its errors name ``source``."""
+    return _Parser(source, Path(folder).resolve(), name).scenario(doc)
+
+
 class _Parser:
-    def __init__(self, path: Path, folder: Path) -> None:
+    def __init__(self, path: Path, folder: Path, name: str | None = None) -> None:
         self.path = path
         self.folder = folder
+        self.name = name or folder.name
 
     def fail(self, message: str) -> BadScenario:
         return BadScenario(f"{self.path}: {message}")
@@ -252,9 +264,9 @@ class _Parser:
             if key not in doc:
                 raise self.fail(f"missing {key!r}")
         name = self.text(doc, "name", "")
-        if name != self.folder.name:
-            raise self.fail(f"name {name!r} must be the folder's name {self.folder.name!r}")
-        if not _NAME.match(name):
+        if name != self.name:
+            raise self.fail(f"name {name!r} must be the folder's name {self.name!r}")
+        if not all(_NAME.match(part) for part in name.split("/")):
             raise self.fail(f"name {name!r} must be lower_snake_case")
         mode = self.text(doc, "failure_mode", "")
         if mode != NONE and mode not in FAILURE_MODES:
@@ -309,8 +321,8 @@ class _Parser:
             self.keys(overrides, _APP_KEYS | _SECTIONS, "fixed.")
             app_over = {k: overrides.pop(k) for k in list(overrides) if k in _APP_KEYS}
             if app_over:
-                overrides["app"] = _merge(overrides.get("app") or {}, app_over)
-            merged = _merge({k: doc[k] for k in _SECTIONS if k in doc}, overrides)
+                overrides["app"] = merge(overrides.get("app") or {}, app_over)
+            merged = merge({k: doc[k] for k in _SECTIONS if k in doc}, overrides)
             fixed = self.deployment(merged, needs, "fixed.")
             if fixed == faulty:
                 raise self.fail("'fixed' changes nothing: the twin must differ by the fix")
@@ -552,11 +564,11 @@ class _Parser:
         )
 
 
-def _merge(base: Any, over: Any) -> Any:
+def merge(base: Any, over: Any) -> Any:
     """``over`` merged onto ``base``: mappings key by key, anything else replaced."""
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():
-            out[k] = _merge(base.get(k), v) if k in base else copy.deepcopy(v)
+            out[k] = merge(base.get(k), v) if k in base else copy.deepcopy(v)
         return out
     return copy.deepcopy(over)

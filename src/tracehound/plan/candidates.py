@@ -64,6 +64,9 @@ class Candidate:
     always: bool = False
     #: Filled in by the plan: the pair of causes it is meant to split.
     splits: tuple[str, ...] = field(default_factory=tuple)
+    #: It asks its signals under a condition not tried yet (pauses longer than any so far, a
+    #: longer soak): what earlier experiments found of them says little about its answer.
+    new_condition: bool = False
 
 
 def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str], room: float) -> list[Candidate]:
@@ -73,15 +76,16 @@ def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str
     base = next((e for e in done if e.kind == "baseline"), None)
     per_request = ((base.p50_ms if base is not None and base.p50_ms else 50.0) / 1000.0
                    * (len(case.flow.steps) if case.flow is not None else 1))
+    # A timed run ends when its users finish the iteration under way, pauses included.
+    iteration_pauses = flow_pauses(case)
 
     longest = max((g for e in done if e.gaps and not e.gap_spread_s for g in e.gaps), default=0.0)
     if longest and longest < LONGEST_GAP_S:
-        rung = _rung(longest, room, per_request)
-        if rung:
+        for rung in _rungs(longest, room, per_request):
             key = "gaps:" + ",".join(f"{g:g}" for g in rung)
             out.append(Candidate(key, f"pauses of {' and '.join(f'{g:g}' for g in rung)} s, {LADDER_USERS} users at "
                                  "once", _gap_cost(rung, per_request), IDLE_SIGNALS,
-                                 lambda: idle_gap(case, rung, users=LADDER_USERS)))
+                                 _ladder_step(case, rung), new_condition=True))
     elif not longest:
         out.append(Candidate(CORE_GAPS_KEY, "requests after short pauses", _gap_cost(list(CORE_GAPS_S), per_request),
                              IDLE_SIGNALS, lambda: idle_gap(case, list(CORE_GAPS_S)), always=True))
@@ -91,11 +95,12 @@ def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str
                              IDLE_SIGNALS, lambda: race_gaps(case), always=True))
 
     low = next((e for e in done if e.kind == "low_rate"), None)
-    soak_s = min(30.0, room - 2)
-    if low is not None and low.rate and soak_s >= 8:
+    soak_s = min(30.0, room - 2 - iteration_pauses)
+    if low is not None and low.rate and soak_s >= 8 and soak_s > (low.seconds or 0.0):
         rate, users = low.rate, low.concurrency or 2
         out.append(Candidate("soak", f"the low rate for {soak_s:.0f} s: failures that begin after a time",
-                             soak_s + 2, SOAK_SIGNALS, lambda: low_rate(case, soak_s, rate, users)))
+                             soak_s + 2 + iteration_pauses, SOAK_SIGNALS, lambda: low_rate(case, soak_s, rate, users),
+                             new_condition=True))
 
     data_s = min(20.0, room - 1)
     data = data_experiment(case, seconds=data_s) if data_s >= 6 else None
@@ -123,6 +128,12 @@ def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str
     return out
 
 
+def flow_pauses(case: Case) -> float:
+    """The longest pause one iteration of the case's flow can take (0 without a flow)."""
+    flow = case.flow
+    return sum(s.pause + s.pause_spread for s in flow.steps) if flow is not None else 0.0
+
+
 CORE_GAPS_KEY = "gaps:3"
 RACE_KEY = "gaps:race"
 
@@ -132,15 +143,23 @@ def race_gaps(case: Case) -> Experiment:
     return idle_gap(case, list(RACE_GAPS_S), users=LEAD_USERS, spread=RACE_SPREAD_S)
 
 
-def _rung(longest: float, room: float, per_request: float) -> list[float]:
-    """The idle-gap ladder's next pauses after ``longest``: three and nine times longer, or what fits."""
-    for factors in ((3, 9), (3,)):
-        rung = list(dict.fromkeys(min(longest * f, LONGEST_GAP_S) for f in factors))
-        rung = [g for g in rung if g > longest]
-        if rung and _gap_cost(rung, per_request) <= room:
-            return rung
-    g = min(LONGEST_GAP_S, room - per_request * 2 - 3)
-    return [round(g, 1)] if g >= longest * 1.5 else []
+def _ladder_step(case: Case, rung: list[float]) -> Callable[[], Experiment]:
+    return lambda: idle_gap(case, rung, users=LADDER_USERS)
+
+
+def _rungs(longest: float, room: float, per_request: float) -> list[list[float]]:
+    """The idle-gap ladder's next steps after ``longest``: three times longer, and three then nine
+    times (the plan weighs the cheap step against the long one), or the longest pause that fits."""
+    out = []
+    for factors in ((3,), (3, 9)):
+        rung = [g for g in dict.fromkeys(min(longest * f, LONGEST_GAP_S) for f in factors) if g > longest]
+        if rung and _gap_cost(rung, per_request) <= room and rung not in out:
+            out.append(rung)
+    if not out:
+        g = min(LONGEST_GAP_S, room - per_request * 2 - 3)
+        if g >= longest * 1.5:
+            out.append([round(g, 1)])
+    return out
 
 
 def _gap_cost(gaps: list[float], per_request: float) -> float:
@@ -229,4 +248,4 @@ def _seconds(e: Experiment) -> float:
 
 
 __all__ = ["CORE_GAPS_KEY", "CORE_GAPS_S", "DATA_SIGNALS", "DELAY_SIGNALS", "IDLE_SIGNALS", "RACE_KEY", "SOAK_SIGNALS",
-           "Candidate", "candidates", "race_gaps"]
+           "Candidate", "candidates", "flow_pauses", "race_gaps"]

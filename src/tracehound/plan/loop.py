@@ -41,7 +41,15 @@ from tracehound.experiments import (
     sweep_level,
 )
 from tracehound.failure_modes import NONE
-from tracehound.plan.candidates import CORE_GAPS_KEY, CORE_GAPS_S, RACE_KEY, Candidate, candidates, race_gaps
+from tracehound.plan.candidates import (
+    CORE_GAPS_KEY,
+    CORE_GAPS_S,
+    RACE_KEY,
+    Candidate,
+    candidates,
+    flow_pauses,
+    race_gaps,
+)
 from tracehound.plan.gain import chance_of_showing, expected_gain
 from tracehound.plan.leads import leads
 from tracehound.plan.state import State
@@ -55,6 +63,9 @@ RESERVE_S = 6.0
 #: move the ranking enough to be worth the user's wait.
 MIN_BITS = 0.1
 MIN_BITS_PER_S = 0.006
+#: Below this confidence the leader is a guess: the budget goes on any experiment worth MIN_BITS,
+#: however long it takes, rather than stopping with time left.
+UNSURE = 0.5
 #: With nothing failed and a symptom given: an experiment runs only if the words make it this much likelier.
 SYMPTOM_LIFT = 1.1
 
@@ -127,7 +138,7 @@ class Plan:
         if self.leader_clear(self.assess(), "the sweep"):
             return True
         low_s = min(15.0, max(8.0, left() - 40))
-        if left() > low_s + 10:
+        if left() > low_s + 10 + flow_pauses(case):
             run(_why(self._low_rate(low_s), "the core: failures that begin after a time, or stay after the load"))
             if self.leader_clear(self.assess(), "the low-rate probe"):
                 return True
@@ -237,11 +248,13 @@ class Plan:
                 prior_scores, by_id, c.signals) * SYMPTOM_LIFT else ""
             return c, f"not reproduced yet: {c.what}{words}, a {chance:.0%} chance to show something"
         scored: list[tuple[float, Candidate, float]] = []
+        lead = st.leader
+        floor = MIN_BITS_PER_S if lead is not None and lead.confidence >= UNSURE else 0.0
         # Reproduced: a lead's repeats only sharpen a rate already known to be non-zero.
         for c in [c for c in cands if c.lead is None]:
-            g = expected_gain(st.scores, by_id, c.signals, st.tested)
+            g = expected_gain(st.scores, by_id, c.signals, set() if c.new_condition else st.tested)
             c.splits = g.splits
-            if g.bits >= MIN_BITS and g.bits / max(c.cost, 1.0) >= MIN_BITS_PER_S:
+            if g.bits >= MIN_BITS and g.bits / max(c.cost, 1.0) >= floor:
                 scored.append((g.bits / max(c.cost, 1.0), c, g.bits))
         if not scored:
             return self._stop("no experiment left would move the ranking")
