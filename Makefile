@@ -30,8 +30,11 @@ check: venv
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 
+# Two workers (CI has two cores; the suite mostly waits on the servers its fixtures start). Each test
+# file runs whole on one worker, the slowest first (tests/conftest.py). Serially: make test PYTEST_ARGS=-n0
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 test: deps venv
-	$(BIN)/python -m pytest -q --durations=30
+	$(BIN)/python -m pytest -q --durations=30 $(PYTEST_ARGS)
 
 demo: venv
 	$(BIN)/tracehound demo --investigate

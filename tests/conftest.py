@@ -35,6 +35,54 @@ settings.register_profile("dev", max_examples=100, **_FUZZ)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 
+# -- parallel runs: `make test` is `pytest -n 2 --dist loadfile --no-loadscope-reorder` -----------------
+
+#: The slowest test files, slowest first (by their total time in a run with ``--junitxml``). Under
+#: pytest-xdist each file runs whole on one worker (its module and session fixtures start once there);
+#: a worker takes the next file when it is done with one, in this order, so that no long file starts
+#: last and leaves the other worker idle.
+SLOWEST_FIRST = ("tests/test_lab.py", "tests/test_lab_families.py", "tests/test_gentest.py", "tests/test_plan.py",
+                 "tests/test_browser.py", "tests/test_agents_metrics.py", "tests/test_orchestrator.py",
+                 "tests/test_canary.py", "tests/test_probe_locust.py", "tests/test_plan_shapes.py",
+                 "tests/test_wrong_body.py", "tests/test_verify.py")
+#: The files that reproduce lab scenarios pair by pair: one unit, on one worker, so that two pairs
+#: (each a faulty service and its twin under load) never share the two cores; other tests run beside.
+LAB_PAIRS = ("tests/test_lab.py", "tests/test_lab_families.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``--dist loadfile``, with the files of :data:`LAB_PAIRS` as one unit.
+
+    (Not ``--dist loadgroup`` and ``xdist_group`` marks: with pytest 9.2 it ignores its groups,
+    pytest-dev/pytest-xdist#1386.)
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class LabPairsTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return "lab pairs" if file in LAB_PAIRS else file
+
+    return LabPairsTogether(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker: the files of :data:`SLOWEST_FIRST` first (every worker collects the same order)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    if gone := [f for f in SLOWEST_FIRST + LAB_PAIRS if not (ROOT / f).is_file()]:
+        raise pytest.UsageError(f"tests/conftest.py names test files that are gone: {gone}")
+
+    def rank(item: pytest.Item) -> int:
+        file = item.nodeid.split("::", 1)[0]
+        return SLOWEST_FIRST.index(file) if file in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a file, and of the other files, is kept
+
+
 @pytest.fixture(scope="module")
 def demo_url():
     """The built-in demo service (uvicorn, a 4-slot pool that answers 503 when it runs dry)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+import pyarrow.parquet as pq
 import pytest
 
 from tracehound.agents.traffic import analyze
@@ -65,6 +67,24 @@ def wait_for_workers(pid: int, n: int, timeout: float = 20.0) -> list[psutil.Pro
             return procs
         time.sleep(0.1)
     raise AssertionError("the Locust workers did not start")
+
+
+def wait_for_records(out: Path, workers: int, requests: int, timeout: float = 60.0) -> None:
+    """Until every worker's records reach the master (its shards under ``out/parts``), ``requests`` in all.
+
+    A worker's process exists well before it sends anything on a busy machine (it imports Locust first).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        shards = list((out / "parts").glob("worker-*.parquet"))
+        rows = 0
+        for f in shards:
+            with contextlib.suppress(OSError):  # the run may end meanwhile and sweep its parts
+                rows += pq.ParquetFile(f).metadata.num_rows
+        if len({f.name.split("-")[1] for f in shards}) >= workers and rows >= requests:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the Locust workers did not record {requests} requests within {timeout:g}s")
 
 
 def signal_names(res) -> set[str]:
@@ -144,7 +164,7 @@ def test_ctrl_c_stops_master_and_workers_and_keeps_the_records(faulty, tmp_path)
     p = tracehound("probe", faulty.base_url + "/delay/5", "-c", "4", "-d", "30s", "--engine", "locust",
                    "--workers", "2", "-q", "--out", str(tmp_path / "r"))
     procs = wait_for_workers(p.pid, 2)
-    time.sleep(2.5)
+    wait_for_records(tmp_path / "r", 2, 21)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=120)
     assert p.returncode == 130, err
@@ -160,7 +180,7 @@ def test_a_worker_killed_mid_run_makes_the_run_partial(faulty, tmp_path):
     p = tracehound("probe", faulty.base_url + "/delay/5", "-c", "4", "-d", "6s", "--engine", "locust",
                    "--workers", "2", "-q", "--out", str(tmp_path / "r"))
     procs = wait_for_workers(p.pid, 2)
-    time.sleep(2.5)
+    wait_for_records(tmp_path / "r", 2, 1)
     victim = next(w for w in procs if "worker" in _cmdline(w))
     victim.send_signal(signal.SIGKILL)
     _, err = p.communicate(timeout=120)
