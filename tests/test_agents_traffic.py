@@ -473,3 +473,28 @@ def test_one_kind_of_request_slow_even_alone_is_slow_when_sequential():
     # All alike and fast alone: nothing.
     even = table(n, concurrency=1, step=(step, names), latency_ms=rng.normal(20, 2, n), seed=7)
     assert "slow_when_sequential" not in signals(analyze([run(even, "baseline", 1)]))
+
+
+def test_a_busy_service_does_not_rule_out_idle_connections_its_few_failures_cannot_test():
+    # Sixteen users keep the service busy (no quiet time at all) while each one's connection
+    # idles about 2.5 s between its requests; three of those requests are reset. The service's
+    # quiet time, tested, shows nothing; each connection's idle time has too few failures to
+    # decide. Neither may mark the idle-gap signal absent, which would count against a
+    # keep-alive race that simply shows once in ten tries.
+    n = 400
+    rng = np.random.default_rng(5)
+    reused = np.ones(n, np.int8)
+    idle = np.where(np.arange(n) % 2 == 0, rng.uniform(2000, 3200, n), rng.uniform(1, 50, n))
+    status = np.full(n, 200)
+    status[[10, 90, 250]] = 0
+    t = table(n, concurrency=16, vu=np.arange(n) % 16, start_s=np.sort(rng.uniform(0, 12, n)), status=status,
+              latency_ms=np.full(n, 5.0), inflight=np.full(n, 4), conn_reused=reused, conn_idle_ms=idle, seed=6)
+    # One user pausing 1.5 and 3 s, later, with the service otherwise quiet: none fails.
+    quiet = table(6, concurrency=1, vu=np.zeros(6), start_s=np.array([0.0, 1.6, 4.7, 6.3, 9.4, 11.0]),
+                  status=np.full(6, 200), latency_ms=np.full(6, 5.0), inflight=np.ones(6),
+                  epoch_ns=1_700_000_000 * SEC + 40 * SEC, seed=8)
+    runs = [run(closed(30, 1, at_s=0, seed=7, inflight=np.ones(30)), "baseline", 1),
+            run(t, "idle_gap", 16, gap_s=2.0), run(quiet, "idle_gap", 1, gap_s=3.0)]
+    res = analyze(runs)
+    assert "failures_after_idle_gap" not in signals(res)
+    assert "failures_after_idle_gap" not in res.tested
