@@ -214,9 +214,12 @@ def main() -> int:
     secs = [r["seconds"] for r in rows if "seconds" in r]
     print()
     if faulty:
+        reproduced = sum(r.get("verdict") == "reproduced" for r in faulty)
+        print(f"faulty reproduced: {reproduced}/{len(faulty)}  (bar: all)")
         print(f"top-1 accuracy: {top1}/{len(faulty)} = {top1 / len(faulty):.0%}")
         strict_bar = args.all_sources or (args.rescore and not args.traffic_only)
-        bar = "top-1 >= 95%, top-3 = 100%" if strict_bar else "top-3 >= 80%"
+        # Issue 5's bar with every source; issue 13's for the black box (the URL or flow alone).
+        bar = "top-1 >= 95%, top-3 = 100%" if strict_bar else "top-1 >= 90%, top-3 = 100%"
         print(f"top-3 accuracy: {top3}/{len(faulty)} = {top3 / len(faulty):.0%}  (bar: {bar})")
     if others:
         print(f"twins and controls clean: {clean_n}/{len(others)}  (bar: all)")

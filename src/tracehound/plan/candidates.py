@@ -92,7 +92,7 @@ def candidates(case: Case, done: Sequence[Experiment], st: State, tried: set[str
     if RACE_KEY not in tried:
         cost = _gap_cost(list(RACE_GAPS_S), per_request) + RACE_SPREAD_S * len(RACE_GAPS_S)
         out.append(Candidate(RACE_KEY, "pauses a little past the common keep-alive timeouts, many users at once", cost,
-                             IDLE_SIGNALS, lambda: race_gaps(case), always=True))
+                             IDLE_SIGNALS, lambda: race_gaps(case, done), always=True))
 
     low = next((e for e in done if e.kind == "low_rate"), None)
     soak_s = min(30.0, room - 2 - iteration_pauses)
@@ -138,9 +138,16 @@ CORE_GAPS_KEY = "gaps:3"
 RACE_KEY = "gaps:race"
 
 
-def race_gaps(case: Case) -> Experiment:
-    """Pauses spread a little past the common keep-alive timeouts (:data:`RACE_GAPS_S`), by many users at once."""
-    return idle_gap(case, list(RACE_GAPS_S), users=LEAD_USERS, spread=RACE_SPREAD_S)
+def race_gaps(case: Case, done: Sequence[Experiment] = ()) -> Experiment:
+    """Pauses spread a little past the common keep-alive timeouts (:data:`RACE_GAPS_S`), by many users at once.
+
+    No more users than the largest sweep level the service held (under 2 % failed): the probe
+    asks about idle connections and must not be a load test of its own.
+    """
+    levels = [e for e in done if e.kind == "sweep" and e.concurrency]
+    held = [e.concurrency or 0 for e in levels if e.failure_rate < 0.02]
+    users = min(LEAD_USERS, max(held)) if held else (2 if levels else LEAD_USERS)
+    return idle_gap(case, list(RACE_GAPS_S), users=max(2, users), spread=RACE_SPREAD_S)
 
 
 def _ladder_step(case: Case, rung: list[float]) -> Callable[[], Experiment]:

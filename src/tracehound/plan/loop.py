@@ -148,7 +148,7 @@ class Plan:
             self.tried.add(CORE_GAPS_KEY)
             if self.leader_clear(self.assess(), "the idle-gap probe"):
                 return True
-        race = race_gaps(case)
+        race = race_gaps(case, self.runner.done)
         if left() > (race.shape.duration or 0) + 6:
             run(_why(race, "the core: pauses a little past the common keep-alive timeouts, spread over many users"))
             self.tried.add(RACE_KEY)

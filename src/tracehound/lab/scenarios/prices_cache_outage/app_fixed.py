@@ -35,7 +35,7 @@ GROUP BY p.id
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    app.state.db = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=2, max_size=10, command_timeout=5)
+    app.state.db = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=2, max_size=10, command_timeout=30)
     app.state.cache = redis.Redis(
         connection_pool=redis.ConnectionPool.from_url(os.environ["REDIS_URL"], max_connections=4, decode_responses=True)
     )
