@@ -1,7 +1,8 @@
 """The plan: a core of experiments every investigation runs, then experiments chosen one at a time.
 
 The core (one request at a time, the canary alone, the load sweep, a low-rate probe, short idle
-gaps, and for a flow the pause between steps) shows the failure's broad shape. After it, until one
+gaps, pauses spread a little past the common keep-alive timeouts, and for a flow the pause between
+steps) shows the failure's broad shape. After it, until one
 cause is clear or the budget is spent, each next experiment is chosen from what is known:
 
 1. **A lead is followed.** A failure seen under a named condition, too few times to estimate (one
