@@ -39,12 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tracehound import yamlfile
 from tracehound.errors import BadScenario
 from tracehound.failure_modes import FAILURE_MODES, NONE
-from tracehound.lab.scenario import SCENARIOS_DIR, Scenario, get_scenario, merge, scenario_from_dict
+from tracehound.lab.scenario import SCENARIOS_DIR, Scenario, get_scenario, merge, read_yaml, scenario_from_dict
 
 FAMILIES_DIR = Path(__file__).parent / "families"
 FAMILY_FILE = "family.yaml"
@@ -149,16 +146,7 @@ def load_family(folder: Path) -> Family:
     """Read and validate ``folder/family.yaml`` and expand its variants."""
     folder = Path(folder).resolve()
     path = folder / FAMILY_FILE
-    try:
-        doc = yamlfile.load(path.read_text())
-    except OSError as e:
-        raise BadScenario(f"cannot read {path}: {e.strerror or e}") from None
-    except yamlfile.YamlRefused as e:
-        raise BadScenario(f"{path} is refused: {e}") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise BadScenario(f"{path} is not valid YAML{where}") from None
+    doc = read_yaml(path)
 
     def fail(message: str) -> BadScenario:
         return BadScenario(f"{path}: {message}")

@@ -228,8 +228,13 @@ def load_scenario(folder: Path) -> Scenario:
     """Read and validate ``folder/scenario.yaml``; :class:`BadScenario` with one clear reason otherwise."""
     folder = Path(folder).resolve()
     path = folder / SCENARIO_FILE
+    return _Parser(path, folder).scenario(read_yaml(path))
+
+
+def read_yaml(path: Path) -> Any:
+    """A lab file's YAML document; :class:`BadScenario` with one clear reason when it cannot be read."""
     try:
-        doc = yamlfile.load(path.read_text())
+        return yamlfile.load(path.read_text())
     except OSError as e:
         raise BadScenario(f"cannot read {path}: {e.strerror or e}") from None
     except yamlfile.YamlRefused as e:
@@ -238,7 +243,6 @@ def load_scenario(folder: Path) -> Scenario:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise BadScenario(f"{path} is not valid YAML{where}") from None
-    return _Parser(path, folder).scenario(doc)
 
 
 def scenario_from_dict(doc: dict[str, Any], folder: Path, source: Path, name: str) -> Scenario:
