@@ -170,3 +170,31 @@ def test_a_pause_range_is_spread_over_the_users_and_written_back_as_a_range(flow
 def test_a_bad_pause_range_is_refused_with_one_line(pause):
     with pytest.raises(BadFlow, match="'pause'"):
         Flow.from_dict({"steps": [{"name": "a", "path": "/x", "pause": pause}]})
+
+
+# -- iterations: each user runs the steps so many times, then stops ----------------------------------
+
+
+def test_each_user_runs_its_iterations_and_no_early_user_takes_a_slow_ones_tries(flow_app, tmp_path):
+    url, _ = flow_app
+    # Users pause different lengths, so some finish well before others. The run's request bound
+    # is shared: without a per-user bound an early user would start again and take the last
+    # tries of the slowest one.
+    doc = {"iterations": 1, "steps": [{"name": "a", "path": "/me"},
+                                      {"name": "b", "path": "/me", "pause": [0.0, 0.6]},
+                                      {"name": "c", "path": "/me", "pause": [0.0, 0.6]}]}
+    flow = Flow.from_dict(doc)
+    assert flow.iterations == 1 and Flow.from_dict(flow.to_dict()).iterations == 1
+    run = probe(ProbeConfig(LoadShape(concurrency=4, requests=12, duration=120), flow=flow, base_url=url,
+                            out=tmp_path / "r"))
+    rows = run.table.to_pylist()
+    per_user = {vu: sorted(r["step"] for r in rows if r["vu"] == vu) for vu in range(4)}
+    assert per_user == {vu: ["a", "b", "c"] for vu in range(4)}, per_user
+    # Every user done: the run ends then, not at its two-minute bound.
+    assert run.meta.duration_s is not None and run.meta.duration_s < 60, run.meta.duration_s
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, "2", True, 10**7])
+def test_bad_iterations_are_refused_with_one_line(value):
+    with pytest.raises(BadFlow, match="'iterations' must be a whole number"):
+        Flow.from_dict({"iterations": value, "steps": [{"name": "a", "path": "/x"}]})

@@ -372,10 +372,12 @@ def gap_flow(case: Case, gaps: list[float], spread: float = 0.0) -> Flow:
             steps += [replace(s, pause=g if i == 0 else 0.0, pause_spread=spread if i == 0 and k else 0.0,
                               name=s.name + label)
                       for i, s in enumerate(base.steps)]
-        return replace(base, steps=steps)
+        return replace(base, steps=steps, iterations=1)
     t = case.target
     assert t is not None
-    doc: dict[str, Any] = {"steps": []}
+    # One pass per user: a user done early must not take the last tries of a slower one (the
+    # run's request bound is shared) and leave that one's last pause untried.
+    doc: dict[str, Any] = {"steps": [], "iterations": 1}
     headers = {k: _literal(v) for k, v in t.headers}
     for k, g in enumerate([0.0, *gaps]):
         step: dict[str, Any] = {"name": f"target {_idle_label(gaps, k, spread)}" if k else "target", "method": t.method,

@@ -59,6 +59,8 @@ BUILTINS = frozenset({"vu", "iter", "seq", "uuid"})
 #: The methods a step may use.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _VAR = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*|int:[^{}]*)\}")
+#: The most iterations a flow may ask of each virtual user (a bound on a typo, not on a run).
+MAX_ITERATIONS = 1_000_000
 _STEP_KEYS = {"name", "method", "path", "url", "headers", "json", "data", "capture", "pause", "expect"}
 
 
@@ -335,6 +337,8 @@ class Flow:
     source: str = "<flow>"
     #: Pools of parameter values that fill variables (``data:``, inline ranges, the command line's).
     data: tuple[Pool, ...] = ()
+    #: Each virtual user runs the steps this many times, then stops (k6's per-VU iterations); None: until a bound.
+    iterations: int | None = None
 
     @property
     def last_step(self) -> Step:
@@ -342,8 +346,10 @@ class Flow:
 
     def to_dict(self) -> dict[str, Any]:
         """The flow as a document :meth:`from_dict` reads back (to hand it to another process)."""
-        doc = {"base_url": self.base_url, "vars": dict(self.vars), "setup": [s.to_dict() for s in self.setup],
-               "steps": [s.to_dict() for s in self.steps]}
+        doc: dict[str, Any] = {"base_url": self.base_url, "vars": dict(self.vars),
+                               "setup": [s.to_dict() for s in self.setup], "steps": [s.to_dict() for s in self.steps]}
+        if self.iterations is not None:
+            doc["iterations"] = self.iterations
         declared = {p.name: p.to_doc() for p in self.data if not p.columns[0].startswith("int:")}
         if declared:
             doc["data"] = declared
@@ -388,10 +394,14 @@ class Flow:
         """A flow from its document; data files are relative to ``base``, and ``pools`` are added to its data."""
         if not isinstance(doc, dict):
             raise BadFlow(f"{source}: a flow is a mapping with 'steps:' (and optional 'setup:')")
-        unknown = set(doc) - {"base_url", "vars", "setup", "steps", "data"}
+        unknown = set(doc) - {"base_url", "vars", "setup", "steps", "data", "iterations"}
         if unknown:
             raise BadFlow(f"{source}: unknown key {sorted(unknown, key=str)[0]!r} (expected base_url, vars, setup, "
-                          "steps, data)")
+                          "steps, data, iterations)")
+        iterations = doc.get("iterations")
+        if iterations is not None and (type(iterations) is not int or not 1 <= iterations <= MAX_ITERATIONS):
+            raise BadFlow(f"{source}: 'iterations' must be a whole number from 1 to {MAX_ITERATIONS:,}, "
+                          f"not {iterations!r}")
         variables = doc.get("vars") or {}
         if not isinstance(variables, dict):
             raise BadFlow(f"{source}: 'vars' must be a mapping")
@@ -424,7 +434,7 @@ class Flow:
         base_url = doc.get("base_url")
         if base_url is not None and not isinstance(base_url, str):
             raise BadFlow(f"{source}: 'base_url' must be a string")
-        return cls(setup, steps, base_url, {str(k): v for k, v in variables.items()}, source, tuple(data))
+        return cls(setup, steps, base_url, {str(k): v for k, v in variables.items()}, source, tuple(data), iterations)
 
 
 def _steps(doc: dict[Any, Any], key: str, source: str) -> list[Any]:

@@ -221,7 +221,7 @@ def _with_gaps(doc: dict[str, Any], gaps: list[float], spread: float = 0.0) -> d
             if i == 0 and gap:
                 step["pause"] = [gap, gap + spread] if spread else gap
             steps.append(step)
-    return {**doc, "steps": steps}
+    return {**doc, "steps": steps, "iterations": 1}
 
 
 __all__ = ["Replay", "build_replay"]

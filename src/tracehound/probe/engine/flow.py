@@ -79,8 +79,9 @@ class FlowVU:
         self.e.loop.create_task(self._run_closed())
 
     async def _run_closed(self) -> None:
+        bound = self.flow.iterations
         try:
-            while self.active:
+            while self.active and (bound is None or self.iteration < bound):
                 if not await self.iterate(None, 0):
                     break
         finally:

@@ -74,7 +74,8 @@ class FlowUser(_User):
     @task
     def iteration(self) -> None:
         W.go.wait()
-        if not self.state.iterate(self, None, 0):
+        bound = self.state.flow.iterations
+        if bound is not None and self.state.iteration >= bound or not self.state.iterate(self, None, 0):
             raise StopUser()
 
 
