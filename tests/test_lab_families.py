@@ -24,14 +24,12 @@ from tracehound.lab.family import FAMILY_FILE, load_family
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = lab.families()
 VARIANTS = [v for f in FAMILIES for v in f.variants]
-#: One train and one held-out variant of each family: what CI reproduces (the rest is a benchmark).
+#: One variant of each family, train and held-out in turn: what CI reproduces (the rest is a
+#: benchmark). One per family keeps CI's cost flat as families are added.
 SAMPLE = [
     "db_pool_exhaustion/ledger_p2_plain500",
-    "db_pool_exhaustion/fleet_p2_503",
-    "none/archive_tokens_and_ids",
-    "none/forecast_noisy_latency",
-    "keepalive_mismatch/meters_k2",
     "keepalive_mismatch/kiosks_k2",
+    "none/forecast_noisy_latency",
 ]
 
 
@@ -205,6 +203,8 @@ def test_sampled_variant_reproduces_and_its_twin_does_not(name: str, tmp_path: P
         assert result.faulty.failed > 0 and result.twin is not None and result.twin.failed == 0
 
 
-def test_the_sample_has_one_train_and_one_heldout_variant_of_each_family() -> None:
+def test_the_sample_has_one_variant_of_each_family_and_both_splits() -> None:
     chosen = [lab.get_variant(n) for n in SAMPLE]
-    assert {(v.family, v.split) for v in chosen} == {(f.name, s) for f in FAMILIES for s in ("train", "heldout")}
+    assert sorted(v.family for v in chosen) == sorted(f.name for f in FAMILIES)
+    faulty = [v for v in chosen if v.family != NONE]
+    assert {v.split for v in faulty} == {"train", "heldout"}
