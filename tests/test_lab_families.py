@@ -29,13 +29,15 @@ VARIANTS = [v for f in FAMILIES for v in f.variants]
 SAMPLE = [
     "db_pool_exhaustion/ledger_p2_plain500",
     "keepalive_mismatch/kiosks_k2",
+    "worker_crash/coursework_m200_502",
+    "event_loop_blocking/geocode_uvicorn_timeout",
     "none/forecast_noisy_latency",
 ]
 
 
 def test_the_families_and_their_sizes() -> None:
     by = {f.name: f for f in FAMILIES}
-    assert {"db_pool_exhaustion", "keepalive_mismatch", NONE} <= set(by)
+    assert {"db_pool_exhaustion", "keepalive_mismatch", "worker_crash", "event_loop_blocking", NONE} <= set(by)
     for f in FAMILIES:
         assert len(f.variants) >= (4 if f.failure_mode == NONE else 8), f.name
 
