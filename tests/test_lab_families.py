@@ -29,13 +29,15 @@ VARIANTS = [v for f in FAMILIES for v in f.variants]
 SAMPLE = [
     "db_pool_exhaustion/ledger_p2_plain500",
     "keepalive_mismatch/kiosks_k2",
+    "slow_query/parcels_st300_plain500",
+    "upstream_timeout/loyalty_t1_504",
     "none/forecast_noisy_latency",
 ]
 
 
 def test_the_families_and_their_sizes() -> None:
     by = {f.name: f for f in FAMILIES}
-    assert {"db_pool_exhaustion", "keepalive_mismatch", NONE} <= set(by)
+    assert {"db_pool_exhaustion", "keepalive_mismatch", "slow_query", "upstream_timeout", NONE} <= set(by)
     for f in FAMILIES:
         assert len(f.variants) >= (4 if f.failure_mode == NONE else 8), f.name
 
