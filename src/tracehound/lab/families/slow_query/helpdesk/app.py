@@ -28,6 +28,11 @@ LATEST = """
     ORDER BY updated_at DESC
     LIMIT $2
 """
+BACKLOG = """
+    SELECT count(*) FILTER (WHERE status = 'open') AS open, count(*) FILTER (WHERE status = 'pending') AS pending
+    FROM tickets
+    WHERE customer_id = $1
+"""
 
 
 def ticket(row: asyncpg.Record) -> dict[str, Any]:
@@ -55,13 +60,15 @@ async def tickets(request: web.Request) -> web.Response:
     limit = min(int(request.query.get("limit", "20")), 100)
     try:
         rows = await request.app["db"].fetch(LATEST, cid, limit)
+        backlog = await request.app["db"].fetchrow(BACKLOG, cid)
     except asyncpg.QueryCanceledError as e:
         if ERROR_STYLE != "json":
             raise
         logging.getLogger("helpdesk.tickets").warning("customer %s: %s", cid, e)
         return web.json_response(
             {"errors": [{"status": "503", "title": "Tickets could not be loaded", "detail": str(e)}]}, status=503)
-    return web.json_response({"customer": cid, "tickets": [ticket(r) for r in rows]})
+    return web.json_response({"customer": cid, "open": backlog["open"], "pending": backlog["pending"],
+                              "tickets": [ticket(r) for r in rows]})
 
 
 async def connect(app: web.Application):
