@@ -1,7 +1,4 @@
-"""A geocoding service (standard library HTTP server): postcode and street to coordinates.
-
-Addresses in its warm index answer at once; the others go through the fuzzy matcher first.
-"""
+"""A geocoding service (standard library HTTP server): postcode and street to coordinates."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The airline partner's miles API (Starlette): a member's balance and tier.
-
-Balances are read from its ledger replica; now and then a read waits for the replica to catch up.
-"""
+"""The airline partner's miles API (Starlette): a member's balance and tier."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The carrier's rating API (a sandbox): prices a parcel for each service level.
-
-Most quotes come from its rate cache; some lanes are priced live by the carrier's rating engine.
-"""
+"""The carrier's rating API (a sandbox): prices a parcel for each service level."""
 
 from __future__ import annotations
 
