@@ -6,6 +6,8 @@ A hypothesis' score is a log-odds sum, as a naive-Bayes reader would keep it:
           + symptom points                          the user's words matched to the entry's
                                                     symptom phrases, bounded (diagnosis.symptom)
           + Σ weight(signal) × strength(signal)     for each signal seen that the entry names
+          + Σ ½ weight(signal) × strength(twin)     for each signal whose events also line up with
+                                                    the failing requests (its ``@failures`` twin)
           + Σ absent_weight(signal)                 for each signal the entry expects that the data
                                                     could have shown (it was *tested*) and did not
 
@@ -21,11 +23,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tracehound.diagnosis.signals import Signal
+from tracehound.diagnosis.signals import Signal, lined_up
 from tracehound.diagnosis.symptom import SymptomMatch
 
 #: The evidence line of the symptom read: its ``signal`` and ``kind``.
 SYMPTOM = "symptom"
+#: A signal's lined-up twin (``X@failures``, :data:`tracehound.diagnosis.signals.LINED_UP`) adds this
+#: share of the signal's own weight again, for an entry that does not weigh the twin itself.
+LINED_UP_SHARE = 0.5
 
 
 class Entry(Protocol):
@@ -138,6 +143,15 @@ def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[
             ev = Evidence(name, pts, "seen", s.strength, e.why.get(name, ""), s.detail, s.exemplars)
             (h.evidence_for if pts > 0 else h.evidence_against).append(ev)
             h.score += pts
+            twin = lined_up(name)
+            t = seen.get(twin)
+            if t is not None and t.strength > 0 and twin not in e.signals:
+                pts = LINED_UP_SHARE * w * t.strength
+                ev = Evidence(twin, pts, "seen", t.strength, f"its events line up with the failing requests, "
+                              f"so it bears on them more than events that merely occur: {e.why.get(name, '')}",
+                              t.detail, t.exemplars)
+                (h.evidence_for if pts > 0 else h.evidence_against).append(ev)
+                h.score += pts
         for name, w in e.absent.items():
             if name in tested_set and (name not in seen or seen[name].strength <= 0):
                 ev = Evidence(name, w, "absent", 0.0, e.why.get(name, ""))
@@ -155,4 +169,4 @@ def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[
     return out
 
 
-__all__ = ["SYMPTOM", "Entry", "Evidence", "Hypothesis", "score", "strongest"]
+__all__ = ["LINED_UP_SHARE", "SYMPTOM", "Entry", "Evidence", "Hypothesis", "score", "strongest"]
