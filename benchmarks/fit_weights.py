@@ -23,6 +23,10 @@ The split is the lab's: a family variant's ``split``; the lab's own scenarios ar
 (the hand-set weights were tuned on them). The held-out variants are only scored: top-1, top-3
 and expected calibration error (ECE) before and after, with the reliability table. The weights
 that moved most are listed with the figures.
+
+The reported confidences' temperature (``diagnosis/calibration.yaml``) is fitted on the training
+investigations too, each stack scored by weights fitted without it, so that it is set by stacks the
+weights never saw, as the held-out ones are.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import numpy as np
 from diagnosis import Kept, kept_evidence  # benchmarks/diagnosis.py, beside this script
 
 from tracehound import lab
-from tracehound.diagnosis.entries import CATALOG_DIR, MAX_WEIGHT, load_catalog
+from tracehound.diagnosis.entries import CALIBRATION_FILE, CATALOG_DIR, MAX_WEIGHT, load_catalog
 from tracehound.diagnosis.scoring import strongest
 from tracehound.errors import TracehoundError
 
@@ -50,18 +54,21 @@ class Case:
     name: str
     view: str
     split: str
+    #: What is held out together when the temperature is fitted: a variant's stack, or a lab scenario.
+    group: str
     truth: str
     seen: dict[str, float]
     tested: set[str]
     symptom: dict[str, float]
 
 
-def split_of(k: Kept) -> str:
-    """``train`` or ``heldout``: a variant's own split; the lab's scenarios are training data."""
+def split_and_group(k: Kept) -> tuple[str, str]:
+    """A variant's own split and its family's stack; a lab scenario is training data, a group of its own."""
     try:
-        return lab.get_variant(k.scenario.name).split
+        v = lab.get_variant(k.scenario.name)
     except (TracehoundError, KeyError, ValueError):
-        return "train"
+        return "train", k.scenario.name
+    return v.split, f"{v.family}:{v.stack}"
 
 
 def cases_of(folder: Path) -> list[Case]:
@@ -80,7 +87,7 @@ def cases_of(folder: Path) -> list[Case]:
             if not k.reproduced:
                 continue
             seen = {n: s.strength for n, s in strongest(k.signals).items() if s.strength > 0}
-            out.append(Case(path.name, view, split_of(k), k.truth, seen, set(k.tested) | set(seen),
+            out.append(Case(path.name, view, *split_and_group(k), k.truth, seen, set(k.tested) | set(seen),
                             {m: k.symptom.for_mode(m) for m in k.symptom.points} if k.symptom else {}))
     return out
 
@@ -162,12 +169,23 @@ def fit(model: Model, cases: list[Case], lam: float, max_step: float, steps: int
     return np.clip(np.round(theta, 1), lo, hi)
 
 
-def fit_temperature(model: Model, theta: np.ndarray, cases: list[Case]) -> float:
-    """The softmax temperature that gives the training investigations' true causes the most likelihood."""
-    phi, base, truth = model.arrays(cases)
-    s = model.scores(theta, phi, base)
-    grid = np.arange(0.5, 3.01, 0.05)
-    nll = [-np.log(softmax(s, t)[np.arange(len(cases)), truth] + 1e-12).sum() for t in grid]
+def fit_temperature(model: Model, cases: list[Case], lam: float, max_step: float) -> float:
+    """The softmax temperature that gives the true causes the most likelihood on stacks the weights did not see.
+
+    Each group (a family's stack, or a lab scenario) is scored with weights fitted on the others,
+    so the temperature reflects a stack never tuned on, as the held-out families are.
+    """
+    groups = sorted({c.group for c in cases})
+    scores, truths = [], []
+    for g in groups:
+        inside = [c for c in cases if c.group == g]
+        theta = fit(model, [c for c in cases if c.group != g], lam, max_step, steps=1500)
+        phi, base, truth = model.arrays(inside)
+        scores.append(model.scores(theta, phi, base))
+        truths.append(truth)
+    s, truth = np.concatenate(scores), np.concatenate(truths)
+    grid = np.arange(0.2, 3.01, 0.05)
+    nll = [-np.log(softmax(s, t)[np.arange(len(truth)), truth] + 1e-12).sum() for t in grid]
     return float(round(grid[int(np.argmin(nll))], 2))
 
 
@@ -264,7 +282,7 @@ def main() -> int:
         return 2
     model = Model()
     theta = fit(model, train, args.lam, args.max_step)
-    temperature = fit_temperature(model, theta, train)
+    temperature = fit_temperature(model, train, args.lam, args.max_step)
     print(f"{len(train)} training and {len(held)} held-out investigations (reproduced; views counted apart)\n")
     for label, group in (("train", train), ("held-out", held)):
         _print_judged(f"{label}, hand-set weights", judge(model, model.theta0, group))
@@ -281,6 +299,9 @@ def main() -> int:
     if args.write:
         for path in write_weights(model, theta):
             print(f"wrote {path}")
+        text = CALIBRATION_FILE.read_text()
+        CALIBRATION_FILE.write_text(re.sub(r"^temperature: .*$", f"temperature: {temperature:g}", text, flags=re.M))
+        print(f"wrote {CALIBRATION_FILE}")
     return 0
 
 

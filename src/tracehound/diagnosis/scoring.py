@@ -117,11 +117,12 @@ def strongest(signals: Iterable[Signal]) -> dict[str, Signal]:
 
 
 def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[str] = (),
-          symptom: SymptomMatch | None = None) -> list[Hypothesis]:
+          symptom: SymptomMatch | None = None, temperature: float = 1.0) -> list[Hypothesis]:
     """Every entry scored and ranked best first, with confidences adding up to one.
 
     ``symptom``, the user's words matched to the catalog, moves each entry it names by its bounded
-    points, as one line of evidence.
+    points, as one line of evidence. ``temperature`` divides the scores in the softmax: above one
+    the confidences spread, below one they sharpen; the ranking stays the same.
     """
     seen = strongest(signals)
     tested_set = set(tested) | set(seen)
@@ -162,9 +163,9 @@ def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[
         out.append(h)
     if out:
         top = max(h.score for h in out)
-        z = sum(math.exp(h.score - top) for h in out)
+        z = sum(math.exp((h.score - top) / temperature) for h in out)
         for h in out:
-            h.confidence = math.exp(h.score - top) / z
+            h.confidence = math.exp((h.score - top) / temperature) / z
     out.sort(key=lambda h: (-h.score, h.id))
     return out
 
