@@ -30,14 +30,15 @@ SAMPLE = [
     "db_pool_exhaustion/ledger_p2_plain500",
     "keepalive_mismatch/kiosks_k2",
     "none/forecast_noisy_latency",
+    "rate_limiting/notify_bucket_429_json",
 ]
 
 
 def test_the_families_and_their_sizes() -> None:
     by = {f.name: f for f in FAMILIES}
-    assert {"db_pool_exhaustion", "keepalive_mismatch", NONE} <= set(by)
+    assert {"db_pool_exhaustion", "keepalive_mismatch", "rate_limiting", NONE} <= set(by)
     for f in FAMILIES:
-        assert len(f.variants) >= (4 if f.failure_mode == NONE else 8), f.name
+        assert len(f.variants) >= (12 if f.failure_mode == NONE else 8), f.name
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=[v.full_name for v in VARIANTS])
@@ -79,7 +80,7 @@ def test_no_faulty_app_names_its_cause_in_a_comment() -> None:
     for f in FAMILIES:
         for p in f.folder.rglob("*.py"):
             comments = " ".join(re.findall(r"#(.*)", p.read_text())).lower()
-            assert "pool" not in comments and "exhaust" not in comments, p
+            assert not any(w in comments for w in ("pool", "exhaust", "rate limit", "throttl", "quota")), p
 
 
 def _family(tmp_path: Path, variants: str) -> Path:
