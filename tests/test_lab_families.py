@@ -29,6 +29,8 @@ VARIANTS = [v for f in FAMILIES for v in f.variants]
 SAMPLE = [
     "db_pool_exhaustion/ledger_p2_plain500",
     "keepalive_mismatch/kiosks_k2",
+    "lock_contention/rewards_503_plain",
+    "connection_leak/delivery_p8_500",
     "none/forecast_noisy_latency",
     "rate_limiting/notify_bucket_429_json",
 ]
@@ -36,7 +38,8 @@ SAMPLE = [
 
 def test_the_families_and_their_sizes() -> None:
     by = {f.name: f for f in FAMILIES}
-    assert {"db_pool_exhaustion", "keepalive_mismatch", "rate_limiting", NONE} <= set(by)
+    assert {"db_pool_exhaustion", "keepalive_mismatch", "rate_limiting", "lock_contention", "connection_leak",
+            NONE} <= set(by)
     for f in FAMILIES:
         assert len(f.variants) >= (12 if f.failure_mode == NONE else 8), f.name
 
