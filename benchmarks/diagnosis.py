@@ -31,10 +31,13 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from tracehound import lab
 from tracehound.case import Case, Sources
+from tracehound.diagnosis.signals import Signal
+from tracehound.diagnosis.symptom import SymptomMatch
 from tracehound.errors import TracehoundError
 from tracehound.failure_modes import NONE
 from tracehound.lab import servers
@@ -85,8 +88,28 @@ def one(sc: lab.Scenario, fixed: bool, work: Path, budget: float, all_sources: b
     return row
 
 
-def rescore(folder: Path, traffic_only: bool = False, with_symptom: bool = True) -> dict:
-    """A kept investigation (``NAME-faulty`` or ``NAME-twin``) scored again from its evidence.
+@dataclass
+class Kept:
+    """A kept investigation's evidence as the analysis reads it now: what scoring needs, and its truth."""
+
+    scenario: lab.Scenario
+    version: str
+    truth: str
+    signals: list[Signal]
+    tested: list[str]
+    symptom: SymptomMatch
+    failures: int
+    seconds: float
+
+    @property
+    def reproduced(self) -> bool:
+        from tracehound.limits import reproduced
+
+        return reproduced(self.failures)
+
+
+def kept_evidence(folder: Path, traffic_only: bool = False, with_symptom: bool = True) -> Kept:
+    """A kept investigation (``NAME-faulty`` or ``NAME-twin``): its runs read again, its agents' signals.
 
     ``traffic_only`` leaves out every other agent: the black-box diagnosis of an all-sources
     run (its experiments are the same, since only the traffic decides when to stop).
@@ -95,10 +118,7 @@ def rescore(folder: Path, traffic_only: bool = False, with_symptom: bool = True)
 
     from tracehound.agents.traffic import traffic_agent
     from tracehound.diagnosis.catalog import load_catalog
-    from tracehound.diagnosis.scoring import score
-    from tracehound.diagnosis.signals import Signal
     from tracehound.diagnosis.symptom import match_symptom
-    from tracehound.limits import reproduced
     from tracehound.probe.run import Run
     from tracehound.report.model import load_report
     from tracehound.wrong_body import mark_wrong_bodies
@@ -107,7 +127,6 @@ def rescore(folder: Path, traffic_only: bool = False, with_symptom: bool = True)
     sc = lab.resolve(name.replace("--", "/"))
     fixed = kind == "twin"
     version = "twin" if fixed else ("control" if sc.healthy else "faulty")
-    row = {"scenario": sc.name, "version": version, "truth": NONE if fixed else sc.failure_mode}
     report = load_report(folder / "investigation")
     runs = [Run.load(p.parent) for p in sorted((folder / "investigation" / "runs").glob("*/run.json"))]
     # Minority bodies count as failures now: marked in memory only, the kept folder stays as it was.
@@ -121,13 +140,22 @@ def rescore(folder: Path, traffic_only: bool = False, with_symptom: bool = True)
         tested += agent.tested
         for f in agent.findings:
             signals += [Signal(s.name, s.strength, s.detail, list(s.exemplars), s.value) for s in f.signals]
-    catalog = load_catalog()
-    symptom = match_symptom(sc.symptom if with_symptom else None, catalog)
-    failures = report.failures + wrong
-    hyps = score(list(catalog.values()), signals, tested, symptom) if reproduced(failures) else []
+    symptom = match_symptom(sc.symptom if with_symptom else None, load_catalog())
+    return Kept(sc, version, NONE if fixed else sc.failure_mode, signals, tested, symptom,
+                report.failures + wrong, report.seconds)
+
+
+def rescore(folder: Path, traffic_only: bool = False, with_symptom: bool = True) -> dict:
+    """A kept investigation scored again from its evidence (:func:`kept_evidence`) with the catalog as it is now."""
+    from tracehound.diagnosis.catalog import load_catalog
+    from tracehound.diagnosis.scoring import score
+
+    k = kept_evidence(folder, traffic_only, with_symptom)
+    row = {"scenario": k.scenario.name, "version": k.version, "truth": k.truth}
+    hyps = score(list(load_catalog().values()), k.signals, k.tested, k.symptom) if k.reproduced else []
     ids = [h.id for h in hyps]
-    row.update(verdict="reproduced" if reproduced(failures) else "not_reproduced", top1=ids[0] if ids else None,
-               top3=ids[:3], confidence=hyps[0].confidence if hyps else None, seconds=report.seconds)
+    row.update(verdict="reproduced" if k.reproduced else "not_reproduced", top1=ids[0] if ids else None,
+               top3=ids[:3], confidence=hyps[0].confidence if hyps else None, seconds=k.seconds)
     return row
 
 

@@ -72,3 +72,45 @@ def test_unregistered_signals_are_refused():
     with pytest.raises(KeyError):
         signal("failures_caused_by_gremlins", 1.0)
     assert signal("status_504", 7.0).strength == 1.0
+
+
+def test_a_temperature_spreads_or_sharpens_the_confidences_and_keeps_the_ranking():
+    sig = [signal("failures_rise_with_concurrency", 0.8), signal("failure_latency_plateau", 0.5)]
+    plain = score([POOL, BAD, NONE], sig)
+    warm = score([POOL, BAD, NONE], sig, temperature=2.0)
+    cool = score([POOL, BAD, NONE], sig, temperature=0.5)
+    assert [h.id for h in plain] == [h.id for h in warm] == [h.id for h in cool]
+    assert [h.score for h in plain] == [h.score for h in warm]
+    assert cool[0].confidence > plain[0].confidence > warm[0].confidence
+    for hyps in (warm, cool):
+        assert sum(h.confidence for h in hyps) == pytest.approx(1.0)
+    # Confidence ratios are the scores' differences over the temperature.
+    assert math.log(warm[0].confidence / warm[1].confidence) == pytest.approx((warm[0].score - warm[1].score) / 2)
+
+
+def test_the_reported_ranking_uses_the_calibration_files_temperature(tmp_path, monkeypatch):
+    from tracehound.diagnosis import entries
+    from tracehound.diagnosis.rank import rank
+    from tracehound.errors import BadCatalog
+
+    sig = [signal("failures_rise_with_concurrency", 0.8)]
+    shipped = rank(sig, [], 50, [POOL, BAD, NONE])
+    assert [h.confidence for h in shipped] == [h.confidence for h in score([POOL, BAD, NONE], sig,
+                                                                            temperature=entries.temperature())]
+    for text, ok in (("temperature: 2\n", True), ("temperature: 0\n", False), ("temperature: [1]\n", False),
+                     ("temperature: true\n", False), (": :\n", False)):
+        f = tmp_path / "calibration.yaml"
+        f.write_text(text)
+        monkeypatch.setattr(entries, "CALIBRATION_FILE", f)
+        entries.temperature.cache_clear()
+        try:
+            if ok:
+                assert entries.temperature() == 2.0
+                warm = rank(sig, [], 50, [POOL, BAD, NONE])
+                assert [h.confidence for h in warm] == [h.confidence for h in score([POOL, BAD, NONE], sig,
+                                                                                     temperature=2.0)]
+            else:
+                with pytest.raises(BadCatalog, match="calibration.yaml"):
+                    entries.temperature()
+        finally:
+            entries.temperature.cache_clear()

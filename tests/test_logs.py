@@ -394,6 +394,61 @@ def test_signals_strength_grows_with_count_and_sits_lower_when_the_runs_saw_othe
     assert away["log:worker_timeout"] < 0.6
 
 
+def _timeouts_at(path: Path, seconds: list[int]) -> Path:
+    path.write_text("".join(f"[2026-03-01 14:20:{s:02d} +0000] [120] [CRITICAL] WORKER TIMEOUT (pid:{200 + s})\n"
+                            for s in seconds))
+    return path
+
+
+def test_a_signature_whose_events_line_up_with_the_failures_gets_its_twin(tmp_path):
+    # One request a second for a minute; the requests of seconds 5, 15 … 55 fail.
+    failing = list(range(5, 60, 10))
+    status = np.full(60, 200)
+    status[failing] = 500
+    run = FakeRun(table(60, start_s=np.arange(60.0), status=status, epoch_ns=parse_bound("2026-03-01T14:20:00Z")))
+    beside = analyze_logs([_timeouts_at(tmp_path / "beside.log", failing)], runs=[run])
+    obs = {o.name: o for o in beside.observations}
+    assert "log:worker_timeout@failures" in obs, sorted(obs)
+    assert "beside failing requests" in obs["log:worker_timeout@failures"].detail
+    # As many events, each beside a request that went well: they do not line up.
+    elsewhere = analyze_logs([_timeouts_at(tmp_path / "elsewhere.log", [s + 2 for s in failing])], runs=[run])
+    assert "log:worker_timeout" in {o.name for o in elsewhere.observations}
+    assert "log:worker_timeout@failures" not in {o.name for o in elsewhere.observations}
+    # Events that cannot be placed beside a request (the runs' requests came in two bursts, the
+    # events between them) line up by count: as many as the failing requests.
+    bursts = np.r_[np.arange(10.0), np.arange(50.0, 60.0)]
+    status2 = np.where(np.isin(np.arange(20), [1, 4, 7, 12, 15, 18]), 500, 200)
+    apart = FakeRun(table(20, start_s=bursts, status=status2, epoch_ns=parse_bound("2026-03-01T14:20:00Z")))
+    counted = {o.name: o for o in analyze_logs([_timeouts_at(tmp_path / "counted.log", [20, 22, 24, 26, 28, 30])],
+                                               runs=[apart]).observations}
+    assert "log:worker_timeout@failures" in counted, sorted(counted)
+    assert "for 6 failing requests" in counted["log:worker_timeout@failures"].detail
+    too_many = {o.name for o in analyze_logs([_timeouts_at(tmp_path / "many.log", list(range(15, 45)))],
+                                             runs=[apart]).observations}
+    assert "log:worker_timeout" in too_many and "log:worker_timeout@failures" not in too_many
+
+
+def test_a_lined_up_twin_adds_half_its_signals_weight_as_its_own_evidence():
+    from tracehound.diagnosis.catalog import load_catalog
+    from tracehound.diagnosis.scoring import LINED_UP_SHARE, score
+    from tracehound.diagnosis.signals import Signal
+
+    entries = list(load_catalog().values())
+    name = "log:worker_timeout"
+    alone = {h.id: h for h in score(entries, [Signal(name, 0.8)])}
+    both = {h.id: h for h in score(entries, [Signal(name, 0.8), Signal(name + "@failures", 0.8)])}
+    weighed = [e for e in entries if name in e.signals]
+    assert weighed
+    for e in weighed:
+        assert both[e.id].score - alone[e.id].score == pytest.approx(LINED_UP_SHARE * e.signals[name] * 0.8)
+        lines = both[e.id].evidence_for + both[e.id].evidence_against
+        line = next(ev for ev in lines if ev.signal.endswith("@failures"))
+        assert "line up with the failing requests" in line.why
+    # An entry that does not weigh the signal gains nothing from its twin.
+    other = next(e for e in entries if name not in e.signals)
+    assert both[other.id].score == pytest.approx(alone[other.id].score)
+
+
 # -- bad input ---------------------------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from tracehound.agents.base import AgentResult, Finding, RecordedRun
 from tracehound.case import Case
-from tracehound.diagnosis.signals import register, signal
+from tracehound.diagnosis.signals import lined_up, register, signal
 from tracehound.errors import BadRun
 from tracehound.logs import LogReport, analyze_logs, default_table
 from tracehound.logs.report import LEVEL_NAMES
@@ -28,8 +28,10 @@ NAME = "logs"
 #: Log kept either side of the runs when the agent limits the window to them.
 MARGIN_NS = 120 * NS
 
-#: The ``log:`` signals, one per signature of the log signature table.
+#: The ``log:`` signals, one per signature of the log signature table, and each one's lined-up twin.
 SIGNALS: dict[str, str] = dict(default_table().signals)
+for _name, _desc in list(SIGNALS.items()):
+    SIGNALS[lined_up(_name)] = f"{_desc}; and these events line up with the failing requests, by count or in time"
 for _name, _desc in SIGNALS.items():
     register(_name, _desc, NAME)
 

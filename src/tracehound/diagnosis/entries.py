@@ -286,6 +286,23 @@ def load_entry(path: str | Path) -> FailureMode:
     )
 
 
+#: The reported confidences' temperature, fitted by ``benchmarks/fit_weights.py``.
+CALIBRATION_FILE = Path(__file__).with_name("calibration.yaml")
+
+
+@functools.cache
+def temperature() -> float:
+    """The softmax temperature of the reported confidences (``calibration.yaml``; 1 when it says nothing)."""
+    try:
+        doc = yaml.safe_load(CALIBRATION_FILE.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise BadCatalog(f"{CALIBRATION_FILE}: cannot read: {e}") from None
+    value = doc.get("temperature", 1.0) if isinstance(doc, dict) else None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0.1 <= value <= 10:
+        raise BadCatalog(f"{CALIBRATION_FILE}: temperature must be a number from 0.1 to 10, not {value!r}")
+    return float(value)
+
+
 def load_catalog(path: str | Path | None = None) -> Mapping[str, FailureMode]:
     """Every entry by id, validated: the shipped catalog (cached) or a folder or file of entries."""
     if path is None:
@@ -338,5 +355,5 @@ def expected_ids() -> tuple[str, ...]:
     return (*FAILURE_MODES, NONE)
 
 
-__all__ = ["CATALOG_DIR", "MAX_WEIGHT", "NAMESPACES", "expected_ids", "get", "load_catalog", "load_entry",
-           "unregistered_signals"]
+__all__ = ["CALIBRATION_FILE", "CATALOG_DIR", "MAX_WEIGHT", "NAMESPACES", "expected_ids", "get", "load_catalog",
+           "load_entry", "temperature", "unregistered_signals"]

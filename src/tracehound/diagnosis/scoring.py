@@ -6,6 +6,8 @@ A hypothesis' score is a log-odds sum, as a naive-Bayes reader would keep it:
           + symptom points                          the user's words matched to the entry's
                                                     symptom phrases, bounded (diagnosis.symptom)
           + Σ weight(signal) × strength(signal)     for each signal seen that the entry names
+          + Σ ½ weight(signal) × strength(twin)     for each signal whose events also line up with
+                                                    the failing requests (its ``@failures`` twin)
           + Σ absent_weight(signal)                 for each signal the entry expects that the data
                                                     could have shown (it was *tested*) and did not
 
@@ -21,11 +23,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tracehound.diagnosis.signals import Signal
+from tracehound.diagnosis.signals import Signal, lined_up
 from tracehound.diagnosis.symptom import SymptomMatch
 
 #: The evidence line of the symptom read: its ``signal`` and ``kind``.
 SYMPTOM = "symptom"
+#: A signal's lined-up twin (``X@failures``, :data:`tracehound.diagnosis.signals.LINED_UP`) adds this
+#: share of the signal's own weight again, for an entry that does not weigh the twin itself.
+LINED_UP_SHARE = 0.5
 
 
 class Entry(Protocol):
@@ -112,11 +117,12 @@ def strongest(signals: Iterable[Signal]) -> dict[str, Signal]:
 
 
 def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[str] = (),
-          symptom: SymptomMatch | None = None) -> list[Hypothesis]:
+          symptom: SymptomMatch | None = None, temperature: float = 1.0) -> list[Hypothesis]:
     """Every entry scored and ranked best first, with confidences adding up to one.
 
     ``symptom``, the user's words matched to the catalog, moves each entry it names by its bounded
-    points, as one line of evidence.
+    points, as one line of evidence. ``temperature`` divides the scores in the softmax: above one
+    the confidences spread, below one they sharpen; the ranking stays the same.
     """
     seen = strongest(signals)
     tested_set = set(tested) | set(seen)
@@ -138,6 +144,15 @@ def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[
             ev = Evidence(name, pts, "seen", s.strength, e.why.get(name, ""), s.detail, s.exemplars)
             (h.evidence_for if pts > 0 else h.evidence_against).append(ev)
             h.score += pts
+            twin = lined_up(name)
+            t = seen.get(twin)
+            if t is not None and t.strength > 0 and twin not in e.signals:
+                pts = LINED_UP_SHARE * w * t.strength
+                ev = Evidence(twin, pts, "seen", t.strength, f"its events line up with the failing requests, "
+                              f"so it bears on them more than events that merely occur: {e.why.get(name, '')}",
+                              t.detail, t.exemplars)
+                (h.evidence_for if pts > 0 else h.evidence_against).append(ev)
+                h.score += pts
         for name, w in e.absent.items():
             if name in tested_set and (name not in seen or seen[name].strength <= 0):
                 ev = Evidence(name, w, "absent", 0.0, e.why.get(name, ""))
@@ -148,11 +163,11 @@ def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[
         out.append(h)
     if out:
         top = max(h.score for h in out)
-        z = sum(math.exp(h.score - top) for h in out)
+        z = sum(math.exp((h.score - top) / temperature) for h in out)
         for h in out:
-            h.confidence = math.exp(h.score - top) / z
+            h.confidence = math.exp((h.score - top) / temperature) / z
     out.sort(key=lambda h: (-h.score, h.id))
     return out
 
 
-__all__ = ["SYMPTOM", "Entry", "Evidence", "Hypothesis", "score", "strongest"]
+__all__ = ["LINED_UP_SHARE", "SYMPTOM", "Entry", "Evidence", "Hypothesis", "score", "strongest"]

@@ -42,6 +42,16 @@ class Signal:
 
 REGISTRY: dict[str, SignalDef] = {}
 
+#: The suffix of a signal's twin that says its events line up with the failing requests, by count
+#: or in time (``log:pool_checkout_timeout@failures``): stronger evidence than the events alone,
+#: weighed by the scorer as a share of the signal's own weight unless an entry weighs it itself.
+LINED_UP = "@failures"
+
+
+def lined_up(name: str) -> str:
+    """The name of ``name``'s lined-up twin (:data:`LINED_UP`)."""
+    return name + LINED_UP
+
 
 def register(name: str, description: str, source: str) -> None:
     if name in REGISTRY and REGISTRY[name].source != source:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from tracehound.analysis.stats import fisher_greater, wilson
+from tracehound.diagnosis.signals import lined_up
 from tracehound.logs.alignment import Timeline
 from tracehound.logs.formats import WARNING
 from tracehound.logs.report import Alignment, LogReport, Observation, SignatureHit
@@ -38,7 +39,11 @@ def observations(r: LogReport, tl: Timeline) -> list[Observation]:
     for hit in r.signatures:
         by_signal.setdefault(hit.signal, []).append(hit)
     for name, hits in by_signal.items():
-        out.append(signature_observation(name, hits, tl))
+        obs = signature_observation(name, hits, tl)
+        out.append(obs)
+        why = lines_up(_alignment(hits, tl), tl)
+        if why:
+            out.append(Observation(lined_up(name), obs.strength, f"{why}: {obs.detail}", obs.exemplars, obs.value))
     for extra in (aligned_template(r, tl.base_rate), one_upstream(r)):
         if extra is not None:
             out.append(extra)
@@ -56,12 +61,36 @@ def tested(r: LogReport, table: Table, aligned_any: bool) -> list[str]:
     return sorted(out)
 
 
+def _alignment(hits: list[SignatureHit], tl: Timeline) -> Alignment:
+    return Alignment(sum(h.alignment.near for h in hits), sum(h.alignment.near_failures for h in hits),
+                     sum(h.alignment.by_id for h in hits), sum(h.alignment.by_id_failed for h in hits), tl.base_rate,
+                     sum(h.alignment.in_span for h in hits))
+
+
+def lines_up(a: Alignment, tl: Timeline) -> str:
+    """Why a signature's events line up with the runs' failing requests ("" when they do not).
+
+    Either they sit beside failing requests (by request id, else in time) more often than chance
+    by a real margin, or, when too few could be placed against the requests to tell, the runs
+    hold about as many of them as failing requests (within a factor of 1.5, with at least 3
+    failures): one event per failure is what a cause that fails each request it touches writes.
+    """
+    if not tl or tl.failures == 0:
+        return ""
+    k, m = (a.by_id_failed, a.by_id) if a.by_id >= 3 else (a.near_failures, a.near)
+    if m >= 3:
+        if excess(k, m, tl.base_rate) < MIN_EXCESS:
+            return ""  # placed against the requests, and not beside the failing ones
+        return f"{k:.0f} of {m} sat beside failing requests {'by request id' if a.by_id >= 3 else 'in time'}"
+    if tl.failures >= 3 and a.in_span and 2 / 3 <= a.in_span / tl.failures <= 1.5:
+        return f"{a.in_span} of them within the runs, for {tl.failures} failing requests"
+    return ""
+
+
 def signature_observation(name: str, hits: list[SignatureHit], tl: Timeline) -> Observation:
     """A table signal: strength from how often it was seen and how it sat against the failures."""
     n = sum(h.count for h in hits)
-    a = Alignment(sum(h.alignment.near for h in hits), sum(h.alignment.near_failures for h in hits),
-                  sum(h.alignment.by_id for h in hits), sum(h.alignment.by_id_failed for h in hits), tl.base_rate,
-                  sum(h.alignment.in_span for h in hits))
+    a = _alignment(hits, tl)
     first = min((h.first_ns for h in hits if h.first_ns is not None), default=None)
     relevance, why = relevance_of(a, first, n, tl)
     strength = (1 - 0.5 ** n) * relevance
@@ -130,5 +159,5 @@ def one_upstream(r: LogReport) -> Observation | None:
                        f"{rest_k} of {rest_n}", [], share)
 
 
-__all__ = ["MIN_EXCESS", "aligned_template", "excess", "observations", "one_upstream", "relevance_of",
+__all__ = ["MIN_EXCESS", "aligned_template", "excess", "lines_up", "observations", "one_upstream", "relevance_of",
            "signature_observation", "tested"]
