@@ -27,6 +27,7 @@ VARIANTS = [v for f in FAMILIES for v in f.variants]
 #: One variant of each family, train and held-out in turn: what CI reproduces (the rest is a
 #: benchmark). One per family keeps CI's cost flat as families are added.
 SAMPLE = [
+    "cache_failure/cards_capped3_json",
     "db_pool_exhaustion/ledger_p2_plain500",
     "keepalive_mismatch/kiosks_k2",
     "none/forecast_noisy_latency",
@@ -35,7 +36,7 @@ SAMPLE = [
 
 def test_the_families_and_their_sizes() -> None:
     by = {f.name: f for f in FAMILIES}
-    assert {"db_pool_exhaustion", "keepalive_mismatch", NONE} <= set(by)
+    assert {"cache_failure", "db_pool_exhaustion", "keepalive_mismatch", "stale_connection", NONE} <= set(by)
     for f in FAMILIES:
         assert len(f.variants) >= (4 if f.failure_mode == NONE else 8), f.name
 
