@@ -31,6 +31,7 @@ SAMPLE = [
     "db_pool_exhaustion/ledger_p2_plain500",
     "keepalive_mismatch/kiosks_k2",
     "none/forecast_noisy_latency",
+    "stale_connection/permits_sync_plain500",
 ]
 
 
