@@ -27,19 +27,21 @@ VARIANTS = [v for f in FAMILIES for v in f.variants]
 #: One variant of each family, train and held-out in turn: what CI reproduces (the rest is a
 #: benchmark). One per family keeps CI's cost flat as families are added.
 SAMPLE = [
+    "cache_failure/cards_capped3_json",
     "db_pool_exhaustion/ledger_p2_plain500",
     "keepalive_mismatch/kiosks_k2",
     "lock_contention/rewards_503_plain",
     "connection_leak/delivery_p8_500",
     "none/forecast_noisy_latency",
     "rate_limiting/notify_bucket_429_json",
+    "stale_connection/permits_sync_plain500",
 ]
 
 
 def test_the_families_and_their_sizes() -> None:
     by = {f.name: f for f in FAMILIES}
-    assert {"db_pool_exhaustion", "keepalive_mismatch", "rate_limiting", "lock_contention", "connection_leak",
-            NONE} <= set(by)
+    assert {"cache_failure", "connection_leak", "db_pool_exhaustion", "keepalive_mismatch", "lock_contention",
+            "rate_limiting", "stale_connection", NONE} <= set(by)
     for f in FAMILIES:
         assert len(f.variants) >= (12 if f.failure_mode == NONE else 8), f.name
 
