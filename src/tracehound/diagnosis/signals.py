@@ -107,6 +107,8 @@ _TRAFFIC = {
     "retry_after_header": "failing responses carry Retry-After or rate-limit headers",
     "failures_are_wrong_bodies": "failures are 2xx answers with a wrong body (a minority shape, a missed expectation "
                                  "or a capture that found nothing), not errors",
+    "failures_are_error_bodies": "failures are 2xx answers whose body says the request failed (ok: false, an error "
+                                 "field), where other answers to the same request do not",
     "client_timeouts": "requests hit the client's timeout with no answer",
     "reset_on_reused_connection": "resets and closed connections hit reused keep-alive connections, not new ones",
     "connection_errors": "requests fail at the connection level (reset, refused, closed early)",

@@ -13,6 +13,7 @@ SIGNALS: tuple[str, ...] = (
     # What the failures are
     *(f"status_{s}" for s in STATUS_SIGNALS),
     "client_timeouts", "connection_errors", "retry_after_header", "failures_are_wrong_bodies",
+    "failures_are_error_bodies",
     # Latency
     "failure_latency_plateau", "failures_fast", "slow_when_sequential", "latency_varies_by_request",
     "latency_scales_with_body_size",
