@@ -134,6 +134,8 @@ _TRAFFIC = {
     "slow_not_stuck": "requests that hit a short client timeout succeed when the client waits longer",
     "failure_latency_fixed_by_server": "the service (or its gateway) ends failing requests at one latency of its own, "
                                        "whatever our timeout",
+    "failures_follow_request_rate": "requests sent one at a time fail when sent back to back and far less when "
+                                    "sent a few a second: the failures follow the pace of the requests",
     "failures_follow_bursts": "the same mean arrival rate fails more when sent in bursts than when sent steadily",
     # The service's own Server-Timing header
     "server_timing_pool_wait_grows": "the service's Server-Timing shows the wait for a pooled connection growing in "
