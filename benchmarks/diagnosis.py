@@ -201,6 +201,8 @@ def main() -> int:
         variants = lab.variants(args.families)
         split = {v.full_name: v.split for v in variants}
         chosen = [v.scenario for v in variants if not args.names or v.full_name in args.names]
+        if args.names:  # in the order given, e.g. the held-out variants first
+            chosen.sort(key=lambda sc: args.names.index(sc.name))
     else:
         chosen = [lab.resolve(n) for n in args.names] if args.names else lab.scenarios()
         split = {v.full_name: v.split for v in lab.variants() if v.full_name in args.names}

@@ -498,3 +498,54 @@ def test_a_busy_service_does_not_rule_out_idle_connections_its_few_failures_cann
     res = analyze(runs)
     assert "failures_after_idle_gap" not in signals(res)
     assert "failures_after_idle_gap" not in res.tested
+
+
+# -- the pace of requests sent one at a time -----------------------------------------------------------------------
+
+
+def _paced(fail_fast: np.ndarray, fail_slow: np.ndarray):
+    """A baseline of 30 back-to-back requests (2 ms each), then 40 requests at 4 a second."""
+    fast = closed(30, 1, at_s=0, seed=1, latency_ms=np.full(30, 2.0), start_s=np.arange(30) * 0.0025,
+                  status=np.where(fail_fast, 503, 200))
+    slow = closed(40, 1, at_s=10, seed=2, latency_ms=np.full(40, 2.0), start_s=np.arange(40) * 0.25,
+                  status=np.where(fail_slow, 503, 200))
+    return [run(fast, "baseline", 1), run(slow, "low_rate", 2, rate=4.0)]
+
+
+def test_failures_of_back_to_back_requests_that_a_slow_pace_avoids_follow_the_request_rate():
+    res = analyze(_paced(np.arange(30) % 2 == 1, np.zeros(40, bool)))
+    assert "failures_follow_request_rate" in res.tested
+    s = signals(res)
+    assert s.get("failures_follow_request_rate", 0) > 0.5, sorted(s)
+    # A service that fails its share whatever the pace (a bad copy behind a balancer): tested, not seen.
+    even = analyze(_paced(np.arange(30) % 3 == 0, np.arange(40) % 3 == 0))
+    assert "failures_follow_request_rate" in even.tested
+    assert "failures_follow_request_rate" not in signals(even)
+
+
+# -- time that grows with the size of the answer -----------------------------------------------------------------
+
+
+def test_latency_that_grows_with_the_answers_size_is_seen_within_a_request():
+    rng = np.random.default_rng(3)
+    size = rng.integers(1_000, 40_000, 200)
+    lat = 5 + size / 400 + rng.normal(0, 2, 200)
+    t = closed(200, 1, at_s=0, seed=3, latency_ms=lat, bytes_in=size)
+    s = signals(analyze([run(t, "baseline", 1)]))
+    assert s.get("latency_scales_with_body_size", 0) > 0.5, sorted(s)
+
+
+def test_a_flow_step_both_larger_and_slower_than_another_is_not_items_that_cost_time():
+    # The second step answers eight times more bytes and takes ten times longer than the first;
+    # within each step size and time are unrelated. That is which step it is, not its items.
+    rng = np.random.default_rng(4)
+    n = 200
+    second = np.arange(n) % 2 == 1
+    size = np.where(second, rng.integers(7_800, 8_200, n), rng.integers(480, 520, n))
+    lat = np.where(second, rng.normal(100, 10, n), rng.normal(10, 1, n))
+    t = closed(n, 1, at_s=0, seed=4, latency_ms=lat, bytes_in=size,
+               step=np.where(second, "tickets", "customer").tolist())
+    res = analyze([run(t, "baseline", 1)])
+    s = signals(res)
+    assert "latency_scales_with_body_size" not in s, s
+    assert s.get("latency_varies_by_request", 0) > 0.5, sorted(s)

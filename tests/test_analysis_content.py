@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from tracehound.analysis.content import content_anomalies, departs, shape_of
+from tracehound.analysis.content import content_anomalies, departs, says_it_failed, shape_of
 
 
 def run(samples, groups=None, sizes=None, hashes=None):
@@ -29,10 +29,35 @@ def test_empty_objects_among_full_ones():
     assert a.strength > 0.8
 
 
-def test_an_error_object_with_200_departs_by_keys():
+def test_an_error_object_with_200_is_a_body_that_says_it_failed():
     samples = [f'{{"id": {i}, "name": "x", "price": 5}}' for i in range(200)] + ['{"error": "upstream"}'] * 5
     found = run(samples)
-    assert found and found[0].kind == "keys" and found[0].count == 5
+    assert found and found[0].kind == "error" and found[0].count == 5
+    assert "says it failed" in found[0].example
+
+
+def test_bodies_that_say_they_failed_count_however_many_say_it():
+    # A limiter that answers 200 {"ok": false, ...}: most answers under load, the same keys as the
+    # right ones, so neither a minority nor a departure by keys would show it.
+    right = [f'{{"ok": true, "shipment": {{"id": {i}, "status": "in transit"}}, "error": null}}' for i in range(40)]
+    refused = ['{"ok": false, "shipment": null, "error": "try again later"}'] * 60
+    found = run(right + refused)
+    assert [(a.kind, a.count) for a in found] == [("error", 60)]
+    # A request every answer of which says so is how that service answers it: nothing to contrast.
+    assert run(refused * 2) == []
+
+
+@pytest.mark.parametrize("body,says", [
+    ({"ok": False}, True), ({"success": False, "data": None}, True), ({"status": "error"}, True),
+    ({"status": "FAILED"}, True), ({"error": "timeout"}, True), ({"errors": [{"message": "x"}]}, True),
+    ({"error": {"code": 7}}, True), ({"ok": True, "error": None}, False), ({"errors": []}, False),
+    ({"status": "shipped"}, False), ({"error": ""}, False), ({"ok": 0}, False), ({"error_count": 3}, False),
+])
+def test_what_says_it_failed(body, says):
+    assert says_it_failed(body) is says
+    import json
+
+    assert shape_of(json.dumps(body)).error is says
 
 
 def test_truncated_samples_still_show_their_first_keys():

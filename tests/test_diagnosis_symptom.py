@@ -127,3 +127,14 @@ def test_cli_refuses_a_bad_symptom_in_one_line(cli, symptom, message):
     r = cli("investigate", "http://127.0.0.1:9/x", "--symptom", symptom)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_the_evidence_line_says_whether_the_words_point_to_or_away_from_a_mode():
+    from tracehound.diagnosis.scoring import SYMPTOM, score
+
+    hyps = {h.id: h for h in score(list(load_catalog().values()), [],
+                                   symptom=match_symptom("It fails when the phones are busy", load_catalog()))}
+    up = next(e for e in hyps["db_pool_exhaustion"].evidence_for if e.kind == SYMPTOM)
+    down = next(e for e in hyps["stale_connection"].evidence_against if e.kind == SYMPTOM)
+    assert up.points > 0 and "match" in up.why
+    assert down.points < 0 and "go against" in down.why

@@ -233,3 +233,15 @@ def test_the_data_experiments(data_app, customers, tmp_path):
     assert data_experiment(Case(target=Target(url + "/echo/x"))) is None
     with pytest.raises(ValueError, match="no pool"):
         data_values(plain)
+
+
+def test_a_drawn_request_is_judged_by_its_steps_expect(data_app, tmp_path):
+    # One plain step with a drawn value runs on the fast path that builds each request from
+    # parts; its answers must still be judged by the step's expect, as any flow step's are.
+    url, _ = data_app
+    flow = Flow.from_dict({"base_url": url, "steps": [{"name": "echo", "path": "/echo/{int:1..50}",
+                                                       "expect": ["$.id"]}]})
+    run = probe(ProbeConfig(LoadShape(concurrency=2, requests=20), flow=flow, out=tmp_path / "r"))
+    rows = run.table.select(["status", "error_kind"]).to_pylist()
+    assert len(rows) == 20 and all(r["status"] == 200 for r in rows)
+    assert all(r["error_kind"] == "wrong_body" for r in rows), rows

@@ -155,6 +155,16 @@ def test_har(tmp_path):
     assert (run.path / "run.json").exists() and (run.path / "requests.parquet").exists()
 
 
+@pytest.mark.parametrize("connection", ["9" * 4400, "²", "٣", "4294967296", "-1", " 7"])
+def test_a_har_connection_id_that_is_no_small_number_is_left_out(tmp_path, connection):
+    # Found by benchmarks/fuzz.py: 4,400 digits made int() refuse the string (a traceback).
+    doc = json.loads((DATA / "session.har").read_text())
+    doc["log"]["entries"][0]["connection"] = connection
+    (tmp_path / "odd.har").write_text(json.dumps(doc))
+    run = import_file(tmp_path / "odd.har", out=tmp_path / "run")
+    assert run.table.column("conn_id").to_pylist()[0] is None
+
+
 @pytest.mark.parametrize("message,kind", [
     ("net::ERR_CONNECTION_REFUSED", "connect_refused"),
     ("net::ERR_CONNECTION_RESET", "reset"),

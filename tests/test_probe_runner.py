@@ -90,7 +90,11 @@ def test_interrupt_keeps_records_and_marks_run(demo_url, tmp_path):
     out = tmp_path / "r"
     p = subprocess.Popen([sys.executable, "-m", "tracehound", "probe", demo_url, "-c", "2", "-d", "30s",
                           "--quiet", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(2.5)
+    # Ctrl-C once the probe is under way (a busy machine may take seconds just to start Python).
+    deadline = time.monotonic() + 60
+    while not (out / "run.json").exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
     p.send_signal(signal.SIGINT)
     assert p.wait(timeout=60) == 130
     import json

@@ -135,6 +135,32 @@ def test_a_hash_alone_is_not_a_wrong_body(tmp_path):
     assert mark_wrong_bodies([Run.load(tmp_path / "r")]).count == 0
 
 
+def test_answers_that_say_they_failed_are_failures_even_when_most_say_it(tmp_path):
+    from tracehound.agents.traffic import analyze
+    from tracehound.expect import ERROR_BODY_PREFIX
+
+    # A limiter answering 200 {"ok": false, …} to most requests under load, the same keys as a right answer.
+    n = 400
+    refused = np.arange(n) % 5 != 0
+    right = '{"ok": true, "parcel": {"state": "sorted"}, "error": null}'
+    said = '{"ok": false, "parcel": null, "error": "later"}'
+    t = synthetic.table(n, concurrency=8, inflight=np.full(n, 8), body_sample=np.where(refused, said, right),
+                        bytes_in=np.where(refused, 48, 58), path="/parcels/7",
+                        body_hash=np.where(refused, "00000000000000a1", "00000000000000b1"))
+    (tmp_path / "r").mkdir()
+    write_table(tmp_path / "r", t)
+    write_meta(tmp_path / "r", _meta("sweep", "target", 8))
+    found = mark_wrong_bodies([Run.load(tmp_path / "r")])
+    assert found.count == int(refused.sum()) and "says it failed" in found.lines[0]
+    run = Run.load(tmp_path / "r")
+    rows = run.table.to_pylist()
+    assert all(r["error"].startswith(ERROR_BODY_PREFIX) for r in rows if r["error_kind"] == WRONG_BODY)
+    # Read as the service reporting its own error, not as a wrong answer it believes right.
+    names = {s.name for s in analyze([run]).signals}
+    assert "failures_are_error_bodies" in names
+    assert not {"failures_are_wrong_bodies", "ok_status_body_anomaly"} & names
+
+
 def test_request_kinds_give_every_row_a_kind():
     # A plain target's rows beside an idle-gap run's named steps: none is left without a kind.
     n = 6

@@ -28,6 +28,8 @@ from tracehound.jsonpath import Path, lookup, parse_path
 WRONG_BODY = "wrong_body"
 #: How the message of a ``wrong_body`` row marked for a minority shape (no expectation given) begins.
 MINORITY_PREFIX = "minority body: "
+#: …and of one marked because its body says the request failed, however many answers say so.
+ERROR_BODY_PREFIX = MINORITY_PREFIX + "says it failed: "
 #: The forms, for the message of an expectation that fits none.
 FORMS = "status=200[,201|2xx], keys=a,b, $.path, $.path=value or body~regex"
 _MAX_TEXT = 2000

@@ -26,10 +26,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from tracehound.analysis.content import WRONG_KINDS, content_anomalies, request_kinds
+from tracehound.analysis.content import ERROR_KIND, WRONG_KINDS, BodyAnomaly, content_anomalies, request_kinds
 from tracehound.analysis.frame import Frame, concat
 from tracehound.analysis.outcome import error_codes, status_codes
-from tracehound.expect import MINORITY_PREFIX, WRONG_BODY
+from tracehound.expect import ERROR_BODY_PREFIX, MINORITY_PREFIX, WRONG_BODY
 from tracehound.probe.meta import WrongBodyMeta, write_meta
 from tracehound.probe.records import ERROR_CODE
 from tracehound.probe.run import Run, write_table
@@ -86,10 +86,11 @@ def find_wrong_bodies(runs: Sequence[Run]) -> WrongBodies:
     message = np.full(f.n, None, object)
     wrong = np.zeros(f.n, bool)
     for a in found:
-        message[a.rows] = f"{PREFIX}{a.example} where the majority of 2xx answers is {a.majority} ({a.kind})"
+        message[a.rows] = (f"{ERROR_BODY_PREFIX}{a.example} where other 2xx answers are {a.majority}"
+                           if a.kind == ERROR_KIND else
+                           f"{PREFIX}{a.example} where the majority of 2xx answers is {a.majority} ({a.kind})")
         wrong[a.rows] = True
-    out.lines = [f"{a.group}: {a.count} of {a.group_count} 2xx answers ({a.share:.0%}) are {a.example} where the "
-                 f"majority is {a.majority} ({a.kind})" for a in found]
+    out.lines = [describe(a) for a in found]
     bounds = np.cumsum([0] + [t.num_rows for t in tables])
     for j, i in enumerate(chosen):
         out.messages[i] = message[bounds[j]:bounds[j + 1]]
@@ -97,6 +98,15 @@ def find_wrong_bodies(runs: Sequence[Run]) -> WrongBodies:
         if out.masks[i].any():
             out.by_run[runs[i].path] = int(out.masks[i].sum())
     return out
+
+
+def describe(a: BodyAnomaly) -> str:
+    """One line for a departure found among a request kind's 2xx answers."""
+    if a.kind == ERROR_KIND:
+        return (f"{a.group}: {a.count} of {a.group_count} 2xx answers ({a.share:.0%}) are {a.example}, where the "
+                f"others are {a.majority}")
+    return (f"{a.group}: {a.count} of {a.group_count} 2xx answers ({a.share:.0%}) are {a.example} where the "
+            f"majority is {a.majority} ({a.kind})")
 
 
 def mark_wrong_bodies(runs: Sequence[Run], write: bool = True) -> WrongBodies:

@@ -19,7 +19,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -31,10 +31,21 @@ from tracehound.analysis.frame import Codes
 from tracehound.analysis.stats import saturate
 
 #: How clearly each kind of departure marks a wrong answer.
-CLARITY = {"empty": 1.0, "type": 0.9, "keys": 0.8, "size": 0.6, "hash": 0.4}
+CLARITY = {"error": 1.0, "empty": 1.0, "type": 0.9, "keys": 0.8, "size": 0.6, "hash": 0.4}
 #: Departures that make an answer wrong, not merely different: a body that hashes differently
 #: but has the majority's shape and size may just carry a timestamp.
-WRONG_KINDS = frozenset({"empty", "type", "keys", "size"})
+WRONG_KINDS = frozenset({"error", "empty", "type", "keys", "size"})
+#: A 2xx body that says the request failed, when other answers to the same request do not:
+#: ``"ok": false``, ``"success": false``, ``"status": "error"``, or an ``error`` or ``errors`` field
+#: that holds something. Counted however many answers say it, since the service says it itself.
+ERROR_KIND = "error"
+#: At least this share of a request kind's 2xx answers must not say they failed, for those that do
+#: to be told apart (a request that always answers so is how that service answers it).
+MIN_RIGHT_SHARE = 0.02
+_FALSE_FLAGS = ("ok", "success", "succeeded")
+_ERROR_STATUSES = frozenset({"error", "fail", "failed", "failure"})
+_ERROR_TEXT = re.compile(r'"(?:ok|success|succeeded)"\s*:\s*false|"status"\s*:\s*"(?:error|fail(?:ed|ure)?)"'
+                         r'|"errors?"\s*:\s*(?:"[^"]|\{\s*"|\[\s*[^\]\s])', re.I)
 MAX_ROWS = 200_000
 _MASK = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\b[0-9a-f]{16,}\b|\d+")
 
@@ -45,8 +56,12 @@ class Shape:
     empty: bool
     keys: frozenset[str] = frozenset()
     truncated: bool = False
+    #: The body says the request failed (:data:`ERROR_KIND`).
+    error: bool = False
 
     def describe(self) -> str:
+        if self.error:
+            return f"a body that says it failed ({replace(self, error=False).describe()})"
         if self.kind == "none":
             return "no body"
         if self.empty:
@@ -69,10 +84,11 @@ def shape_of(sample: str | None) -> Shape:
         v = json.loads(s)
     except ValueError:
         if s[0] in "{[":
-            return Shape("object" if s[0] == "{" else "array", False, _visible_keys(s), truncated=True)
+            return Shape("object" if s[0] == "{" else "array", False, _visible_keys(s), truncated=True,
+                         error=s[0] == "{" and _ERROR_TEXT.search(s) is not None)
         return Shape("text", False)
     if isinstance(v, dict):
-        return Shape("object", not v, frozenset(v))
+        return Shape("object", not v, frozenset(v), error=says_it_failed(v))
     if isinstance(v, list):
         first = v[0] if v else None
         return Shape("array", not v, frozenset(first) if isinstance(first, dict) else frozenset())
@@ -80,6 +96,19 @@ def shape_of(sample: str | None) -> Shape:
         return Shape("null", True)
     kind = "bool" if isinstance(v, bool) else "number" if isinstance(v, (int, float)) else "string"
     return Shape(kind, v == "")
+
+
+def says_it_failed(body: dict[str, Any]) -> bool:
+    """Whether a JSON object says its request failed: a false ok/success flag, an error status, an error field."""
+    for k, v in body.items():
+        key = str(k).lower()
+        if key in _FALSE_FLAGS and v is False:
+            return True
+        if key == "status" and isinstance(v, str) and v.lower() in _ERROR_STATUSES:
+            return True
+        if key in ("error", "errors") and v not in (None, False, "", [], {}, 0):
+            return True
+    return False
 
 
 def _visible_keys(s: str) -> frozenset[str]:
@@ -214,10 +243,14 @@ def _shape_anomalies(out: list[BodyAnomaly], name: str, rows: NDArray[np.intp], 
     sid = np.array([shape_ids.setdefault(shapes[c], len(shape_ids)) for c in uniq_codes])[inverse]
     by_id = list(shape_ids)
     counts = np.bincount(sid, minlength=len(by_id))
+    found = _error_answers(out, name, rows, sid, by_id, counts, n, min_count, sampled)
+    if found:
+        # The rest are judged among themselves.
+        counts[[j for j, sh in enumerate(by_id) if sh.error]] = 0
+        n = int(counts.sum())
     major = int(np.argmax(counts))
-    if counts[major] < (1 - max_share) * n:
-        return False
-    found = False
+    if n < 5 or counts[major] < (1 - max_share) * n:
+        return found
     kinds: dict[str, list[int]] = {}
     for j, sh in enumerate(by_id):
         if j == major or counts[j] == 0:
@@ -234,6 +267,21 @@ def _shape_anomalies(out: list[BodyAnomaly], name: str, rows: NDArray[np.intp], 
         out.append(BodyAnomaly(name, how, c, n, by_id[major].describe(), example, rows[mask], sampled))
         found = True
     return found
+
+
+def _error_answers(out: list[BodyAnomaly], name: str, rows: NDArray[np.intp], sid: NDArray[np.intp],
+                   shapes: list[Shape], counts: NDArray[np.int64], n: int, min_count: int, sampled: float) -> bool:
+    """2xx answers whose body says they failed, beside answers to the same request that do not."""
+    errs = [j for j, sh in enumerate(shapes) if sh.error and counts[j]]
+    right = [j for j, sh in enumerate(shapes) if not sh.error and sh.kind != "none" and counts[j]]
+    c_err, c_right = int(counts[errs].sum()), int(counts[right].sum())
+    if c_err < min_count or c_right < max(min_count, MIN_RIGHT_SHARE * n):
+        return False
+    mask = np.isin(sid, errs)
+    example = shapes[errs[int(np.argmax(counts[errs]))]].describe()
+    usual = shapes[right[int(np.argmax(counts[right]))]].describe()
+    out.append(BodyAnomaly(name, ERROR_KIND, c_err, n, usual, example, rows[mask], sampled))
+    return True
 
 
 def _size_anomalies(out: list[BodyAnomaly], name: str, rows: NDArray[np.intp], size: NDArray[np.integer[Any]], n: int,
@@ -313,5 +361,5 @@ def wrong_rows(found: list[BodyAnomaly]) -> NDArray[np.intp]:
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.intp)
 
 
-__all__ = ["WRONG_KINDS", "BodyAnomaly", "Shape", "content_anomalies", "departs", "request_kinds", "shape_of",
-           "wrong_rows"]
+__all__ = ["ERROR_KIND", "WRONG_KINDS", "BodyAnomaly", "Shape", "content_anomalies", "departs", "request_kinds",
+           "says_it_failed", "shape_of", "wrong_rows"]

@@ -132,8 +132,9 @@ def score(entries: Sequence[Entry], signals: Iterable[Signal], tested: Iterable[
         h = Hypothesis(e.id, e.title, prior, prior)
         said = symptom.for_mode(e.id) if symptom is not None else 0.0
         if said:
-            ev = Evidence(SYMPTOM, said, SYMPTOM, 1.0, "the user's words match this failure mode's symptom phrases",
-                          symptom.quote(e.id) if symptom is not None else "")
+            why = ("the user's words match this failure mode's symptom phrases" if said > 0 else
+                   "the user's words go against this failure mode's symptom phrases")
+            ev = Evidence(SYMPTOM, said, SYMPTOM, 1.0, why, symptom.quote(e.id) if symptom is not None else "")
             (h.evidence_for if said > 0 else h.evidence_against).append(ev)
             h.score += said
         for name, w in e.signals.items():

@@ -107,6 +107,8 @@ _TRAFFIC = {
     "retry_after_header": "failing responses carry Retry-After or rate-limit headers",
     "failures_are_wrong_bodies": "failures are 2xx answers with a wrong body (a minority shape, a missed expectation "
                                  "or a capture that found nothing), not errors",
+    "failures_are_error_bodies": "failures are 2xx answers whose body says the request failed (ok: false, an error "
+                                 "field), where other answers to the same request do not",
     "client_timeouts": "requests hit the client's timeout with no answer",
     "reset_on_reused_connection": "resets and closed connections hit reused keep-alive connections, not new ones",
     "connection_errors": "requests fail at the connection level (reset, refused, closed early)",
@@ -132,6 +134,8 @@ _TRAFFIC = {
     "slow_not_stuck": "requests that hit a short client timeout succeed when the client waits longer",
     "failure_latency_fixed_by_server": "the service (or its gateway) ends failing requests at one latency of its own, "
                                        "whatever our timeout",
+    "failures_follow_request_rate": "requests sent one at a time fail when sent back to back and far less when "
+                                    "sent a few a second: the failures follow the pace of the requests",
     "failures_follow_bursts": "the same mean arrival rate fails more when sent in bursts than when sent steadily",
     # The service's own Server-Timing header
     "server_timing_pool_wait_grows": "the service's Server-Timing shows the wait for a pooled connection growing in "

@@ -14,10 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracehound.agents.traffic.context import Context, Section
-from tracehound.analysis.content import content_anomalies, request_kinds, wrong_rows
+from tracehound.analysis.content import ERROR_KIND, content_anomalies, request_kinds, wrong_rows
 from tracehound.analysis.load import load_dependence
 from tracehound.diagnosis.signals import signal
 from tracehound.expect import MINORITY_PREFIX, WRONG_BODY
+from tracehound.wrong_body import describe
 
 
 def content(ctx: Context) -> Section:
@@ -33,12 +34,14 @@ def content(ctx: Context) -> Section:
         (lambda rows: f.take("body_sample", rows)) if f.has("body_sample") else None)
     h = f.codes("body_hash", max_cardinality=1 << 30)
     out.test("ok_status_body_anomaly")
-    found = content_anomalies(group, names, eligible, f.bytes_in, samples, h[0] if h is not None else None)
+    # A body that says it failed is the service reporting an error in a 200, not a wrong answer it
+    # believes right: that is failures_are_error_bodies' to say, with the other failures.
+    found = [a for a in content_anomalies(group, names, eligible, f.bytes_in, samples, h[0] if h is not None else None)
+             if a.kind != ERROR_KIND]
     if not found:
         return out
     top = found[0]
-    lines = [f"{a.group}: {a.count} of {a.group_count} 2xx answers ({a.share:.0%}) are {a.example} where the "
-             f"majority is {a.majority} ({a.kind})" for a in found[:5]]
+    lines = [describe(a) for a in found[:5]]
     sig = signal("ok_status_body_anomaly", top.strength, lines[0] + (" (sampled)" if top.sampled < 1 else ""),
                  ctx.ex(top.rows), value=top.share)
     sigs = [sig]

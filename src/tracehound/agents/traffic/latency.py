@@ -133,14 +133,24 @@ def _by_size(ctx: Context, out: Section, sigs: list[Signal], notes: list[str]) -
 
     Judged twice: over the answers to requests sent one at a time, where no queue behind other
     users' requests blurs the cost of each answer's items, and over every success; the clearer wins.
+    Each step of a flow is judged apart: a step that is both larger and
+    slower than another says which step it is (latency_varies_by_request's), not that items cost time.
     """
     f = ctx.f
     okb = f.ok & np.isfinite(f.latency_ms) & (f.bytes_in > 0)
+    kinds: list[tuple[str, np.ndarray]] = [("", okb)]
+    steps = f.codes("step")  # a flow's steps; paths are not split (an id in the path is the request's data)
+    if steps is not None:
+        code, names = steps
+        present = [int(j) for j in np.unique(code[okb & ctx.in_load_run]) if j >= 0]
+        if len(present) > 1:
+            kinds = [(f"of {names[j]}", okb & (code == j)) for j in present]
     best: tuple[float, str, np.ndarray, float] | None = None
-    for who, mask in (("sent one at a time", okb & ctx.alone()), ("", okb)):
-        found = _size_effect(ctx, mask, who, out, notes)
-        if found is not None and (best is None or found[0] > best[0]):
-            best = found
+    for kind, of_kind in kinds:
+        for who, mask in ((f"{kind} sent one at a time".strip(), of_kind & ctx.alone()), (kind, of_kind)):
+            found = _size_effect(ctx, mask, who, out, notes)
+            if found is not None and (best is None or found[0] > best[0]):
+                best = found
     if best is not None:
         strength, detail, rows, value = best
         sigs.append(signal("latency_scales_with_body_size", strength, detail, ctx.ex(rows), value=value))

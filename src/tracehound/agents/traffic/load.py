@@ -8,6 +8,7 @@ import numpy as np
 
 from tracehound.agents.traffic.context import Context, Section, wilson_lo
 from tracehound.analysis.load import sequential, throughput
+from tracehound.analysis.stats import fisher_greater, relative_rise
 from tracehound.diagnosis.signals import Signal, signal
 
 
@@ -43,6 +44,7 @@ def load_dependence(ctx: Context) -> Section:
                                f"{ld.levels[0].label} to {hi.label} in flight (p50 ∝ inflight^{ld.latency_slope:.2f})",
                                ctx.ex(rows), value=ld.latency_slope))
     _alone_against_together(ctx, out, sigs, notes)
+    _pace(ctx, out, sigs, notes)
     _throughput(ctx, out, sigs, notes)
     if notes or sigs:
         out.add("Load dependence", "; ".join(notes), sigs)
@@ -85,6 +87,43 @@ def _alone_against_together(ctx: Context, out: Section, sigs: list[Signal], note
         sigs.append(signal("failures_present_when_sequential", s,
                            f"{ka} of {na} requests sent one at a time failed ({rate_a:.1%}; concurrently "
                            f"{rate_t:.1%})", ctx.ex(np.flatnonzero(alone & ctx.fail)), value=rate_a))
+
+
+#: The back-to-back requests must come at least this many times faster than the slow ones.
+PACE_RATIO = 3.0
+
+
+def _pace(ctx: Context, out: Section, sigs: list[Signal], notes: list[str]) -> None:
+    """One at a time both, back to back against slowly: a limit on the rate fails only the fast ones.
+
+    The baseline sends its requests one after another as fast as they are answered; the low-rate
+    probe a few a second. Failures among the first and (far fewer) among the second follow the
+    pace of the requests, not their concurrency nor their number: what a request-rate limit does,
+    and what a bad copy, a crash every so many requests or a stale connection does not.
+    """
+    f = ctx.f
+    secs = _run_seconds(ctx)
+    fast = [r.index for r in f.runs if r.kind == "baseline" and r.role == "target"]
+    slow = [r.index for r in f.runs if r.kind == "low_rate" and r.role == "target"]
+    if not fast or not slow:
+        return
+    in_fast, in_slow = np.isin(f.run, fast) & ctx.counted, np.isin(f.run, slow) & ctx.counted
+    nf, ns = int(in_fast.sum()), int(in_slow.sum())
+    kf, ks = int((in_fast & ctx.fail).sum()), int((in_slow & ctx.fail).sum())
+    t_fast, t_slow = float(secs[fast].sum()), float(secs[slow].sum())
+    if nf < 10 or ns < 10 or kf < 3 or t_fast <= 0 or t_slow <= 0:
+        return
+    pace_fast, pace_slow = nf / t_fast, ns / t_slow
+    if pace_fast < PACE_RATIO * pace_slow:
+        return
+    out.test("failures_follow_request_rate")
+    notes.append(f"one at a time, {pace_fast:.0f}/s: {kf}/{nf} failed; {pace_slow:.1f}/s: {ks}/{ns}")
+    if kf / nf >= 3 * ks / ns and fisher_greater(kf, nf, ks, ns) < 0.01:
+        sigs.append(signal("failures_follow_request_rate", relative_rise(kf, nf, ks, ns),
+                           f"requests sent one at a time failed {kf} of {nf} ({kf / nf:.0%}) back to back at "
+                           f"{pace_fast:.0f}/s, and {ks} of {ns} ({ks / ns:.0%}) at {pace_slow:.1f}/s: the failures "
+                           "follow the pace of the requests", ctx.ex(np.flatnonzero(in_fast & ctx.fail)),
+                           value=pace_fast / pace_slow))
 
 
 def _throughput(ctx: Context, out: Section, sigs: list[Signal], notes: list[str]) -> None:

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracehound.agents.traffic.context import Context, Section
 from tracehound.agents.traffic.signals import STATUS_SIGNALS
 from tracehound.analysis.outcome import CONNECTION_ERRORS
 from tracehound.analysis.stats import fisher_greater
 from tracehound.diagnosis.signals import Signal, signal
+from tracehound.expect import ERROR_BODY_PREFIX
+
+
+def _says_it_failed(ctx: Context) -> np.ndarray:
+    """Rows marked ``wrong_body`` because their body says the request failed."""
+    f = ctx.f
+    if not f.error_is("wrong_body").any():
+        return np.zeros(f.n, bool)
+    msg = pc.fill_null(pc.starts_with(pc.cast(f.table.column("error"), pa.string()), ERROR_BODY_PREFIX), False)
+    return np.asarray(msg.to_numpy(zero_copy_only=False), bool)
 
 
 def outcome(ctx: Context) -> Section:
@@ -23,7 +35,7 @@ def outcome(ctx: Context) -> Section:
     sigs: list[Signal] = []
     if d.primary >= 3:
         out.test(*(f"status_{s}" for s in STATUS_SIGNALS), "client_timeouts", "connection_errors",
-                 "failures_are_wrong_bodies")
+                 "failures_are_wrong_bodies", "failures_are_error_bodies")
     for s in STATUS_SIGNALS:
         c = d.failure_statuses.get(s, 0)
         if c >= 2:
@@ -34,6 +46,13 @@ def outcome(ctx: Context) -> Section:
     # Answers below 300 that failed for their body: a missed expectation, a minority shape, a capture
     # that found nothing. Not an error of the service's own making that it reports.
     wrong = ctx.fail & (f.status >= 200) & (f.status < 300) & f.error_is("wrong_body", "capture")
+    said = wrong & _says_it_failed(ctx)
+    wrong &= ~said
+    if said.sum() >= 2 and d.primary:
+        share = float(said.sum()) / d.primary
+        sigs.append(signal("failures_are_error_bodies", share,
+                           f"{int(said.sum())} of {d.primary} failures ({share:.0%}) answered 2xx with a body that "
+                           "says the request failed", ctx.ex(np.flatnonzero(said)), value=share))
     if wrong.sum() >= 2 and d.primary:
         share = float(wrong.sum()) / d.primary
         sigs.append(signal("failures_are_wrong_bodies", share,

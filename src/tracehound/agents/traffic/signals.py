@@ -13,6 +13,7 @@ SIGNALS: tuple[str, ...] = (
     # What the failures are
     *(f"status_{s}" for s in STATUS_SIGNALS),
     "client_timeouts", "connection_errors", "retry_after_header", "failures_are_wrong_bodies",
+    "failures_are_error_bodies",
     # Latency
     "failure_latency_plateau", "failures_fast", "slow_when_sequential", "latency_varies_by_request",
     "latency_scales_with_body_size",
@@ -35,6 +36,8 @@ SIGNALS: tuple[str, ...] = (
     # Where failures begin, and the variants: fresh connections, another client timeout, bursts
     "failures_begin_at_fixed_concurrency", "failures_need_reused_connection", "failures_persist_on_fresh_connections",
     "failures_follow_client_timeout", "slow_not_stuck", "failure_latency_fixed_by_server", "failures_follow_bursts",
+    # One at a time, back to back against slowly
+    "failures_follow_request_rate",
 )
 
 __all__ = ["NAME", "SERVER_TIMING_SIGNALS", "SIGNALS", "STATUS_SIGNALS"]

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tracehound.errors import BadTarget
+from tracehound.expect import Expectation
 from tracehound.flow import Flow, Template
 from tracehound.params import Draws
 from tracehound.params.draw import grow
@@ -82,8 +83,11 @@ class RequestPlan:
     """A one-step flow's request as byte parts and slots; :meth:`build` makes each request's bytes."""
 
     def __init__(self, step_name: str, method: str, ep: Endpoint, path: str, parts: list[bytes],
-                 fills: list[_Fill], body_from: int, length_at: int, draws: Draws, pools: list[int]) -> None:
+                 fills: list[_Fill], body_from: int, length_at: int, draws: Draws, pools: list[int],
+                 expect: Expectation | None = None) -> None:
         self.step_name = step_name
+        #: What a right answer looks like (the step's ``expect``): judged on every answer below 400.
+        self.expect = expect
         self.method = method
         self.ep = ep
         #: The path as recorded: the template's, placeholders kept.
@@ -197,11 +201,12 @@ class RequestPlan:
             parts.append(b"")
         recorded = (ORIGIN.sub("", step.target.text) or "/") if step.absolute else (
             base_path.rstrip("/") + step.target.text)
-        return cls(step.name, step.method, ep, recorded, parts, fills, body_from, length_at, draws, sorted(used))
+        return cls(step.name, step.method, ep, recorded, parts, fills, body_from, length_at, draws, sorted(used),
+                   step.expect)
 
     def spec(self, engine: Engine) -> Spec:
         """A spec for one virtual user: its bytes change with every request it sends."""
-        return Spec(engine.buf, b"", self.ep, self.method, self.path, self.step_name)
+        return Spec(engine.buf, b"", self.ep, self.method, self.path, self.step_name, expect=self.expect)
 
     def _build_one(self, vu: int, iteration: int, seq: int) -> bytes:
         row = self.draw0(vu)

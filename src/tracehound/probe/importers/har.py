@@ -124,7 +124,9 @@ def read(path: Path) -> Imported:
         urls.append(url)
         started.append(when)
         messages.append(message if isinstance(message, str) else None)
-        if isinstance(connection, str) and connection.isdigit() and int(connection) <= INT32_MAX:
+        # At most ten ASCII digits: int() refuses thousands of them, and other scripts' digits.
+        if (isinstance(connection, str) and connection.isascii() and connection.isdigit() and len(connection) <= 10
+                and int(connection) <= INT32_MAX):
             conn[i] = int(connection)
         for h, found in headers.items():
             found.append(recorded.get(h))

@@ -1,0 +1,2 @@
+CREATE INDEX scans_parcel_id_idx ON scans (parcel_id, scanned_at);
+ANALYZE scans;
