@@ -74,6 +74,25 @@ def test_canary_timeouts_count_as_slow_samples():
     assert "15 of them timed out" in finding.detail
 
 
+def test_a_stall_that_holds_some_canaries_is_a_slowdown_by_their_share():
+    # A loop blocked now and then: 16 of 40 canaries under load wait about 200 ms, the rest pass
+    # as fast as idle. Ranks over all of them move too little; the held share stands out.
+    rng = np.random.default_rng(5)
+    held = np.arange(40) % 5 < 2
+    lat = np.where(held, rng.normal(200, 20, 40), rng.normal(1.0, 0.1, 40))
+    runs = [_canary(30, "idle", latency_ms=rng.normal(1.0, 0.1, 30), at_s=0), _target(3),
+            _canary(40, "load", latency_ms=lat, at_s=3)]
+    res = analyze(runs)
+    assert SLOWS in res.tested and _signals(res).get(SLOWS, 0) > 0.3, _signals(res)
+    finding = next(f for f in res.findings if f.title == "An unrelated request during the load")
+    assert "16 of 40 held past" in finding.detail
+    # The same share held by a few milliseconds is contention on a shared machine, not a stall.
+    mild = np.where(held, rng.normal(40, 5, 40), rng.normal(1.0, 0.1, 40))
+    calm = analyze([_canary(30, "idle", latency_ms=rng.normal(1.0, 0.1, 30), at_s=0), _target(3),
+                    _canary(40, "load", latency_ms=mild, at_s=3)])
+    assert SLOWS in calm.tested and SLOWS not in _signals(calm)
+
+
 def test_a_served_canary_shows_the_stall_a_gateway_answered_canary_hides():
     rng = np.random.default_rng(3)
     runs = [_canary(10, "idle", latency_ms=rng.normal(1.0, 0.1, 10), at_s=0),

@@ -48,6 +48,9 @@ LOCUST_KINDS = frozenset({"sweep", "confirm", "flow_delay"})
 #: What the canary asks for: a path no service serves, answered by routing alone (any status counts).
 CANARY_NAME = "__tracehound__canary"
 CANARY_RATE = 5.0
+#: With the service idle the canary asks three times as often: the samples a slowdown under load is
+#: judged against. Ten of them could not make a stall that holds half the canaries significant.
+IDLE_CANARY_RATE = 15.0
 #: The canary's own timeout: short, so a stall yields answers (timeouts, counted as slow) inside
 #: the load's window instead of after it.
 CANARY_TIMEOUT_S = 3.0
@@ -233,7 +236,7 @@ class Runner:
             self.cheap_searched = True
             found = cheap_endpoint(self.case)
             self.cheap_path = found.path if found is not None else None
-        exp = Experiment("canary", "the canary's latency with the service idle", LoadShape(rate=CANARY_RATE,
+        exp = Experiment("canary", "the canary's latency with the service idle", LoadShape(rate=IDLE_CANARY_RATE,
                          duration=seconds, open_model=True, concurrency=1))
         runs = [r for r in (self._finish_canary(*c) for c in self._start_canaries(exp, "idle", seconds))
                 if r is not None]
@@ -264,9 +267,10 @@ class Runner:
         which = "served" if served else "canary"
         out = self._dir(f"{which}-{during}-{exp.name.replace(' ', '-')}".replace("=", "").replace("/", "per"))
         timeout = self.canary_timeout_s
-        conns = min(CANARY_MAX_CONNECTIONS, math.ceil(CANARY_RATE * timeout) + 1)
+        rate = IDLE_CANARY_RATE if during == "idle" else CANARY_RATE
+        conns = min(CANARY_MAX_CONNECTIONS, math.ceil(rate * timeout) + 1)
         cmd = [sys.executable, "-m", "tracehound", "probe", self.case.origin + path,
-               "--rate", f"{CANARY_RATE:g}", "-c", str(conns), "-d", f"{seconds:.2f}s", "--timeout",
+               "--rate", f"{rate:g}", "-c", str(conns), "-d", f"{seconds:.2f}s", "--timeout",
                f"{timeout:g}s", "--quiet", "--out", str(out)]
         try:
             p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

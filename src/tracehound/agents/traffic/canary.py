@@ -34,6 +34,8 @@ FAIL_P = 0.01
 #: A canary slower by less than this under load is not slowed (ms); by this much, fully.
 SLOW_MIN_MS = 50.0
 SLOW_FULL_MS = 300.0
+#: A canary held this much past the idle ones is held by the service, not by CPU contention.
+SLOW_HELD_MS = 100.0
 
 
 def slow_testable(n_load: int, n_idle: int) -> bool:
@@ -120,14 +122,18 @@ def _read(c: Frame, rows: np.ndarray, name: str) -> CanaryRead | None:
         ex = c.describe(spread_pick(np.flatnonzero(sl)[np.argsort(-ll)][:25]))
         if slow_testable(int(sl.sum()), int(si.sum())):
             tested.append(SLOWS)
+            found = None
             if ratio >= 2 and delta >= SLOW_MIN_MS:
                 _, p = mann_whitney_greater(sample(ll), sample(li))
                 if p < SLOW_P:
                     # Full strength at a stall of SLOW_FULL_MS: a request nothing else loads that
                     # waits a tenth of a second longer is what CPU contention alone does (our own
                     # load shares the machine), a stalled server holds it for far longer.
-                    s = min(1.0, math.log10(ratio)) * min(1.0, delta / SLOW_FULL_MS)
-                    sigs.append(signal(SLOWS, s, "", ex, value=ratio))
+                    found = min(1.0, math.log10(ratio)) * min(1.0, delta / SLOW_FULL_MS)
+            if found is None:
+                found = _held_share(li, ll, p50_i, parts)
+            if found is not None:
+                sigs.append(signal(SLOWS, found, "", ex, value=ratio))
         else:
             parts.append("too few samples to tell a slowdown")
     else:
@@ -139,6 +145,22 @@ def _read(c: Frame, rows: np.ndarray, name: str) -> CanaryRead | None:
             sigs.append(signal(FAILS, relative_rise(kl, nl, ki, ni), "",
                                c.describe(spread_pick(np.flatnonzero(bad & load))), value=kl / nl))
     return CanaryRead(name, tested, sigs, ": ".join([parts[0], ", ".join(parts[1:])]), ex)
+
+
+def _held_share(li: np.ndarray, ll: np.ndarray, p50_i: float, parts: list[str]) -> float | None:
+    """A stall that holds only some of the canaries: their share past the idle ones, tested as a share.
+
+    A loop blocked now and then (a blocking call per request) holds the canaries that arrive
+    during a block and lets the others through, so the ranks of all of them shift less than the
+    held ones stand out. Held: past the idle canaries' 90th percentile by :data:`SLOW_HELD_MS`.
+    """
+    cut = float(np.percentile(li, 90)) + SLOW_HELD_MS
+    kl, ki = int((ll > cut).sum()), int((li > cut).sum())
+    if kl < 5 or fisher_greater(kl, ll.size, ki, li.size) >= SLOW_P:
+        return None
+    held = float(np.median(ll[ll > cut]))
+    parts.append(f"{kl} of {ll.size} held past {cut:.0f} ms (median {held:.0f} ms) against {ki} of {li.size} idle")
+    return min(1.0, 2 * kl / ll.size) * min(1.0, (held - p50_i) / SLOW_FULL_MS)
 
 
 def _path(c: Frame, rows: np.ndarray) -> str:
