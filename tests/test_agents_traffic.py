@@ -549,3 +549,24 @@ def test_a_flow_step_both_larger_and_slower_than_another_is_not_items_that_cost_
     s = signals(res)
     assert "latency_scales_with_body_size" not in s, s
     assert s.get("latency_varies_by_request", 0) > 0.5, sorted(s)
+
+
+def test_a_flow_steps_latency_rise_is_seen_when_its_slow_step_fails_out_of_the_successes():
+    # Two steps: a cheap one (5 ms) and a slow one whose time grows with load and which mostly
+    # fails at the top level. The successes up there are nearly all the cheap step, so their
+    # median over both steps does not rise; the slow step's own does.
+    rng = np.random.default_rng(6)
+    runs = []
+    for k, c in enumerate((1, 4, 16)):
+        n = 200
+        slow = np.arange(n) % 2 == 1
+        lat = np.where(slow, 100 * c ** 0.8 * rng.lognormal(0, 0.1, n), rng.normal(5, 0.5, n))
+        fails = slow & (rng.random(n) < (0.9 if c == 16 else 0.0))
+        t = closed(n, c, at_s=10 * k, seed=10 + k, latency_ms=lat, inflight=np.full(n, c),
+                   status=np.where(fails, 500, 200), step=np.where(slow, "report", "summary").tolist())
+        runs.append(run(t, "sweep", c))
+    res = analyze(runs)
+    s = signals(res)
+    assert s.get("latency_rises_with_concurrency", 0) > 0.3, sorted(s)
+    rise = next(x for x in res.signals if x.name == "latency_rises_with_concurrency")
+    assert "success p50 of report grows" in rise.detail, rise.detail

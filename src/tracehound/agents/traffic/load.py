@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from tracehound.agents.traffic.context import Context, Section, wilson_lo
-from tracehound.analysis.load import sequential, throughput
+from tracehound.analysis.load import LoadDependence, sequential, throughput
+from tracehound.analysis.load import load_dependence as load_dependence_of
 from tracehound.analysis.stats import fisher_greater, relative_rise
 from tracehound.diagnosis.signals import Signal, signal
 
@@ -35,20 +36,52 @@ def load_dependence(ctx: Context) -> Section:
                                f"{ka / na:.1%} of requests fail with {ld.knee} or more in flight against "
                                f"{kb / nb:.1%} below (knee at {ld.knee}; trend z={ld.z:.1f})", ctx.ex(rows),
                                value=float(ld.knee or 0)))
-        if ld.latency_rises:
-            s = min(1.0, max(ld.latency_slope or 0, 0)) * min(1.0, math.log(ld.latency_ratio or 1) / math.log(4))
-            hi = ld.levels[-1]
-            rows = np.flatnonzero(f.ok & use & (f.inflight >= hi.lo))
-            sigs.append(signal("latency_rises_with_concurrency", s,
-                               f"success p50 grows {ld.latency_ratio:.1f}× (+{ld.latency_delta_ms:.0f} ms) from "
-                               f"{ld.levels[0].label} to {hi.label} in flight (p50 ∝ inflight^{ld.latency_slope:.2f})",
-                               ctx.ex(rows), value=ld.latency_slope))
+        lat, of, where = _latency_rise(ctx, use, ld)
+        if lat.latency_rises:
+            hi = lat.levels[-1]
+            rows = np.flatnonzero(f.ok & use & where & (f.inflight >= hi.lo))
+            sigs.append(signal("latency_rises_with_concurrency", _rise(lat),
+                               f"success p50{of} grows {lat.latency_ratio:.1f}× (+{lat.latency_delta_ms:.0f} ms) "
+                               f"from {lat.levels[0].label} to {hi.label} in flight "
+                               f"(p50 ∝ inflight^{lat.latency_slope:.2f})", ctx.ex(rows), value=lat.latency_slope))
     _alone_against_together(ctx, out, sigs, notes)
     _pace(ctx, out, sigs, notes)
     _throughput(ctx, out, sigs, notes)
     if notes or sigs:
         out.add("Load dependence", "; ".join(notes), sigs)
     return out
+
+
+def _latency_rise(ctx: Context, use: np.ndarray, ld: LoadDependence) -> tuple[LoadDependence, str, np.ndarray]:
+    """The success latency's rise with load: over all requests, or within the flow step where it rises most.
+
+    Under load a flow's slow steps fail and its cheap ones squeeze through, so the successes at the
+    top level are mostly cheap steps: over every step, the median success may not rise at all
+    while each step's does.
+    """
+    f = ctx.f
+    every = np.ones(f.n, bool)
+    best: tuple[LoadDependence, str, np.ndarray] = (ld, "", every)
+    steps = f.codes("step")
+    if steps is None:
+        return best
+    code, names = steps
+    present = [int(j) for j in np.unique(code[use]) if j >= 0]
+    if len(present) < 2:
+        return best
+    score = _rise(ld)
+    for j in present:
+        mine = code == j
+        lj = load_dependence_of(np.where(use & mine, f.inflight, -1), ctx.fail, use & mine, f.ok, f.latency_ms)
+        if lj.latency_rises and _rise(lj) > score:
+            best, score = (lj, f" of {names[j]}", mine), _rise(lj)
+    return best
+
+
+def _rise(ld: LoadDependence) -> float:
+    if not ld.latency_rises:
+        return 0.0
+    return min(1.0, max(ld.latency_slope or 0, 0)) * min(1.0, math.log(ld.latency_ratio or 1) / math.log(4))
 
 
 def _alone_against_together(ctx: Context, out: Section, sigs: list[Signal], notes: list[str]) -> None:
