@@ -7,7 +7,7 @@
     python benchmarks/diagnosis.py --rescore /tmp/diag       # score the kept evidence again
     python benchmarks/diagnosis.py --all-sources             # with logs, database, Redis and code
     python benchmarks/diagnosis.py --rescore DIR --traffic-only   # the black-box diagnosis of kept runs
-    python benchmarks/diagnosis.py --families heldout   # the families' held-out variants instead
+    python benchmarks/diagnosis.py --families heldout   # the families' held-out variants instead (or --heldout)
     python benchmarks/diagnosis.py db_pool_exhaustion/fleet_p2_503   # one variant (FAMILY/VARIANT)
 
 `--rescore` runs no experiment: it takes each kept investigation's report.json, re-reads the
@@ -182,6 +182,8 @@ def main() -> int:
     ap.add_argument("names", nargs="*", help="scenarios or FAMILY/VARIANT (default: all scenarios)")
     ap.add_argument("--families", choices=["all", "train", "heldout"],
                     help="run the families' variants of this split instead of the lab's scenarios")
+    ap.add_argument("--heldout", action="store_const", const="heldout", dest="families",
+                    help="the same as --families heldout")
     ap.add_argument("--no-twins", action="store_true", help="skip the fixed twins")
     ap.add_argument("--twins-only", action="store_true", help="only the fixed twins and the controls")
     ap.add_argument("--budget", type=float, default=120.0)
