@@ -221,6 +221,23 @@ def test_k6_same_key_twice_is_two_requests_and_name_is_the_step(tmp_path):
     assert t.column("step").to_pylist() == ["list", "list"] and t.column("vu").null_count == 2
 
 
+@pytest.mark.parametrize("tag,value", [("vu", "18446744073709551616"), ("vu", 1e308), ("error_code", "9" * 30),
+                                       ("status", "18446744073709551616")])
+def test_k6_tags_past_64_bits_are_no_number_or_one_clear_line(tmp_path, tag, value):
+    # Found by benchmarks/fuzz.py: int() of such a tag overflowed NumPy's int64 (a traceback).
+    tags = {"method": "GET", "url": "http://127.0.0.1:8000/a", "status": "200", tag: value}
+    points = [{"type": "Point", "metric": m, "data": {"time": "2026-02-10T14:23:15Z", "value": v, "tags": tags}}
+              for m, v in (("http_reqs", 1), ("http_req_duration", 5.0))]
+    f = tmp_path / "k6.json"
+    f.write_text("".join(json.dumps(p) + "\n" for p in points))
+    if tag == "status":
+        with pytest.raises(BadImport, match="is not an HTTP status"):
+            import_file(f, out=tmp_path / "run")
+        return
+    t = import_file(f, out=tmp_path / "run").table
+    assert t.num_rows == 1 and t.column("status").to_pylist() == [200]
+
+
 @pytest.mark.parametrize("code,message,kind", [
     (1050, "request timeout", "timeout"), (1101, "lookup: no such host", "dns"),
     (1211, "dial: i/o timeout", "connect_timeout"), (1212, "dial: connection refused", "connect_refused"),

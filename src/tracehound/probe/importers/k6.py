@@ -166,8 +166,9 @@ def read(path: Path) -> Imported:
 
 
 def _int(v: Any, missing: int | None) -> int | None:
-    """A tag's integer value, or ``missing`` when the tag is absent or not a number."""
+    """A tag's integer value, or ``missing`` when the tag is absent, not a number, or past 64 bits."""
     try:
-        return int(v)
-    except (TypeError, ValueError):
+        x = int(v)
+    except (TypeError, ValueError, OverflowError):
         return missing
+    return x if -(2**63) <= x < 2**63 else missing
