@@ -20,7 +20,7 @@ from tracehound.agents.registry import AGENTS, AgentSpec
 from tracehound.agents.run import run_agents
 from tracehound.case import Case, Sources
 from tracehound.diagnosis.catalog import load_catalog
-from tracehound.diagnosis.signals import REGISTRY
+from tracehound.diagnosis.signals import REGISTRY, lined_up
 from tracehound.probe import Target
 
 AGENTS_DIR = Path(__file__).resolve().parent.parent / "src" / "tracehound" / "agents"
@@ -52,6 +52,8 @@ def test_every_declared_signal_is_registered():
 
 def test_every_registered_signal_is_named_by_a_catalog_entry():
     named = {n for m in load_catalog().values() for n in m.signal_names()}
+    # A lined-up twin (X@failures) is weighed through X by every entry that names X.
+    named |= {lined_up(n) for n in named}
     unnamed = set(REGISTRY) - named
     assert unnamed == set(), f"named by no catalog entry: {sorted(unnamed)}"
 

@@ -28,10 +28,12 @@ NAME = "logs"
 #: Log kept either side of the runs when the agent limits the window to them.
 MARGIN_NS = 120 * NS
 
-#: The ``log:`` signals, one per signature of the log signature table, and each one's lined-up twin.
-SIGNALS: dict[str, str] = dict(default_table().signals)
-for _name, _desc in list(SIGNALS.items()):
-    SIGNALS[lined_up(_name)] = f"{_desc}; and these events line up with the failing requests, by count or in time"
+#: The ``log:`` signals of the log signature table, and the lined-up twin of each one a signature emits.
+_TABLE = default_table()
+SIGNALS: dict[str, str] = dict(_TABLE.signals)
+for _name in sorted({sig.signal for sig in _TABLE.signatures}):
+    SIGNALS[lined_up(_name)] = (f"{SIGNALS[_name]}; and these events line up with the failing requests, by count "
+                                "or in time")
 for _name, _desc in SIGNALS.items():
     register(_name, _desc, NAME)
 
