@@ -285,6 +285,7 @@ DEMO_SECRETS = {
     "logged_password": "th-demo-logpw-1d2e3f",
     "logged_dsn": "th-demo-logdsn-4a5b6c",
     "logged_api_key": "th-demo-logkey-7c8d9e",
+    "logged_jwt": "th-demo-jwtsig-0e1f2a",  # the signature of a JWT the service logged bare
 }
 
 #: The lines of the service's log that hold the ``logged*`` secrets, one kind of secret each.
@@ -293,6 +294,7 @@ DEMO_LOGGED_LINES = (
     "2026-12-01 10:00:00,100 INFO app: admin session opened user=alice password={logged_password}",
     "2026-12-01 10:00:00,200 INFO app: settings loaded database_url=postgresql://app:{logged_dsn}@db:5432/shop",
     '2026-12-01 10:00:00,300 INFO app: webhook registered {{"api_key": "{logged_api_key}", "events": 2}}',
+    "2026-12-01 10:00:00,400 WARNING app: refresh refused for eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.{logged_jwt}",
 )
 
 
@@ -334,7 +336,7 @@ def demo_investigation(tmp_path_factory, cli) -> DemoInvestigation:
     empty one, its code with one file that does not parse, a database DSN with a wrong
     password and a Redis that refuses. Each bad one must cost only its own agent. Every input
     holds a secret (:data:`DEMO_SECRETS`): the Authorization header, a cookie quoted in the
-    symptom, the DSN's and Redis URL's passwords, and a token, a password, a DSN password and an
+    symptom, the DSN's and Redis URL's passwords, and a token, a password, a DSN password, a JWT and an
     API key the service logged (:data:`DEMO_LOGGED_LINES`).
     """
     from tracehound import lab

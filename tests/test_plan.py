@@ -122,6 +122,11 @@ def test_a_keep_alive_race_that_shows_once_in_ten_tries_is_reproduced_and_named(
             servers.guard()
     rep = json.loads(inv.report_path.read_text())
     assert rep["verdict"] == "reproduced", [(e["name"], e["outcome"]) for e in rep["experiments"]]
-    spread = [e for e in rep["experiments"] if e["kind"] == "idle_gap" and "–" in e["name"] + e["purpose"]]
-    assert spread, [e["purpose"] for e in rep["experiments"]]
     assert "keepalive_mismatch" in [h["id"] for h in rep["hypotheses"][:3]], rep["hypotheses"][:3]
+    # The flow's own 2.4 s pause meets the window now and then in the sweep already (the reaper's
+    # phase decides): when that makes the leader clear, the spread pauses are rightly never sent.
+    stopped = rep.get("stopped_early") or ""
+    if "keepalive_mismatch leads at" in stopped:
+        return
+    spread = [e for e in rep["experiments"] if e["kind"] == "idle_gap" and "–" in e["name"] + e["purpose"]]
+    assert spread, ([e["purpose"] for e in rep["experiments"]], stopped)

@@ -3,7 +3,7 @@
 The session's demo investigation (tests/conftest.py) is given a secret in every input a user
 gives besides the URL: an Authorization header, a cookie quoted in the symptom, the database
 DSN's and the Redis URL's passwords; and the service's log holds a bearer token, a password, a
-DSN password and an API key (tracehound finds those). Its outputs are every file it leaves
+DSN password, an API key and a bare JWT (tracehound finds those). Its outputs are every file it leaves
 (report.json, report.md, report.html, charts, each run's run.json and requests.parquet, searched
 value by value) and the CLI's own output. Here: a password and an API key in the URL; recorded
 headers, with a token the server echoes back, through every command that reads a run; and the
@@ -81,11 +81,12 @@ def test_no_secret_reaches_an_mcp_result(faulty, tmp_path: Path) -> None:
     from tracehound.mcp.server import build_server
 
     given = {"bearer": "th-mcp-bearer-0c4e1a", "dsn": "th-mcp-dsnpw-93b7e2", "redis": "th-mcp-redispw-5a1f0d"}
-    logged = {"password": "th-mcp-logpw-2f8c61", "api_key": "th-mcp-logkey-7d3e95"}
+    logged = {"password": "th-mcp-logpw-2f8c61", "api_key": "th-mcp-logkey-7d3e95", "jwt": "th-mcp-jwtsig-4b6a08"}
     log = tmp_path / "app.log"
     log.write_text(f"2026-12-01 10:00:00,000 INFO app: admin session opened user=bob password={logged['password']}\n"
                    f'2026-12-01 10:00:01,000 WARNING app: webhook refused {{"api_key": "{logged["api_key"]}"}}\n'
-                   f"2026-12-01 10:00:02,000 ERROR app: GET /me with Authorization: Bearer {given['bearer']}\n")
+                   f"2026-12-01 10:00:02,000 ERROR app: GET /me with Authorization: Bearer {given['bearer']}\n"
+                   f"2026-12-01 10:00:03,000 WARNING app: refused eyJhbGciOiJIUzI1NiJ9.e30.{logged['jwt']}\n")
     dsn = f"postgresql://app:{given['dsn']}@127.0.0.1:{free_port()}/shop"
     redis = f"redis://:{given['redis']}@127.0.0.1:{free_port()}/0"
     auth = {"Authorization": f"Bearer {given['bearer']}", "X-Custom": given["bearer"]}

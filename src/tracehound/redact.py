@@ -31,7 +31,7 @@ _SECRET_KEY = re.compile(rf"(?i)^[\w.-]*{_SECRET_WORD}[\w.-]*$")
 _JSON_PAIR = re.compile(rf'(?i)("[\w.-]*{_SECRET_WORD}[\w.-]*"\s*:\s*)"(?:[^"\\]|\\.)*"?')
 # key=value pairs in form bodies, query strings and logfmt.
 _KV_PAIR = re.compile(rf"(?i)(\b[\w.-]*{_SECRET_WORD}[\w.-]*=)[^&\s,;\"]+")
-_JWT = re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*")
+_JWT = re.compile(r"\beyJ[\w-]{4,}\.[\w-]{2,}\.[\w-]*")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w\-.~+/=]{8,}")
 # The user part may be empty: ``redis://:password@host``.
 _URL_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:]*(?::[^/@\s]*)?@")
