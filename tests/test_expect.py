@@ -127,3 +127,16 @@ def _target(url: str):
     from tracehound.probe import Target
 
     return Target.parse(url, None, [], None, None)
+
+
+def test_a_body_nested_past_the_json_parser_is_an_answer_judged_not_a_crash() -> None:
+    # A server's answer (or a user's expected value) nested thousands deep: RecursionError in json.
+    from tracehound.analysis.content import shape_of
+    from tracehound.flow import Capture, CaptureFailed
+
+    deep = b"[" * 5000
+    assert Expectation.parse(["keys=items"]).check(200, deep) == "the body is not JSON"
+    assert Expectation.parse(["$.a=" + "[" * 1990]).values[0].value == "[" * 1990  # read as text
+    with pytest.raises(CaptureFailed, match="not JSON"):
+        Capture.parse("x", "$.id", "step a").extract(deep, {})
+    assert shape_of(deep.decode()).kind == "array"

@@ -140,7 +140,7 @@ class Expectation:
         if self.needs_json:
             try:
                 doc = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):  # nested past the parser's depth: not JSON it reads
                 return "the body is not JSON" if body.strip() else "the body is empty"
             if self.keys:
                 if not isinstance(doc, dict):
@@ -168,7 +168,7 @@ def expectation(texts: Sequence[str] | None, where: str = "--expect") -> Expecta
 def _literal(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 

@@ -110,7 +110,7 @@ class Capture:
             return headers[self.header]
         try:
             value: Any = jsonlib.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise CaptureFailed(f"capture {self.var}: response body is not JSON") from None
         try:
             value = lookup(value, self.path)

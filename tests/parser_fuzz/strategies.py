@@ -490,3 +490,48 @@ SLO_TEXT: S[str] = st.one_of(
                        st.sampled_from(["", " "]), st.sampled_from(["<", "<=", ">", "="]), NUMBER_TEXT,
                        st.sampled_from(["", "%", "ms", "s", "m"])), max_size=4).map(",".join),
     FIELD)
+
+
+#: ``--expect`` values (and a flow step's ``expect:``): each form, with values a hand gets wrong.
+_EXPECT_ONE: S[str] = st.one_of(
+    st.builds(lambda parts: "status=" + ",".join(parts),
+              st.lists(st.one_of(st.sampled_from(["200", "2xx", "5XX", "6xx", "099", "", " 201 "]), NUMBER_TEXT),
+                       max_size=4)),
+    st.builds(lambda names: "keys=" + ",".join(names), st.lists(st.one_of(WORD, FIELD), max_size=4)),
+    st.builds(lambda p: "body~" + p, st.one_of(FIELD, st.sampled_from(["(", "[a-", "\\", "*", "(?P<x>a)(?P<x>b)",
+                                                                      '"total":\\s*\\d+', "(?i)error"]))),
+    st.builds(lambda path, eq, v: f"${path}{eq}{v}",
+              st.one_of(st.sampled_from([".items", ".items[0].id", "['a b']", "[-1]", "..x", ".", "[*]",
+                                         "[99999999999]", ".a.b.c", "[", "['"]), FIELD),
+              st.sampled_from(["", "=", " = "]),
+              st.one_of(FIELD, NUMBER_TEXT, WILD.map(lambda v: json.dumps(v, allow_nan=True)),
+                        st.integers(500, 2000).map(lambda n: "[" * n))),
+    FIELD,
+)
+EXPECT_TEXTS: S[list[str]] = st.lists(_EXPECT_ONE, min_size=1, max_size=4)
+#: Answers an expectation judges: a status and a body (JSON mostly, some of it hostile).
+ANSWERS: S[list[tuple[int, bytes]]] = st.lists(st.tuples(
+    st.integers(100, 599),
+    st.one_of(WILD.map(lambda v: json.dumps(v, allow_nan=True).encode()), st.binary(max_size=40), NASTY,
+              st.just(b"[" * 5000))), max_size=4)
+
+#: The user's words for what goes wrong: the catalog's kind of phrases, run together, cut and damaged.
+_SYMPTOM_WORDS = st.sampled_from([
+    "fails", "sometimes", "under load", "after a quiet spell", "504", "gateway", "timeout", "connection reset",
+    "an empty {}", "for some customers", "adding logging made it go away", "never when it is busy", "slow",
+    "500", "retry works", "at peak", "every morning", "twice", "not", "no", "n't", "—", ";", ".", ",", "!",
+])
+SYMPTOM_TEXT: S[str] = st.one_of(
+    st.lists(st.one_of(_SYMPTOM_WORDS, FIELD), max_size=30).map(" ".join),
+    st.text(max_size=300), st.integers(1900, 2100).map(lambda n: "fails " * n), st.just(""), st.just(" \n\t "))
+
+#: ``data:`` files of a flow (CSV, TSV, JSON lines, a JSON array), as a hand or a script writes them.
+_DATA_CSV = lines_of(st.lists(st.one_of(WORD, FIELD, NUMBER_TEXT), min_size=1, max_size=4).map(",".join),
+                     header=st.lists(st.one_of(WORD, WORD, st.just(""), FIELD), min_size=1, max_size=4).map(",".join))
+_DATA_JSONL = lines_of(st.one_of(st.dictionaries(WORD, WILD, max_size=4), WILD).map(
+    lambda v: json.dumps(v, allow_nan=True)))
+_DATA_ARRAY = st.lists(st.one_of(st.dictionaries(WORD, WILD, max_size=3), WILD), max_size=6).map(
+    lambda v: json.dumps(v, allow_nan=True))
+DATA_FILES: S[tuple[bytes, str]] = st.tuples(
+    damaged(st.one_of(_DATA_CSV, _DATA_JSONL, _DATA_ARRAY, st.just("[" * 5000), st.just('{"a":' * 5000))),
+    st.sampled_from([".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".txt", ""]))

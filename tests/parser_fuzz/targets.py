@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from hypothesis import strategies as st
 
 from parser_fuzz import strategies as s
@@ -189,6 +190,30 @@ def _slo(text: str, work: Path) -> object:
     return slo
 
 
+def _expect(example: tuple[list[str], list[tuple[int, bytes]]], work: Path) -> object:
+    from tracehound.expect import Expectation
+
+    texts, answers = example
+    exp = Expectation.parse(texts)
+    assert Expectation.parse(exp.texts) == exp  # what run.json keeps, read back
+    return [exp.check(status, body) for status, body in answers]
+
+
+def _symptom(text: str, work: Path) -> object:
+    from tracehound.diagnosis.entries import load_catalog
+    from tracehound.diagnosis.symptom import match_symptom
+
+    return match_symptom(text, load_catalog())
+
+
+def _data_file(example: tuple[bytes, str], work: Path) -> object:
+    from tracehound.params.pool import file_pool
+
+    data, suffix = example
+    pool = file_pool(_file(work, data, "customers" + suffix))
+    return pool.describe(), pool.labels(np.arange(min(pool.size, 3))), pool.to_doc()
+
+
 def _access_targets() -> list[Target]:
     files = {"nginx": s.nginx_files(), "apache": s.nginx_files(), "alb": s.alb_files(),
              "cloudfront": s.cloudfront_files(), "jsonl": s.jsonl_access_files()}
@@ -229,6 +254,10 @@ TARGETS: list[Target] = [
     Target("report-json", s.report_files(), _report, examples=(DEEP, LONG_NUMBER)),
     Target("run-json", s.run_meta_files(), _run_meta, examples=(b"null", DEEP)),
     Target("slo", s.SLO_TEXT, _slo),
+    Target("expect", st.tuples(s.EXPECT_TEXTS, s.ANSWERS), _expect,
+           examples=((["$.a=" + "[" * 1990], [(200, DEEP)]),)),
+    Target("symptom", s.SYMPTOM_TEXT, _symptom),
+    Target("data-file", s.DATA_FILES, _data_file, examples=((DEEP, ".json"), (b'{"a":' * 5000, ".jsonl"))),
 ]
 BY_NAME = {t.name: t for t in TARGETS}
 

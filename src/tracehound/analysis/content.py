@@ -82,7 +82,7 @@ def shape_of(sample: str | None) -> Shape:
         return Shape("none", True)
     try:
         v = json.loads(s)
-    except ValueError:
+    except (ValueError, RecursionError):
         if s[0] in "{[":
             return Shape("object" if s[0] == "{" else "array", False, _visible_keys(s), truncated=True,
                          error=s[0] == "{" and _ERROR_TEXT.search(s) is not None)

@@ -372,7 +372,7 @@ def _keep_har(raw: Path, dest: Path) -> Path | None:
     """The redacted copy of a load's HAR in the run folder."""
     try:
         doc = json.loads(raw.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     dest.parent.mkdir(exist_ok=True)
     dest.write_text(json.dumps(redact_har(doc), indent=1) + "\n", encoding="utf-8")

@@ -246,7 +246,7 @@ def _json_lines(content: str, shown: str) -> list[dict[str, Any]]:
             continue
         try:
             row = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadData(f"data file {shown} is not JSON lines: line {n} is not JSON") from None
         if not isinstance(row, dict):
             raise BadData(f"data file {shown} is not JSON lines: line {n} is not a JSON object")
@@ -259,7 +259,7 @@ def _json_lines(content: str, shown: str) -> list[dict[str, Any]]:
 def _json_array(content: str, shown: str) -> list[Any]:
     try:
         rows = json.loads(content)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise BadData(f"data file {shown} is not JSON: {e}") from None
     if not isinstance(rows, list):
         raise BadData(f"data file {shown} is JSON but not a list of rows")

@@ -188,7 +188,7 @@ class Target:
             raw = _read_body(json)
             try:
                 jsonlib.loads(raw)
-            except ValueError as e:
+            except (ValueError, RecursionError) as e:
                 raise BadTarget(f"--json is not valid JSON: {e}") from None
             body = raw
             if not any(k.lower() == "content-type" for k, _ in hdrs):

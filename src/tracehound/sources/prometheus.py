@@ -104,7 +104,7 @@ class _PrometheusApi:
             conn.close()
         try:
             doc = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadSource(f"{where} is not a Prometheus server: {path} answered HTTP {resp.status} "
                             "without JSON") from None
         if not isinstance(doc, dict) or doc.get("status") != "success":
