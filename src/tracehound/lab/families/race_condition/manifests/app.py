@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 WAVE_SECONDS = float(os.environ.get("WAVE_SECONDS", "1"))
 CHUTES = 24
+SLOTS = 900
 ERRORS = os.environ.get("ERROR_STYLE", "500")
 
 logger = logging.getLogger("hub.scans")
@@ -46,8 +47,11 @@ async def scan(request: Request) -> JSONResponse:
         async with request.app.state.pool.acquire() as conn, conn.transaction():
             manifest = await conn.fetchrow("SELECT id, parcels FROM manifests WHERE hub = $1 AND wave = $2", hub, wave)
             if manifest is None:
+                truck = await conn.fetchval("SELECT truck FROM departures WHERE hub = $1 AND slot = $2",
+                                            hub, wave % SLOTS)
                 manifest_id = await conn.fetchval(
-                    "INSERT INTO manifests (hub, wave, parcels) VALUES ($1, $2, 1) RETURNING id", hub, wave)
+                    "INSERT INTO manifests (hub, wave, truck, parcels) VALUES ($1, $2, $3, 1) RETURNING id",
+                    hub, wave, truck)
                 parcels = 1
             else:
                 manifest_id = manifest["id"]

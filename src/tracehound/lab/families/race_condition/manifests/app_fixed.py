@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 WAVE_SECONDS = float(os.environ.get("WAVE_SECONDS", "1"))
 CHUTES = 24
+SLOTS = 900
 ERRORS = os.environ.get("ERROR_STYLE", "500")
 
 logger = logging.getLogger("hub.scans")
@@ -45,9 +46,10 @@ async def scan(request: Request) -> JSONResponse:
     try:
         async with request.app.state.pool.acquire() as conn, conn.transaction():
             manifest_id, parcels = await conn.fetchrow(
-                "INSERT INTO manifests (hub, wave, parcels) VALUES ($1, $2, 1) "
+                "INSERT INTO manifests (hub, wave, truck, parcels) "
+                "VALUES ($1, $2, (SELECT truck FROM departures WHERE hub = $1 AND slot = $3), 1) "
                 "ON CONFLICT (hub, wave) DO UPDATE SET parcels = manifests.parcels + 1 RETURNING id, parcels",
-                hub, wave)
+                hub, wave, wave % SLOTS)
             await conn.execute("INSERT INTO scans (manifest_id, barcode, chute) VALUES ($1, $2, $3)",
                                manifest_id, barcode, chute)
     except asyncpg.UniqueViolationError as e:
