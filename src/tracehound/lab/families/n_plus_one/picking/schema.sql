@@ -25,6 +25,6 @@ INSERT INTO orders (customer) SELECT CASE WHEN g >= 500 THEN 'store ' || g ELSE 
 INSERT INTO order_lines (order_id, product_id, quantity)
 SELECT o, 1 + (o * 53 + l * 211) % 8000, 1 + l % 4 FROM generate_series(1, 499) AS o, generate_series(1, 3 + o % 23) AS l;
 INSERT INTO order_lines (order_id, product_id, quantity)
-SELECT o, 1 + (o * 7 + l * 29) % 8000, 6 + l % 20 FROM generate_series(500, 504) AS o, generate_series(1, 600 + (o - 500) * 250) AS l;
+SELECT o, 1 + (o * 7 + l * 29) % 8000, 6 + l % 20 FROM generate_series(500, 504) AS o, generate_series(1, 1500 + (o - 500) * 500) AS l;
 
 ANALYZE products, bins, orders, order_lines;

@@ -32,7 +32,7 @@ viewers_lock = threading.Lock()
 def _seed() -> None:
     now = time.time()
     for d in range(1, 4):
-        viewers[f"doc-{d}"] = {f"seed-{d}-{i}": (f"user{i % 300}", i, now) for i in range(20_000)}
+        viewers[f"doc-{d}"] = {f"seed-{d}-{i}": (f"user{i % 300}", i, now) for i in range(40_000)}
 
 
 _seed()
