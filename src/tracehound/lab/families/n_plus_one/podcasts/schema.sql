@@ -28,9 +28,9 @@ INSERT INTO episodes (show_id, title, published, seconds)
 SELECT s, 'Episode ' || e, current_date - e * 7, 1200 + (e * 37) % 2400
 FROM generate_series(1, 39) AS s, generate_series(1, 8 + (s * 7) % 23) AS e;
 INSERT INTO episodes (show_id, title, published, seconds)
-SELECT 40, 'Daily ' || e, current_date - e, 900 FROM generate_series(1, 1200) AS e;
+SELECT 40, 'Daily ' || e, current_date - e, 900 FROM generate_series(1, 800) AS e;
 INSERT INTO chapters (episode_id, starts_at, title)
-SELECT e.id, c * 300, 'Part ' || c FROM episodes e, generate_series(0, 3) AS c;
+SELECT e.id, c * 600, 'Part ' || c FROM episodes e, generate_series(0, 1) AS c;
 INSERT INTO guests (name) SELECT 'Guest ' || g FROM generate_series(1, 500) AS g;
 INSERT INTO appearances (episode_id, guest_id) SELECT e.id, 1 + (e.id * 31) % 500 FROM episodes e;
 INSERT INTO appearances (episode_id, guest_id) SELECT e.id, 1 + (e.id * 31 + 250) % 500 FROM episodes e WHERE e.id % 3 = 0;
