@@ -47,8 +47,8 @@ SAMPLE = [
 def test_the_families_and_their_sizes() -> None:
     by = {f.name: f for f in FAMILIES}
     assert {"cache_failure", "connection_leak", "db_pool_exhaustion", "event_loop_blocking", "keepalive_mismatch",
-            "lock_contention", "rate_limiting", "read_after_write", "slow_query", "stale_connection", "upstream_timeout",
-            "worker_crash", NONE} <= set(by)
+            "lock_contention", "rate_limiting", "read_after_write", "slow_query", "stale_connection",
+            "upstream_timeout", "worker_crash", NONE} <= set(by)
     for f in FAMILIES:
         assert len(f.variants) >= (12 if f.failure_mode == NONE else 8), f.name
 
