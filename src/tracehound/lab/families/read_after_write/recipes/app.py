@@ -80,7 +80,8 @@ async def save(request: web.Request) -> web.Response:
     if INDEX_ON_SAVE:
         _index(request.app["index"], [row])
     log.info("recipe %s saved in %s", row["id"], book)
-    return web.json_response(_doc(Doc(row["id"], book, title, row["minutes"])), status=201)
+    return web.json_response({**_doc(Doc(row["id"], book, title, row["minutes"])), "tags": list(row["tags"])},
+                             status=201)
 
 
 @routes.get("/recipes/{id:\\d+}")
