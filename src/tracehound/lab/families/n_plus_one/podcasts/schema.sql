@@ -22,13 +22,15 @@ CREATE TABLE appearances (
 );
 CREATE INDEX appearances_guest_idx ON appearances (guest_id);
 
--- Shows 1-39 are young (8-30 episodes); 40 is the daily news show, on air for years.
-INSERT INTO shows (slug, title) SELECT 'show-' || g, 'Show ' || g FROM generate_series(1, 40) AS g;
+-- Shows 1-39 are young (8-30 episodes); 40 and 41 are daily shows, on air for years.
+INSERT INTO shows (slug, title) SELECT 'show-' || g, 'Show ' || g FROM generate_series(1, 41) AS g;
 INSERT INTO episodes (show_id, title, published, seconds)
 SELECT s, 'Episode ' || e, current_date - e * 7, 1200 + (e * 37) % 2400
 FROM generate_series(1, 39) AS s, generate_series(1, 8 + (s * 7) % 23) AS e;
 INSERT INTO episodes (show_id, title, published, seconds)
 SELECT 40, 'Daily ' || e, current_date - e, 900 FROM generate_series(1, 800) AS e;
+INSERT INTO episodes (show_id, title, published, seconds)
+SELECT 41, 'Morning briefing ' || e, current_date - e, 600 FROM generate_series(1, 1600) AS e;
 INSERT INTO chapters (episode_id, starts_at, title)
 SELECT e.id, c * 600, 'Part ' || c FROM episodes e, generate_series(0, 1) AS c;
 INSERT INTO guests (name) SELECT 'Guest ' || g FROM generate_series(1, 500) AS g;
