@@ -50,7 +50,6 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.http import Http404, JsonResponse  # noqa: E402
 from django.shortcuts import get_object_or_404  # noqa: E402
 from django.urls import path  # noqa: E402
-
 from roster.models import Course, Enrollment  # noqa: E402
 
 log = logging.getLogger("gradebook")

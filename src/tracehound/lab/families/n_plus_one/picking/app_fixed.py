@@ -63,7 +63,8 @@ async def picklist(request: web.Request) -> web.Response:
                 raise web.HTTPNotFound(text=json.dumps({"error": "no such order"}), content_type="application/json")
             picks = await pick_lines(conn, order_id)
     except TimeoutError:
-        note(logging.ERROR, "picklist_deadline_exceeded", order=order_id, after_ms=round((time.monotonic() - started) * 1000))
+        note(logging.ERROR, "picklist_deadline_exceeded", order=order_id,
+             after_ms=round((time.monotonic() - started) * 1000))
         return web.json_response({"error": "DEADLINE_EXCEEDED", "message": "pick list took too long, try again"},
                                  status=503)
     note(logging.INFO, "picklist", order=order_id, lines=len(picks), ms=round((time.monotonic() - started) * 1000))

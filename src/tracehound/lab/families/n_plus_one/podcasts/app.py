@@ -8,10 +8,9 @@ import os
 import sys
 
 from flask import Flask, abort, jsonify, request
+from models import Show
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
-
-from models import Show
 
 engine = create_engine(
     os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1),

@@ -53,7 +53,7 @@ def list_viewers(doc: str):
     sessions = viewers.get(doc, {})
     cutoff = time.time() - STALE_AFTER
     users: dict[str, int] = {}
-    for _session, (user, cursor, seen) in sessions.items():
+    for user, cursor, seen in sessions.values():
         if seen >= cutoff:
             users[user] = max(users.get(user, 0), cursor)
     return {"document": doc, "viewers": sorted(users), "count": len(users)}
