@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from tracehound.case import Case
 from tracehound.diagnosis.catalog import load_catalog
 from tracehound.diagnosis.scoring import score
 from tracehound.diagnosis.signals import signal
-from tracehound.diagnosis.split import MARGIN, MIN_SPLIT, cannot_tell, splitting_signals
+from tracehound.diagnosis.split import MARGIN, MIN_SPLIT, SCORE_MARGIN, cannot_tell, splitting_signals
 from tracehound.diagnosis.symptom import match_symptom
 from tracehound.failure_modes import FAILURE_MODES
 from tracehound.orchestrator import Investigation
@@ -27,6 +28,10 @@ from tracehound.report.model import load_report
 class H:
     id: str
     confidence: float
+
+    @property
+    def score(self) -> float:  # as a softmax at temperature one gives it back
+        return math.log(self.confidence)
 
 
 FLAGS = {a.flag for a in AGENTS if a.flag is not None}
@@ -61,7 +66,8 @@ def test_the_line_names_the_source_and_leaves_out_those_given():
 
 def test_a_clear_leader_or_none_says_nothing():
     cat, emitters = load_catalog(), source_flags()
-    assert cannot_tell([H("cache_failure", 0.50), H("db_pool_exhaustion", 0.50 - MARGIN - 0.01)], cat, emitters) is None
+    assert cannot_tell([H("cache_failure", 0.575), H("db_pool_exhaustion", 0.425 - 0.01)], cat, emitters) is None
+    assert cannot_tell([H("cache_failure", 0.575), H("db_pool_exhaustion", 0.425 + 0.01)], cat, emitters) is not None
     assert cannot_tell([H("cache_failure", 0.40), H("none", 0.39)], cat, emitters) is None
     assert cannot_tell([H("cache_failure", 0.90)], cat, emitters) is None
 
@@ -119,3 +125,19 @@ def test_cli_prints_the_line(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "cannot tell" in out and inv.cannot_tell is not None and inv.cannot_tell.sources[0] in out
     assert "symptom: 'when it is busy'" in out or "symptom:" in out
+
+
+def test_a_temperature_changes_the_confidences_but_not_what_the_evidence_can_tell():
+    # The reported confidences are calibrated by a temperature; the gap is judged on the scores.
+    cat = load_catalog()
+    sigs = [signal("failures_rise_with_concurrency", 1.0), signal("failures_absent_when_sequential", 1.0),
+            signal("status_500", 1.0), signal("failures_fast", 0.5)]
+    m = match_symptom("Lookups fail when it is busy, never after a quiet spell", cat)
+    tested = ["failures_rise_with_concurrency", "status_500", "failure_latency_plateau"]
+    said = {}
+    for t in (0.3, 1.0, 3.0):
+        hyps = score(list(cat.values()), sigs, tested, m, t)
+        c = cannot_tell(hyps, cat, source_flags())
+        said[t] = None if c is None else (c.first, c.second)
+        assert (c is None) == (hyps[0].score - hyps[1].score >= SCORE_MARGIN)
+    assert len(set(said.values())) == 1 and said[1.0] is not None, said

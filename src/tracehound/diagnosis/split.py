@@ -1,7 +1,9 @@
 """When the first two causes stay close: say so, and name the source that would split them.
 
-Two failure modes whose confidences lie within :data:`MARGIN` of each other are not told apart
-by the evidence collected. The catalog says what would: the signals one mode weighs and the other
+Two failure modes whose scores (log-odds) lie within :data:`SCORE_MARGIN` of each other are not
+told apart by the evidence collected. The gap is judged on the scores, not on the reported
+confidences, so that calibrating the confidences (a temperature) never changes what the evidence
+can tell. The catalog says what would: the signals one mode weighs and the other
 does not (or weighs the other way). Each such signal comes from some agent, and each agent from
 a source the user can give (``--logs``, ``--redis`` …); the sources whose signals weigh most
 between the two are the ones to add. The caller supplies which source emits which signal (the
@@ -10,14 +12,17 @@ agent registry is above this layer); nothing here names a pair by hand.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tracehound.failure_modes import NONE
 
-#: Confidence (as a fraction) within which the first two causes are "too close to tell".
+#: Confidence (as a fraction) within which two causes sharing all the belief are "too close to tell"…
 MARGIN = 0.15
+#: …and the same as a gap in score (log-odds), which is what is judged: 0.575 against 0.425.
+SCORE_MARGIN = math.log((1 + MARGIN) / (1 - MARGIN))
 #: A signal splits two modes when their weights for it differ by at least this much.
 MIN_SPLIT = 0.7
 #: Sources named in the line, at most (besides those reading the very same signals).
@@ -45,6 +50,9 @@ class Ranked(Protocol):
     @property
     def confidence(self) -> float: ...
 
+    @property
+    def score(self) -> float: ...
+
 
 @dataclass(frozen=True)
 class Split:
@@ -61,7 +69,7 @@ class Split:
 
 @dataclass(frozen=True)
 class CannotTell:
-    """The first two causes stay within :data:`MARGIN`: which sources would split them, and by which signals."""
+    """The first two causes stay within :data:`SCORE_MARGIN`: which sources would split them, and by which signals."""
 
     first: str
     second: str
@@ -114,8 +122,8 @@ def splitting_signals(first: Weighed, second: Weighed, min_split: float = MIN_SP
 
 
 def cannot_tell(ranked: Sequence[Ranked], catalog: Mapping[str, Weighed], emitters: Mapping[str, Collection[str]],
-                given: Collection[str] = (), margin: float = MARGIN) -> CannotTell | None:
-    """The first two causes when they lie within ``margin``; None when the first clearly leads.
+                given: Collection[str] = (), margin: float = SCORE_MARGIN) -> CannotTell | None:
+    """The first two causes when their scores lie within ``margin``; None when the first clearly leads.
 
     ``emitters`` maps a signal to the source flags whose agents emit it (none for a wire signal);
     ``given`` holds the flags the case already gave (their agents ran: they did not split the pair).
@@ -123,7 +131,7 @@ def cannot_tell(ranked: Sequence[Ranked], catalog: Mapping[str, Weighed], emitte
     if len(ranked) < 2:
         return None
     a, b = ranked[0], ranked[1]
-    if NONE in (a.id, b.id) or a.confidence - b.confidence >= margin:
+    if NONE in (a.id, b.id) or a.score - b.score >= margin:
         return None
     ea, eb = catalog.get(a.id), catalog.get(b.id)
     if ea is None or eb is None:
