@@ -30,22 +30,25 @@ else:
 
 
 def seed() -> None:
-    with sqlite3.connect(DB_PATH) as db:
-        db.executescript("""
-            CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, patient TEXT, placed TEXT);
-            CREATE TABLE IF NOT EXISTS lines (order_id INTEGER, item TEXT, kind TEXT, qty INTEGER, pence INTEGER);
-        """)
-        if db.execute("SELECT count(*) FROM orders").fetchone()[0]:
-            return
-        start = date(2026, 1, 5)
-        items = [("Amoxicillin 500mg", "prescription", 965), ("Ibuprofen 200mg x24", "otc", 299),
-                 ("Blood glucose strips", "device", 1450), ("Hay fever tablets", "otc", 475)]
-        for oid in range(1, 401):
-            db.execute("INSERT INTO orders VALUES (?, ?, ?)",
-                       (oid, f"P{oid * 7919 % 100000:05d}", (start + timedelta(days=oid % 90)).isoformat()))
-            for k in range(1 + oid % 3):
-                name, kind, pence = items[(oid + k) % len(items)]
-                db.execute("INSERT INTO lines VALUES (?, ?, ?, ?, ?)", (oid, name, kind, 1 + k, pence))
+    db = sqlite3.connect(DB_PATH, timeout=30, isolation_level=None)
+    try:
+        db.execute("BEGIN EXCLUSIVE")
+        db.execute("CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, patient TEXT, placed TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS lines"
+                   " (order_id INTEGER, item TEXT, kind TEXT, qty INTEGER, pence INTEGER)")
+        if not db.execute("SELECT count(*) FROM orders").fetchone()[0]:
+            start = date(2026, 1, 5)
+            items = [("Amoxicillin 500mg", "prescription", 965), ("Ibuprofen 200mg x24", "otc", 299),
+                     ("Blood glucose strips", "device", 1450), ("Hay fever tablets", "otc", 475)]
+            for oid in range(1, 401):
+                db.execute("INSERT INTO orders VALUES (?, ?, ?)",
+                           (oid, f"P{oid * 7919 % 100000:05d}", (start + timedelta(days=oid % 90)).isoformat()))
+                for k in range(1 + oid % 3):
+                    name, kind, pence = items[(oid + k) % len(items)]
+                    db.execute("INSERT INTO lines VALUES (?, ?, ?, ?, ?)", (oid, name, kind, 1 + k, pence))
+        db.execute("COMMIT")
+    finally:
+        db.close()
 
 
 seed()
