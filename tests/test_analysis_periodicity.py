@@ -68,3 +68,35 @@ def test_period_per_virtual_user():
     orders = {"send": (order_send, np.zeros(n_vu * per, np.int64)), "vu": (np.arange(n_vu * per), vu)}
     p = periodicity(f, orders)
     assert p.periodic and p.period == 4 and p.order == "vu"
+
+
+def _phased_flow(n_iter: int, steps: int, seed: int = 0):
+    """One user's flow of ``steps`` requests per iteration, whose last step fails in runs of iterations
+    (its pace drifts in and out of phase with something that ticks): one iteration is like the next."""
+    rng = np.random.default_rng(seed)
+    phase_bad = np.zeros(n_iter, bool)
+    i = 0
+    while i < n_iter:
+        length = int(rng.integers(3, 9))
+        phase_bad[i:i + length] = rng.random() < 0.4
+        i += length
+    step = np.tile(np.arange(steps), n_iter)
+    f = (step == steps - 1) & np.repeat(phase_bad, steps) & (rng.random(n_iter * steps) < 0.8)
+    return f, step
+
+
+@pytest.mark.parametrize("steps", [2, 4])
+def test_iterations_that_fail_alike_are_not_a_period_of_the_flows_length(steps):
+    f, step = _phased_flow(400, steps)
+    group = step  # the step explains what each kind of request fails anyway
+    assert periodicity(f, send(f.size), group=group).periodic  # the flow's rhythm looked like a period …
+    assert not periodicity(f, send(f.size), group=group, kinds=step).periodic  # … it is not one
+
+
+def test_a_bad_backend_behind_round_robin_still_shows_in_a_flow():
+    # Two steps, three backends: every third request fails whichever step it is.
+    n = 1800
+    step = np.arange(n) % 2
+    f = round_robin(n, 3, 0.0)
+    p = periodicity(f, send(n), group=step, kinds=step)
+    assert p.periodic and p.period == 3

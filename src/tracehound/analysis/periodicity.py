@@ -128,14 +128,37 @@ def acf(resid: NDArray[np.float64], sequence: NDArray[Any], max_lag: int = MAX_L
     return r, pairs
 
 
+def rhythm_lags(kinds: NDArray[Any], sequence: NDArray[Any], informative: NDArray[np.bool_], max_lag: int = MAX_LAG
+                ) -> set[int]:
+    """The lags at which a multi-step flow meets itself: nearly every informative pair is one kind of request.
+
+    In a virtual user's order, a flow of S steps puts the same step S requests apart. When only
+    some steps can fail, the pairs at those lags compare one iteration with the next: a
+    correlation there says that consecutive iterations fail alike (a phase, a user's state), not
+    that every S-th request fails. With a single kind of request nothing is skipped.
+    """
+    k_info = kinds[informative]
+    out: set[int] = set()
+    if k_info.size == 0 or np.unique(kinds).size < 2:
+        return out
+    for k in range(1, min(max_lag, kinds.size - 1) + 1):
+        both = (sequence[k:] == sequence[:-k]) & informative[k:] & informative[:-k]
+        n = int(both.sum())
+        if n and float((kinds[k:] == kinds[:-k])[both].mean()) >= 0.9:
+            out.add(k)
+    return out
+
+
 def periodicity(failed: NDArray[Any], orders: dict[str, tuple[NDArray[np.integer[Any]], NDArray[Any]]],
-                group: ArrayLike | None = None, max_lag: int = MAX_LAG) -> Periodicity:
+                group: ArrayLike | None = None, max_lag: int = MAX_LAG, kinds: ArrayLike | None = None
+                ) -> Periodicity:
     """The clearest period of ``failed`` in any of ``orders``.
 
     ``orders`` maps a name to ``(rows, sequence)``: the row indices in that order and, for each,
     the sequence it belongs to (run, run × VU, run × connection); lags never cross sequences.
     ``group`` (step × run codes, say) removes what each kind of request fails anyway, and how
-    much each run fails.
+    much each run fails. ``kinds`` (the step or path code of each row) marks the lags at which a
+    multi-step flow meets itself (:func:`rhythm_lags`), which are not tried.
     """
     resid_all = _residual(failed, group)
     p_group = np.asarray(failed, dtype=np.float64) - resid_all
@@ -148,9 +171,10 @@ def periodicity(failed: NDArray[Any], orders: dict[str, tuple[NDArray[np.integer
         if rows.size < 4 * max_lag:
             continue
         r, pairs = acf(resid_all[rows], seq, max_lag, var_all[rows] > 0)
+        skip = rhythm_lags(np.asarray(kinds)[rows], seq, var_all[rows] > 0, max_lag) if kinds is not None else set()
         # The window route: even counts, a rate of 1/k, and the lags that are multiples of k correlating
         # more, on average, than those that are not.
-        if 2 <= k0 <= max_lag and abs(k0 * rate - 1) <= 0.15:
+        if 2 <= k0 <= max_lag and abs(k0 * rate - 1) <= 0.15 and k0 not in skip:
             multiples = [r[j - 1] for j in range(k0, max_lag + 1, k0)]
             others = [r[j - 1] for j in range(2, max_lag + 1) if j % k0]
             if np.mean(multiples) > np.mean(others or [-1.0]) and r[0] < 0:
@@ -166,7 +190,7 @@ def periodicity(failed: NDArray[Any], orders: dict[str, tuple[NDArray[np.integer
                         best = cand
         for k in range(2, max_lag + 1):
             rk, npairs = r[k - 1], pairs[k - 1]
-            if npairs < 2 * max_lag:
+            if npairs < 2 * max_lag or k in skip:
                 continue
             p = min(1.0, float(norm_sf(rk * math.sqrt(npairs))) * tests)
             # A multiple of a shorter period correlates too: keep the shortest clear one.
@@ -183,4 +207,4 @@ def periodicity(failed: NDArray[Any], orders: dict[str, tuple[NDArray[np.integer
     return best
 
 
-__all__ = ["MAX_LAG", "Periodicity", "acf", "periodicity", "regularity"]
+__all__ = ["MAX_LAG", "Periodicity", "acf", "periodicity", "regularity", "rhythm_lags"]

@@ -33,13 +33,16 @@ def delay(ctx: Context) -> Section:
         st = f.status[rows0]
         writes = _has_writes(ctx, none)
         reads = _read_rows(ctx, rows0)
-        miss = (np.isin(st, (404, 410)) | ((st >= 200) & (st < 300) & f.error_is("capture")[rows0])) & reads
+        # A read that found nothing (404, 410, or an answer a later step could not capture from) or
+        # an answer that is not the right one yet (it misses the step's expect: an old value).
+        ok_wrong = (st >= 200) & (st < 300) & f.error_is("capture", "wrong_body")[rows0]
+        miss = (np.isin(st, (404, 410)) | ok_wrong) & reads
         share = float(miss.mean()) if rows0.size else 0.0
         if writes and miss.sum() >= 2 and share >= 0.5:
             sigs.append(signal("read_after_write_miss", vanish * share,
                                f"{int(miss.sum())} of {rows0.size} failures without a pause ({share:.0%}) are reads "
-                               f"that found nothing (404 or an empty answer) after a write; with a pause {kd}/{nd} "
-                               "failed", ctx.ex(rows0[miss]), value=share))
+                               "that found nothing or an old answer (404, empty, or not what the step expects) "
+                               f"after a write; with a pause {kd}/{nd} failed", ctx.ex(rows0[miss]), value=share))
     out.add("Pauses between dependent requests", detail, sigs)
     return out
 

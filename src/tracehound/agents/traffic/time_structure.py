@@ -46,9 +46,9 @@ def time_structure(ctx: Context) -> Section:
     disp = dispersion(failed_o, f.run[o])
     # Periodicity: in send order, per virtual user, per connection.
     orders = _orders(ctx, use)
-    group, _ = ctx.request_groups()
-    group = f.run.astype(np.int64) * 4096 + (np.maximum(group, -1) + 1 if group is not None else 0)
-    per = periodicity(ctx.fail, orders, group=group)
+    kinds, _ = ctx.request_groups()
+    group = f.run.astype(np.int64) * 4096 + (np.maximum(kinds, -1) + 1 if kinds is not None else 0)
+    per = periodicity(ctx.fail, orders, group=group, kinds=kinds)
     out.test("failures_periodic")
     rising = ctx.load.failures_rise and ctx.load.rise >= 0.5
     periodic = per.periodic and not (per.route == "regular" and rising)
