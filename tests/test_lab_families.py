@@ -41,6 +41,8 @@ SAMPLE = [
     "rate_limiting/notify_bucket_429_json",
     "stale_connection/permits_sync_plain500",
     "read_after_write/recipes_cookbook_nolog",
+    "bad_instance/postage_3x_rr_oldtariff_200",
+    "auth_token_expiry/quotes_skew2_502_plain",
     "n_plus_one/picking_deadline503_json",
     "race_condition/tickets_409_json",
 ]
@@ -48,9 +50,10 @@ SAMPLE = [
 
 def test_the_families_and_their_sizes() -> None:
     by = {f.name: f for f in FAMILIES}
-    assert {"cache_failure", "connection_leak", "db_pool_exhaustion", "event_loop_blocking", "keepalive_mismatch",
-            "lock_contention", "n_plus_one", "race_condition", "rate_limiting", "read_after_write", "slow_query",
-            "stale_connection", "upstream_timeout", "worker_crash", NONE} <= set(by)
+    assert {"auth_token_expiry", "bad_instance", "cache_failure", "connection_leak", "db_pool_exhaustion",
+            "event_loop_blocking", "keepalive_mismatch", "lock_contention", "n_plus_one", "race_condition",
+            "rate_limiting", "read_after_write", "slow_query", "stale_connection", "upstream_timeout", "worker_crash",
+            NONE} <= set(by)
     for f in FAMILIES:
         assert len(f.variants) >= (12 if f.failure_mode == NONE else 8), f.name
 

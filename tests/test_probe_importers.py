@@ -238,6 +238,19 @@ def test_k6_tags_past_64_bits_are_no_number_or_one_clear_line(tmp_path, tag, val
     assert t.num_rows == 1 and t.column("status").to_pylist() == [200]
 
 
+@pytest.mark.parametrize("value", [1e300, -5.0, 86_400_001.0])
+def test_k6_a_time_no_request_takes_is_one_clear_line(tmp_path, value):
+    # Found by benchmarks/fuzz.py: 1e300 ms overflowed the start time's int64 (a NumPy warning and a
+    # start centuries off) where HAR and the CSV formats refuse such a time.
+    tags = {"method": "GET", "url": "http://127.0.0.1:8000/a", "status": "200"}
+    points = [{"type": "Point", "metric": m, "data": {"time": "2026-02-10T14:23:15Z", "value": v, "tags": tags}}
+              for m, v in (("http_reqs", 1), ("http_req_duration", value))]
+    f = tmp_path / "k6.json"
+    f.write_text("".join(json.dumps(p) + "\n" for p in points))
+    with pytest.raises(BadImport, match=r"line \d+: http_req_duration \S+ is not a time from 0 to 86,400,000 ms"):
+        import_file(f, out=tmp_path / "run")
+
+
 @pytest.mark.parametrize("code,message,kind", [
     (1050, "request timeout", "timeout"), (1101, "lookup: no such host", "dns"),
     (1211, "dial: i/o timeout", "connect_timeout"), (1212, "dial: connection refused", "connect_refused"),

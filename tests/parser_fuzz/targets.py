@@ -219,7 +219,8 @@ def _access_targets() -> list[Target]:
              "cloudfront": s.cloudfront_files(), "jsonl": s.jsonl_access_files()}
     examples = {"cloudfront": ((b"#Version: 1.0\n#Fields:\n", ""),),
                 "jsonl": ((b'{"time": 1e300, "status": 200}\n', ""), (b'{"a":' * 5000 + b"\n", ""))}
-    return [Target(f"access-{fmt}", st.tuples(inputs, s.MAPPINGS), _access(fmt), examples.get(fmt, ()))
+    every = ((b"\x1c\n", ""),)  # only white space to a text reader: once an IndexError
+    return [Target(f"access-{fmt}", st.tuples(inputs, s.MAPPINGS), _access(fmt), examples.get(fmt, ()) + every)
             for fmt, inputs in files.items()]
 
 

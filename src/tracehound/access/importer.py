@@ -71,7 +71,10 @@ def head_lines(path: Path, compression: str) -> list[str]:
     lines = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace").split("\n")
     if len(raw) == HEAD_BYTES and len(lines) > 1:
         lines = lines[:-1]
-    return [ln for ln in lines if ln.strip()]
+    kept = [ln for ln in lines if ln.strip()]
+    if not kept:  # only characters that are white space to a reader of text (\x1c, \x85 …)
+        raise _bad(path, "it holds no line of text")
+    return kept
 
 
 def sniff_file(path: str | Path, fmt: str = "auto", mapping: dict[str, str] | None = None) -> Sniff | None:

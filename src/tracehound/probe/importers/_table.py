@@ -58,7 +58,8 @@ class Imported:
         total = self.columns.get("total_ms")
         t = _floats(total) if total is not None else np.zeros(self.rows)
         end = s + np.rint(np.nan_to_num(t, nan=0.0) * 1e6).astype(np.int64)
-        return round(float(end[known].max() - s[known].min()) / 1e9, 6)
+        # As floats: two times centuries apart overflow an int64 difference.
+        return round((float(end[known].max()) - float(s[known].min())) / 1e9, 6)
 
 
 def floats(values: np.ndarray) -> pa.Array:

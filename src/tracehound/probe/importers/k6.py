@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from tracehound.probe.importers._fields import (
+    HAR_MAX_MS,
     each_distinct,
     epoch_ns,
     target_of,
@@ -130,6 +131,11 @@ def read(path: Path) -> Imported:
         return Imported(rows=0, columns={}, skipped=lines.skipped)
 
     v = np.array(values, np.float64)
+    with np.errstate(invalid="ignore"):
+        out_of_range = ~np.isnan(v) & ~((v >= 0) & (v <= HAR_MAX_MS))  # 1e308, infinity, negative
+    if out_of_range.any():
+        j, m = (int(x) for x in np.argwhere(out_of_range)[0])
+        raise bad(path, f"line {where[j]}: {METRICS[m]} {v[j, m]:g} is not a time from 0 to {HAR_MAX_MS:,.0f} ms")
     duration, blocked, connecting, tls, sending, waiting = (v[:, _COLUMN[m]] for m in METRICS)
     status = np.array([_int(tg.get("status"), -1) for tg in tags], np.int64)
     wrong = (status > 999) | ((status < 0) & np.array(["status" in tg for tg in tags]))
