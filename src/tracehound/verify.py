@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -405,12 +406,19 @@ def _experiment(case: Case, run: Run) -> Experiment:
                       gap_s=exp_meta.gap_s, delay_s=exp_meta.delay_s, flow=flow)
 
 
+def _num(x: float) -> str:
+    """The shortest text that reads back as ``x`` (500, 1.48851587), so a printed SLO is the SLO."""
+    s = format(Decimal(repr(float(x))), "f")  # no exponent: the SLO's grammar has none
+    return s[:-2] if s.endswith(".0") else s
+
+
 def _pct(x: float) -> str:
-    return f"{100 * x:.4g}%"
+    p = _num(100 * x)
+    return f"{p}%" if float(p) / 100 == x else _num(x)  # a fraction when the percentage would not read back
 
 
 def _ms(x: float) -> str:
-    return f"{x / 1000:g}s" if x >= 1000 and x % 1000 == 0 else f"{x:g}ms"
+    return f"{_num(x / 1000)}s" if x >= 1000 and x % 1000 == 0 else f"{_num(x)}ms"
 
 
 __all__ = ["BadSlo", "Slo", "Stats", "TargetOverride", "Verification", "load_source", "verify"]

@@ -254,7 +254,7 @@ TARGETS: list[Target] = [
     Target("prometheus", st.tuples(s.PROMETHEUS_BODIES, s.CONTENT_TYPES), _prometheus),
     Target("report-json", s.report_files(), _report, examples=(DEEP, LONG_NUMBER)),
     Target("run-json", s.run_meta_files(), _run_meta, examples=(b"null", DEEP)),
-    Target("slo", s.SLO_TEXT, _slo),
+    Target("slo", s.SLO_TEXT, _slo, examples=("p99 < 1.48851587", "error_rate<0.0148851587", "p50<0.00001ms")),
     Target("expect", st.tuples(s.EXPECT_TEXTS, s.ANSWERS), _expect,
            examples=((["$.a=" + "[" * 1990], [(200, DEEP)]),)),
     Target("symptom", s.SYMPTOM_TEXT, _symptom),
