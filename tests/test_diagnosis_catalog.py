@@ -248,7 +248,9 @@ def test_explain_prints_the_entry_as_markdown(cli):
     for section in ("## Symptoms", "## Evidence", "## Experiments that tell it apart", "## Fixes", "### Immediate",
                     "## Verification", "## Prevention", "## References"):
         assert f"\n{section}\n" in out, section
-    assert "| `failures_rise_with_concurrency` | +1.5 | −1.5 |" in out
+    e = load_catalog()["db_pool_exhaustion"]  # the weights as fitted, seen and absent
+    seen, gone = e.signals["failures_rise_with_concurrency"], e.absent["failures_rise_with_concurrency"]
+    assert f"| `failures_rise_with_concurrency` | {seen:+.1f} | {gone:+.1f} |".replace("-", "−") in out
     assert "\n## Symptom phrases\n" in out and "| when it is busy | +0.3 |" in out
     assert 'tracehound verify report.json --slo "error_rate<1%,p95<500ms"' in out
     assert "```python" in out and "pool_timeout" in out

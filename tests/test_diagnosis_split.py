@@ -78,7 +78,7 @@ def _close_investigation(tmp_path: Path) -> Investigation:
     case = Case(target=Target.parse("http://127.0.0.1:9/prices", None, [], None, None), symptom=(
         "Lookups fail when it is busy, never after a quiet spell"))
     sigs = [signal("failures_rise_with_concurrency", 1.0), signal("failures_absent_when_sequential", 1.0),
-            signal("status_500", 1.0), signal("failures_fast", 0.5)]
+            signal("status_500", 1.0), signal("failures_fast", 0.5), signal("failure_latency_plateau", 0.5)]
     m = match_symptom(case.symptom, cat)
     hyps = score(list(cat.values()), sigs, ["failures_rise_with_concurrency", "status_500", "failure_latency_plateau"],
                  m)
@@ -131,7 +131,7 @@ def test_a_temperature_changes_the_confidences_but_not_what_the_evidence_can_tel
     # The reported confidences are calibrated by a temperature; the gap is judged on the scores.
     cat = load_catalog()
     sigs = [signal("failures_rise_with_concurrency", 1.0), signal("failures_absent_when_sequential", 1.0),
-            signal("status_500", 1.0), signal("failures_fast", 0.5)]
+            signal("status_500", 1.0), signal("failures_fast", 0.5), signal("failure_latency_plateau", 0.5)]
     m = match_symptom("Lookups fail when it is busy, never after a quiet spell", cat)
     tested = ["failures_rise_with_concurrency", "status_500", "failure_latency_plateau"]
     said = {}
