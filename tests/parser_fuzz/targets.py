@@ -251,7 +251,10 @@ TARGETS: list[Target] = [
         b"steps: &s [{name: a, path: /x, json: *s}]",
         b"{steps: [{name: a, path: /x, json: '{d}'}], vars: {d: 2024-01-01}}",
         LONG_NUMBER)),
-    Target("prometheus", st.tuples(s.PROMETHEUS_BODIES, s.CONTENT_TYPES), _prometheus),
+    Target("prometheus", st.tuples(s.PROMETHEUS_BODIES, s.CONTENT_TYPES), _prometheus, examples=(
+        (b"# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total " + LONG_NUMBER[:3000] + b"\n", ""),
+        (b'# TYPE db_pool_wait_seconds histogram\ndb_pool_wait_seconds_bucket{le="0.5"} ' + LONG_NUMBER[:2000]
+         + b'\ndb_pool_wait_seconds_bucket{le="+Inf"} 1\n', ""))),
     Target("report-json", s.report_files(), _report, examples=(DEEP, LONG_NUMBER)),
     Target("run-json", s.run_meta_files(), _run_meta, examples=(b"null", DEEP)),
     Target("slo", s.SLO_TEXT, _slo, examples=("p99 < 1.48851587", "error_rate<0.0148851587", "p50<0.00001ms")),

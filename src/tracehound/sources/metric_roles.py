@@ -113,6 +113,15 @@ def fold_cpu(values: dict[str, RoleValue], names: dict[str, set[str]] | None = N
         names.pop("cpu_part", None)
 
 
+def _finite(value: object) -> float | None:
+    """A sample's value as a finite float; None for NaN, infinity or an integer past a float's range."""
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
 def read_families(families: Iterable[Any]) -> tuple[dict[str, RoleValue], dict[str, set[str]], int]:
     """One scrape's role values, the metric names behind each role, and how many families there were.
 
@@ -130,12 +139,13 @@ def read_families(families: Iterable[Any]) -> tuple[dict[str, RoleValue], dict[s
             continue
         scale = unit(fam.name)
         if is_histogram(role):
-            s = sum(x.value for x in fam.samples if x.name.endswith("_sum")) * scale
-            c = sum(x.value for x in fam.samples if x.name.endswith("_count"))
+            s = sum(_finite(x.value) or 0.0 for x in fam.samples if x.name.endswith("_sum")) * scale
+            c = sum(_finite(x.value) or 0.0 for x in fam.samples if x.name.endswith("_count"))
             add_pair(values, role, s, c)
         else:
-            vals = [x.value * scale for x in fam.samples
-                    if not x.name.endswith(("_created", "_bucket", "_sum", "_count")) and math.isfinite(x.value)]
+            vals = [v * scale for x in fam.samples
+                    if not x.name.endswith(("_created", "_bucket", "_sum", "_count"))
+                    and (v := _finite(x.value)) is not None]
             if not vals:
                 continue
             agg = ROLE_AGG.get(role)

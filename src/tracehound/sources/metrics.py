@@ -79,7 +79,7 @@ def parse_text(body: bytes, content_type: str = "") -> list[Any]:
         raise NotPrometheus("it answered HTML or JSON, not Prometheus text")
     try:
         families = list(text_string_to_metric_families(text))
-    except (ValueError, TypeError, IndexError, KeyError) as e:
+    except (ValueError, TypeError, IndexError, KeyError, OverflowError) as e:  # a 3,000-digit bucket
         raise NotPrometheus(f"its answer does not parse as Prometheus text ({one_line(e)[:80]})") from None
     if not families:
         raise NotPrometheus("its answer holds no metric")
