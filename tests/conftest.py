@@ -26,6 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 #: take tens of seconds to start a Python process (a deadline, not a duration: a quiet start is quick).
 START_TIMEOUT_S = 60.0
 
+# A suite started in the background by a non-interactive shell (`make test &`, nohup) inherits
+# SIGINT ignored, and every process it starts would too: the tests of what Ctrl-C does would see
+# nothing. A Python handler is reset to the default at exec, so the children get a plain Ctrl-C.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 # Property tests (tests/test_fuzz.py): in CI few examples, the same ones every run; at a desk more,
 # new ones each time. The deadline catches a parser stuck on one input, not a busy machine.
 _FUZZ = {"deadline": 10_000, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large,
